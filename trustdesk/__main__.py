@@ -1,0 +1,3 @@
+from trustdesk.cli import main
+
+raise SystemExit(main())

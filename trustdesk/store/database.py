@@ -1,0 +1,226 @@
+"""Opening a trustdesk database safely, upgrading its schema, and backing it up.
+
+A coach's confidences live in this file, so opening it is strict: a file that other
+users can read, or that belongs to someone else, is refused with the command that
+fixes it; a file that is not a trustdesk database is never touched; a schema newer
+than this code is refused rather than half-understood.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import struct
+from pathlib import Path
+
+import peewee
+from playhouse.migrations import Runner
+
+from trustdesk import config
+from trustdesk.store.models import Coach, db
+
+# "TDSK" in the SQLite header's application_id field marks a trustdesk database.
+APPLICATION_ID = 0x5444534B
+SQLITE_MAGIC = b"SQLite format 3\x00"
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+HISTORY_TABLE = "schema_migration"
+BUSY_TIMEOUT_MS = 10_000
+
+
+class StoreError(Exception):
+    """A database problem the coach can act on; the message is one line."""
+
+
+def _sqlite_pragmas() -> dict[str, object]:
+    return {
+        "journal_mode": "wal",
+        "foreign_keys": 1,
+        "busy_timeout": BUSY_TIMEOUT_MS,
+        "synchronous": "normal",
+    }
+
+
+def private_sidecars(path: Path) -> list[Path]:
+    """The database file and the files SQLite keeps beside it."""
+    return [path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")]
+
+
+def check_private(path: Path) -> None:
+    for candidate in private_sidecars(path):
+        problem = config.loose_permission_problem(candidate)
+        if problem:
+            raise StoreError(problem)
+
+
+def read_application_id(path: Path) -> int | None:
+    """The application_id from the SQLite header, or None when the file is not SQLite."""
+    with open(path, "rb") as fh:
+        header = fh.read(100)
+    if len(header) < 100 or not header.startswith(SQLITE_MAGIC):
+        return None
+    return struct.unpack(">I", header[68:72])[0]
+
+
+def _create_sqlite_file(path: Path) -> None:
+    """Make an empty database that is marked as trustdesk's and readable only by its owner."""
+    if not path.parent.exists():
+        config.ensure_private_dir(path.parent)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise StoreError(f"{path} appeared while trustdesk was creating it; try again") from None
+    except OSError as exc:
+        raise StoreError(f"cannot create {path}: {exc.strerror}") from None
+    os.close(fd)
+    conn = sqlite3.connect(path)
+    try:
+        # Set in rollback-journal mode so the mark is in the main file from the start.
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def _open_sqlite(path: Path, create: bool) -> peewee.SqliteDatabase:
+    if not path.exists():
+        if not create:
+            raise StoreError(
+                f"no trustdesk database at {path}; create one with: trustdesk init"
+            )
+        _create_sqlite_file(path)
+    elif path.is_dir():
+        raise StoreError(f"{path} is a directory, not a trustdesk database")
+    else:
+        check_private(path)
+        try:
+            app_id = read_application_id(path)
+        except OSError as exc:
+            raise StoreError(f"cannot read {path}: {exc.strerror}") from None
+        if app_id != APPLICATION_ID:
+            raise StoreError(f"{path} is not a trustdesk database; refusing to open it")
+
+    database = peewee.SqliteDatabase(
+        str(path), pragmas=_sqlite_pragmas(), timeout=BUSY_TIMEOUT_MS / 1000
+    )
+    try:
+        database.connect()
+    except peewee.DatabaseError as exc:
+        raise StoreError(f"cannot open {path}: {exc}") from None
+    return database
+
+
+def _open_url(url: str) -> peewee.Database:
+    from playhouse.db_url import connect
+
+    try:
+        database = connect(url)
+        database.connect()
+    except (peewee.DatabaseError, peewee.ImproperlyConfigured, RuntimeError) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StoreError(f"cannot connect to {url}: {first_line}") from None
+    return database
+
+
+def open_database(
+    target: str | os.PathLike[str],
+    *,
+    create: bool = False,
+    migrations_dir: Path = MIGRATIONS_DIR,
+) -> peewee.Database:
+    """Open (or with create=True, make) a trustdesk database and bring its schema up to date.
+
+    The models' proxy is pointed at the result, so queries work as soon as this returns.
+    """
+    target = os.fspath(target)
+    if config.is_url(target):
+        database = _open_url(target)
+        path = None
+    else:
+        path = Path(target).expanduser()
+        database = _open_sqlite(path, create)
+    try:
+        upgrade_schema(database, path, migrations_dir)
+    except BaseException:
+        database.close()
+        raise
+    db.initialize(database)
+    return database
+
+
+def schema_status(database: peewee.Database, migrations_dir: Path = MIGRATIONS_DIR):
+    runner = Runner(database, str(migrations_dir), table_name=HISTORY_TABLE)
+    return runner, runner.status()
+
+
+def upgrade_schema(
+    database: peewee.Database, path: Path | None, migrations_dir: Path = MIGRATIONS_DIR
+) -> list[str]:
+    """Apply pending migrations in one transaction, after a backup if the database had data."""
+    try:
+        runner, status = schema_status(database, migrations_dir)
+    except peewee.DatabaseError as exc:
+        raise StoreError(f"cannot read the schema of {path or 'the database'}: {exc}") from None
+    unknown = [m.name for m in status if m.path is None]
+    if unknown:
+        raise StoreError(
+            f"{path or 'the database'} was written by a newer trustdesk "
+            f"(schema {unknown[-1]}); upgrade trustdesk to open it"
+        )
+    applied = [m for m in status if m.applied]
+    pending = [m for m in status if not m.applied]
+    if not pending:
+        return []
+    if applied and path is not None:
+        stamp = config.now().strftime("%Y%m%d-%H%M%S")
+        backup_database(database, path.with_name(f"{path.name}.before-{pending[0].name}-{stamp}"))
+    with database.atomic():
+        return runner.up()
+
+
+def backup_database(database: peewee.Database, dest: Path) -> Path:
+    """Copy a live SQLite database with the backup API into a new 0600 file, then verify it."""
+    if not isinstance(database, peewee.SqliteDatabase):
+        raise StoreError("backup copies SQLite databases; use pg_dump for PostgreSQL")
+    if dest.exists():
+        raise StoreError(f"{dest} already exists; choose a new name")
+    parent = dest.parent
+    if not parent.is_dir():
+        raise StoreError(f"cannot write {dest}: folder {parent} does not exist")
+    partial = dest.with_name(f".{dest.name}.partial")
+    try:
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.close(fd)
+        os.chmod(partial, 0o600)
+    except OSError as exc:
+        raise StoreError(f"cannot write {dest}: {exc.strerror}") from None
+    try:
+        target = sqlite3.connect(partial)
+        try:
+            database.connection().backup(target)
+            result = target.execute("PRAGMA integrity_check").fetchone()[0]
+            # A backup never stays in WAL mode: one self-contained file is easier to keep safe.
+            target.execute("PRAGMA journal_mode = delete")
+        finally:
+            target.close()
+        if result != "ok":
+            raise StoreError(f"backup to {dest} failed its integrity check: {result}")
+        os.replace(partial, dest)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return dest
+
+
+def current_coach() -> Coach:
+    """The coach this database belongs to (one per SQLite file)."""
+    coach = Coach.select().order_by(Coach.id).first()
+    if coach is None:
+        raise StoreError("this database has no coach yet; run: trustdesk init")
+    return coach
+
+
+def ensure_coach(name: str, email: str = "") -> Coach:
+    coach = Coach.select().order_by(Coach.id).first()
+    if coach is None:
+        coach = Coach.create(name=name, email=email, created_at=config.now())
+    return coach

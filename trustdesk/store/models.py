@@ -1,0 +1,247 @@
+"""The coaching practice as Peewee models.
+
+The models are bound to `db`, a proxy that `trustdesk.store.open_database` points
+at a real database; importing this module opens nothing.
+
+Every row names its coach, so that a shared PostgreSQL practice can restrict each
+coach to their own rows in the database itself (row-level security).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from peewee import (
+    BlobField,
+    BooleanField,
+    CharField,
+    DatabaseProxy,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+    UUIDField,
+)
+
+db = DatabaseProxy()
+
+# Choices are plain strings in the database so that reports and exports read well.
+CLIENT_STATUSES = ("prospect", "active", "paused", "completed")
+COMMITMENT_OWNERS = ("coach", "client")
+COMMITMENT_STATUSES = ("open", "done", "renegotiated", "dropped")
+TOUCH_CHANNELS = ("email", "call", "message", "journal_prompt", "reply", "session")
+TOUCH_DIRECTIONS = ("outbound", "inbound")
+SESSION_STATUSES = ("scheduled", "held", "late_cancel", "no_show", "cancelled")
+NOTE_KINDS = ("goal", "regret", "struggle", "past_experience", "belief", "session")
+KEY_SLOT_KINDS = ("keyring", "passphrase", "recovery")
+TRUST_HABITS = ("clarity", "integrity", "contact", "depth")
+
+
+def _now() -> dt.datetime:
+    # Imported lazily so the clock can be fixed by tests and --today.
+    from trustdesk import config
+
+    return config.now()
+
+
+class BaseModel(Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+class Coach(BaseModel):
+    name = TextField()
+    email = TextField(default="")
+    created_at = DateTimeField(default=_now)
+
+
+class Program(BaseModel):
+    """An ordered journey of stages that a coach leads clients through."""
+
+    coach = ForeignKeyField(Coach, backref="programs", on_delete="CASCADE")
+    name = TextField()
+    summary = TextField(default="")
+    typical_sessions = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("coach", "name"), True),)
+
+
+class Stage(BaseModel):
+    coach = ForeignKeyField(Coach, on_delete="CASCADE")
+    program = ForeignKeyField(Program, backref="stages", on_delete="CASCADE")
+    position = IntegerField()
+    name = TextField()
+    purpose = TextField(default="")
+    typical_sessions = IntegerField(default=1)
+    asks_of_client = TextField(default="")
+
+    class Meta:
+        indexes = ((("program", "position"), True),)
+
+
+class Client(BaseModel):
+    """Someone the coach works with, and how often the coach means to be in touch."""
+
+    coach = ForeignKeyField(Coach, backref="clients", on_delete="CASCADE")
+    name = TextField()
+    email = TextField(default="")
+    phone = TextField(default="")
+    status = CharField(max_length=16, default="active")
+    program = ForeignKeyField(Program, null=True, on_delete="SET NULL")
+    stage = ForeignKeyField(Stage, null=True, on_delete="SET NULL")
+    started_on = DateField()
+    ideal_gap_days = IntegerField(default=7)
+    max_gap_days = IntegerField(default=21)
+    snoozed_until = DateField(null=True)
+    reference_consent = BooleanField(default=False)
+    created_at = DateTimeField(default=_now)
+
+    class Meta:
+        indexes = (
+            (("coach", "status"), False),
+            (("coach", "name"), False),
+        )
+
+
+class StageChange(BaseModel):
+    coach = ForeignKeyField(Coach, on_delete="CASCADE")
+    client = ForeignKeyField(Client, backref="stage_changes", on_delete="CASCADE")
+    stage = ForeignKeyField(Stage, on_delete="CASCADE")
+    changed_on = DateField()
+
+    class Meta:
+        indexes = ((("client", "changed_on"), False),)
+
+
+class Session(BaseModel):
+    """A coaching session; `late_minutes` is kept when it is held so punctuality is an aggregate."""
+
+    coach = ForeignKeyField(Coach, on_delete="CASCADE")
+    client = ForeignKeyField(Client, backref="sessions", on_delete="CASCADE")
+    scheduled_start = DateTimeField()
+    actual_start = DateTimeField(null=True)
+    late_minutes = IntegerField(null=True)
+    duration_minutes = IntegerField(default=60)
+    status = CharField(max_length=16, default="scheduled")
+    stage = ForeignKeyField(Stage, null=True, on_delete="SET NULL")
+
+    class Meta:
+        indexes = (
+            (("client", "status"), False),
+            (("coach", "status", "scheduled_start"), False),
+        )
+
+
+def minutes_late(scheduled: dt.datetime, actual: dt.datetime) -> int:
+    """Whole minutes after the scheduled start (negative when early)."""
+    return int((actual - scheduled).total_seconds() // 60)
+
+
+class Commitment(BaseModel):
+    """A promise: the coach's to a client, or an action a client took on."""
+
+    coach = ForeignKeyField(Coach, on_delete="CASCADE")
+    client = ForeignKeyField(Client, backref="commitments", on_delete="CASCADE")
+    owner = CharField(max_length=8)
+    title = TextField()
+    promised_on = DateField()
+    due_on = DateField()
+    done_on = DateField(null=True)
+    status = CharField(max_length=16, default="open")
+    reason = TextField(default="")
+    # Renegotiating closes this promise and opens a new one that points back here.
+    renegotiated_from = ForeignKeyField("self", null=True, on_delete="SET NULL")
+
+    class Meta:
+        indexes = (
+            (("coach", "status", "due_on"), False),
+            (("coach", "due_on"), False),
+            (("client", "status"), False),
+        )
+
+
+class Prompt(BaseModel):
+    """A between-session question the coach can send, from the library or their own."""
+
+    coach = ForeignKeyField(Coach, on_delete="CASCADE")
+    habit = CharField(max_length=16, default="depth")
+    stage_hint = TextField(default="")
+    title = TextField()
+    body = TextField()
+
+
+class Touch(BaseModel):
+    """Any contact between sessions; cadence counts only touches that say so."""
+
+    coach = ForeignKeyField(Coach, on_delete="CASCADE")
+    client = ForeignKeyField(Client, backref="touches", on_delete="CASCADE")
+    occurred_on = DateField()
+    channel = CharField(max_length=16)
+    direction = CharField(max_length=8)
+    counts_for_cadence = BooleanField(default=True)
+    summary = TextField(default="")
+    prompt = ForeignKeyField(Prompt, null=True, on_delete="SET NULL")
+
+    class Meta:
+        indexes = (
+            (("client", "counts_for_cadence", "occurred_on"), False),
+            (("client", "direction", "occurred_on"), False),
+            (("coach", "occurred_on"), False),
+        )
+
+
+class Outcome(BaseModel):
+    coach = ForeignKeyField(Coach, on_delete="CASCADE")
+    client = ForeignKeyField(Client, backref="outcomes", on_delete="CASCADE")
+    achieved_on = DateField()
+    title = TextField()
+    detail = TextField(default="")
+
+
+class Note(BaseModel):
+    """A private note; the body is only ever stored sealed, bound to this row's UUID."""
+
+    id = UUIDField(primary_key=True, default=uuid.uuid4)
+    coach = ForeignKeyField(Coach, on_delete="CASCADE")
+    client = ForeignKeyField(Client, backref="notes", on_delete="CASCADE")
+    kind = CharField(max_length=16)
+    written_on = DateField()
+    updated_at = DateTimeField(default=_now)
+    body_sealed = BlobField()
+
+    class Meta:
+        indexes = ((("client", "written_on"), False),)
+
+
+class KeySlot(BaseModel):
+    """One wrapped copy of the data key: by the keyring, a passphrase or a recovery code."""
+
+    id = UUIDField(primary_key=True, default=uuid.uuid4)
+    coach = ForeignKeyField(Coach, on_delete="CASCADE")
+    kind = CharField(max_length=16)
+    key_id = CharField(max_length=32)
+    wrapped_key = BlobField()
+    params = TextField(default="{}")
+    created_at = DateTimeField(default=_now)
+    revoked_at = DateTimeField(null=True)
+
+
+ALL_MODELS = (
+    Coach,
+    Program,
+    Stage,
+    Client,
+    StageChange,
+    Session,
+    Commitment,
+    Prompt,
+    Touch,
+    Outcome,
+    Note,
+    KeySlot,
+)
