@@ -1,0 +1,167 @@
+"""The practice report: what `trustdesk report` prints and what the dashboard's summary shows.
+
+Built from the rules in a fixed number of queries, so a cron job on a large
+practice costs the same as on a small one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from trustdesk.config import Settings
+from trustdesk.literal import visible
+from trustdesk.store.models import Coach
+from trustdesk.trust import rules
+from trustdesk.trust.views import Cadence, FollowThrough, OverduePromise, Punctuality, Rate
+
+
+@dataclass(frozen=True)
+class PracticeReport:
+    today: dt.date
+    coach_name: str
+    overdue: tuple[OverduePromise, ...]
+    coach_follow_through: FollowThrough
+    client_follow_through: FollowThrough
+    punctuality: Punctuality
+    due_for_contact: tuple[Cadence, ...]
+    quiet: tuple[Cadence, ...]
+    snoozed: int
+    active_clients: int
+
+
+def build_report(coach: Coach, today: dt.date, settings: Settings) -> PracticeReport:
+    cadences = rules.cadence(coach, today)
+    return PracticeReport(
+        today=today,
+        coach_name=coach.name,
+        overdue=tuple(rules.overdue_promises(coach, today)),
+        coach_follow_through=rules.follow_through(
+            coach, today, owner="coach", days=settings.follow_through_days
+        ),
+        client_follow_through=rules.follow_through(
+            coach, today, owner="client", days=settings.follow_through_days
+        ),
+        punctuality=rules.punctuality(
+            coach, today, grace_minutes=settings.punctuality_grace_minutes
+        ),
+        due_for_contact=tuple(c for c in cadences if c.state == "due"),
+        quiet=tuple(c for c in cadences if c.state == "quiet"),
+        snoozed=sum(1 for c in cadences if c.state == "snoozed"),
+        active_clients=len(cadences),
+    )
+
+
+def _rate_json(rate: Rate) -> dict[str, object]:
+    return {"kept": rate.kept, "counted": rate.counted, "rate": rate.rate}
+
+
+def _date(value: dt.date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _cadence_json(c: Cadence) -> dict[str, object]:
+    return {
+        "client_id": c.client_id,
+        "client": c.client_name,
+        "state": c.state,
+        "last_touch_on": _date(c.last_touch_on),
+        "days_since_touch": c.days_since_touch,
+        "due_on": _date(c.due_on),
+        "ideal_gap_days": c.ideal_gap_days,
+        "max_gap_days": c.max_gap_days,
+        "last_inbound_on": _date(c.last_inbound_on),
+        "days_since_inbound": c.days_since_inbound,
+    }
+
+
+def report_json(report: PracticeReport) -> dict[str, object]:
+    """A stable, documented shape for scripts: dates as YYYY-MM-DD, rates as 0..1 or null."""
+    return {
+        "today": report.today.isoformat(),
+        "coach": report.coach_name,
+        "active_clients": report.active_clients,
+        "overdue_promises": [
+            {
+                "commitment_id": o.commitment_id,
+                "client_id": o.client_id,
+                "client": o.client_name,
+                "owner": o.owner,
+                "title": o.title,
+                "promised_on": o.promised_on.isoformat(),
+                "due_on": o.due_on.isoformat(),
+                "days_overdue": o.days_overdue,
+            }
+            for o in report.overdue
+        ],
+        "due_for_contact": [_cadence_json(c) for c in report.due_for_contact],
+        "quiet": [_cadence_json(c) for c in report.quiet],
+        "snoozed": report.snoozed,
+        "follow_through": {
+            "window_start": report.coach_follow_through.window_start.isoformat(),
+            "window_end": report.coach_follow_through.window_end.isoformat(),
+            "coach": _rate_json(report.coach_follow_through.practice),
+            "clients": _rate_json(report.client_follow_through.practice),
+        },
+        "punctuality": {
+            "window_start": report.punctuality.window_start.isoformat(),
+            "window_end": report.punctuality.window_end.isoformat(),
+            "grace_minutes": report.punctuality.grace_minutes,
+            **_rate_json(report.punctuality.practice),
+        },
+    }
+
+
+def _percent(rate: Rate) -> str:
+    if rate.percent is None:
+        return "n/a (nothing came due)"
+    return f"{rate.percent}% ({rate.kept} of {rate.counted})"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def report_text(report: PracticeReport, *, limit: int | None = None) -> str:
+    """Plain text for a terminal or a cron email; every typed text is made visible literally."""
+    lines = [
+        f"trustdesk report for {visible(report.coach_name)}, {report.today:%A %d %B %Y}",
+        "",
+        f"Your follow-through (last {report.coach_follow_through.window_days} days): "
+        f"{_percent(report.coach_follow_through.practice)}",
+        f"Clients' follow-through: {_percent(report.client_follow_through.practice)}",
+        f"Sessions on time (within {report.punctuality.grace_minutes} min): "
+        f"{_percent(report.punctuality.practice)}",
+        "",
+        f"Overdue promises: {len(report.overdue)}",
+    ]
+    for o in report.overdue[:limit]:
+        who = "you" if o.owner == "coach" else "client"
+        lines.append(
+            f"  {_plural(o.days_overdue, 'day'):>8} late  {who:<6}  "
+            f"{visible(o.client_name)}: {visible(o.title)}"
+        )
+    if limit is not None and len(report.overdue) > limit:
+        lines.append(f"  ... and {len(report.overdue) - limit} more")
+
+    lines += ["", f"Gone quiet (past their maximum gap): {len(report.quiet)}"]
+    for c in report.quiet[:limit]:
+        lines.append(
+            f"  {_plural(c.days_since_touch, 'day'):>8} since contact  {visible(c.client_name)}"
+        )
+    if limit is not None and len(report.quiet) > limit:
+        lines.append(f"  ... and {len(report.quiet) - limit} more")
+
+    lines += ["", f"Due for contact: {len(report.due_for_contact)}"]
+    for c in report.due_for_contact[:limit]:
+        lines.append(
+            f"  {_plural(c.days_since_touch, 'day'):>8} since contact  {visible(c.client_name)}"
+        )
+    if limit is not None and len(report.due_for_contact) > limit:
+        lines.append(f"  ... and {len(report.due_for_contact) - limit} more")
+
+    lines += [
+        "",
+        f"{_plural(report.active_clients, 'active client')}, {report.snoozed} snoozed.",
+    ]
+    return "\n".join(lines) + "\n"
