@@ -312,8 +312,7 @@ def test_contact_by_week_buckets_the_last_twelve_weeks(coach, today):
 def test_journey_shows_program_stage_and_sessions_held(coach, today):
     program = Program.create(coach=coach, name="Leadership", typical_sessions=8)
     stages = [
-        Stage.create(coach=coach, program=program, position=i, name=f"Stage {i}")
-        for i in (1, 2, 3)
+        Stage.create(coach=coach, program=program, position=i, name=f"Stage {i}") for i in (1, 2, 3)
     ]
     ann = add_client(coach, "Ann", today, program=program, stage=stages[1])
     add_client(coach, "Solo", today)
@@ -380,9 +379,7 @@ def run_every_rule(coach, today):
     build_report(coach, today, Settings())
 
 
-def test_the_rules_make_the_same_number_of_queries_for_3_or_60_clients(
-    database, coach, today
-):
+def test_the_rules_make_the_same_number_of_queries_for_3_or_60_clients(database, coach, today):
     populate(coach, today, 3)
     with QueryCounter(database) as small:
         run_every_rule(coach, today)

@@ -61,8 +61,23 @@ def demo_database_path() -> Path:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create a directory only its owner can enter (0700); tighten one we created earlier."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Create a directory, and any missing parents, that only its owner can enter (0700).
+
+    Directories that already exist are left as they are: they may be shared on purpose.
+    """
+    missing = []
+    probe = path
+    while not probe.exists():
+        missing.append(probe)
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    for directory in reversed(missing):
+        try:
+            directory.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        os.chmod(directory, 0o700)
     return path
 
 
@@ -135,7 +150,7 @@ def set_today(day: dt.date | None) -> None:
 
 
 def today() -> dt.date:
-    """The one "today" every rule and screen uses: --today, else TRUSTDESK_TODAY, else the calendar."""
+    """The one "today" for rules and screens: --today, else TRUSTDESK_TODAY, else the calendar."""
     if _fixed_today is not None:
         return _fixed_today
     env = os.environ.get("TRUSTDESK_TODAY")

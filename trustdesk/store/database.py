@@ -84,9 +84,7 @@ def _create_sqlite_file(path: Path) -> None:
 def _open_sqlite(path: Path, create: bool) -> peewee.SqliteDatabase:
     if not path.exists():
         if not create:
-            raise StoreError(
-                f"no trustdesk database at {path}; create one with: trustdesk init"
-            )
+            raise StoreError(f"no trustdesk database at {path}; create one with: trustdesk init")
         _create_sqlite_file(path)
     elif path.is_dir():
         raise StoreError(f"{path} is a directory, not a trustdesk database")

@@ -112,9 +112,9 @@ def report_json(report: PracticeReport) -> dict[str, object]:
     }
 
 
-def _percent(rate: Rate) -> str:
+def _percent(rate: Rate, empty: str = "n/a (nothing came due)") -> str:
     if rate.percent is None:
-        return "n/a (nothing came due)"
+        return empty
     return f"{rate.percent}% ({rate.kept} of {rate.counted})"
 
 
@@ -131,7 +131,7 @@ def report_text(report: PracticeReport, *, limit: int | None = None) -> str:
         f"{_percent(report.coach_follow_through.practice)}",
         f"Clients' follow-through: {_percent(report.client_follow_through.practice)}",
         f"Sessions on time (within {report.punctuality.grace_minutes} min): "
-        f"{_percent(report.punctuality.practice)}",
+        f"{_percent(report.punctuality.practice, 'n/a (no sessions held)')}",
         "",
         f"Overdue promises: {len(report.overdue)}",
     ]

@@ -108,8 +108,12 @@ def follow_through(
     start = today - dt.timedelta(days=days - 1)
     closed_on = Case(
         None,
-        [((Commitment.done_on.is_null(False)) & (Commitment.done_on < Commitment.due_on),
-          Commitment.done_on)],
+        [
+            (
+                (Commitment.done_on.is_null(False)) & (Commitment.done_on < Commitment.due_on),
+                Commitment.done_on,
+            )
+        ],
         Commitment.due_on,
     )
     counted = (
@@ -206,13 +210,11 @@ def cadence(
 
     A client with no touch that counts is measured from the day they started.
     """
-    last_touch = (
-        Touch.select(fn.MAX(Touch.occurred_on))
-        .where((Touch.client == Client.id) & (Touch.counts_for_cadence == True))  # noqa: E712
+    last_touch = Touch.select(fn.MAX(Touch.occurred_on)).where(
+        (Touch.client == Client.id) & (Touch.counts_for_cadence == True)
     )
-    last_inbound = (
-        Touch.select(fn.MAX(Touch.occurred_on))
-        .where((Touch.client == Client.id) & (Touch.direction == "inbound"))
+    last_inbound = Touch.select(fn.MAX(Touch.occurred_on)).where(
+        (Touch.client == Client.id) & (Touch.direction == "inbound")
     )
     query = Client.select(
         Client.id,
@@ -289,7 +291,7 @@ def contact_by_week(
             .where(
                 (Touch.client << client_ids)
                 & (Touch.coach == coach)
-                & (Touch.counts_for_cadence == True)  # noqa: E712
+                & (Touch.counts_for_cadence == True)
                 & (Touch.occurred_on >= starts[0])
                 & (Touch.occurred_on <= today)
             )
@@ -310,7 +312,7 @@ def practice_contact_by_week(
         Touch.select(Touch.occurred_on, fn.COUNT(Touch.id))
         .where(
             (Touch.coach == coach)
-            & (Touch.counts_for_cadence == True)  # noqa: E712
+            & (Touch.counts_for_cadence == True)
             & (Touch.occurred_on >= starts[0])
             & (Touch.occurred_on <= today)
         )
