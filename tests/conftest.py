@@ -8,8 +8,13 @@ import os
 import keyring
 import keyring.backend
 import pytest
+from hypothesis import settings
 
 from trustdesk import config
+
+# No example database: property tests leave nothing behind in the working tree.
+settings.register_profile("trustdesk", database=None, deadline=None)
+settings.load_profile("trustdesk")
 
 FIXED_TODAY = dt.date(2026, 3, 16)  # a Monday
 

@@ -1,0 +1,315 @@
+"""Importing clients from a spreadsheet: all rows or none, and problems a coach can find."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import subprocess
+import sys
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from trustdesk.config import Settings
+from trustdesk.importer import ImportProblem, ImportRejected, ImportResult, import_clients
+from trustdesk.store import Client, Program, Stage, StageChange
+
+SETTINGS = Settings(default_ideal_gap_days=10, default_max_gap_days=30)
+
+
+def run_import(text: str | bytes, coach, today, practice_settings: Settings = SETTINGS):
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    return import_clients(data, coach=coach, today=today, settings=practice_settings)
+
+
+def rejected(text: str | bytes, coach, today) -> list[str]:
+    """The problems, as the coach would read them, after checking nothing was written."""
+    before = Client.select().count()
+    with pytest.raises(ImportRejected) as caught:
+        run_import(text, coach, today)
+    assert Client.select().count() == before
+    return [str(problem) for problem in caught.value.problems]
+
+
+def csv_text(rows: list[list[str]]) -> str:
+    out = io.StringIO(newline="")
+    csv.writer(out).writerows(rows)
+    return out.getvalue()
+
+
+@pytest.fixture
+def journeys(coach):
+    """Two programs; the first stage is deliberately not the first one created."""
+    leadership = Program.create(coach=coach, name="Leadership Reset", typical_sessions=8)
+    Stage.create(coach=coach, program=leadership, position=2, name="Practice")
+    discover = Stage.create(coach=coach, program=leadership, position=1, name="Discover")
+    Program.create(coach=coach, name="Career Pivot", typical_sessions=6)
+    return leadership, discover
+
+
+def test_good_file_imports_every_row_with_defaults(coach, today):
+    result = run_import(
+        "Name, Email ,phone\nAnn Lee,ann@example.com,+44 7700 900123\nBo Chen,,\nCy Diaz\n",
+        coach,
+        today,
+    )
+    assert result == ImportResult(imported=3, problems=())
+    clients = list(Client.select().order_by(Client.id))
+    assert [c.name for c in clients] == ["Ann Lee", "Bo Chen", "Cy Diaz"]
+    ann = clients[0]
+    assert (ann.email, ann.phone) == ("ann@example.com", "+44 7700 900123")
+    for client in clients:
+        assert client.coach_id == coach.id
+        assert client.status == "active"
+        assert client.started_on == today
+        assert (client.ideal_gap_days, client.max_gap_days) == (10, 30)
+        assert client.program is None and client.stage is None
+    assert StageChange.select().count() == 0
+
+
+def test_given_values_are_used(coach, today):
+    run_import(
+        "name,status,started_on,ideal_gap_days,max_gap_days\nAnn Lee, Paused ,2025-11-03,14,28\n",
+        coach,
+        today,
+    )
+    ann = Client.get()
+    assert ann.status == "paused"
+    assert ann.started_on == dt.date(2025, 11, 3)
+    assert (ann.ideal_gap_days, ann.max_gap_days) == (14, 28)
+
+
+def test_program_sets_first_stage_and_records_the_change(coach, today, journeys):
+    leadership, discover = journeys
+    run_import(
+        "name,program,started_on\nAnn Lee,leadership reset,2026-01-05\nBo Chen,Career Pivot,\n",
+        coach,
+        today,
+    )
+    ann = Client.get(Client.name == "Ann Lee")
+    assert ann.program_id == leadership.id
+    assert ann.stage_id == discover.id
+    change = StageChange.get(StageChange.client == ann)
+    assert (change.stage_id, change.changed_on, change.coach_id) == (
+        discover.id,
+        dt.date(2026, 1, 5),
+        coach.id,
+    )
+    # A program with no stages yet gives no stage and no history.
+    bo = Client.get(Client.name == "Bo Chen")
+    assert bo.program.name == "Career Pivot" and bo.stage is None
+    assert StageChange.select().count() == 1
+
+
+def test_each_bad_row_is_reported_on_its_line(coach, today, journeys):
+    Client.create(coach=coach, name="Dee Ellis", started_on=today)
+    text = (
+        "name,started_on,ideal_gap_days,max_gap_days,program,status\n"  # 1
+        "   ,,,,,\n"  # 2
+        "Ann Lee,2026-13-01,,,,\n"  # 3
+        'Bo Chen,,"a long note\n'  # 4
+        'over two lines",,,\n'  # 5
+        "Cy Diaz,,-3,,,\n"  # 6
+        "Ed Fox,,,twelve,,\n"  # 7
+        "Flo Gray,,14,7,,\n"  # 8
+        "Gus Hale,,,,Mindful Money,\n"  # 9
+        "Hal Ives,,,,,gone\n"  # 10
+        " dee ELLIS ,,,,,\n"  # 11
+        "Ida Jones,,,,,\n"  # 12
+        "IDA JONES,,,,,\n"  # 13
+        "Lee, Ann,2026-01-01,,,,\n"  # 14
+        "Jo Kim,,40,,,\n"  # 15
+    )
+    assert rejected(text, coach, today) == [
+        "line 2: name is missing",
+        "line 3: started_on '2026-13-01' is not a date (use YYYY-MM-DD)",
+        "line 4: ideal_gap_days 'a long note\\nover two lines' is not a whole number of days",
+        "line 6: ideal_gap_days '-3' is negative",
+        "line 7: max_gap_days 'twelve' is not a whole number of days",
+        "line 8: max_gap_days 7 is smaller than ideal_gap_days 14",
+        "line 9: program 'Mindful Money' is not one of your programs "
+        "('Career Pivot', 'Leadership Reset')",
+        "line 10: status 'gone' is not one of: prospect, active, paused, completed",
+        "line 11: ' dee ELLIS ' is already a client",
+        "line 13: 'IDA JONES' is already on line 12",
+        "line 14: 7 values but the header has 6 columns "
+        "(put quotes around a value that contains a comma)",
+        "line 15: max_gap_days 30 (the default) is smaller than ideal_gap_days 40",
+    ]
+
+
+def test_every_problem_in_a_row_is_reported(coach, today):
+    problems = rejected("name,started_on,status\n,01/02/2026,lost\n", coach, today)
+    assert problems == [
+        "line 2: name is missing",
+        "line 2: started_on '01/02/2026' is not a date (use YYYY-MM-DD)",
+        "line 2: status 'lost' is not one of: prospect, active, paused, completed",
+    ]
+
+
+def test_one_bad_row_among_good_ones_writes_nothing(coach, today):
+    rows = [["name", "started_on"]] + [[f"Client {i}", "2026-01-01"] for i in range(50)]
+    rows[30][1] = "2026-02-30"
+    assert rejected(csv_text(rows), coach, today) == [
+        "line 31: started_on '2026-02-30' is not a date (use YYYY-MM-DD)"
+    ]
+    assert Client.select().count() == 0
+
+
+def test_a_bad_row_writes_nothing_even_with_a_program(coach, today, journeys):
+    rejected("name,program\nAnn Lee,Leadership Reset\n,Leadership Reset\n", coach, today)
+    assert StageChange.select().count() == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("", "line 1: the file has no client rows"),
+        ("\n\n", "line 1: the file has no client rows"),
+        ("name,email\n", "line 1: the file has no client rows"),
+        ("name,email\n\n,\n", "line 1: the file has no client rows"),
+        ("email\nann@example.com\n", "line 1: the header has no name column"),
+    ],
+)
+def test_header_and_empty_files(coach, today, text, problem):
+    assert rejected(text, coach, today) == [problem]
+
+
+def test_unknown_and_repeated_columns_are_named(coach, today):
+    problems = rejected("name,e-mail,Email,EMAIL,\nAnn Lee,a,b,c,\n", coach, today)
+    assert problems == [
+        "line 1: unknown column 'e-mail' (known columns: name, email, phone, program, "
+        "ideal_gap_days, max_gap_days, status, started_on)",
+        "line 1: column email appears more than once in the header",
+        "line 1: column 5 has no name in the header; name it or delete it",
+    ]
+
+
+def test_broken_quotes_are_reported_where_the_record_starts(coach, today):
+    assert rejected('name,email\nAnn Lee,"ann@example.com\nBo Chen,b\n', coach, today) == [
+        "line 2: a quote opened on this line is never closed"
+    ]
+    assert rejected('name,email\n"Ann" Lee,a\nBo Chen,b\n', coach, today) == [
+        "line 2: a closing quote is followed by more text; inside a quoted value, write a "
+        'quote twice ("")'
+    ]
+
+
+def test_quote_inside_an_unquoted_name_is_kept(coach, today):
+    run_import('name\nAnn "Annie" Lee\n"Bo ""B"" Chen"\n', coach, today)
+    assert [c.name for c in Client.select().order_by(Client.id)] == [
+        'Ann "Annie" Lee',
+        'Bo "B" Chen',
+    ]
+
+
+def test_blank_lines_do_not_shift_line_numbers(coach, today):
+    text = 'name,email\r\n\r\n"Ann\r\nLee",a\r\n,,\r\nBo Chen,b\r\n\r\n\r\n,x\r\n'
+    assert rejected(text, coach, today) == ["line 9: name is missing"]
+
+
+def test_byte_order_mark_is_accepted(coach, today):
+    run_import(b"\xef\xbb\xbfname,email\r\nAnn Lee,ann@example.com\r\n", coach, today)
+    assert Client.get().name == "Ann Lee"
+
+
+def test_latin1_bytes_are_rejected_by_line(coach, today):
+    data = "name\nAnn Lee\nRen\xe9e Roy\nBo Chen\nZo\xeb \xc5berg\n".encode("latin-1")
+    assert rejected(data, coach, today) == [
+        "line 3: text is not UTF-8 (byte 0xe9 at column 4); save the spreadsheet as CSV UTF-8",
+        "line 5: text is not UTF-8 (byte 0xeb at column 3); save the spreadsheet as CSV UTF-8",
+    ]
+
+
+def test_utf16_file_is_rejected_not_stored_with_nuls(coach, today):
+    problems = rejected("name\nAnn Lee\n".encode("utf-16-le"), coach, today)
+    assert problems[0].startswith("line 1: text has a NUL character at column 2")
+
+
+def test_unusual_text_is_stored_exactly(coach, today):
+    names = [
+        "[bold]Ann[/] [link=https://example.com]Lee[/link]",
+        "Bo\x1b[31mChen\x07",
+        "\u202eCy Diaz\u200f",
+        "Dee 🧭 Ellis",
+        "  Ed Fox  ",
+        "Flo\tGray\r\nsecond line",
+        "G" * 10_000,
+    ]
+    emails = ["[red]ann[/]@example.com", " bo@example.com ", "", "", "", "", ""]
+    phones = ["\u2066+1 555 0100\u2069", "", "", "", "", "", "="]
+    run_import(
+        csv_text([["name", "email", "phone"], *zip(names, emails, phones, strict=True)]),
+        coach,
+        today,
+    )
+    stored = Client.select(Client.name).order_by(Client.id).tuples()
+    assert [name for (name,) in stored] == names
+    assert [(c.email, c.phone) for c in Client.select().order_by(Client.id)] == list(
+        zip(emails, phones, strict=True)
+    )
+
+
+def test_reasons_never_carry_raw_control_characters(coach, today):
+    (problem,) = rejected("name,status\nAnn,\x1b[2J\u202egone\n", coach, today)
+    assert "\x1b" not in problem and "\u202e" not in problem
+    assert problem.startswith("line 2: status '\\x1b[2J\\u202egone' is not one of")
+
+
+def test_problem_text_and_summary():
+    problem = ImportProblem(4, "name is missing")
+    assert str(problem) == "line 4: name is missing"
+    error = ImportRejected([ImportProblem(9, "b"), problem])
+    assert [p.line for p in error.problems] == [4, 9]
+    assert str(error) == "nothing was imported: the file has 2 problems"
+
+
+names_without_nul = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1, max_size=60
+).filter(lambda name: name.strip() != "")
+
+
+@settings(
+    max_examples=60,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    names=st.lists(
+        names_without_nul, min_size=1, max_size=5, unique_by=lambda n: n.strip().casefold()
+    )
+)
+def test_any_name_round_trips(coach, today, names):
+    Client.delete().execute()
+    result = run_import(csv_text([["name"], *([name] for name in names)]), coach, today)
+    assert result.imported == len(names)
+    stored = [name for (name,) in Client.select(Client.name).order_by(Client.id).tuples()]
+    assert stored == names
+
+
+def test_ten_thousand_rows_are_quick(coach, today, journeys):
+    Client.create(coach=coach, name="Already Here", started_on=today)
+    rows = [["name", "email", "program", "started_on"]]
+    rows += [
+        [f"Client {i:05}", f"c{i}@example.com", "Leadership Reset" if i % 2 else "", "2026-01-02"]
+        for i in range(10_000)
+    ]
+    started = time.perf_counter()
+    result = run_import(csv_text(rows), coach, today)
+    elapsed = time.perf_counter() - started
+    assert result.imported == 10_000
+    assert Client.select().count() == 10_001
+    assert StageChange.select().count() == 5_000
+    _, discover = journeys
+    assert Client.select().where(Client.stage == discover).count() == 5_000
+    assert elapsed < 5, elapsed
+
+
+def test_importer_does_not_load_textual():
+    code = "import sys, trustdesk.importer; print('textual' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

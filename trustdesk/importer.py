@@ -1,0 +1,433 @@
+"""Bringing clients in from a spreadsheet saved as CSV.
+
+A coach moving from a spreadsheet should get every client in, or a list of exactly
+what to fix and where: one bad row writes nothing, and each problem names the line
+of the file where that client's record starts, so it can be found in an editor.
+
+Text is kept exactly as the coach typed it; screens make it safe to show. Values
+quoted in problem reasons are escaped and shortened, so a reason is always one
+plain line that is safe to print.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from trustdesk import config
+from trustdesk.config import Settings
+from trustdesk.store.models import (
+    CLIENT_STATUSES,
+    Client,
+    Coach,
+    Program,
+    Stage,
+    StageChange,
+    db,
+)
+
+COLUMNS = (
+    "name",
+    "email",
+    "phone",
+    "program",
+    "ideal_gap_days",
+    "max_gap_days",
+    "status",
+    "started_on",
+)
+
+# A gap longer than ten years is a typing slip, and it keeps values far from integer overflow.
+LONGEST_GAP_DAYS = 3650
+
+# Stay under SQLite's oldest limit of 999 bound values per statement.
+_MAX_BOUND_VALUES = 900
+
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
+_SHOWN_LENGTH = 40
+# Undecodable bytes (kept as lone surrogates) and NUL, which databases cannot all store.
+_UNREADABLE = re.compile("[\udc80-\udcff\x00]")
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    """Something the coach must fix before the file can be imported."""
+
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    imported: int
+    problems: tuple[ImportProblem, ...] = ()
+
+
+class ImportRejected(Exception):
+    """The file had problems, so nothing was written; `problems` says what and where."""
+
+    def __init__(self, problems: Iterable[ImportProblem]) -> None:
+        self.problems = tuple(sorted(problems, key=lambda p: p.line))
+        count = len(self.problems)
+        super().__init__(
+            f"nothing was imported: the file has {count} problem{'s' if count != 1 else ''}"
+        )
+
+
+@dataclass(frozen=True)
+class _Record:
+    line: int
+    values: list[str]
+
+
+@dataclass(frozen=True)
+class _Journey:
+    program_id: int
+    first_stage_id: int | None
+
+
+def import_clients(
+    data: bytes, *, coach: Coach, today: dt.date, settings: Settings
+) -> ImportResult:
+    """Import every client in a CSV file for `coach`, or raise ImportRejected and write nothing."""
+    text, problems = _decode(bytes(data))
+    if problems:
+        raise ImportRejected(problems)
+
+    records, problems = _read_records(text)
+    if not records:
+        raise ImportRejected(problems or [ImportProblem(1, "the file has no client rows")])
+    header, rows = records[0], records[1:]
+    columns, header_problems = _read_header(header)
+    if header_problems:
+        raise ImportRejected(problems + header_problems)
+    if not rows and not problems:
+        raise ImportRejected([ImportProblem(header.line, "the file has no client rows")])
+
+    journeys = _journeys_by_program(coach)
+    existing = {
+        _name_key(name)
+        for (name,) in Client.select(Client.name).where(Client.coach == coach).tuples()
+    }
+    seen_on_line: dict[str, int] = {}
+    created_at = config.now()
+    clients: list[tuple] = []
+    first_stages: dict[str, int] = {}
+
+    for record in rows:
+        if len(record.values) > len(columns):
+            problems.append(
+                ImportProblem(
+                    record.line,
+                    f"{len(record.values)} values but the header has"
+                    f" {len(columns)} column{'s' if len(columns) != 1 else ''}"
+                    " (put quotes around a value that contains a comma)",
+                )
+            )
+            continue
+        cells = dict(zip(columns, record.values, strict=False))
+        row_problems: list[str] = []
+
+        name = cells.get("name", "")
+        key = _name_key(name)
+        if not key:
+            row_problems.append("name is missing")
+        elif key in existing:
+            row_problems.append(f"{_shown(name)} is already a client")
+        elif key in seen_on_line:
+            row_problems.append(f"{_shown(name)} is already on line {seen_on_line[key]}")
+        else:
+            seen_on_line[key] = record.line
+
+        started_on = _date(cells.get("started_on", ""), "started_on", row_problems) or today
+        ideal = _gap(cells.get("ideal_gap_days", ""), "ideal_gap_days", row_problems)
+        most = _gap(cells.get("max_gap_days", ""), "max_gap_days", row_problems)
+        _check_gaps(ideal, most, settings, row_problems)
+
+        status = _status(cells.get("status", ""), row_problems)
+        journey = _journey(cells.get("program", ""), journeys, row_problems)
+
+        if row_problems:
+            problems.extend(ImportProblem(record.line, reason) for reason in row_problems)
+            continue
+        program_id = journey.program_id if journey else None
+        stage_id = journey.first_stage_id if journey else None
+        clients.append(
+            (
+                coach.id,
+                name,
+                cells.get("email", ""),
+                cells.get("phone", ""),
+                status,
+                program_id,
+                stage_id,
+                started_on,
+                settings.default_ideal_gap_days if ideal is None else ideal,
+                settings.default_max_gap_days if most is None else most,
+                False,
+                created_at,
+            )
+        )
+        if stage_id is not None:
+            first_stages[name] = stage_id
+
+    if problems:
+        raise ImportRejected(problems)
+    _write(coach, clients, first_stages)
+    return ImportResult(imported=len(clients))
+
+
+# --- reading the file -----------------------------------------------------------------
+
+
+def _decode(data: bytes) -> tuple[str, list[ImportProblem]]:
+    """UTF-8 only: a wrong guess at another encoding would store misspelled names silently."""
+    text = data.decode("utf-8-sig", errors="surrogateescape")
+    problems: list[ImportProblem] = []
+    for number, line in enumerate(_physical_lines(text), start=1):
+        found = _UNREADABLE.search(line)
+        if found is None:
+            continue
+        column = found.start() + 1
+        if found.group() == "\x00":
+            reason = (
+                f"text has a NUL character at column {column}; the file may be UTF-16:"
+                " save the spreadsheet as CSV UTF-8"
+            )
+        else:
+            byte = ord(found.group()) - 0xDC00
+            reason = (
+                f"text is not UTF-8 (byte 0x{byte:02x} at column {column});"
+                " save the spreadsheet as CSV UTF-8"
+            )
+        problems.append(ImportProblem(number, reason))
+    return text, problems
+
+
+def _physical_lines(text: str) -> Iterator[str]:
+    """Lines split exactly as the CSV reader counts them (CR, LF or CRLF)."""
+    return iter(io.StringIO(text, newline=""))
+
+
+def _read_records(text: str) -> tuple[list[_Record], list[ImportProblem]]:
+    """Records with the line each starts on; blank lines and blank spreadsheet rows are skipped."""
+    reader = csv.reader(_physical_lines(text), strict=True)
+    records: list[_Record] = []
+    problems: list[ImportProblem] = []
+    while True:
+        start = reader.line_num + 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(ImportProblem(start, _csv_reason(str(exc))))
+            continue
+        if any(values):
+            records.append(_Record(start, values))
+    return records, problems
+
+
+def _csv_reason(message: str) -> str:
+    if "unexpected end of data" in message:
+        return "a quote opened on this line is never closed"
+    if "expected after" in message:
+        return (
+            "a closing quote is followed by more text; inside a quoted value,"
+            ' write a quote twice ("")'
+        )
+    if "field limit" in message:
+        return f"a value is longer than {csv.field_size_limit()} characters"
+    return f"this row cannot be read as CSV ({message})"
+
+
+def _read_header(header: _Record) -> tuple[list[str], list[ImportProblem]]:
+    columns = [value.strip().lower() for value in header.values]
+    reasons: list[str] = []
+    for position, column in enumerate(columns, start=1):
+        if not column:
+            reasons.append(f"column {position} has no name in the header; name it or delete it")
+        elif column not in COLUMNS:
+            reasons.append(
+                f"unknown column {_shown(header.values[position - 1].strip())}"
+                f" (known columns: {', '.join(COLUMNS)})"
+            )
+        elif columns.index(column) != position - 1:
+            reasons.append(f"column {column} appears more than once in the header")
+    if "name" not in columns:
+        reasons.append("the header has no name column")
+    return columns, [ImportProblem(header.line, reason) for reason in reasons]
+
+
+# --- checking values ------------------------------------------------------------------
+
+
+class _Bad:
+    """A value that was present but wrong (already reported), as opposed to absent."""
+
+
+_BAD = _Bad()
+
+
+def _name_key(name: str) -> str:
+    return name.strip().casefold()
+
+
+def _shown(value: str) -> str:
+    """A value quoted for a one-line reason: escaped so nothing reaches the terminal raw."""
+    if len(value) > _SHOWN_LENGTH:
+        value = value[:_SHOWN_LENGTH] + "…"
+    return repr(value)
+
+
+def _date(value: str, column: str, reasons: list[str]) -> dt.date | None:
+    text = value.strip()
+    if not text:
+        return None
+    if _DATE.fullmatch(text):
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            pass
+    reasons.append(f"{column} {_shown(value)} is not a date (use YYYY-MM-DD)")
+    return None
+
+
+def _gap(value: str, column: str, reasons: list[str]) -> int | _Bad | None:
+    text = value.strip()
+    if not text:
+        return None
+    if not _WHOLE_NUMBER.fullmatch(text):
+        reasons.append(f"{column} {_shown(value)} is not a whole number of days")
+        return _BAD
+    days = int(text)
+    if days < 0:
+        reasons.append(f"{column} {_shown(value)} is negative")
+        return _BAD
+    if days > LONGEST_GAP_DAYS:
+        reasons.append(f"{column} {_shown(value)} is more than {LONGEST_GAP_DAYS} days")
+        return _BAD
+    return days
+
+
+def _check_gaps(
+    ideal: int | _Bad | None, most: int | _Bad | None, settings: Settings, reasons: list[str]
+) -> None:
+    if isinstance(ideal, _Bad) or isinstance(most, _Bad):
+        return
+    if ideal is None and most is None:
+        return
+    ideal_days = settings.default_ideal_gap_days if ideal is None else ideal
+    max_days = settings.default_max_gap_days if most is None else most
+    if max_days < ideal_days:
+        max_said = f"max_gap_days {max_days}" + (" (the default)" if most is None else "")
+        ideal_said = f"ideal_gap_days {ideal_days}" + (" (the default)" if ideal is None else "")
+        reasons.append(f"{max_said} is smaller than {ideal_said}")
+
+
+def _status(value: str, reasons: list[str]) -> str:
+    text = value.strip().lower()
+    if not text:
+        return "active"
+    if text not in CLIENT_STATUSES:
+        reasons.append(f"status {_shown(value)} is not one of: {', '.join(CLIENT_STATUSES)}")
+    return text
+
+
+def _journeys_by_program(coach: Coach) -> dict[str, list[tuple[str, _Journey]]]:
+    """The coach's programs by casefolded name, each with the stage a new client starts in."""
+    first_stage: dict[int, int] = {}
+    stages = (
+        Stage.select(Stage.program, Stage.id)
+        .where(Stage.coach == coach)
+        .order_by(Stage.program, Stage.position)
+        .tuples()
+    )
+    for program_id, stage_id in stages:
+        first_stage.setdefault(program_id, stage_id)
+    journeys: dict[str, list[tuple[str, _Journey]]] = {}
+    for program_id, name in (
+        Program.select(Program.id, Program.name).where(Program.coach == coach).tuples()
+    ):
+        journey = _Journey(program_id, first_stage.get(program_id))
+        journeys.setdefault(name.casefold(), []).append((name, journey))
+    return journeys
+
+
+def _journey(
+    value: str, journeys: dict[str, list[tuple[str, _Journey]]], reasons: list[str]
+) -> _Journey | None:
+    text = value.strip()
+    if not text:
+        return None
+    matches = journeys.get(text.casefold(), [])
+    exact = [journey for name, journey in matches if name == text]
+    if exact:
+        return exact[0]
+    if len(matches) == 1:
+        return matches[0][1]
+    if matches:
+        names = ", ".join(_shown(name) for name, _ in matches)
+        reasons.append(f"program {_shown(value)} could be any of {names}; use the exact name")
+        return None
+    known = sorted({name for entries in journeys.values() for name, _ in entries})
+    if not known:
+        reasons.append(f"program {_shown(value)} is not one of your programs (you have none yet)")
+    else:
+        listed = ", ".join(_shown(name) for name in known[:5])
+        more = f" and {len(known) - 5} more" if len(known) > 5 else ""
+        reasons.append(f"program {_shown(value)} is not one of your programs ({listed}{more})")
+    return None
+
+
+# --- writing --------------------------------------------------------------------------
+
+
+_CLIENT_FIELDS = (
+    Client.coach,
+    Client.name,
+    Client.email,
+    Client.phone,
+    Client.status,
+    Client.program,
+    Client.stage,
+    Client.started_on,
+    Client.ideal_gap_days,
+    Client.max_gap_days,
+    Client.reference_consent,
+    Client.created_at,
+)
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _write(coach: Coach, clients: list[tuple], first_stages: dict[str, int]) -> None:
+    """Insert all clients and their starting stages in one transaction."""
+    with db.atomic():
+        for batch in _chunks(clients, _MAX_BOUND_VALUES // len(_CLIENT_FIELDS)):
+            Client.insert_many(batch, fields=_CLIENT_FIELDS).execute()
+        if not first_stages:
+            return
+        # Names are unique for this coach among new clients, and unlike any earlier client's.
+        started_on = {client[1]: client[7] for client in clients}
+        changes = []
+        for names in _chunks(list(first_stages), _MAX_BOUND_VALUES - 1):
+            query = Client.select(Client.id, Client.name).where(
+                (Client.coach == coach) & Client.name.in_(names)
+            )
+            for client_id, name in query.tuples():
+                changes.append((coach.id, client_id, first_stages[name], started_on[name]))
+        fields = (StageChange.coach, StageChange.client, StageChange.stage, StageChange.changed_on)
+        for batch in _chunks(changes, _MAX_BOUND_VALUES // len(fields)):
+            StageChange.insert_many(batch, fields=fields).execute()
