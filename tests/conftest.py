@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import subprocess
+import sys
 
 import keyring
 import keyring.backend
 import pytest
+from helpers import PASSPHRASE
 from hypothesis import settings
 
 from trustdesk import config
@@ -48,14 +51,27 @@ def isolated_home(tmp_path_factory, monkeypatch):
     monkeypatch.delenv("TRUSTDESK_TODAY", raising=False)
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
     previous = keyring.get_keyring()
-    memory = MemoryKeyring()
-    keyring.set_keyring(memory)
+    keyring.set_keyring(MemoryKeyring())
     config.set_today(None)
     old_umask = os.umask(0o077)
     yield home
     os.umask(old_umask)
     config.set_today(None)
     keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def memory_keyring(monkeypatch):
+    """An in-memory keyring that the coach chose in keyring's own settings, so it is trusted."""
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    cls = type(backend)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", f"{cls.__module__}.{cls.__qualname__}")
+    return backend
+
+
+# Argon2id at its weakest allowed setting keeps the suite fast; production uses 64 MiB.
+FAST_ARGON2 = {"memory_kib": 19 * 1024, "iterations": 2, "lanes": 1}
 
 
 @pytest.fixture
@@ -81,3 +97,50 @@ def coach(database):
     from trustdesk.store import current_coach
 
     return current_coach()
+
+
+# --- the command line, as a separate process ----------------------------------------
+
+
+@pytest.fixture
+def run(isolated_home):
+    """Run `python -m trustdesk ARGS` with this test's home and no terminal to prompt on."""
+
+    def run(*args, input=None, env=None, cwd=None):
+        full_env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("TRUSTDESK_", "PYTEST_"))
+        }
+        full_env.update(
+            TRUSTDESK_HOME=str(isolated_home),
+            PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
+            NO_COLOR="1",
+        )
+        full_env.update(env or {})
+        return subprocess.run(
+            [sys.executable, "-m", "trustdesk", *args],
+            input=input,
+            capture_output=True,
+            env=full_env,
+            cwd=cwd or isolated_home,
+            timeout=120,
+            # No controlling terminal: a prompt fails at once instead of waiting for a person.
+            start_new_session=True,
+        )
+
+    return run
+
+
+@pytest.fixture
+def passphrase_file(tmp_path):
+    path = tmp_path / "passphrase.txt"
+    path.write_text(PASSPHRASE + "\n")
+    os.chmod(path, 0o600)
+    return path
+
+
+@pytest.fixture
+def initialised(run, passphrase_file):
+    """A practice made with `trustdesk init`, its notes behind PASSPHRASE."""
+    result = run("init", "--name", "Morgan Reyes", "--passphrase-file", str(passphrase_file))
+    assert result.returncode == 0, (result.stdout, result.stderr)
+    return run

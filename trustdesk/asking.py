@@ -1,0 +1,74 @@
+"""Getting a passphrase or recovery code from the coach, at a terminal or from a private file.
+
+There is deliberately no way to pass a passphrase in an environment variable or on
+the command line: both can be read by other users of a shared server (`ps`,
+/proc). Scripts use a file that only its owner can read, as gpg does.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from pathlib import Path
+
+from trustdesk import config
+
+
+class AskError(Exception):
+    """The secret could not be had; the message is one line and says what to do."""
+
+
+def read_secret_file(path: str | os.PathLike[str], what: str = "passphrase") -> str:
+    """The first line of a file that only its owner can read."""
+    path = Path(path).expanduser()
+    problem = config.loose_permission_problem(path)
+    if problem:
+        raise AskError(f"{what} file {problem}")
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise AskError(f"{what} file {path} does not exist") from None
+    except OSError as exc:
+        raise AskError(f"cannot read {what} file {path}: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise AskError(f"{what} file {path} is not UTF-8 text") from None
+    line = text.splitlines()[0] if text else ""
+    if not line:
+        raise AskError(f"{what} file {path} is empty")
+    return line
+
+
+def _tty_available() -> bool:
+    try:
+        with open("/dev/tty"):
+            return True
+    except OSError:
+        return False
+
+
+def ask(prompt: str, *, what: str = "passphrase", file_option: str = "--passphrase-file") -> str:
+    """Ask at the terminal without echo; say how to avoid the question when there is none."""
+    if not _tty_available():
+        raise AskError(f"no terminal to ask for your {what}; use {file_option} PATH")
+    try:
+        return getpass.getpass(prompt)
+    except (EOFError, KeyboardInterrupt):
+        raise AskError(f"no {what} given") from None
+
+
+def ask_new_passphrase(minimum: int, intro: str = "") -> str:
+    """Ask twice, so a typo does not lock the coach out of their own notes."""
+    if not _tty_available():
+        raise AskError("no terminal to ask for your passphrase; use --passphrase-file PATH")
+    if intro:
+        print(intro, file=sys.stderr)
+    first = ask(f"New passphrase for your notes (at least {minimum} characters): ")
+    if len(first) < minimum:
+        raise AskError(f"a passphrase needs at least {minimum} characters")
+    second = ask("The same passphrase again: ")
+    if first != second:
+        raise AskError("the two passphrases differ; nothing was changed")
+    return first

@@ -1,0 +1,156 @@
+"""Depth of conversation: private notes, sealed at rest and opened only through an unlocked vault.
+
+Listing never needs the key and never returns a body; reading and searching do,
+and decrypt in memory only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from trustdesk import config
+from trustdesk.store.models import NOTE_KINDS, Client, Coach, Note, db
+from trustdesk.vault import Vault, plaintext_length
+from trustdesk.vault.vault import NOTE_COLUMN, NOTE_TABLE
+
+
+class NoteError(Exception):
+    """A note that cannot be written as asked; the message is one line."""
+
+
+@dataclass(frozen=True)
+class NoteSummary:
+    """What a list may show about a note without the key: never its words."""
+
+    id: uuid.UUID
+    client_id: int
+    client_name: str
+    kind: str
+    written_on: dt.date
+    updated_at: dt.datetime
+    length: int
+
+
+@dataclass(frozen=True)
+class NoteBody:
+    id: uuid.UUID
+    client_id: int
+    kind: str
+    written_on: dt.date
+    body: str
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in NOTE_KINDS:
+        raise NoteError(f"unknown kind of note {kind!r}; use one of {', '.join(NOTE_KINDS)}")
+
+
+def add_note(
+    vault: Vault,
+    client_id: int,
+    kind: str,
+    body: str,
+    *,
+    written_on: dt.date | None = None,
+) -> uuid.UUID:
+    """Seal and store a note; the row's id is chosen first because the seal is bound to it."""
+    _check_kind(kind)
+    client = Client.get_or_none((Client.id == client_id) & (Client.coach == vault.coach))
+    if client is None:
+        raise NoteError("that client does not exist")
+    note_id = uuid.uuid4()
+    sealed = vault.seal(body, table=NOTE_TABLE, row_id=note_id, column=NOTE_COLUMN)
+    with db.atomic():
+        Note.create(
+            id=note_id,
+            coach=vault.coach,
+            client=client,
+            kind=kind,
+            written_on=written_on or config.today(),
+            updated_at=config.now(),
+            body_sealed=sealed,
+        )
+    return note_id
+
+
+def update_note(vault: Vault, note_id: uuid.UUID, body: str) -> None:
+    sealed = vault.seal(body, table=NOTE_TABLE, row_id=note_id, column=NOTE_COLUMN)
+    updated = (
+        Note.update(body_sealed=sealed, updated_at=config.now())
+        .where((Note.id == note_id) & (Note.coach == vault.coach))
+        .execute()
+    )
+    if not updated:
+        raise NoteError("that note no longer exists")
+
+
+def list_notes(coach: Coach, *, client_id: int | None = None) -> list[NoteSummary]:
+    """Kind, dates and length of each note, newest first; the key is not needed."""
+    query = (
+        Note.select(
+            Note.id,
+            Note.client,
+            Client.name,
+            Note.kind,
+            Note.written_on,
+            Note.updated_at,
+            Note.body_sealed,
+        )
+        .join(Client)
+        .where(Note.coach == coach)
+        .order_by(Note.written_on.desc(), Note.updated_at.desc())
+    )
+    if client_id is not None:
+        query = query.where(Note.client == client_id)
+    return [
+        NoteSummary(nid, cid, name, kind, written, updated, plaintext_length(sealed))
+        for nid, cid, name, kind, written, updated, sealed in query.tuples()
+    ]
+
+
+def read_note(vault: Vault, note_id: uuid.UUID) -> NoteBody:
+    note = Note.get_or_none((Note.id == note_id) & (Note.coach == vault.coach))
+    if note is None:
+        raise NoteError("that note no longer exists")
+    body = vault.open(note.body_sealed, table=NOTE_TABLE, row_id=note.id, column=NOTE_COLUMN)
+    return NoteBody(note.id, note.client_id, note.kind, note.written_on, body)
+
+
+@dataclass(frozen=True)
+class NoteHit:
+    id: uuid.UUID
+    client_id: int
+    client_name: str
+    kind: str
+    written_on: dt.date
+    excerpt: str
+
+
+def _excerpt(body: str, start: int, length: int, context: int = 40) -> str:
+    lo = max(start - context, 0)
+    hi = min(start + length + context, len(body))
+    return ("…" if lo else "") + body[lo:hi] + ("…" if hi < len(body) else "")
+
+
+def search_notes(vault: Vault, query: str, *, client_id: int | None = None) -> list[NoteHit]:
+    """Find notes whose words contain `query` (any case), decrypting in memory as it goes."""
+    needle = query.casefold()
+    if not needle:
+        return []
+    sql = (
+        Note.select(Note.id, Note.client, Client.name, Note.kind, Note.written_on, Note.body_sealed)
+        .join(Client)
+        .where(Note.coach == vault.coach)
+        .order_by(Note.written_on.desc(), Note.id)
+    )
+    if client_id is not None:
+        sql = sql.where(Note.client == client_id)
+    hits = []
+    for nid, cid, name, kind, written, sealed in sql.tuples().iterator():
+        body = vault.open(sealed, table=NOTE_TABLE, row_id=nid, column=NOTE_COLUMN)
+        at = body.casefold().find(needle)
+        if at >= 0:
+            hits.append(NoteHit(nid, cid, name, kind, written, _excerpt(body, at, len(needle))))
+    return hits
