@@ -1,0 +1,1191 @@
+"""A synthetic coaching practice that is the same every time, for demos, tests and benchmarks.
+
+The same seed, `today` and size always give the same rows: every choice comes from one
+`random.Random(seed)` and every date is counted back from `today`, never from the wall
+clock. The practice has a shape a coach would recognise: clients at every stage of three
+programs, promises kept, kept late, renegotiated and dropped, sessions started late,
+and a few clients who have gone quiet.
+
+Rows are written in bulk with ids assigned here, so children can point at parents without
+reading anything back. That keeps 10,000 clients with a million touches to seconds.
+The practice is built in a temporary file beside the target and moved into place only when
+it is complete, so a half-built demo never sits where trustdesk would open it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.resources
+import os
+import random
+import tomllib
+import unicodedata
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib.resources.abc import Traversable
+from operator import itemgetter
+from pathlib import Path
+
+import peewee
+
+from trustdesk.store.database import StoreError, open_database, private_sidecars
+from trustdesk.store.models import (
+    Client,
+    Coach,
+    Commitment,
+    Note,
+    Outcome,
+    Program,
+    Session,
+    Stage,
+    StageChange,
+    Touch,
+    db,
+    minutes_late,
+)
+
+Progress = Callable[[str, int, int], None]
+
+MIN_HISTORY_DAYS = 60
+MAX_HISTORY_DAYS = 3650
+
+# How a practice is usually spread across the client lifecycle; the rest are active.
+STATUS_SHARES = (("prospect", 0.06), ("paused", 0.08), ("completed", 0.15))
+# Among active clients: gone quiet (past the maximum gap) and due (past the ideal gap).
+QUIET_SHARE = 0.09
+DUE_SHARE = 0.18
+SNOOZED_SHARE = 0.04
+IDEAL_GAPS = (7, 7, 10, 14)
+MAX_GAP_FACTORS = (2.0, 2.5, 3.0)
+SESSION_INTERVALS = (7, 14, 14, 14, 21, 28)
+SESSION_LENGTHS = (45, 60, 60, 60, 60, 90)
+DUE_AFTER_DAYS = (2, 3, 5, 7, 7, 7, 10, 14, 14, 21)
+COACH_OWNED_SHARE = 0.45
+# Promises that came due: the share kept on time, then kept late, then still open (cumulative);
+# the rest were dropped. The coach keeps more of theirs than clients do, as a good coach would.
+PAST_DUE_FATES = {"coach": (0.84, 0.92, 0.97), "client": (0.66, 0.82, 0.94)}
+STALE_AFTER_DAYS = 30
+# Contact between sessions and how common each kind is. Paperwork never counts for cadence,
+# nor do the reminders a quiet client left unanswered (NUDGE_KIND).
+TOUCH_KINDS = (
+    # channel, direction, counts for cadence, library list, weight
+    ("email", "outbound", True, "email_outbound", 18),
+    ("email", "inbound", True, "email_inbound", 12),
+    ("call", "outbound", True, "call_outbound", 5),
+    ("call", "inbound", True, "call_inbound", 3),
+    ("message", "outbound", True, "message_outbound", 10),
+    ("message", "inbound", True, "message_inbound", 12),
+    ("journal_prompt", "outbound", True, "journal_prompt_outbound", 12),
+    ("reply", "inbound", True, "reply_inbound", 12),
+    ("email", "outbound", False, "admin_outbound", 5),
+)
+NUDGE_KIND = ("message", "outbound", False, "nudge_outbound")
+
+# Rows go to SQLite in batches of about this many, parents before children.
+BATCH_ROWS = 50_000
+CLIENTS_PER_CHUNK = 200
+WRITE_ORDER = (
+    Coach, Program, Stage, Client, StageChange, Session, Commitment, Touch, Outcome, Note,
+)  # fmt: skip
+# The demo's private notes open with this passphrase; `trustdesk demo` says so.
+DEMO_PASSPHRASE = "demo"
+NOTE_KINDS_BY_WEIGHT = (
+    ("session", 6), ("goal", 2), ("struggle", 2), ("belief", 1), ("regret", 1),
+    ("past_experience", 1),
+)  # fmt: skip
+
+
+# --- what callers see --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoSize:
+    """How big a practice to make; None lets cadences and sessions decide the amount."""
+
+    clients: int = 48
+    touches: int | None = None
+    commitments: int | None = None
+    history_days: int = 365
+    notes: int | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.clients, bool) or not isinstance(self.clients, int) or self.clients < 1:
+            raise ValueError("a demo needs at least one client")
+        for label, value in (
+            ("touches", self.touches),
+            ("commitments", self.commitments),
+            ("notes", self.notes),
+        ):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 0
+            ):
+                raise ValueError(f"demo {label} must be a whole number, zero or more")
+        if not MIN_HISTORY_DAYS <= self.history_days <= MAX_HISTORY_DAYS:
+            raise ValueError(
+                f"demo history must be {MIN_HISTORY_DAYS} to {MAX_HISTORY_DAYS} days long"
+            )
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    """What was built, in rows, for the one line `trustdesk demo` prints."""
+
+    coach_name: str
+    clients: int
+    programs: int
+    sessions: int
+    commitments: int
+    touches: int
+    outcomes: int
+    notes: int = 0
+
+
+@dataclass(frozen=True)
+class StageTemplate:
+    name: str
+    purpose: str
+    typical_sessions: int
+    asks_of_client: str
+
+
+@dataclass(frozen=True)
+class ProgramTemplate:
+    """A starter program from assets/programs; `key` is its file name without .toml."""
+
+    key: str
+    name: str
+    summary: str
+    typical_sessions: int
+    stages: tuple[StageTemplate, ...]
+
+
+# --- the text library ----------------------------------------------------------------
+
+
+def assets_dir() -> Traversable:
+    """The packaged assets; in a source checkout that was never installed, the folder itself."""
+    try:
+        return importlib.resources.files("trustdesk.assets")
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / "assets"
+
+
+def _tidy(text: str) -> str:
+    """Join wrapped lines so TOML can be written comfortably; blank lines stay paragraphs."""
+    paragraphs = [" ".join(p.split()) for p in text.strip().split("\n\n")]
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def _text(data: dict, key: str, where: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{where}: {key} must be some text")
+    return _tidy(value)
+
+
+def _count(data: dict, key: str, where: str) -> int:
+    value = data.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{where}: {key} must be a whole number of at least 1")
+    return value
+
+
+def _read_toml(entry: Traversable) -> dict:
+    try:
+        return tomllib.loads(entry.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{entry.name} is not valid TOML: {exc}") from None
+
+
+def program_templates() -> tuple[ProgramTemplate, ...]:
+    """The starter programs, in file-name order so every build sees the same order."""
+    folder = assets_dir() / "programs"
+    entries = sorted(
+        (e for e in folder.iterdir() if e.name.endswith(".toml")), key=lambda e: e.name
+    )
+    templates = []
+    for entry in entries:
+        where = f"programs/{entry.name}"
+        data = _read_toml(entry)
+        stages_data = data.get("stages")
+        if not isinstance(stages_data, list) or not stages_data:
+            raise ValueError(f"{where}: a program needs at least one [[stages]] table")
+        stages = tuple(
+            StageTemplate(
+                name=_text(stage, "name", f"{where} stage {n}"),
+                purpose=_text(stage, "purpose", f"{where} stage {n}"),
+                typical_sessions=_count(stage, "typical_sessions", f"{where} stage {n}"),
+                asks_of_client=_text(stage, "asks_of_client", f"{where} stage {n}"),
+            )
+            for n, stage in enumerate(stages_data, start=1)
+        )
+        templates.append(
+            ProgramTemplate(
+                key=entry.name.removesuffix(".toml"),
+                name=_text(data, "name", where),
+                summary=_text(data, "summary", where),
+                typical_sessions=_count(data, "typical_sessions", where),
+                stages=stages,
+            )
+        )
+    if not templates:
+        raise ValueError("no program templates found under assets/programs")
+    return tuple(templates)
+
+
+def demo_library() -> dict:
+    """Names, promises, touch summaries and outcomes the demo draws from (assets/demo.toml)."""
+    return _read_toml(assets_dir() / "demo.toml")
+
+
+# --- building ------------------------------------------------------------------------
+
+
+def build_demo(
+    database_path: Path,
+    *,
+    seed: int = 7,
+    today: dt.date,
+    size: DemoSize = DemoSize(),
+    progress: Progress | None = None,
+) -> DemoSummary:
+    """Build a demo practice in a new SQLite file at `database_path`.
+
+    Refuses a path that already exists. The models' proxy is left as it was found, so
+    the caller opens the finished file with `open_database(database_path)`.
+    """
+    final = Path(database_path).expanduser()
+    if os.path.lexists(final):
+        raise StoreError(f"{final} already exists; the demo never overwrites a database")
+    if isinstance(today, dt.datetime):
+        today = today.date()
+    # Unique per process, so two builds never write into, or move, each other's file.
+    building = final.with_name(f"{final.name}.building-{os.getpid()}")
+    _remove(building)
+    previous = db.obj
+    database = None
+    try:
+        database = open_database(building, create=True)
+        _bulk_settings(database, on=True)
+        builder = _Practice(database, random.Random(seed), today, size, progress)
+        with database.atomic():
+            summary = builder.build()
+        builder.report("finishing", 0, 1)
+        database.execute_sql("ANALYZE")
+        _bulk_settings(database, on=False)
+        database.close()
+        database = None
+        leftovers = [p for p in private_sidecars(building)[1:] if p.exists()]
+        if leftovers:
+            raise StoreError(f"the demo build left {leftovers[0]} behind; try again")
+        if os.path.lexists(final):
+            raise StoreError(f"{final} appeared while the demo was being built; keeping it")
+        os.replace(building, final)
+        builder.report("finishing", 1, 1)
+        return summary
+    except BaseException:
+        if database is not None:
+            database.close()
+        _remove(building)
+        raise
+    finally:
+        db.initialize(previous)
+
+
+def _remove(path: Path) -> None:
+    for file in private_sidecars(path):
+        file.unlink(missing_ok=True)
+
+
+def _bulk_settings(database: peewee.Database, *, on: bool) -> None:
+    """Fast, unsafe writing while the file is private to this build; normal settings after.
+
+    A crash mid-build loses nothing: the file is thrown away and the target never touched.
+    """
+    if on:
+        database.execute_sql("PRAGMA journal_mode = memory")
+        database.execute_sql("PRAGMA synchronous = off")
+        database.execute_sql("PRAGMA cache_size = -262144")
+        database.execute_sql("PRAGMA temp_store = memory")
+    else:
+        database.execute_sql("PRAGMA journal_mode = wal")
+        database.execute_sql("PRAGMA synchronous = normal")
+        database.execute_sql("PRAGMA cache_size = -2000")
+        database.execute_sql("PRAGMA temp_store = default")
+
+
+def share_out(total: int, weights: Sequence[int]) -> list[int]:
+    """Split `total` into whole parts proportional to `weights`, summing exactly to `total`.
+
+    Largest remainders win the leftover units, ties to the earlier index, all in integers
+    so the split is the same on every machine.
+    """
+    if not weights:
+        return []
+    weights = [max(0, w) for w in weights]
+    whole = sum(weights)
+    if whole == 0:
+        weights = [1] * len(weights)
+        whole = len(weights)
+    parts = [total * w // whole for w in weights]
+    left = total - sum(parts)
+    order = sorted(range(len(weights)), key=lambda i: (-(total * weights[i] % whole), i))
+    for i in order[:left]:
+        parts[i] += 1
+    return parts
+
+
+def _insert_sql(model: type[peewee.Model]) -> tuple[str, tuple[str, ...]]:
+    """An INSERT naming every column, in the models' own table and column names."""
+    names = tuple(model._meta.sorted_field_names)
+    columns = ", ".join(f'"{model._meta.fields[n].column_name}"' for n in names)
+    marks = ", ".join("?" for _ in names)
+    return f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})', names
+
+
+def _ascii_name(text: str) -> str:
+    """A name folded to the letters an email address can carry."""
+    folded = unicodedata.normalize("NFKD", text.translate(_FOLD))
+    return "".join(ch for ch in folded if ch.isascii() and (ch.isalnum() or ch == "-")).lower()
+
+
+_FOLD = str.maketrans(
+    {"ø": "o", "Ø": "O", "æ": "ae", "Æ": "Ae", "ß": "ss", "ł": "l", "Ł": "L", "đ": "d",
+     "Đ": "D", "ı": "i", "œ": "oe", "Œ": "Oe"}
+)  # fmt: skip
+
+
+class _Plan:
+    """One client's story before any row is written: status, rhythm and contact state."""
+
+    __slots__ = (
+        "id",
+        "name",
+        "email",
+        "phone",
+        "status",
+        "program",
+        "ideal",
+        "max_gap",
+        "start",
+        "end",
+        "interval",
+        "weekday",
+        "minute_of_day",
+        "duration",
+        "contact",
+        "last_contact",
+        "snoozed_until",
+        "consent",
+        "created_at",
+    )
+
+
+class _ProgramRows:
+    """A program as written: ids of its stages and where each stage's sessions end."""
+
+    def __init__(self, program_id: int, template: ProgramTemplate, first_stage_id: int):
+        self.id = program_id
+        self.template = template
+        self.stage_ids = [first_stage_id + i for i in range(len(template.stages))]
+        self.stage_names = [stage.name for stage in template.stages]
+        bounds, total = [], 0
+        for stage in template.stages:
+            total += stage.typical_sessions
+            bounds.append(total)
+        self.bounds = bounds
+        self.total_sessions = total
+
+
+class _Practice:
+    """The builder: one random stream, consumed in one fixed order, writing as it goes."""
+
+    def __init__(
+        self,
+        database: peewee.Database,
+        rng: random.Random,
+        today: dt.date,
+        size: DemoSize,
+        progress: Progress | None,
+    ) -> None:
+        self.database = database
+        self.rng = rng
+        self.today = today.toordinal()
+        self.size = size
+        self.progress = progress
+        self.library = demo_library()
+        self.templates = program_templates()
+        # Every date the demo can name, as the text SQLite stores, indexed by ordinal - base.
+        self.base = self.today - size.history_days - 60
+        self.days = [dt.date.fromordinal(o).isoformat() for o in range(self.base, self.today + 120)]
+        self.coach_id = 1
+        self.next_id = {model: 1 for model in (Session, Commitment, Touch, Outcome, StageChange)}
+        self.counts = {model: 0 for model in (Client, Session, Commitment, Touch, Outcome, Note)}
+        self.vault = None
+        self.pending: dict[type[peewee.Model], list[tuple]] = {}
+        self.sql = {}
+        self._touch_table = self._touch_kinds()
+        # What a coach opening the demo should always find, however small it is; each is
+        # forced on the first chance if chance alone has not produced it yet.
+        self.missing = {"overdue coach promise", "late promise", "dropped", "renegotiated"}
+        self.missing |= {"late session", "no_show"}
+
+    # --- plumbing --------------------------------------------------------------------
+
+    def report(self, stage: str, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(stage, done, total)
+
+    def day(self, ordinal: int) -> str:
+        return self.days[ordinal - self.base]
+
+    def stamp(self, ordinal: int, minute_of_day: int) -> str:
+        hour, minute = divmod(minute_of_day, 60)
+        return f"{self.days[ordinal - self.base]} {hour:02d}:{minute:02d}:00"
+
+    def add(self, model: type[peewee.Model], row: tuple) -> None:
+        rows = self.pending.setdefault(model, [])
+        rows.append(row)
+        if len(rows) >= BATCH_ROWS:
+            self.flush(model)
+
+    def flush(self, upto: type[peewee.Model] | None = None) -> None:
+        """Write waiting rows, parents first: a batch of touches may name a waiting client."""
+        for model in WRITE_ORDER:
+            rows = self.pending.get(model)
+            if rows:
+                if model not in self.sql:
+                    self.sql[model] = _insert_sql(model)
+                self.database.cursor().executemany(self.sql[model][0], rows)
+                self.counts[model] = self.counts.get(model, 0) + len(rows)
+                rows.clear()
+            if model is upto:
+                return
+
+    def _row(self, model: type[peewee.Model], **values) -> tuple:
+        """A row in the column order of `_insert_sql`; for the few rows that are not hot."""
+        if model not in self.sql:
+            self.sql[model] = _insert_sql(model)
+        return tuple(values[name] for name in self.sql[model][1])
+
+    # --- the practice ----------------------------------------------------------------
+
+    def build(self) -> DemoSummary:
+        self._check_columns()
+        coach_name = self._coach()
+        self.report("programs", 0, 1)
+        programs = self._programs()
+        self.report("programs", 1, 1)
+        plans = self._plan_clients(programs)
+        self.report("clients", len(plans), len(plans))
+        touch_quota = self._quota(self.size.touches, [self._touch_weight(p) for p in plans])
+        promise_quota = self._quota(self.size.commitments, [self._promise_weight(p) for p in plans])
+        note_quota = self._quota(self.size.notes, [self._note_weight(p) for p in plans])
+        self.vault = self._vault()
+        total = len(plans)
+        self.report("history", 0, total)
+        for i, plan in enumerate(plans):
+            self._client_history(plan, programs[plan.program], touch_quota[i], promise_quota[i])
+            self._notes(plan, note_quota[i])
+            if (i + 1) % CLIENTS_PER_CHUNK == 0 or i + 1 == total:
+                self.report("history", i + 1, total)
+        self.flush()
+        self._fix_migration_stamps()
+        return DemoSummary(
+            coach_name=coach_name,
+            clients=self.counts[Client],
+            programs=len(programs),
+            sessions=self.counts[Session],
+            commitments=self.counts[Commitment],
+            touches=self.counts[Touch],
+            outcomes=self.counts[Outcome],
+            notes=self.counts[Note],
+        )
+
+    def _check_columns(self) -> None:
+        """The hot paths build tuples by hand; fail loudly if the models' columns move."""
+        expected = {
+            Session: ("id", "coach", "client", "scheduled_start", "actual_start",
+                      "late_minutes", "duration_minutes", "status", "stage"),
+            Commitment: ("id", "coach", "client", "owner", "title", "promised_on", "due_on",
+                         "done_on", "status", "reason", "renegotiated_from"),
+            Touch: ("id", "coach", "client", "occurred_on", "channel", "direction",
+                    "counts_for_cadence", "summary", "prompt"),
+            StageChange: ("id", "coach", "client", "stage", "changed_on"),
+            Outcome: ("id", "coach", "client", "achieved_on", "title", "detail"),
+            Note: ("id", "coach", "client", "kind", "written_on", "updated_at", "body_sealed"),
+        }  # fmt: skip
+        for model, names in expected.items():
+            self.sql[model] = _insert_sql(model)
+            if self.sql[model][1] != names:
+                raise RuntimeError(f"the demo does not know the new columns of {model.__name__}")
+
+    def _fix_migration_stamps(self) -> None:
+        """Stamp the schema history with the build day, so the file depends on nothing else."""
+        self.database.execute_sql(
+            "UPDATE schema_migration SET applied = ?", (self.stamp(self.today, 8 * 60),)
+        )
+
+    def _coach(self) -> str:
+        names = self.library["coach"]["names"]
+        name = names[self.rng.randrange(len(names))]
+        first, _, last = name.partition(" ")
+        email = f"{_ascii_name(first)}@{_ascii_name(last)}.{self.library['coach']['email_domain']}"
+        # Stamped with the build day: `trustdesk demo` reads it to tell a stale demo.
+        self.add(
+            Coach,
+            self._row(
+                Coach,
+                id=self.coach_id,
+                name=name,
+                email=email,
+                created_at=self.stamp(self.today, 8 * 60),
+            ),
+        )
+        self.flush(Coach)
+        return name
+
+    def _programs(self) -> list[_ProgramRows]:
+        programs = []
+        stage_id = 1
+        for program_id, template in enumerate(self.templates, start=1):
+            programs.append(_ProgramRows(program_id, template, stage_id))
+            self.add(
+                Program,
+                self._row(
+                    Program,
+                    id=program_id,
+                    coach=self.coach_id,
+                    name=template.name,
+                    summary=template.summary,
+                    typical_sessions=template.typical_sessions,
+                ),
+            )
+            for position, stage in enumerate(template.stages, start=1):
+                self.add(
+                    Stage,
+                    self._row(
+                        Stage,
+                        id=stage_id,
+                        coach=self.coach_id,
+                        program=program_id,
+                        position=position,
+                        name=stage.name,
+                        purpose=stage.purpose,
+                        typical_sessions=stage.typical_sessions,
+                        asks_of_client=stage.asks_of_client,
+                    ),
+                )
+                stage_id += 1
+        self.flush(Program)
+        self.flush(Stage)
+        return programs
+
+    # --- clients ---------------------------------------------------------------------
+
+    def _deck(self, n: int, shares: Sequence[tuple[str, float]], rest: str, least: int) -> list:
+        """Exactly the intended mix, shuffled: at least one of each once n reaches `least`."""
+        deck: list[str] = []
+        for label, share in shares:
+            count = round(n * share)
+            if n >= least:
+                count = max(1, count)
+            deck.extend([label] * count)
+        deck = deck[:n]
+        deck.extend([rest] * (n - len(deck)))
+        self.rng.shuffle(deck)
+        return deck
+
+    def _plan_clients(self, programs: list[_ProgramRows]) -> list[_Plan]:
+        rng = self.rng
+        n = self.size.clients
+        statuses = self._deck(n, STATUS_SHARES, "active", least=8)
+        active_count = statuses.count("active")
+        contacts = iter(
+            self._deck(active_count, (("quiet", QUIET_SHARE), ("due", DUE_SHARE)), "ok", least=3)
+        )
+        names = self._client_names(n)
+        plans = []
+        for i in range(n):
+            plan = _Plan()
+            plan.id = i + 1
+            plan.name, plan.email = names[i]
+            plan.phone = self._phone()
+            plan.status = statuses[i]
+            plan.program = rng.randrange(len(programs))
+            plan.ideal = IDEAL_GAPS[rng.randrange(len(IDEAL_GAPS))]
+            plan.max_gap = round(plan.ideal * MAX_GAP_FACTORS[rng.randrange(3)])
+            plan.interval = SESSION_INTERVALS[rng.randrange(len(SESSION_INTERVALS))]
+            plan.weekday = rng.randrange(5)
+            plan.minute_of_day = rng.randrange(16, 36) * 30  # 08:00 to 17:30
+            plan.duration = SESSION_LENGTHS[rng.randrange(len(SESSION_LENGTHS))]
+            plan.contact = next(contacts) if plan.status == "active" else None
+            plan.snoozed_until = None
+            plan.consent = False
+            self._plan_dates(plan, programs[plan.program])
+            plans.append(plan)
+        self._snooze_some(plans)
+        for plan in plans:
+            if plan.status == "completed":
+                plan.consent = rng.random() < 0.5
+            elif plan.status == "active":
+                plan.consent = rng.random() < 0.06
+        return plans
+
+    def _plan_dates(self, plan: _Plan, program: _ProgramRows) -> None:
+        """When the client started, and the last day anything counted as contact."""
+        rng = self.rng
+        today = self.today
+        history = self.size.history_days
+        total = program.total_sessions
+        if plan.status == "prospect":
+            age = rng.randint(1, 40)
+        elif plan.status == "completed":
+            # Long enough ago to have finished, with room for a few cancellations.
+            age = min(history, plan.interval * (total + 2) + rng.randint(14, 60))
+        elif plan.status == "paused":
+            age = rng.randint(45, history)
+        else:
+            least = {"ok": 10, "due": plan.max_gap + 10, "quiet": plan.max_gap + 30}[plan.contact]
+            least = min(least, history)
+            most = max(least, min(history, plan.interval * (total - 1)))
+            age = rng.randint(least, most)
+        plan.start = today - age
+        lead = 0 if plan.status == "prospect" else rng.randint(3, 21)
+        plan.created_at = self.stamp(plan.start - lead, rng.randrange(16, 36) * 30)
+        if plan.status == "paused":
+            plan.end = plan.start + rng.randint(21, age - 14)
+        elif plan.status == "completed":
+            plan.end = today - 7  # narrowed to the last session once sessions are laid out
+        else:
+            plan.end = today
+        plan.last_contact = None
+        if plan.status == "active":
+            if plan.contact == "quiet" and age - 3 >= plan.max_gap + 2:
+                since = rng.randint(plan.max_gap + 2, min(age - 3, plan.max_gap + 45))
+            elif plan.contact in ("quiet", "due") and age - 3 >= plan.ideal + 1:
+                plan.contact = "due"
+                since = rng.randint(plan.ideal + 1, min(age - 3, plan.max_gap - 1))
+            else:
+                plan.contact = "ok"
+                since = rng.randint(0, min(age, plan.ideal - 2))
+            plan.last_contact = today - since
+        elif plan.status == "prospect":
+            plan.last_contact = plan.start + rng.randint(0, age)
+
+    def _snooze_some(self, plans: list[_Plan]) -> None:
+        """A few clients asked for space (travel, a new baby); a quiet one is never hidden."""
+        candidates = [p for p in plans if p.status == "active" and p.contact != "quiet"]
+        count = round(len(candidates) * SNOOZED_SHARE)
+        if len(candidates) >= 4:
+            count = max(1, count)
+        for plan in self.rng.sample(candidates, count):
+            plan.snoozed_until = self.today + self.rng.randint(3, 28)
+
+    def _client_names(self, n: int) -> list[tuple[str, str]]:
+        """Distinct names while the lists allow; a middle initial before accepting a repeat."""
+        rng = self.rng
+        lib = self.library["clients"]
+        firsts, lasts, domains = lib["first_names"], lib["last_names"], lib["email_domains"]
+        used_names: set[str] = set()
+        used_emails: set[str] = set()
+        result = []
+        for _ in range(n):
+            for _attempt in range(4):
+                first = firsts[rng.randrange(len(firsts))]
+                last = lasts[rng.randrange(len(lasts))]
+                name = f"{first} {last}"
+                if name not in used_names:
+                    break
+            else:
+                for _attempt in range(6):
+                    initial = chr(ord("A") + rng.randrange(26))
+                    name = f"{first} {initial}. {last}"
+                    if name not in used_names:
+                        break
+            used_names.add(name)
+            local = f"{_ascii_name(first)}.{_ascii_name(last)}"
+            domain = domains[rng.randrange(len(domains))]
+            email = f"{local}@{domain}"
+            number = 1
+            while email in used_emails:
+                number += 1
+                email = f"{local}{number}@{domain}"
+            used_emails.add(email)
+            result.append((name, email))
+        return result
+
+    def _phone(self) -> str:
+        """Numbers from the ranges kept for fiction, so no demo row can ring a real phone."""
+        rng = self.rng
+        roll = rng.random()
+        if roll < 0.25:
+            return ""
+        if roll < 0.65:
+            area = (212, 312, 415, 503, 617, 646, 206, 512)[rng.randrange(8)]
+            return f"+1 ({area}) 555-01{rng.randrange(100):02d}"
+        return f"+44 7700 900{rng.randrange(1000):03d}"
+
+    # --- how much history each client gets -------------------------------------------
+
+    def _span(self, plan: _Plan) -> int:
+        return max(1, plan.end - plan.start)
+
+    def _touch_weight(self, plan: _Plan) -> int:
+        if plan.status == "prospect":
+            return 200
+        span = self._span(plan)
+        return 100 + span * 110 // plan.ideal + span * 100 // plan.interval
+
+    def _promise_weight(self, plan: _Plan) -> int:
+        if plan.status == "prospect":
+            return 50
+        return 100 + self._span(plan) * 100 // plan.interval
+
+    def _quota(self, total: int | None, weights: list[int]) -> list[int | None]:
+        if total is None:
+            return [None] * len(weights)
+        return share_out(total, weights)
+
+    # --- one client's history --------------------------------------------------------
+
+    def _client_history(
+        self, plan: _Plan, program: _ProgramRows, touches: int | None, promises: int | None
+    ) -> None:
+        held, stage, changes = self._sessions(plan, program)
+        stage_id = None if stage is None else program.stage_ids[stage]
+        self.add(
+            Client,
+            self._row(
+                Client,
+                id=plan.id,
+                coach=self.coach_id,
+                name=plan.name,
+                email=plan.email,
+                phone=plan.phone,
+                status=plan.status,
+                program=program.id,
+                stage=stage_id,
+                started_on=self.day(plan.start),
+                ideal_gap_days=plan.ideal,
+                max_gap_days=plan.max_gap,
+                snoozed_until=None if plan.snoozed_until is None else self.day(plan.snoozed_until),
+                reference_consent=int(plan.consent),
+                created_at=plan.created_at,
+            ),
+        )
+        for position, on in changes:
+            sid = self.next_id[StageChange]
+            self.next_id[StageChange] = sid + 1
+            self.add(
+                StageChange,
+                (sid, self.coach_id, plan.id, program.stage_ids[position], self.day(on)),
+            )
+        self._touches(plan, program, held, touches)
+        self._promises(plan, program, held, promises)
+        self._outcomes(plan, program, held, stage)
+
+    def _sessions(self, plan: _Plan, program: _ProgramRows):
+        """Sessions on the client's weekday and rhythm; held ones move them through the stages.
+
+        Returns the held sessions as (day, number, stage), the current stage, and the
+        stage changes as (stage, day).
+        """
+        if plan.status == "prospect":
+            return [], None, []
+        rng = self.rng
+        today = self.today
+        last_stage = len(program.bounds) - 1
+        stage = 0
+        changes = [(0, plan.start)]
+        held: list[tuple[int, int, int]] = []
+        on = plan.start + (plan.weekday - dt.date.fromordinal(plan.start).weekday()) % 7
+        last_past = {"active": today - 1, "paused": plan.end, "completed": today - 7}[plan.status]
+        cutoff = plan.last_contact if plan.contact in ("due", "quiet") else None
+        lapsed = False
+        while on <= last_past:
+            if plan.status == "completed" and len(held) >= program.total_sessions:
+                break
+            if cutoff is not None and on > cutoff:
+                # The session that fell through as contact lapsed.
+                status = ("no_show", "late_cancel", "cancelled")[rng.randrange(3)]
+                if plan.contact == "quiet":
+                    status = ("no_show", "late_cancel")[rng.randrange(2)]
+                self._session(plan, on, status, program.stage_ids[stage])
+                lapsed = True
+                break
+            roll = rng.random()
+            if "no_show" in self.missing and plan.status == "active" and held:
+                roll = 0.99
+            if roll < 0.87:
+                self._session(plan, on, "held", program.stage_ids[stage])
+                held.append((on, len(held) + 1, stage))
+                if stage < last_stage and len(held) >= program.bounds[stage]:
+                    stage += 1
+                    changes.append((stage, on))
+            elif roll < 0.92:
+                self._session(plan, on, "cancelled", program.stage_ids[stage])
+            elif roll < 0.96:
+                self._session(plan, on, "late_cancel", program.stage_ids[stage])
+            else:
+                self._session(plan, on, "no_show", program.stage_ids[stage])
+                self.missing.discard("no_show")
+            on += plan.interval
+        if plan.status == "completed":
+            plan.end = held[-1][0] if held else plan.start
+            while stage < last_stage:
+                stage += 1
+                changes.append((stage, plan.end))
+            plan.last_contact = plan.end
+        elif plan.status == "paused":
+            plan.last_contact = max(plan.start, plan.end - rng.randint(0, 6))
+            if held:
+                plan.last_contact = max(plan.last_contact, held[-1][0])
+        elif plan.status == "active":
+            if plan.contact == "ok" and held:
+                plan.last_contact = max(plan.last_contact, held[-1][0])
+            if plan.contact != "quiet":
+                self._future_sessions(plan, on, program.stage_ids[stage], lapsed)
+        return held, stage, changes
+
+    def _future_sessions(self, plan: _Plan, on: int, stage_id: int, lapsed: bool) -> None:
+        rng = self.rng
+        if lapsed:
+            on += plan.interval
+        while on < self.today:
+            on += plan.interval
+        if plan.contact == "due" and rng.random() < 0.3:
+            return  # not rebooked yet
+        self._session(plan, on, "scheduled", stage_id)
+        on += plan.interval
+        if on <= self.today + 35 and rng.random() < 0.6:
+            self._session(plan, on, "scheduled", stage_id)
+
+    def _session(self, plan: _Plan, on: int, status: str, stage_id: int) -> None:
+        rng = self.rng
+        start_minute = plan.minute_of_day
+        scheduled = self.stamp(on, start_minute)
+        actual = late = None
+        if status == "held":
+            roll = rng.random()
+            if "late session" in self.missing:
+                roll = 0.85
+            if roll < 0.80:
+                offset = rng.randint(0, 4) * 60 + rng.randrange(60) if roll < 0.5 else 0
+            elif roll < 0.91:
+                offset = rng.randint(6, 20) * 60 + rng.randrange(60)
+                self.missing.discard("late session")
+            elif roll < 0.98:
+                offset = -rng.randint(1, 5) * 60 + rng.randrange(60)
+            else:
+                offset = rng.randint(21, 35) * 60 + rng.randrange(60)
+            planned = dt.datetime.fromordinal(on) + dt.timedelta(minutes=start_minute)
+            began = planned + dt.timedelta(seconds=offset)
+            actual = began.isoformat(" ")
+            late = minutes_late(planned, began)
+        sid = self.next_id[Session]
+        self.next_id[Session] = sid + 1
+        self.add(
+            Session,
+            (sid, self.coach_id, plan.id, scheduled, actual, late, plan.duration, status, stage_id),
+        )
+
+    # --- touches ---------------------------------------------------------------------
+
+    def _touch_kinds(self) -> tuple[list[tuple], list[tuple]]:
+        """Weighted lookup tables: any kind of touch, and only the kinds that count."""
+        summaries = self.library["touches"]
+        every, counting = [], []
+        for channel, direction, counts, key, weight in TOUCH_KINDS:
+            kind = (channel, direction, int(counts), tuple(summaries[key]))
+            every.extend([kind] * weight)
+            if counts:
+                counting.extend([kind] * weight)
+        return every, counting
+
+    def _touches(
+        self,
+        plan: _Plan,
+        program: _ProgramRows,
+        held: list[tuple[int, int, int]],
+        quota: int | None,
+    ) -> None:
+        """Contact between and at sessions; nothing that counts after the last contact day.
+
+        With a quota, exactly that many: the last contact first, then the latest sessions,
+        then ordinary touches spread over the client's time with the coach.
+        """
+        rng = self.rng
+        random_ = rng.random
+        start, last = plan.start, plan.last_contact
+        if plan.status in ("active", "prospect"):
+            loose_end = self.today
+        else:
+            loose_end = min(self.today, plan.end + 14)
+        if quota is None:
+            span = last - start + 1
+            fillers = round(span / plan.ideal * (1.0 + 1.2 * random_()))
+            if plan.status == "prospect":
+                fillers = rng.randint(0, 3)
+            quota = 1 + len(held) + fillers
+        if quota <= 0:
+            return
+        every, counting = self._touch_table
+        items = []
+        kind = counting[int(random_() * len(counting))]
+        items.append((last, 1, kind[0], kind[1], 1, kind[3][int(random_() * len(kind[3]))]))
+        sessions = min(quota - 1, len(held))
+        total_sessions = program.total_sessions
+        names = program.stage_names
+        for on, number, stage in held[len(held) - sessions :]:
+            summary = f"Session {number} of {total_sessions} · {names[stage]}"
+            items.append((on, 0, "session", "outbound", 1, summary))
+        fillers = quota - 1 - sessions
+        if plan.contact == "quiet" and fillers and last < loose_end:
+            nudges = min(fillers, rng.randint(1, 3))
+            fillers -= nudges
+            channel, direction, _, key = NUDGE_KIND
+            texts = self.library["touches"][key]
+            for _ in range(nudges):
+                on = last + 1 + int(random_() * (loose_end - last))
+                items.append((on, 2, channel, direction, 0, texts[int(random_() * len(texts))]))
+        counted_span = last - start + 1
+        loose_span = loose_end - start + 1
+        for _ in range(fillers):
+            channel, direction, counts, texts = every[int(random_() * len(every))]
+            if counts:
+                on = start + int(random_() * counted_span)
+            else:
+                on = start + int(random_() * loose_span)
+            items.append((on, 2, channel, direction, counts, texts[int(random_() * len(texts))]))
+        items.sort(key=itemgetter(0, 1))
+        tid = self.next_id[Touch]
+        coach, client, day = self.coach_id, plan.id, self.day
+        rows = self.pending.setdefault(Touch, [])
+        for on, _, channel, direction, counts, summary in items:
+            rows.append((tid, coach, client, day(on), channel, direction, counts, summary, None))
+            tid += 1
+        self.next_id[Touch] = tid
+        if len(rows) >= BATCH_ROWS:
+            self.flush(Touch)
+
+    # --- promises --------------------------------------------------------------------
+
+    def _promises(
+        self,
+        plan: _Plan,
+        program: _ProgramRows,
+        held: list[tuple[int, int, int]],
+        quota: int | None,
+    ) -> None:
+        """Promises both ways, mostly made in sessions; a renegotiation writes two rows."""
+        rng = self.rng
+        random_ = rng.random
+        if quota is None:
+            if plan.status == "prospect":
+                quota = rng.randint(0, 1)
+            else:
+                quota = round(len(held) * (0.7 + 0.7 * random_()))
+        lib = self.library
+        own = lib["programs"].get(program.template.key, {})
+        titles = {
+            "coach": (own.get("coach_commitments", []), lib["commitments"]["coach"]),
+            "client": (own.get("client_commitments", []), lib["commitments"]["client"]),
+        }
+        dropped_reasons = lib["reasons"]["dropped"]
+        renegotiated_reasons = lib["reasons"]["renegotiated"]
+        closed_client = plan.status == "completed"
+        first = plan.start
+        last = min(self.today, plan.last_contact)
+        days = [on for on, _, _ in held]
+        left = quota
+        while left > 0:
+            owner = "coach" if random_() < COACH_OWNED_SHARE else "client"
+            special, general = titles[owner]
+            pool = special if special and random_() < 0.65 else general
+            title = pool[int(random_() * len(pool))]
+            if days and random_() < 0.8:
+                promised = days[int(random_() * len(days))]
+            else:
+                promised = first + int(random_() * (last - first + 1))
+            due = promised + DUE_AFTER_DAYS[int(random_() * len(DUE_AFTER_DAYS))]
+            renegotiate = random_() < 0.05 or "renegotiated" in self.missing
+            if left >= 2 and renegotiate and promised < self.today:
+                self.missing.discard("renegotiated")
+                moved_on = promised + int(random_() * (min(due, self.today) - promised + 1))
+                reason = renegotiated_reasons[int(random_() * len(renegotiated_reasons))]
+                original = self._promise(
+                    plan, owner, title, promised, due, None, "renegotiated", reason, None
+                )
+                new_due = moved_on + (7, 10, 14, 21)[int(random_() * 4)]
+                status, done, reason = self._fate(owner, moved_on, new_due, closed_client, ())
+                self._promise(plan, owner, title, moved_on, new_due, done, status, reason, original)
+                left -= 2
+            else:
+                status, done, reason = self._fate(
+                    owner, promised, due, closed_client, dropped_reasons
+                )
+                self._note_fate(owner, due, status, done)
+                self._promise(plan, owner, title, promised, due, done, status, reason, None)
+                left -= 1
+
+    def _fate(self, owner: str, promised: int, due: int, closed_client: bool, dropped_reasons):
+        """What became of a promise: kept, kept late, still open, or dropped with a reason."""
+        random_ = self.rng.random
+        today = self.today
+        roll = random_()
+        if due < today:
+            on_time, late, still_open = PAST_DUE_FATES[owner]
+            if not closed_client and dropped_reasons:
+                roll = self._showcase_roll(owner, roll, on_time, late)
+            if roll < on_time:
+                return "done", promised + int(random_() * (due - promised + 1)), ""
+            if roll < late or closed_client:
+                return "done", min(today, due + 1 + int(random_() * 14)), ""
+            if roll < still_open or not dropped_reasons:
+                # Few promises stay open for months: most are kept late or let go by then.
+                if today - due <= STALE_AFTER_DAYS or random_() < 0.3:
+                    return "open", None, ""
+                if not dropped_reasons or random_() < 0.5:
+                    return "done", min(today, due + 1 + int(random_() * 30)), ""
+        else:
+            if roll < 0.78 and not closed_client:
+                return "open", None, ""
+            if roll < 0.98 or not dropped_reasons:
+                return "done", promised + int(random_() * (today - promised + 1)), ""
+        reason = dropped_reasons[int(random_() * len(dropped_reasons))]
+        return "dropped", min(today, promised + int(random_() * (due - promised + 8))), reason
+
+    def _showcase_roll(self, owner: str, roll: float, on_time: float, late: float) -> float:
+        """Steer a past-due promise to a fate the demo has not shown yet."""
+        missing = self.missing
+        if owner == "coach" and "overdue coach promise" in missing:
+            return late
+        if "dropped" in missing:
+            return 1.0
+        if "late promise" in missing:
+            return on_time
+        return roll
+
+    def _note_fate(self, owner: str, due: int, status: str, done: int | None) -> None:
+        if status == "open" and owner == "coach" and due < self.today:
+            self.missing.discard("overdue coach promise")
+        elif status == "dropped":
+            self.missing.discard("dropped")
+        elif status == "done" and done > due:
+            self.missing.discard("late promise")
+
+    def _promise(
+        self,
+        plan: _Plan,
+        owner: str,
+        title: str,
+        promised: int,
+        due: int,
+        done: int | None,
+        status: str,
+        reason: str,
+        renegotiated_from: int | None,
+    ) -> int:
+        cid = self.next_id[Commitment]
+        self.next_id[Commitment] = cid + 1
+        self.add(
+            Commitment,
+            (
+                cid,
+                self.coach_id,
+                plan.id,
+                owner,
+                title,
+                self.day(promised),
+                self.day(due),
+                None if done is None else self.day(done),
+                status,
+                reason,
+                renegotiated_from,
+            ),
+        )
+        return cid
+
+    # --- outcomes --------------------------------------------------------------------
+
+    def _outcomes(
+        self, plan: _Plan, program: _ProgramRows, held: list[tuple[int, int, int]], stage
+    ) -> None:
+        """What clients reached: most who finished, some well into a program."""
+        rng = self.rng
+        pool = self.library["programs"].get(program.template.key, {}).get("outcomes", [])
+        if not pool or not held:
+            return
+        if plan.status == "completed":
+            count = rng.randint(1, 3)
+        elif plan.status == "active" and stage is not None and stage >= 2:
+            count = 1 if rng.random() < 0.45 else 0
+        elif plan.status == "paused":
+            count = 1 if rng.random() < 0.1 else 0
+        else:
+            count = 0
+        if not count:
+            return
+        first = held[len(held) // 2][0]
+        last = held[-1][0]
+        for outcome in rng.sample(pool, min(count, len(pool))):
+            oid = self.next_id[Outcome]
+            self.next_id[Outcome] = oid + 1
+            achieved = first + rng.randint(0, last - first)
+            self.add(
+                Outcome,
+                (
+                    oid,
+                    self.coach_id,
+                    plan.id,
+                    self.day(achieved),
+                    _tidy(outcome["title"]),
+                    _tidy(outcome.get("detail", "")),
+                ),
+            )
+
+    # --- private notes ---------------------------------------------------------------
+
+    def _vault(self):
+        """The demo's notes key, behind the passphrase it announces; never the keyring."""
+        from trustdesk.vault import Vault
+
+        vault = Vault(Coach.get_by_id(self.coach_id))
+        vault.create(passphrase=DEMO_PASSPHRASE, use_keyring=False, min_length=0)
+        return vault
+
+    def _note_weight(self, plan: _Plan) -> int:
+        if plan.status == "prospect":
+            return 10
+        return 20 + self._span(plan) * 40 // plan.interval
+
+    def _notes(self, plan: _Plan, quota: int | None) -> None:
+        """Notes sealed under the demo key, bound to row ids drawn from the same seeded stream."""
+        rng = self.rng
+        pool = self.library["notes"]
+        if quota is None:
+            quota = rng.randint(0, 1) if plan.status == "prospect" else rng.randint(1, 2)
+            quota += self._span(plan) // 45
+        kinds = [kind for kind, _ in NOTE_KINDS_BY_WEIGHT]
+        weights = [weight for _, weight in NOTE_KINDS_BY_WEIGHT]
+        end = min(plan.end, self.today)
+        for _ in range(quota):
+            kind = rng.choices(kinds, weights)[0]
+            text = _tidy(pool[kind][rng.randrange(len(pool[kind]))])
+            on = plan.start + rng.randint(0, max(end - plan.start, 0))
+            note_id = uuid.UUID(int=rng.getrandbits(128), version=4)
+            sealed = self.vault.seal(text, table="note", row_id=note_id, column="body")
+            self.add(
+                Note,
+                (
+                    note_id.hex,
+                    self.coach_id,
+                    plan.id,
+                    kind,
+                    self.day(on),
+                    self.stamp(on, 17 * 60 + rng.randrange(120)),
+                    sealed,
+                ),
+            )
