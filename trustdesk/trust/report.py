@@ -147,7 +147,8 @@ def report_text(report: PracticeReport, *, limit: int | None = None) -> str:
     lines += ["", f"Gone quiet (past their maximum gap): {len(report.quiet)}"]
     for c in report.quiet[:limit]:
         lines.append(
-            f"  {_plural(c.days_since_touch, 'day'):>8} since contact  {visible(c.client_name)}"
+            f"  {_plural(c.days_since_touch, 'day'):>8} since contact (at most "
+            f"{c.max_gap_days})  {visible(c.client_name)}"
         )
     if limit is not None and len(report.quiet) > limit:
         lines.append(f"  ... and {len(report.quiet) - limit} more")
@@ -155,7 +156,8 @@ def report_text(report: PracticeReport, *, limit: int | None = None) -> str:
     lines += ["", f"Due for contact: {len(report.due_for_contact)}"]
     for c in report.due_for_contact[:limit]:
         lines.append(
-            f"  {_plural(c.days_since_touch, 'day'):>8} since contact  {visible(c.client_name)}"
+            f"  {_plural(c.days_since_touch, 'day'):>8} since contact (aim: every "
+            f"{c.ideal_gap_days})  {visible(c.client_name)}"
         )
     if limit is not None and len(report.due_for_contact) > limit:
         lines.append(f"  ... and {len(report.due_for_contact) - limit} more")

@@ -1,0 +1,238 @@
+"""Every command and every error a coach can cause, through a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+
+import pytest
+from helpers import TODAY, one_line_error, text
+
+
+def test_version(run):
+    result = run("--version")
+    assert result.returncode == 0
+    assert text(result)[0].startswith("trustdesk 0.")
+
+
+def test_help_lists_every_command(run):
+    out, _ = text(run("--help"))
+    for command in ("demo", "init", "report", "import", "export", "backup"):
+        assert command in out
+
+
+def test_init_creates_a_private_database_once(initialised, isolated_home):
+    db = isolated_home / "trustdesk.sqlite3"
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600
+    before = db.read_bytes()
+    line = one_line_error(initialised("init"), code=2)
+    assert "already exists" in line
+    assert db.read_bytes() == before
+
+
+def test_global_options_work_before_or_after_the_command(
+    initialised, isolated_home, tmp_path, passphrase_file
+):
+    other = tmp_path / "elsewhere.sqlite3"
+    pf = str(passphrase_file)
+    assert (
+        initialised("--db", str(other), "init", "--name", "A", "--passphrase-file", pf).returncode
+        == 0
+    )
+    assert initialised("report", "--db", str(other)).returncode == 0
+    result = initialised("report", "--today", "2026-01-05", "--json")
+    assert json.loads(result.stdout)["today"] == "2026-01-05"
+    result = initialised("--today", "2026-01-06", "report", "--json")
+    assert json.loads(result.stdout)["today"] == "2026-01-06"
+    result = initialised("report", "--json", env={"TRUSTDESK_TODAY": "2026-01-07"})
+    assert json.loads(result.stdout)["today"] == "2026-01-07"
+    result = initialised("report", "--json", env={"TRUSTDESK_DB": str(other)})
+    assert json.loads(result.stdout)["coach"] == "A"
+
+
+def test_home_option_moves_the_data_directory(run, tmp_path, passphrase_file):
+    home = tmp_path / "coach-home"
+    pf = str(passphrase_file)
+    assert run("--home", str(home), "init", "--name", "B", "--passphrase-file", pf).returncode == 0
+    assert (home / "trustdesk.sqlite3").exists()
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "fragment"),
+    [
+        (("--bogus",), {}, "unrecognized arguments: --bogus"),
+        (("frobnicate",), {}, "invalid choice"),
+        (("report", "--today", "2026-02-30"), {}, "'2026-02-30' is not a date"),
+        (("report",), {"TRUSTDESK_TODAY": "tomorrow"}, "TRUSTDESK_TODAY 'tomorrow' is not a date"),
+        (("report", "--limit", "-3"), {}, "must not be negative"),
+    ],
+)
+def test_usage_mistakes_are_one_line(initialised, args, env, fragment):
+    line = one_line_error(initialised(*args, env=env))
+    assert fragment in line
+
+
+def test_report_without_a_database_says_how_to_start_and_writes_nothing(run, isolated_home):
+    line = one_line_error(run("report"), code=1)
+    assert "trustdesk init" in line
+    assert list(isolated_home.iterdir()) == []
+
+
+def test_loose_permissions_are_refused_with_the_fix(initialised, isolated_home):
+    db = isolated_home / "trustdesk.sqlite3"
+    os.chmod(db, 0o644)
+    line = one_line_error(initialised("report"), code=1)
+    assert f"chmod 600 '{db}'" in line
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="changing a file's owner needs root")
+def test_another_owner_is_refused_with_the_fix(initialised, isolated_home):
+    db = isolated_home / "trustdesk.sqlite3"
+    os.chown(db, 65534, 65534)
+    assert "chown" in one_line_error(initialised("report"), code=1)
+
+
+def test_a_non_trustdesk_file_is_refused_and_untouched(run, tmp_path):
+    other = tmp_path / "budget.sqlite3"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE budget (amount INTEGER)")
+    conn.commit()
+    conn.close()
+    os.chmod(other, 0o600)
+    before = other.read_bytes()
+    assert "not a trustdesk database" in one_line_error(run("--db", str(other), "report"))
+    assert other.read_bytes() == before
+
+
+def test_a_newer_schema_is_refused(initialised, isolated_home):
+    conn = sqlite3.connect(isolated_home / "trustdesk.sqlite3")
+    conn.execute("INSERT INTO schema_migration (name, applied) VALUES ('0042_later', '2030-01-01')")
+    conn.commit()
+    conn.close()
+    assert "newer trustdesk" in one_line_error(initialised("report"))
+
+
+def test_report_text_and_json_on_the_demo(run):
+    assert run("demo", "--no-tui", "--today", TODAY).returncode == 0
+    result = run("report", "--db", "demo.sqlite3", "--today", TODAY, "--json")
+    assert result.returncode == 0, text(result)
+    data = json.loads(result.stdout)
+    assert data["overdue_promises"], "the demo has overdue promises"
+    assert data["quiet"] and data["due_for_contact"]
+    assert 0 <= data["follow_through"]["coach"]["rate"] <= 1
+    assert 0 <= data["punctuality"]["rate"] <= 1
+    out = text(run("report", "--db", "demo.sqlite3", "--today", TODAY))[0]
+    assert f"Overdue promises: {len(data['overdue_promises'])}" in out
+    assert f"Gone quiet (past their maximum gap): {len(data['quiet'])}" in out
+
+
+def test_demo_builds_once_and_says_the_dashboard_is_not_here_yet(run, isolated_home):
+    first = run("demo", "--today", TODAY)
+    assert first.returncode == 0, text(first)
+    demo_db = isolated_home / "demo.sqlite3"
+    assert stat.S_IMODE(demo_db.stat().st_mode) == 0o600
+    assert "Built a demo practice" in text(first)[1]
+    assert "dashboard is not built yet" in text(first)[1]
+    assert "Overdue promises:" in text(first)[0]
+    again = run("demo", "--no-tui", "--today", TODAY)
+    assert "Built a demo practice" not in text(again)[1]
+    later = run("demo", "--no-tui", "--today", "2026-04-01")
+    assert "--rebuild" in text(later)[1]
+    assert "demo keeps its own database" in one_line_error(run("demo", "--db", "x.sqlite3"))
+
+
+def test_import_all_or_nothing_through_the_cli(initialised, tmp_path):
+    good = tmp_path / "clients.csv"
+    good.write_text("name,email,ideal_gap_days\nAnn Lee,ann@example.com,10\nBo Chen,,14\n")
+    result = initialised("import", str(good))
+    assert result.returncode == 0, text(result)
+    assert "Imported 2 clients" in text(result)[1]
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,started_on\nCara,2026-01-01\n,2026-01-01\nDee,2026-99-01\n")
+    result = initialised("import", str(bad))
+    assert result.returncode == 1
+    err = text(result)[1]
+    assert "Traceback" not in err
+    assert "line 3" in err and "line 4" in err and "nothing was imported" in err
+    data = json.loads(initialised("export", "--json").stdout)
+    assert [c["name"] for c in data["tables"]["client"]] == ["Ann Lee", "Bo Chen"]
+
+
+def test_import_of_a_missing_file_is_one_line(initialised, tmp_path):
+    line = one_line_error(initialised("import", str(tmp_path / "nope.csv")))
+    assert "cannot read" in line
+
+
+def test_export_json_streams_every_table_without_sealed_bodies(run, tmp_path):
+    assert run("demo", "--no-tui", "--today", TODAY).returncode == 0
+    result = run("--db", "demo.sqlite3", "--today", TODAY, "export", "--json")
+    assert result.returncode == 0, text(result)
+    data = json.loads(result.stdout)
+    assert data["format"] == "trustdesk-export"
+    tables = data["tables"]
+    for name in ("program", "stage", "client", "session", "commitment", "touch", "note"):
+        assert name in tables
+    assert tables["client"] and tables["touch"] and tables["commitment"]
+    assert "key_slot" not in tables
+    dest = tmp_path / "practice.json"
+    result = run("--db", "demo.sqlite3", "--today", TODAY, "export", "--output", str(dest))
+    assert result.returncode == 0, text(result)
+    assert stat.S_IMODE(dest.stat().st_mode) == 0o600
+    assert json.loads(dest.read_text()) == data
+    assert "already exists" in one_line_error(
+        run("--db", "demo.sqlite3", "export", "-o", str(dest))
+    )
+
+
+def test_backup_command(initialised, tmp_path):
+    dest = tmp_path / "nightly.sqlite3"
+    result = initialised("backup", str(dest))
+    assert result.returncode == 0, text(result)
+    assert stat.S_IMODE(dest.stat().st_mode) == 0o600
+    conn = sqlite3.connect(dest)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.close()
+    assert "already exists" in one_line_error(initialised("backup", str(dest)))
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    assert initialised("backup", str(folder)).returncode == 0
+    assert len(list(folder.iterdir())) == 1
+
+
+def test_backup_to_an_unwritable_place_is_one_line(initialised, tmp_path):
+    line = one_line_error(initialised("backup", str(tmp_path / "missing-dir" / "b.sqlite3")))
+    assert "does not exist" in line
+
+
+def test_no_command_shows_the_practice(initialised):
+    result = initialised("--today", TODAY)
+    assert result.returncode == 0
+    assert "trustdesk report for Morgan Reyes" in text(result)[0]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("report",), ("report", "--json"), ("export",), ("demo", "--no-tui"), ("--version",)],
+)
+def test_commands_without_the_dashboard_never_import_textual(initialised, command, isolated_home):
+    code = (
+        "import sys\n"
+        "from trustdesk.cli import main\n"
+        "try:\n"
+        f"    main({list(command)!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "assert not [m for m in sys.modules if m.split('.')[0] == 'textual'], 'textual imported'\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRUSTDESK_")}
+    env["TRUSTDESK_HOME"] = str(isolated_home)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, env=env, cwd=isolated_home, timeout=120
+    )
+    assert result.returncode == 0, result.stderr.decode()

@@ -1,0 +1,674 @@
+"""The `trustdesk` command.
+
+Every error a coach can cause ends as one line on stderr and a non-zero exit.
+Textual is imported only by the commands that open the full-screen dashboard, so
+`report` from cron stays light.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from trustdesk import __version__, config
+from trustdesk.asking import AskError, ask, ask_new_passphrase, read_secret_file
+from trustdesk.literal import visible
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A command line that cannot be carried out as typed."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line rather than a usage block."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see: {self.prog} --help)")
+
+
+def _today_arg(text: str):
+    try:
+        return config.parse_date(text)
+    except config.ConfigError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date in the form YYYY-MM-DD") from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must not be negative")
+    return value
+
+
+def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument(
+        "--db",
+        metavar="URL_OR_PATH",
+        default=default,
+        help="database file or postgresql:// URL (env TRUSTDESK_DB)",
+    )
+    parser.add_argument(
+        "--home",
+        metavar="DIR",
+        default=default,
+        help="data directory (env TRUSTDESK_HOME)",
+    )
+    parser.add_argument(
+        "--today",
+        metavar="YYYY-MM-DD",
+        type=_today_arg,
+        default=default,
+        help="treat this day as today (env TRUSTDESK_TODAY)",
+    )
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog="trustdesk",
+        description="A calm dashboard for coaches: promises, contact cadence, private notes.",
+    )
+    parser.add_argument("--version", action="version", version=f"trustdesk {__version__}")
+    _global_options(parser, suppress=False)
+    common = argparse.ArgumentParser(add_help=False)
+    _global_options(common, suppress=True)
+
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+
+    demo = sub.add_parser(
+        "demo",
+        parents=[common],
+        help="build (once) a demo practice in its own database and open it",
+    )
+    demo.add_argument(
+        "--no-tui", action="store_true", help="build and report, do not open the dashboard"
+    )
+    demo.add_argument(
+        "--rebuild", action="store_true", help="throw the demo away and build it anew"
+    )
+    demo.add_argument("--seed", type=_positive_int, default=7, help="seed for the demo (default 7)")
+    demo.add_argument(
+        "--clients", type=_positive_int, default=48, help="clients in the demo (default 48)"
+    )
+
+    init = sub.add_parser(
+        "init", parents=[common], help="create the database for your practice and its notes key"
+    )
+    init.add_argument("--name", help="your name as the coach (default: your login's full name)")
+    init.add_argument(
+        "--passphrase-file",
+        metavar="PATH",
+        help="read the new passphrase from a file only you can read (instead of asking)",
+    )
+    init.add_argument(
+        "--no-keyring", action="store_true", help="do not keep the key in the keyring"
+    )
+
+    report = sub.add_parser(
+        "report", parents=[common], help="overdue promises, clients due for contact, follow-through"
+    )
+    report.add_argument("--json", action="store_true", help="machine-readable output")
+    report.add_argument(
+        "--limit", type=_positive_int, default=None, help="list at most N rows per section"
+    )
+
+    imp = sub.add_parser("import", parents=[common], help="bring clients in from a CSV spreadsheet")
+    imp.add_argument("csv_path", metavar="clients.csv", help="CSV file with a header row")
+
+    export = sub.add_parser(
+        "export", parents=[common], help="write everything except sealed note bodies as JSON"
+    )
+    export.add_argument("--json", action="store_true", help="JSON (the default)")
+    export.add_argument("--output", "-o", metavar="PATH", help="write to PATH instead of stdout")
+    export.add_argument(
+        "--decrypt", action="store_true", help="include note bodies (unlocks the notes first)"
+    )
+    _unlock_options(export)
+
+    backup = sub.add_parser("backup", parents=[common], help="online backup to a new file (0600)")
+    backup.add_argument("path", metavar="PATH", help="a new file, or a folder to put it in")
+
+    key = sub.add_parser("key", parents=[common], help="the key that seals your private notes")
+    key_sub = key.add_subparsers(dest="key_command", metavar="ACTION", parser_class=Parser)
+    key_sub.required = True
+    key_sub.add_parser("status", parents=[common], help="key slots, keyring, unlockable now?")
+    rotate = key_sub.add_parser(
+        "rotate", parents=[common], help="a new key: every note re-sealed in one transaction"
+    )
+    _unlock_options(rotate)
+    passphrase = key_sub.add_parser(
+        "passphrase", parents=[common], help="add or change the passphrase (re-wraps only)"
+    )
+    _unlock_options(passphrase)
+    passphrase.add_argument(
+        "--new-passphrase-file", metavar="PATH", help="read the new passphrase from a private file"
+    )
+    recovery = key_sub.add_parser(
+        "recovery", parents=[common], help="a new recovery code; the old one stops working"
+    )
+    _unlock_options(recovery)
+    ring = key_sub.add_parser("keyring", parents=[common], help="keep the key in the keyring too")
+    _unlock_options(ring)
+    return parser
+
+
+def _unlock_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--passphrase-file",
+        metavar="PATH",
+        help="unlock with the passphrase in a file only you can read (instead of asking)",
+    )
+    parser.add_argument(
+        "--recovery-file",
+        metavar="PATH",
+        help="unlock with the recovery code in a file only you can read",
+    )
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def _apply_globals(args: argparse.Namespace) -> None:
+    if getattr(args, "home", None):
+        os.environ["TRUSTDESK_HOME"] = args.home
+    if getattr(args, "today", None):
+        config.set_today(args.today)
+    else:
+        config.today()  # a bad TRUSTDESK_TODAY is reported before any work starts
+
+
+def _open(args: argparse.Namespace, *, create: bool = False):
+    from trustdesk.store import open_database
+
+    return open_database(config.database_target(getattr(args, "db", None)), create=create)
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def _fit_terminal(text: str) -> str:
+    """Cut long lines to the terminal's width with an ellipsis; pipes and cron get them whole."""
+    if not sys.stdout.isatty():
+        return text
+    import shutil
+
+    from rich.cells import cell_len, set_cell_size
+
+    width = shutil.get_terminal_size().columns
+    lines = []
+    for line in text.split("\n"):
+        if cell_len(line) > width:
+            line = set_cell_size(line, width - 1) + "…"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _say(text: str) -> None:
+    """A line for the coach that is not the command's output."""
+    print(text, file=sys.stderr)
+
+
+def _default_coach_name() -> str:
+    import pwd
+
+    try:
+        entry = pwd.getpwuid(os.getuid())
+    except KeyError:
+        return "Coach"
+    full = entry.pw_gecos.split(",")[0].strip()
+    return full or entry.pw_name
+
+
+# --- commands --------------------------------------------------------------------------
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    database = _open(args)
+    try:
+        return _show_practice()
+    finally:
+        database.close()
+
+
+def _show_practice() -> int:
+    """Until the full-screen dashboard lands, print the practice report in its place."""
+    from trustdesk.store import current_coach
+    from trustdesk.trust import build_report, report_text
+
+    report = build_report(current_coach(), config.today(), config.load_settings())
+    _out(_fit_terminal(report_text(report, limit=10)))
+    _say(
+        "trustdesk: the full-screen dashboard is not built yet; "
+        "this is the same information as 'trustdesk report'."
+    )
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from trustdesk.demo import DEMO_PASSPHRASE, DemoSize, build_demo
+    from trustdesk.store import open_database
+
+    if getattr(args, "db", None):
+        raise UsageError("demo keeps its own database; leave out --db")
+    path = config.demo_database_path()
+    config.ensure_private_dir(path.parent)
+    today = config.today()
+    if args.rebuild and path.exists():
+        from trustdesk.store.database import private_sidecars
+
+        for file in private_sidecars(path):
+            file.unlink(missing_ok=True)
+    if not path.exists():
+        try:
+            size = DemoSize(clients=args.clients)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        with _progress("Building the demo practice") as progress:
+            summary = build_demo(path, seed=args.seed, today=today, size=size, progress=progress)
+        _say(
+            f"Built a demo practice for {summary.coach_name}: {summary.clients} clients, "
+            f"{summary.touches} touches, {summary.commitments} promises, "
+            f"{summary.notes} notes in {path}"
+        )
+    database = open_database(path)
+    try:
+        from trustdesk.store import current_coach
+
+        built_on = current_coach().created_at.date()
+        _say(f"trustdesk: the demo's private notes open with the passphrase: {DEMO_PASSPHRASE}")
+        if built_on != today:
+            _say(
+                f"trustdesk: this demo was built for {built_on}; "
+                "run 'trustdesk demo --rebuild' to bring it up to today."
+            )
+        if args.no_tui:
+            from trustdesk.trust import build_report, report_text
+
+            report = build_report(current_coach(), today, config.load_settings())
+            _out(_fit_terminal(report_text(report, limit=10)))
+            return EXIT_OK
+        return _show_practice()
+    finally:
+        database.close()
+
+
+class _progress:
+    """A progress bar on stderr for long work, shown only when stderr is a terminal."""
+
+    def __init__(self, title: str) -> None:
+        self.title = title
+        self.bar = None
+        self.tasks: dict[str, int] = {}
+
+    def __enter__(self):
+        if not sys.stderr.isatty():
+            return None
+        from rich.console import Console
+        from rich.progress import Progress
+
+        self.bar = Progress(console=Console(stderr=True), transient=True)
+        self.bar.__enter__()
+        return self.update
+
+    def update(self, stage: str, done: int, total: int) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.bar.add_task(f"{self.title}: {stage}", total=total)
+        self.bar.update(self.tasks[stage], completed=done, total=total)
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from trustdesk.store import ensure_coach
+    from trustdesk.store.database import private_sidecars
+    from trustdesk.vault import Vault
+    from trustdesk.vault.keyring_access import verdict
+    from trustdesk.vault.vault import MIN_PASSPHRASE_CHARS
+
+    target = config.database_target(getattr(args, "db", None))
+    is_file = not config.is_url(target)
+    if is_file and Path(target).expanduser().exists():
+        raise UsageError(f"{target} already exists; trustdesk init never overwrites a database")
+    settings = config.load_settings()
+    # Everything is asked before anything is written, so a cancelled init leaves nothing.
+    keyring = verdict(settings.allow_plaintext_keyring)
+    use_keyring = keyring.usable and not args.no_keyring
+    passphrase = None
+    if args.passphrase_file:
+        passphrase = read_secret_file(args.passphrase_file)
+    elif not use_keyring:
+        passphrase = ask_new_passphrase(
+            MIN_PASSPHRASE_CHARS,
+            intro=f"Your private notes will open with a passphrase ({keyring.reason}).",
+        )
+    if is_file:
+        config.ensure_private_dir(Path(target).expanduser().parent)
+    database = _open(args, create=True)
+    try:
+        coach = ensure_coach(args.name or _default_coach_name())
+        setup = Vault(coach, settings).create(passphrase=passphrase, use_keyring=use_keyring)
+    except BaseException:
+        database.close()
+        if is_file:
+            for file in private_sidecars(Path(target).expanduser()):
+                file.unlink(missing_ok=True)
+        raise
+    database.close()
+    _say(f"Created the trustdesk database for {visible(coach.name)} at {target}")
+    held = " and ".join(k for k in setup.slots if k != "recovery")
+    _say(f"Your notes key is held by: {held}.")
+    _print_recovery_code(setup.recovery_code)
+    return EXIT_OK
+
+
+def _print_recovery_code(code: str) -> None:
+    _out(f"Recovery code: {code}\n")
+    _say(
+        "Write the recovery code down and keep it somewhere safe, away from this server. "
+        "It is shown only now; it opens your notes if the passphrase or keyring is lost."
+    )
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from trustdesk.store import current_coach
+    from trustdesk.trust import build_report, report_json, report_text
+
+    database = _open(args)
+    try:
+        report = build_report(current_coach(), config.today(), config.load_settings())
+    finally:
+        database.close()
+    if args.json:
+        import json
+
+        _out(json.dumps(report_json(report), indent=2) + "\n")
+    else:
+        _out(_fit_terminal(report_text(report, limit=args.limit)))
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from trustdesk.importer import import_clients
+    from trustdesk.store import current_coach
+
+    source = Path(args.csv_path)
+    try:
+        data = sys.stdin.buffer.read() if args.csv_path == "-" else source.read_bytes()
+    except IsADirectoryError:
+        raise UsageError(f"{source} is a folder, not a CSV file") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {source}: {exc.strerror}") from None
+    database = _open(args)
+    try:
+        result = import_clients(
+            data, coach=current_coach(), today=config.today(), settings=config.load_settings()
+        )
+    finally:
+        database.close()
+    _say(f"Imported {result.imported} clients from {source}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from trustdesk.exporter import write_json_export
+    from trustdesk.store import current_coach
+
+    database = _open(args)
+    try:
+        coach = current_coach()
+        vault = _unlocked_vault(args, coach) if args.decrypt else None
+        if args.output:
+            dest = Path(args.output)
+            if dest.exists():
+                raise UsageError(f"{dest} already exists; choose a new name")
+            partial = dest.with_name(f".{dest.name}.partial")
+            try:
+                fh = open(partial, "x", encoding="utf-8")
+            except OSError as exc:
+                raise UsageError(f"cannot write {dest}: {exc.strerror}") from None
+            try:
+                with fh:
+                    write_json_export(fh, coach, vault=vault)
+                os.replace(partial, dest)
+            except BaseException:
+                partial.unlink(missing_ok=True)
+                raise
+            sealed = "with note bodies" if vault else "note bodies stay sealed and are left out"
+            _say(f"Exported your practice to {dest} ({sealed})")
+        else:
+            write_json_export(sys.stdout, coach, vault=vault)
+            sys.stdout.flush()
+    finally:
+        database.close()
+    return EXIT_OK
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from trustdesk.store import backup_database
+
+    dest = Path(args.path).expanduser()
+    if dest.is_dir():
+        dest = dest / f"trustdesk-{config.now():%Y-%m-%d-%H%M%S}.sqlite3"
+    database = _open(args)
+    try:
+        backup_database(database, dest)
+    finally:
+        database.close()
+    _say(f"Backed up to {dest} (readable only by you; integrity checked)")
+    return EXIT_OK
+
+
+def _unlocked_vault(args: argparse.Namespace, coach):
+    """Unlock the notes: a recovery file, a passphrase file, the keyring, then ask."""
+    from trustdesk.vault import Vault
+
+    vault = Vault(coach, config.load_settings())
+    if not vault.slots():
+        raise UsageError(
+            "this practice has no notes key yet; add one with: trustdesk key passphrase"
+        )
+    if getattr(args, "recovery_file", None):
+        status = vault.unlock_with_recovery_code(
+            read_secret_file(args.recovery_file, "recovery code")
+        )
+    elif getattr(args, "passphrase_file", None):
+        status = vault.unlock_with_passphrase(read_secret_file(args.passphrase_file))
+    else:
+        status = vault.unlock()
+        if not status.unlocked and any(s.kind == "passphrase" for s in vault.slots()):
+            for _ in range(3):
+                status = vault.unlock_with_passphrase(ask("Passphrase for your notes: "))
+                if status.unlocked:
+                    break
+                _say("trustdesk: that passphrase does not open the notes")
+    if not status.unlocked:
+        raise VaultCommandError(f"notes stay locked: {status.detail or 'locked'}")
+    return vault
+
+
+class VaultCommandError(Exception):
+    pass
+
+
+def cmd_key(args: argparse.Namespace) -> int:
+    from trustdesk.store import current_coach
+
+    database = _open(args)
+    try:
+        coach = current_coach()
+        return KEY_COMMANDS[args.key_command](args, coach)
+    finally:
+        database.close()
+
+
+def key_status(args: argparse.Namespace, coach) -> int:
+    from trustdesk.vault import Vault
+
+    vault = Vault(coach, config.load_settings())
+    slots = vault.slots()
+    keyring = vault.keyring_usable()
+    lines = []
+    if not slots:
+        lines.append("Notes key: none yet (add one with: trustdesk key passphrase)")
+    else:
+        lines.append(f"Notes key: {', '.join(sorted({s.key_id for s in slots}))}")
+        lines.append("Key slots:")
+        for slot in slots:
+            lines.append(
+                f"  {slot.kind:<11} key {slot.key_id}  added {slot.created_at:%Y-%m-%d %H:%M}"
+            )
+    state = "usable" if keyring.usable else f"not used: {keyring.reason}"
+    lines.append(f"Keyring: {keyring.backend} ({state})")
+    status = vault.unlock() if slots else vault.status()
+    if status.unlocked:
+        lines.append("Unlockable now: yes, through the keyring")
+    else:
+        lines.append(f"Unlockable now: no ({status.detail or status.reason.value})")
+    vault.lock()
+    _out("\n".join(lines) + "\n")
+    return EXIT_OK
+
+
+def _rotation_passphrase(args: argparse.Namespace, vault) -> str | None:
+    """Rotation re-wraps the new key under the passphrase, so it must know it."""
+    from trustdesk.vault import Vault
+
+    if not any(s.kind == "passphrase" for s in vault.slots()):
+        return None
+    if args.passphrase_file:
+        passphrase = read_secret_file(args.passphrase_file)
+    else:
+        passphrase = ask("Your passphrase (to re-wrap the new key): ")
+    if not Vault(vault.coach, vault.settings).unlock_with_passphrase(passphrase).unlocked:
+        raise VaultCommandError("that passphrase does not open the notes; nothing was changed")
+    return passphrase
+
+
+def key_rotate(args: argparse.Namespace, coach) -> int:
+    vault = _unlocked_vault(args, coach)
+    passphrase = _rotation_passphrase(args, vault)
+    old = vault.key_id
+    shown = {"at": -1}
+
+    def progress(done: int, total: int) -> None:
+        if done == total or done - shown["at"] >= 10_000:
+            _say(f"re-sealed {done} of {total} notes")
+            shown["at"] = done
+
+    code = vault.rotate(passphrase=passphrase, progress=progress)
+    _say(f"Rotated the notes key: {old} -> {vault.key_id}. Every note is sealed with the new key.")
+    _print_recovery_code(code)
+    return EXIT_OK
+
+
+def key_passphrase(args: argparse.Namespace, coach) -> int:
+    from trustdesk.vault import Vault
+    from trustdesk.vault.vault import MIN_PASSPHRASE_CHARS
+
+    if args.new_passphrase_file:
+        new = read_secret_file(args.new_passphrase_file, "new passphrase")
+    else:
+        new = None
+    vault = Vault(coach, config.load_settings())
+    if not vault.slots():
+        # The only moment a key is ever made outside init: this practice has none at all.
+        new = new or ask_new_passphrase(MIN_PASSPHRASE_CHARS)
+        setup = vault.create(passphrase=new, use_keyring=False)
+        _say("Created a notes key that opens with your passphrase.")
+        _print_recovery_code(setup.recovery_code)
+        return EXIT_OK
+    vault = _unlocked_vault(args, coach)
+    new = new or ask_new_passphrase(MIN_PASSPHRASE_CHARS)
+    vault.set_passphrase(new)
+    _say("Passphrase set. Your notes were not touched; only the key's wrapping changed.")
+    return EXIT_OK
+
+
+def key_recovery(args: argparse.Namespace, coach) -> int:
+    vault = _unlocked_vault(args, coach)
+    code = vault.replace_recovery_code()
+    _say("The old recovery code no longer works.")
+    _print_recovery_code(code)
+    return EXIT_OK
+
+
+def key_keyring(args: argparse.Namespace, coach) -> int:
+    vault = _unlocked_vault(args, coach)
+    vault.add_keyring_slot()
+    _say(f"Your notes key is now also held by the keyring ({vault.keyring_usable().backend}).")
+    return EXIT_OK
+
+
+KEY_COMMANDS = {
+    "status": key_status,
+    "rotate": key_rotate,
+    "passphrase": key_passphrase,
+    "recovery": key_recovery,
+    "keyring": key_keyring,
+}
+
+
+COMMANDS = {
+    None: cmd_dashboard,
+    "demo": cmd_demo,
+    "init": cmd_init,
+    "report": cmd_report,
+    "import": cmd_import,
+    "export": cmd_export,
+    "backup": cmd_backup,
+    "key": cmd_key,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from trustdesk.store import StoreError
+    from trustdesk.vault import VaultError
+
+    os.umask(0o077)
+    try:
+        from trustdesk.importer import ImportRejected
+    except ImportError:  # pragma: no cover - the importer ships with the package
+        ImportRejected = ()  # type: ignore[assignment]
+    try:
+        args = build_parser().parse_args(argv)
+        _apply_globals(args)
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        _say(f"trustdesk: {exc}")
+        return EXIT_USAGE
+    except ImportRejected as exc:  # type: ignore[misc]
+        for problem in exc.problems:
+            _say(f"trustdesk: {problem}")
+        _say(f"trustdesk: nothing was imported ({len(exc.problems)} problem(s) to fix first)")
+        return EXIT_ERROR
+    except (config.ConfigError, StoreError, AskError, VaultCommandError, VaultError) as exc:
+        _say(f"trustdesk: {exc}")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        _say("trustdesk: interrupted")
+        return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`); nothing more to say to it.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - the last guard against a traceback
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        _say(f"trustdesk: unexpected {type(exc).__name__}{': ' + first if first else ''}")
+        return EXIT_ERROR
+    finally:
+        config.set_today(None)

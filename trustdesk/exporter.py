@@ -1,0 +1,112 @@
+"""Exporting a practice as JSON, streamed row by row so a large practice fits in little memory.
+
+Note bodies are exported only with --decrypt, after the coach unlocks them; otherwise
+only their kind, dates and size. Wrapped keys are always left out: they are useless
+without the keyring or passphrase and belong with the database, not in a file.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import uuid
+from typing import TextIO
+
+from trustdesk import __version__, config
+from trustdesk.store.models import (
+    Client,
+    Coach,
+    Commitment,
+    Note,
+    Outcome,
+    Program,
+    Prompt,
+    Session,
+    Stage,
+    StageChange,
+    Touch,
+)
+from trustdesk.vault import Vault, plaintext_length
+from trustdesk.vault.vault import NOTE_COLUMN, NOTE_TABLE
+
+EXPORT_FORMAT = "trustdesk-export"
+EXPORT_VERSION = 1
+
+# Exported in an order where every row's references come before it.
+EXPORTED = (Program, Stage, Client, StageChange, Session, Commitment, Prompt, Touch, Outcome)
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, bytes | memoryview):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    return value
+
+
+def _row(data: dict[str, object]) -> str:
+    return json.dumps({k: _plain(v) for k, v in data.items()}, ensure_ascii=True)
+
+
+def _write_table(out: TextIO, name: str, rows) -> None:
+    out.write(f'  "{name}": [')
+    first = True
+    for data in rows:
+        out.write("\n    " if first else ",\n    ")
+        out.write(_row(data))
+        first = False
+    out.write("\n  ]" if not first else "]")
+
+
+def _note_rows(coach: Coach, vault: Vault | None):
+    query = (
+        Note.select(
+            Note.id, Note.client, Note.kind, Note.written_on, Note.updated_at, Note.body_sealed
+        )
+        .where(Note.coach == coach)
+        .order_by(Note.written_on, Note.id)
+    )
+    for note in query.iterator():
+        row = {
+            "id": note.id,
+            "client": note.client_id,
+            "kind": note.kind,
+            "written_on": note.written_on,
+            "updated_at": note.updated_at,
+            "length": plaintext_length(note.body_sealed),
+        }
+        if vault is not None:
+            row["body"] = vault.open(
+                note.body_sealed, table=NOTE_TABLE, row_id=note.id, column=NOTE_COLUMN
+            )
+        yield row
+
+
+def write_json_export(out: TextIO, coach: Coach, *, vault: Vault | None = None) -> None:
+    """Write every row of this coach's practice; note bodies only when given an unlocked vault.
+
+    Wrapped keys are never written.
+    """
+    out.write("{\n")
+    header = {
+        "format": EXPORT_FORMAT,
+        "version": EXPORT_VERSION,
+        "trustdesk": __version__,
+        "exported_on": config.today().isoformat(),
+        "note_bodies": "decrypted" if vault is not None else "left out (sealed)",
+        "coach": {"id": coach.id, "name": coach.name, "email": coach.email},
+    }
+    for key, value in header.items():
+        out.write(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=True)},\n")
+    out.write('  "tables": {\n')
+    for model in EXPORTED:
+        query = model.select().where(model.coach == coach).order_by(model.id).dicts()
+        _write_table(out, model._meta.table_name, query.iterator())
+        out.write(",\n")
+    _write_table(out, Note._meta.table_name, _note_rows(coach, vault))
+    out.write("\n  }\n}\n")
