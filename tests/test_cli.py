@@ -225,9 +225,10 @@ def test_commands_without_the_dashboard_never_import_textual(initialised, comman
         "import sys\n"
         "from trustdesk.cli import main\n"
         "try:\n"
-        f"    main({list(command)!r})\n"
-        "except SystemExit:\n"
-        "    pass\n"
+        f"    code = main({list(command)!r})\n"
+        "except SystemExit as exit:\n"
+        "    code = exit.code\n"
+        "assert code == 0, code\n"
         "assert not [m for m in sys.modules if m.split('.')[0] == 'textual'], 'textual imported'\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRUSTDESK_")}
@@ -236,3 +237,46 @@ def test_commands_without_the_dashboard_never_import_textual(initialised, comman
         [sys.executable, "-c", code], capture_output=True, env=env, cwd=isolated_home, timeout=120
     )
     assert result.returncode == 0, result.stderr.decode()
+
+
+def test_a_sqlite_url_gets_the_same_checks_as_a_path(run, tmp_path):
+    other = tmp_path / "budget.sqlite3"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE budget (amount INTEGER)")
+    conn.commit()
+    conn.close()
+    os.chmod(other, 0o600)
+    before = other.read_bytes()
+    line = one_line_error(run("--db", f"sqlite:///{other}", "report"))
+    assert "not a trustdesk database" in line
+    assert other.read_bytes() == before
+    os.chmod(other, 0o644)
+    assert "chmod 600" in one_line_error(run("--db", f"sqlite:///{other}", "report"))
+
+
+def test_a_server_url_is_refused_without_showing_its_password(run):
+    line = one_line_error(run("--db", "postgresql://coach:hunter2@localhost/td", "report"))
+    assert "not supported yet" in line
+    assert "hunter2" not in line and "coach:***@localhost" in line
+
+
+@pytest.mark.parametrize(
+    "home", ["/proc/trustdesk-cannot-exist", "{tmp}/a-file/below"], ids=["proc", "under-a-file"]
+)
+def test_a_home_that_cannot_be_made_is_one_line(run, tmp_path, passphrase_file, home):
+    (tmp_path / "a-file").write_text("x")
+    home = home.format(tmp=tmp_path)
+    line = one_line_error(run("--home", home, "init", "--passphrase-file", str(passphrase_file)))
+    assert "cannot create folder" in line or "not a folder" in line
+
+
+def test_failed_commands_leave_no_folders_behind(run, tmp_path):
+    short = tmp_path / "short.txt"
+    short.write_text("tiny\n")
+    os.chmod(short, 0o600)
+    home = tmp_path / "fresh" / "home"
+    assert "at least 8" in one_line_error(
+        run("--home", str(home), "init", "--passphrase-file", str(short))
+    )
+    assert one_line_error(run("--home", str(home), "demo", "--no-tui", "--clients", "0"))
+    assert not (tmp_path / "fresh").exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import stat
 
 import pytest
@@ -158,3 +159,37 @@ def test_the_demo_opens_with_the_passphrase_demo(run, tmp_path, isolated_home):
     for note in notes[:20]:
         assert note["body"].encode() not in raw
     assert stat.S_IMODE((isolated_home / "demo.sqlite3").stat().st_mode) == 0o600
+
+
+def test_lost_key_slots_never_lead_to_a_new_key(practice, isolated_home, tmp_path, passphrase_file):
+    db_path = isolated_home / "trustdesk.sqlite3"
+    conn = sqlite3.connect(db_path)
+    conn.execute("DELETE FROM key_slot")
+    conn.commit()
+    conn.close()
+    new = secret_file(tmp_path, "new.txt", "an even longer walk home")
+    line = one_line_error(practice("key", "passphrase", "--new-passphrase-file", str(new)))
+    assert "from a backup" in line
+    line = one_line_error(
+        practice("export", "--decrypt", "--passphrase-file", str(passphrase_file))
+    )
+    assert "no key slots" in line
+
+
+def test_a_note_that_will_not_open_stops_the_export_before_any_output(
+    practice, isolated_home, passphrase_file
+):
+    conn = sqlite3.connect(isolated_home / "trustdesk.sqlite3")
+    conn.execute("UPDATE note SET body_sealed = substr(body_sealed, 1, 30)")
+    conn.commit()
+    conn.close()
+    result = practice("export", "--decrypt", "--passphrase-file", str(passphrase_file))
+    assert "does not open" in one_line_error(result)
+    assert result.stdout == b""
+
+
+def test_an_odd_recovery_code_is_just_a_wrong_code(practice, tmp_path):
+    odd = secret_file(tmp_path, "odd.txt", "ÉÉÉÉ-12345-€€€€€")
+    assert "notes stay locked" in one_line_error(
+        practice("export", "--decrypt", "--recovery-file", str(odd))
+    )

@@ -28,6 +28,7 @@ from trustdesk.store.models import (
     Stage,
     StageChange,
     Touch,
+    minutes_late,
 )
 from trustdesk.trust.notes import read_note
 from trustdesk.vault import Vault
@@ -192,8 +193,7 @@ def test_sessions_of_every_kind(built, today):
     assert held.where(Session.late_minutes < 0).exists()
     for session in held:
         assert session.actual_start.microsecond == 0
-        late = int((session.actual_start - session.scheduled_start).total_seconds() // 60)
-        assert session.late_minutes == late
+        assert session.late_minutes == minutes_late(session.scheduled_start, session.actual_start)
     assert Session.select().where(Session.status == "no_show").exists()
     future = Session.select().where(Session.status == "scheduled")
     assert future.exists()

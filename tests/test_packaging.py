@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import site
 import subprocess
 import sys
@@ -22,6 +23,15 @@ def sh(*args, **kw):
 
 @pytest.mark.slow
 def test_the_wheel_installs_and_runs_from_a_fresh_venv(tmp_path):
+    # Build from a copy, so the build leaves nothing behind in the working tree.
+    source = tmp_path / "source"
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".*cache*", ".hypothesis"
+        ),
+    )
     wheels = tmp_path / "wheels"
     sh(
         sys.executable,
@@ -33,7 +43,7 @@ def test_the_wheel_installs_and_runs_from_a_fresh_venv(tmp_path):
         "--quiet",
         "-w",
         str(wheels),
-        str(ROOT),
+        str(source),
     )
     (wheel,) = wheels.glob("trustdesk-*.whl")
 

@@ -204,8 +204,11 @@ def test_punctuality_window(coach, today):
 
 def test_minutes_late():
     start = dt.datetime(2026, 3, 16, 10, 0)
-    assert minutes_late(start, start + D(minutes=6, seconds=59)) == 6
+    assert minutes_late(start, start + D(minutes=5)) == 5
+    assert minutes_late(start, start + D(minutes=5, seconds=1)) == 6  # past a 5-minute grace
+    assert minutes_late(start, start + D(minutes=6, seconds=59)) == 7
     assert minutes_late(start, start - D(minutes=2)) == -2
+    assert minutes_late(start, start - D(minutes=2, seconds=30)) == -2
 
 
 # --- cadence ------------------------------------------------------------------------------
@@ -262,6 +265,16 @@ def test_cadence_uses_the_last_touch_that_counts(coach, today):
     assert row.state == "due"
     assert row.last_inbound_on == today - D(days=4)
     assert row.days_since_inbound == 4
+
+
+def test_a_touch_dated_after_today_does_not_count_yet(coach, today):
+    ann = add_client(coach, "Ann", today)
+    touch(coach, ann, today - D(days=30))
+    touch(coach, ann, today + D(days=20))
+    touch(coach, ann, today + D(days=2), direction="inbound")
+    (row,) = cadence(coach, today)
+    assert row.last_touch_on == today - D(days=30) and row.state == "quiet"
+    assert row.last_inbound_on is None
 
 
 def test_a_client_never_touched_counts_from_the_day_they_started(coach, today):

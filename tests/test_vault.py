@@ -174,6 +174,11 @@ class BrokenKeyring(MemoryKeyring):
         raise RuntimeError("dbus went away")
 
 
+class DbusKeyring(MemoryKeyring):
+    def get_password(self, service, username):
+        raise Exception("org.freedesktop.DBus.Error.ServiceUnknown")  # noqa: TRY002
+
+
 class WrongKeyring(MemoryKeyring):
     def get_password(self, service, username):
         import base64
@@ -187,6 +192,7 @@ class WrongKeyring(MemoryKeyring):
         (EmptyKeyring, LockReason.NOTHING_STORED),
         (LockedKeyring, LockReason.KEYRING_LOCKED),
         (BrokenKeyring, LockReason.KEYRING_LOCKED),
+        (DbusKeyring, LockReason.KEYRING_LOCKED),
         (WrongKeyring, LockReason.WRONG_KEY),
     ],
 )
@@ -395,3 +401,16 @@ def test_no_body_reaches_the_database_wal_or_a_backup(database, vault, ann, tmp_
     backup = backup_database(database, tmp_path / "b.sqlite3")
     assert marker.encode() not in backup.read_bytes()
     assert marker.encode("utf-16-le") not in backup.read_bytes()
+
+
+def test_a_new_key_is_refused_while_sealed_notes_exist(vault, coach, ann):
+    add_note(vault, ann.id, "goal", SECRET)
+    KeySlot.delete().execute()
+    with pytest.raises(VaultError, match="sealed notes but no key slots"):
+        Vault(coach).create(passphrase=PASSPHRASE, use_keyring=False, argon2=FAST_ARGON2)
+    assert KeySlot.select().count() == 0
+
+
+def test_a_recovery_code_with_foreign_letters_is_simply_wrong(vault, coach):
+    status = Vault(coach).unlock_with_recovery_code("ÉÉÉÉ-12345-\u20ac")
+    assert status.reason is LockReason.WRONG_KEY

@@ -262,6 +262,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     if getattr(args, "db", None):
         raise UsageError("demo keeps its own database; leave out --db")
+    try:
+        size = DemoSize(clients=args.clients)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     path = config.demo_database_path()
     config.ensure_private_dir(path.parent)
     today = config.today()
@@ -271,10 +275,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
         for file in private_sidecars(path):
             file.unlink(missing_ok=True)
     if not path.exists():
-        try:
-            size = DemoSize(clients=args.clients)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
         with _progress("Building the demo practice") as progress:
             summary = build_demo(path, seed=args.seed, today=today, size=size, progress=progress)
         _say(
@@ -350,6 +350,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     passphrase = None
     if args.passphrase_file:
         passphrase = read_secret_file(args.passphrase_file)
+        if len(passphrase) < MIN_PASSPHRASE_CHARS:
+            raise UsageError(f"a passphrase needs at least {MIN_PASSPHRASE_CHARS} characters")
     elif not use_keyring:
         passphrase = ask_new_passphrase(
             MIN_PASSPHRASE_CHARS,
@@ -431,6 +433,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     try:
         coach = current_coach()
         vault = _unlocked_vault(args, coach) if args.decrypt else None
+        if vault is not None:
+            # Open every note before writing a byte, so a failure never leaves half a file.
+            from trustdesk.exporter import check_every_note_opens
+
+            check_every_note_opens(coach, vault)
         if args.output:
             dest = Path(args.output)
             if dest.exists():
@@ -478,6 +485,12 @@ def _unlocked_vault(args: argparse.Namespace, coach):
 
     vault = Vault(coach, config.load_settings())
     if not vault.slots():
+        from trustdesk.store import Note
+
+        if Note.select().where(Note.coach == coach).exists():
+            raise VaultCommandError(
+                "this practice has sealed notes but no key slots; restore it from a backup"
+            )
         raise UsageError(
             "this practice has no notes key yet; add one with: trustdesk key passphrase"
         )
@@ -636,7 +649,7 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     from trustdesk.store import StoreError
-    from trustdesk.vault import VaultError
+    from trustdesk.vault import SealError, VaultError
 
     os.umask(0o077)
     try:
@@ -657,6 +670,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except (config.ConfigError, StoreError, AskError, VaultCommandError, VaultError) as exc:
         _say(f"trustdesk: {exc}")
+        return EXIT_ERROR
+    except SealError as exc:
+        _say(f"trustdesk: a sealed note does not open ({exc}); nothing was written")
         return EXIT_ERROR
     except KeyboardInterrupt:
         _say("trustdesk: interrupted")

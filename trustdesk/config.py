@@ -77,7 +77,11 @@ def ensure_private_dir(path: Path) -> Path:
             directory.mkdir(mode=0o700)
         except FileExistsError:
             continue
+        except OSError as exc:
+            raise ConfigError(f"cannot create folder {directory}: {exc.strerror}") from None
         os.chmod(directory, 0o700)
+    if not path.is_dir():
+        raise ConfigError(f"{path} is not a folder")
     return path
 
 
@@ -105,7 +109,7 @@ def load_settings(path: Path | None = None) -> Settings:
     path = path or settings_path()
     try:
         raw = path.read_bytes()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return Settings()
     except OSError as exc:
         raise ConfigError(f"cannot read settings file {path}: {exc.strerror}") from None

@@ -87,6 +87,16 @@ def _note_rows(coach: Coach, vault: Vault | None):
         yield row
 
 
+def check_every_note_opens(coach: Coach, vault: Vault) -> int:
+    """Open (and forget) every note body; raises SealError on the first that will not open."""
+    count = 0
+    query = Note.select(Note.id, Note.body_sealed).where(Note.coach == coach)
+    for note_id, sealed in query.tuples().iterator():
+        vault.open(sealed, table=NOTE_TABLE, row_id=note_id, column=NOTE_COLUMN)
+        count += 1
+    return count
+
+
 def write_json_export(out: TextIO, coach: Coach, *, vault: Vault | None = None) -> None:
     """Write every row of this coach's practice; note bodies only when given an unlocked vault.
 

@@ -12,6 +12,7 @@ import os
 import sqlite3
 import struct
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import peewee
 from playhouse.migrations import Runner
@@ -107,16 +108,38 @@ def _open_sqlite(path: Path, create: bool) -> peewee.SqliteDatabase:
     return database
 
 
-def _open_url(url: str) -> peewee.Database:
-    from playhouse.db_url import connect
+SERVER_SCHEMES = ("postgres", "postgresql", "psycopg3", "cockroachdb", "crdb")
 
-    try:
-        database = connect(url)
-        database.connect()
-    except (peewee.DatabaseError, peewee.ImproperlyConfigured, RuntimeError) as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise StoreError(f"cannot connect to {url}: {first_line}") from None
-    return database
+
+def redacted(url: str) -> str:
+    """The URL with any password replaced, fit for an error message or a cron mail."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def sqlite_url_path(url: str) -> Path:
+    """`sqlite:///relative.db` and `sqlite:////absolute.db` name a file like a plain path does."""
+    rest = url[len("sqlite://") :]
+    if not rest.startswith("/") or rest in ("/", "/:memory:"):
+        raise StoreError(f"{url} does not name a database file")
+    return Path(rest[1:])
+
+
+def _open_url(url: str) -> peewee.Database:
+    scheme = urlsplit(url).scheme.split("+")[0]
+    if scheme not in SERVER_SCHEMES:
+        raise StoreError(
+            f"trustdesk cannot use a {scheme}:// database; use a file or postgresql://"
+        )
+    # Until each coach's rows are fenced off by the database itself (row-level security),
+    # a shared server would show every coach the first coach's practice.
+    raise StoreError(
+        f"a shared practice database ({redacted(url)}) is not supported yet; "
+        "use a SQLite file for now"
+    )
 
 
 def open_database(
@@ -130,6 +153,8 @@ def open_database(
     The models' proxy is pointed at the result, so queries work as soon as this returns.
     """
     target = os.fspath(target)
+    if target.startswith("sqlite://"):
+        target = os.fspath(sqlite_url_path(target))
     if config.is_url(target):
         database = _open_url(target)
         path = None

@@ -10,6 +10,7 @@ coach to their own rows in the database itself (row-level security).
 from __future__ import annotations
 
 import datetime as dt
+import math
 import uuid
 
 from peewee import (
@@ -138,8 +139,11 @@ class Session(BaseModel):
 
 
 def minutes_late(scheduled: dt.datetime, actual: dt.datetime) -> int:
-    """Whole minutes after the scheduled start (negative when early)."""
-    return int((actual - scheduled).total_seconds() // 60)
+    """Minutes after the scheduled start, a part minute counting as a whole (negative when early).
+
+    Rounding up keeps "within a 5-minute grace" honest: 5 minutes 50 seconds is 6 minutes late.
+    """
+    return math.ceil((actual - scheduled).total_seconds() / 60)
 
 
 class Commitment(BaseModel):

@@ -210,11 +210,14 @@ def cadence(
 
     A client with no touch that counts is measured from the day they started.
     """
+    # A touch dated after "today" (a fixed --today, or a typo) must not make anyone look fine.
     last_touch = Touch.select(fn.MAX(Touch.occurred_on)).where(
-        (Touch.client == Client.id) & (Touch.counts_for_cadence == True)
+        (Touch.client == Client.id)
+        & (Touch.counts_for_cadence == True)
+        & (Touch.occurred_on <= today)
     )
     last_inbound = Touch.select(fn.MAX(Touch.occurred_on)).where(
-        (Touch.client == Client.id) & (Touch.direction == "inbound")
+        (Touch.client == Client.id) & (Touch.direction == "inbound") & (Touch.occurred_on <= today)
     )
     query = Client.select(
         Client.id,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import keyring
 import keyring.backend
-from keyring.errors import KeyringError, KeyringLocked, NoKeyringError
+from keyring.errors import KeyringLocked, NoKeyringError
 
 SERVICE = "trustdesk"
 
@@ -123,7 +123,7 @@ def get_secret(username: str) -> str | None:
         raise KeyringUnavailable("the keyring is locked", locked=True) from None
     except NoKeyringError:
         raise KeyringUnavailable("no keyring on this machine", locked=False) from None
-    except (KeyringError, OSError, RuntimeError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 - D-Bus and friends raise anything; notes stay locked
         raise KeyringUnavailable(
             f"the keyring failed ({type(exc).__name__})", locked=True
         ) from None
@@ -132,7 +132,7 @@ def get_secret(username: str) -> str | None:
 def set_secret(username: str, secret: str) -> None:
     try:
         keyring.set_password(SERVICE, username, secret)
-    except (KeyringError, OSError, RuntimeError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure means the key is not stored
         raise KeyringUnavailable(
             f"the keyring would not store the key ({type(exc).__name__})", locked=True
         ) from None
@@ -141,5 +141,5 @@ def set_secret(username: str, secret: str) -> None:
 def delete_secret(username: str) -> None:
     try:
         keyring.delete_password(SERVICE, username)
-    except (KeyringError, OSError, RuntimeError, ValueError):
+    except Exception:  # noqa: BLE001
         pass  # already gone, or the keyring is unreachable: the slot row is what matters

@@ -135,7 +135,7 @@ def new_recovery_code() -> str:
 
 def normalise_recovery_code(code: str) -> str:
     """Accept the code however it was written down: any case, with or without spaces or dashes."""
-    cleaned = "".join(ch for ch in code.upper() if ch.isalnum())
+    cleaned = "".join(ch for ch in code.upper() if ch.isascii() and ch.isalnum())
     return "-".join(cleaned[i : i + 5] for i in range(0, len(cleaned), 5))
 
 
@@ -352,6 +352,11 @@ class Vault:
         """
         if self.slots():
             raise VaultError("this practice already has a notes key; it is never replaced silently")
+        if Note.select().where(Note.coach == self.coach).exists():
+            raise VaultError(
+                "this practice has sealed notes but no key slots; "
+                "restore the database from a backup rather than making a new key"
+            )
         if passphrase is None and not use_keyring:
             raise VaultError("a notes key needs a keyring or a passphrase")
         if passphrase is not None:
