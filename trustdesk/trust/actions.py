@@ -1,0 +1,231 @@
+"""What a coach does from the dashboard: keep, renegotiate or drop a promise, log a touch, snooze.
+
+Each action checks what it is given, writes in one transaction, and refuses with one
+plain line (ActionError) rather than guessing. A promise that was closed elsewhere
+since the screen loaded it is refused, not silently changed again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from trustdesk.store.models import (
+    COMMITMENT_OWNERS,
+    SESSION_STATUSES,
+    TOUCH_CHANNELS,
+    TOUCH_DIRECTIONS,
+    Client,
+    Coach,
+    Commitment,
+    Session,
+    Touch,
+    db,
+    minutes_late,
+)
+
+MAX_TEXT = 2000
+
+
+class ActionError(Exception):
+    """The action was not carried out; the message says why in one line."""
+
+
+def _client(coach: Coach, client_id: int) -> Client:
+    client = Client.get_or_none((Client.id == client_id) & (Client.coach == coach))
+    if client is None:
+        raise ActionError("that client no longer exists")
+    return client
+
+
+def _text(value: str, what: str, *, required: bool = True) -> str:
+    if required and not value.strip():
+        raise ActionError(f"{what} is empty")
+    if len(value) > MAX_TEXT:
+        raise ActionError(f"{what} is longer than {MAX_TEXT} characters")
+    return value
+
+
+def _open_commitment(coach: Coach, commitment_id: int) -> Commitment:
+    promise = Commitment.get_or_none((Commitment.id == commitment_id) & (Commitment.coach == coach))
+    if promise is None:
+        raise ActionError("that promise no longer exists")
+    if promise.status != "open":
+        raise ActionError(f"that promise is already {promise.status}; the list has been refreshed")
+    return promise
+
+
+def _close(promise: Commitment, **changes) -> None:
+    """Close an open promise, unless another window closed it first."""
+    updated = (
+        Commitment.update(**changes)
+        .where((Commitment.id == promise.id) & (Commitment.status == "open"))
+        .execute()
+    )
+    if updated != 1:
+        raise ActionError("that promise was changed elsewhere; the list has been refreshed")
+
+
+# --- promises ----------------------------------------------------------------------
+
+
+def add_commitment(
+    coach: Coach,
+    client_id: int,
+    *,
+    owner: str,
+    title: str,
+    due_on: dt.date,
+    promised_on: dt.date,
+) -> int:
+    client = _client(coach, client_id)
+    if owner not in COMMITMENT_OWNERS:
+        raise ActionError(f"a promise is owed by the coach or the client, not {owner!r}")
+    _text(title, "what was promised")
+    if due_on < promised_on:
+        raise ActionError("the due date is before the day it was promised")
+    with db.atomic():
+        return Commitment.create(
+            coach=coach,
+            client=client,
+            owner=owner,
+            title=title,
+            promised_on=promised_on,
+            due_on=due_on,
+        ).id
+
+
+def edit_commitment(coach: Coach, commitment_id: int, *, title: str, due_on: dt.date) -> None:
+    promise = _open_commitment(coach, commitment_id)
+    _text(title, "what was promised")
+    if due_on < promise.promised_on:
+        raise ActionError("the due date is before the day it was promised")
+    with db.atomic():
+        updated = (
+            Commitment.update(title=title, due_on=due_on)
+            .where((Commitment.id == promise.id) & (Commitment.status == "open"))
+            .execute()
+        )
+    if updated != 1:
+        raise ActionError("that promise was changed elsewhere; the list has been refreshed")
+
+
+def mark_done(coach: Coach, commitment_id: int, done_on: dt.date) -> None:
+    promise = _open_commitment(coach, commitment_id)
+    if done_on < promise.promised_on:
+        raise ActionError("a promise cannot be kept before it was made")
+    with db.atomic():
+        _close(promise, status="done", done_on=done_on)
+
+
+def renegotiate(coach: Coach, commitment_id: int, new_due: dt.date, today: dt.date) -> int:
+    """Close the promise as renegotiated and open its successor with the new due date.
+
+    The successor is the one follow-through counts; renegotiating is honest, not a failure.
+    """
+    promise = _open_commitment(coach, commitment_id)
+    if new_due < today:
+        raise ActionError("the new due date is in the past")
+    if new_due == promise.due_on:
+        raise ActionError("the new due date is the same as the old one")
+    with db.atomic():
+        _close(promise, status="renegotiated", done_on=today)
+        return Commitment.create(
+            coach=coach,
+            client=promise.client_id,
+            owner=promise.owner,
+            title=promise.title,
+            promised_on=today,
+            due_on=new_due,
+            renegotiated_from=promise.id,
+        ).id
+
+
+def drop(coach: Coach, commitment_id: int, reason: str, today: dt.date) -> None:
+    promise = _open_commitment(coach, commitment_id)
+    _text(reason, "the reason")
+    with db.atomic():
+        _close(promise, status="dropped", done_on=today, reason=reason)
+
+
+# --- contact -------------------------------------------------------------------------
+
+
+def log_touch(
+    coach: Coach,
+    client_id: int,
+    *,
+    channel: str,
+    direction: str,
+    summary: str,
+    occurred_on: dt.date,
+    today: dt.date,
+    counts_for_cadence: bool = True,
+) -> int:
+    client = _client(coach, client_id)
+    if channel not in TOUCH_CHANNELS:
+        raise ActionError(f"unknown channel {channel!r}")
+    if direction not in TOUCH_DIRECTIONS:
+        raise ActionError(f"unknown direction {direction!r}")
+    _text(summary, "the summary", required=False)
+    if occurred_on > today:
+        raise ActionError("a touch cannot be logged in the future")
+    with db.atomic():
+        return Touch.create(
+            coach=coach,
+            client=client,
+            occurred_on=occurred_on,
+            channel=channel,
+            direction=direction,
+            summary=summary,
+            counts_for_cadence=counts_for_cadence,
+        ).id
+
+
+def snooze(coach: Coach, client_id: int, until: dt.date | None, today: dt.date) -> None:
+    """Hold a client's cadence until a date (through that day); None lifts the snooze."""
+    client = _client(coach, client_id)
+    if until is not None and until < today:
+        raise ActionError("a snooze must end today or later")
+    with db.atomic():
+        Client.update(snoozed_until=until).where(Client.id == client.id).execute()
+
+
+# --- sessions --------------------------------------------------------------------------
+
+
+def schedule_session(
+    coach: Coach, client_id: int, *, start: dt.datetime, duration_minutes: int = 60
+) -> int:
+    client = _client(coach, client_id)
+    if not 5 <= duration_minutes <= 8 * 60:
+        raise ActionError("a session lasts between 5 minutes and 8 hours")
+    with db.atomic():
+        return Session.create(
+            coach=coach,
+            client=client,
+            scheduled_start=start.replace(second=0, microsecond=0),
+            duration_minutes=duration_minutes,
+            stage=client.stage_id,
+        ).id
+
+
+def set_session_status(
+    coach: Coach,
+    session_id: int,
+    status: str,
+    *,
+    actual_start: dt.datetime | None = None,
+) -> None:
+    """Record what happened to a session; a held one keeps how late it started."""
+    session = Session.get_or_none((Session.id == session_id) & (Session.coach == coach))
+    if session is None:
+        raise ActionError("that session no longer exists")
+    if status not in SESSION_STATUSES:
+        raise ActionError(f"unknown session status {status!r}")
+    changes: dict[str, object] = {"status": status, "actual_start": None, "late_minutes": None}
+    if status == "held":
+        actual = actual_start or session.scheduled_start
+        changes["actual_start"] = actual.replace(second=0, microsecond=0)
+        changes["late_minutes"] = minutes_late(session.scheduled_start, changes["actual_start"])
+    with db.atomic():
+        Session.update(**changes).where(Session.id == session.id).execute()

@@ -1,0 +1,158 @@
+"""The dashboard's client list, one visible window at a time.
+
+The client list asks only for the rows it can show (a window by offset), so a practice
+of 10,000 clients costs the screen what a practice of 50 does. Each page is one query
+with per-client subqueries that the indexes answer directly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from peewee import JOIN, fn
+
+from trustdesk.store.models import Client, Coach, Commitment, Session, Stage, Touch
+from trustdesk.trust.rules import _as_date, cadence_state
+
+CLIENT_SORTS = ("name", "contact", "promises", "next_session")
+
+
+@dataclass(frozen=True)
+class ClientRow:
+    """One line of the clients list."""
+
+    client_id: int
+    name: str
+    status: str
+    stage_name: str | None
+    last_touch_on: dt.date | None
+    days_since_contact: int
+    cadence_state: str | None
+    open_promises: int
+    next_session: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class ClientPage:
+    """A window of the filtered, sorted client list, and how many rows match in all."""
+
+    total: int
+    offset: int
+    rows: tuple[ClientRow, ...]
+
+
+def _as_datetime(value) -> dt.datetime | None:
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.fromisoformat(str(value))
+
+
+def _filtered(coach: Coach, name_filter: str):
+    query = Client.select().where(Client.coach == coach)
+    if name_filter:
+        # contains() escapes % _ and \ itself; the match ignores case (ASCII only on SQLite).
+        query = query.where(Client.name.contains(name_filter))
+    return query
+
+
+def client_page(
+    coach: Coach,
+    today: dt.date,
+    *,
+    name_filter: str = "",
+    sort: str = "name",
+    descending: bool = False,
+    offset: int = 0,
+    limit: int = 50,
+) -> ClientPage:
+    """Rows `offset` to `offset + limit` of the client list, filtered by name as typed."""
+    if sort not in CLIENT_SORTS:
+        raise ValueError(f"unknown sort {sort!r}")
+    now = dt.datetime.combine(today, dt.time.min)
+    last_touch = Touch.select(fn.MAX(Touch.occurred_on)).where(
+        (Touch.client == Client.id)
+        & (Touch.counts_for_cadence == True)
+        & (Touch.occurred_on <= today)
+    )
+    open_promises = Commitment.select(fn.COUNT(Commitment.id)).where(
+        (Commitment.client == Client.id) & (Commitment.status == "open")
+    )
+    next_session = Session.select(fn.MIN(Session.scheduled_start)).where(
+        (Session.client == Client.id)
+        & (Session.status == "scheduled")
+        & (Session.scheduled_start >= now)
+    )
+    base = _filtered(coach, name_filter)
+    total = base.count()
+    order = {
+        "name": [fn.LOWER(Client.name), Client.id],
+        # Oldest contact first when ascending; a client never touched counts from their start.
+        "contact": [fn.COALESCE(last_touch, Client.started_on), Client.id],
+        "promises": [fn.COALESCE(open_promises, 0), fn.LOWER(Client.name), Client.id],
+        "next_session": [
+            fn.COALESCE(next_session, "9999-12-31"),
+            fn.LOWER(Client.name),
+            Client.id,
+        ],
+    }[sort]
+    if descending:
+        order = [o.desc() for o in order]
+    query = (
+        base.select(
+            Client.id,
+            Client.name,
+            Client.status,
+            Stage.name,
+            Client.started_on,
+            Client.ideal_gap_days,
+            Client.max_gap_days,
+            Client.snoozed_until,
+            last_touch.alias("last_touch"),
+            open_promises.alias("open_promises"),
+            next_session.alias("next_session"),
+        )
+        .join(Stage, JOIN.LEFT_OUTER, on=(Client.stage == Stage.id))
+        .order_by(*order)
+        .offset(offset)
+        .limit(limit)
+    )
+    rows = []
+    for (
+        cid,
+        name,
+        status,
+        stage,
+        started,
+        ideal,
+        maximum,
+        snoozed,
+        last,
+        n_open,
+        nxt,
+    ) in query.tuples():
+        last = _as_date(last)
+        counted_from = last or _as_date(started)
+        state = None
+        if status == "active":
+            state = cadence_state(
+                today=today,
+                counted_from=counted_from,
+                ideal_gap_days=ideal,
+                max_gap_days=maximum,
+                snoozed_until=_as_date(snoozed),
+            )
+        rows.append(
+            ClientRow(
+                client_id=cid,
+                name=name,
+                status=status,
+                stage_name=stage,
+                last_touch_on=last,
+                days_since_contact=(today - counted_from).days,
+                cadence_state=state,
+                open_promises=int(n_open or 0),
+                next_session=_as_datetime(nxt),
+            )
+        )
+    return ClientPage(total=total, offset=offset, rows=tuple(rows))
