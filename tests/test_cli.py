@@ -131,14 +131,17 @@ def test_report_text_and_json_on_the_demo(run):
     assert f"Gone quiet (past their maximum gap): {len(data['quiet'])}" in out
 
 
-def test_demo_builds_once_and_says_the_dashboard_is_not_here_yet(run, isolated_home):
-    first = run("demo", "--today", TODAY)
+def test_demo_builds_once(run, isolated_home):
+    first = run("demo", "--no-tui", "--today", TODAY)
     assert first.returncode == 0, text(first)
     demo_db = isolated_home / "demo.sqlite3"
     assert stat.S_IMODE(demo_db.stat().st_mode) == 0o600
     assert "Built a demo practice" in text(first)[1]
-    assert "dashboard is not built yet" in text(first)[1]
     assert "Overdue promises:" in text(first)[0]
+    # Without a terminal the dashboard cannot open: one line, and the demo is kept.
+    no_tty = run("demo", "--today", TODAY)
+    assert "needs a terminal" in no_tty.stderr.decode()
+    assert no_tty.returncode == 2
     again = run("demo", "--no-tui", "--today", TODAY)
     assert "Built a demo practice" not in text(again)[1]
     later = run("demo", "--no-tui", "--today", "2026-04-01")
@@ -210,10 +213,9 @@ def test_backup_to_an_unwritable_place_is_one_line(initialised, tmp_path):
     assert "does not exist" in line
 
 
-def test_no_command_shows_the_practice(initialised):
-    result = initialised("--today", TODAY)
-    assert result.returncode == 0
-    assert "trustdesk report for Morgan Reyes" in text(result)[0]
+def test_the_dashboard_without_a_terminal_says_what_to_use_instead(initialised):
+    line = one_line_error(initialised("--today", TODAY), code=2)
+    assert "needs a terminal" in line and "trustdesk report" in line
 
 
 @pytest.mark.parametrize(
@@ -280,3 +282,60 @@ def test_failed_commands_leave_no_folders_behind(run, tmp_path):
     )
     assert one_line_error(run("--home", str(home), "demo", "--no-tui", "--clients", "0"))
     assert not (tmp_path / "fresh").exists()
+
+
+def test_demo_opens_the_dashboard_in_a_real_terminal_and_q_quits(run, isolated_home):
+    """The README's demo command, end to end, through a pseudo-terminal of 80x24."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+    import time
+
+    assert run("demo", "--no-tui", "--today", TODAY).returncode == 0
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRUSTDESK_", "PYTEST_"))}
+    env.update(
+        TRUSTDESK_HOME=str(isolated_home),
+        TRUSTDESK_TODAY=TODAY,
+        PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
+        TERM="xterm-256color",
+    )
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    child = subprocess.Popen(
+        [sys.executable, "-m", "trustdesk", "demo"],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env=env,
+        cwd=isolated_home,
+        start_new_session=True,
+    )
+    os.close(follower)
+    seen = b""
+    try:
+        deadline = time.monotonic() + 60
+        while b"Overdue promises (" not in seen and time.monotonic() < deadline:
+            ready, _, _ = select.select([leader], [], [], 0.5)
+            if ready:
+                try:
+                    seen += os.read(leader, 65536)
+                except OSError:
+                    break
+        assert b"Overdue promises (" in seen, seen[-2000:]
+        os.write(leader, b"q")
+        # Keep reading while it quits: a terminal that nobody reads blocks the writer.
+        deadline = time.monotonic() + 30
+        while child.poll() is None and time.monotonic() < deadline:
+            ready, _, _ = select.select([leader], [], [], 0.2)
+            if ready:
+                try:
+                    os.read(leader, 65536)
+                except OSError:
+                    break
+        assert child.wait(timeout=5) == 0
+    finally:
+        if child.poll() is None:
+            child.kill()
+        os.close(leader)

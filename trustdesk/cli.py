@@ -237,23 +237,26 @@ def _default_coach_name() -> str:
 def cmd_dashboard(args: argparse.Namespace) -> int:
     database = _open(args)
     try:
-        return _show_practice()
+        return _open_dashboard(database)
     finally:
         database.close()
 
 
-def _show_practice() -> int:
-    """Until the full-screen dashboard lands, print the practice report in its place."""
+def _open_dashboard(database, *, demo_passphrase: str | None = None) -> int:
+    """The full-screen app; Textual is imported here and only here."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError("the dashboard needs a terminal; for text output use: trustdesk report")
     from trustdesk.store import current_coach
-    from trustdesk.trust import build_report, report_text
+    from trustdesk.tui.app import TrustdeskApp
 
-    report = build_report(current_coach(), config.today(), config.load_settings())
-    _out(_fit_terminal(report_text(report, limit=10)))
-    _say(
-        "trustdesk: the full-screen dashboard is not built yet; "
-        "this is the same information as 'trustdesk report'."
+    app = TrustdeskApp(
+        database,
+        current_coach(),
+        settings=config.load_settings(),
+        demo_passphrase=demo_passphrase,
     )
-    return EXIT_OK
+    app.run()
+    return EXIT_OK if app.return_code in (None, 0) else EXIT_ERROR
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -299,7 +302,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             report = build_report(current_coach(), today, config.load_settings())
             _out(_fit_terminal(report_text(report, limit=10)))
             return EXIT_OK
-        return _show_practice()
+        return _open_dashboard(database, demo_passphrase=DEMO_PASSPHRASE)
     finally:
         database.close()
 

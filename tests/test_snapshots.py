@@ -1,0 +1,133 @@
+"""How the screens look, at 80x24 and 120x40, with the clock frozen and the demo practice.
+
+Regenerate after a deliberate change with: pytest tests/test_snapshots.py --snapshot-update
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from textual.widgets import Input
+
+from trustdesk import config
+from trustdesk.config import Settings
+from trustdesk.demo import DemoSize, build_demo
+from trustdesk.store import current_coach, open_database
+from trustdesk.tui.app import TrustdeskApp
+
+TODAY = dt.date(2026, 3, 16)
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+
+
+@pytest.fixture
+def app(isolated_home):
+    config.set_today(TODAY)
+    path = isolated_home / "demo.sqlite3"
+    build_demo(path, today=TODAY, size=DemoSize(clients=40))
+    database = open_database(path)
+    yield TrustdeskApp(database, current_coach(), settings=Settings(), demo_passphrase="demo")
+    database.close()
+
+
+async def settle(pilot) -> None:
+    for _ in range(3):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_dashboard(snap_compare, app, size):
+    assert snap_compare(app, terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_help_screen(snap_compare, app, size):
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_unlock_screen(snap_compare, app, size):
+    async def run_before(pilot):
+        await settle(pilot)
+        pilot.app.request_unlock()
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_form_with_a_validation_error(snap_compare, app, size):
+    async def run_before(pilot):
+        await settle(pilot)
+        pilot.app.screen.query_one("#overdue").focus()
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        pilot.app.screen.query_one("#field-due_on", Input).value = "2026-02-30"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+def _first_active_client() -> int:
+    from trustdesk.store import Client, Note
+
+    with_notes = Note.select(Note.client).where(Note.kind == "struggle")
+    client = (
+        Client.select()
+        .where((Client.status == "active") & (Client.id << with_notes))
+        .order_by(Client.name)
+        .first()
+    )
+    return client.id
+
+
+async def _open_workspace(pilot, tab: str | None = None) -> None:
+    from trustdesk.tui.screens.client import ClientScreen
+
+    await settle(pilot)
+    pilot.app.push_screen(ClientScreen(_first_active_client()))
+    await settle(pilot)
+    if tab:
+        await pilot.press(tab)
+        await settle(pilot)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_client_workspace(snap_compare, app, size):
+    assert snap_compare(app, terminal_size=size, run_before=_open_workspace)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_client_promises_tab(snap_compare, app, size):
+    async def run_before(pilot):
+        await _open_workspace(pilot, "3")
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_notes_locked(snap_compare, app, size):
+    async def run_before(pilot):
+        await _open_workspace(pilot, "5")
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_notes_unlocked_with_a_note_open(snap_compare, app, size):
+    async def run_before(pilot):
+        pilot.app.vault.unlock_with_passphrase("demo")
+        await _open_workspace(pilot, "5")
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -1,0 +1,613 @@
+"""The client workspace, driven by keys, forms and the mouse; every action checked in the database.
+
+Textual's `run_test` is async and no async pytest plugin is installed, so each test is a
+plain function that runs its scenario with `asyncio.run`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from collections.abc import Awaitable, Callable
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Select, Static, TextArea
+
+from trustdesk.demo import DEMO_PASSPHRASE, DemoSize, build_demo
+from trustdesk.store import current_coach, open_database
+from trustdesk.store.models import Client, Commitment, Note, Session, Touch
+from trustdesk.tui.app import TrustdeskApp
+from trustdesk.tui.screens.client import (
+    LOCKED_TEXT,
+    ClientScreen,
+    ContactTable,
+    NoteScreen,
+    NotesTable,
+    PromisesTable,
+    SessionsTable,
+)
+from trustdesk.tui.screens.form import FormScreen
+
+SIZE = (100, 32)
+TODAY = dt.date(2026, 3, 16)  # the `today` fixture's Monday
+Scenario = Callable[..., Awaitable[None]]
+
+
+# --- a practice, an app, and ways to drive it ---------------------------------------------
+
+
+@pytest.fixture
+def practice(isolated_home, today):
+    path = isolated_home / "demo.sqlite3"
+    build_demo(path, today=today, size=DemoSize(clients=12))
+    database = open_database(path)
+    yield database, current_coach()
+    database.close()
+
+
+@pytest.fixture
+def client_id(practice) -> int:
+    """An active client with an open and a closed promise, a session to come, and notes."""
+    for client in Client.select().where(Client.status == "active").order_by(Client.id):
+        promises = Commitment.select().where(Commitment.client == client)
+        if (
+            promises.where(Commitment.status == "open").exists()
+            and promises.where(Commitment.status != "open").exists()
+            and Session.select()
+            .where((Session.client == client) & (Session.status == "scheduled"))
+            .exists()
+            and Note.select().where(Note.client == client).exists()
+        ):
+            return client.id
+    raise AssertionError("the demo has no client with everything this test needs")
+
+
+class RecordingApp(TrustdeskApp):
+    """The app, remembering what it told the coach."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.said: list[str] = []
+
+    def notify(self, message, *args, **kwargs) -> None:
+        self.said.append(str(message))
+        super().notify(message, *args, **kwargs)
+
+
+def run(practice, scenario: Scenario, *, client: int | None = None, size=SIZE) -> None:
+    """Open the app (dashboard first), push the client's workspace, and play the scenario."""
+    database, coach = practice
+
+    async def main() -> None:
+        app = RecordingApp(database, coach)
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            if client is not None:
+                await app.push_screen(ClientScreen(client))
+                await settle(pilot)
+            await scenario(app, pilot)
+
+    asyncio.run(main())
+
+
+async def settle(pilot: Pilot) -> None:
+    """Let every worker finish, including the reloads their `done` callbacks start."""
+    app = pilot.app
+    for _ in range(50):
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if all(worker.is_finished for worker in app.workers):
+            return
+    raise AssertionError("workers never settled")
+
+
+async def wait_for_screen(pilot: Pilot, kind: type | str) -> None:
+    for _ in range(100):
+        screen = pilot.app.screen
+        if (isinstance(kind, str) and type(screen).__name__ == kind) or (
+            isinstance(kind, type) and isinstance(screen, kind)
+        ):
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"{kind} never showed; the screen is {pilot.app.screen!r}")
+
+
+async def type_into(pilot: Pilot, selector: str, text: str) -> None:
+    """Focus a form field, empty it, and type as a coach would."""
+    widget = pilot.app.screen.query_one(selector)
+    widget.focus()
+    if isinstance(widget, Input):
+        widget.value = ""
+    elif isinstance(widget, TextArea):
+        widget.text = ""
+    await pilot.pause()
+    await pilot.press(*text)
+
+
+async def unlock(pilot: Pilot, passphrase: str = DEMO_PASSPHRASE) -> None:
+    """Answer the unlock screen the way a coach does: type the passphrase, press Enter."""
+    await wait_for_screen(pilot, "UnlockScreen")
+    await type_into(pilot, "#passphrase", passphrase)
+    await pilot.press("enter")
+    for _ in range(100):
+        await settle(pilot)
+        if type(pilot.app.screen).__name__ != "UnlockScreen":
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the unlock screen stayed open")
+
+
+def workspace(app: TrustdeskApp) -> ClientScreen:
+    for screen in reversed(app.screen_stack):
+        if isinstance(screen, ClientScreen):
+            return screen
+    raise AssertionError("no client workspace open")
+
+
+async def highlight(pilot: Pilot, table: DataTable, key: object) -> None:
+    table.focus()
+    table.move_cursor(row=table.get_row_index(str(key)))
+    await pilot.pause()
+
+
+def line_text(widget, y: int = 0) -> str:
+    return widget.render_line(y).text
+
+
+def shown_lines(widget) -> list[str]:
+    return [line_text(widget, y) for y in range(widget.size.height)]
+
+
+# --- opening and closing ----------------------------------------------------------------
+
+
+def test_enter_on_the_dashboard_opens_the_workspace_and_escape_returns(practice):
+    async def scenario(app, pilot):
+        await pilot.press("enter")
+        await wait_for_screen(pilot, ClientScreen)
+        await settle(pilot)
+        screen = workspace(app)
+        assert screen.workspace is not None
+        top = "\n".join(shown_lines(screen.query_one("#top-text")))
+        assert screen.workspace.name in top
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, ClientScreen)
+
+    run(practice, scenario)
+
+
+def test_the_top_shows_stage_progress_cadence_and_contact(practice, client_id):
+    async def scenario(app, pilot):
+        screen = workspace(app)
+        ws = screen.workspace
+        top = "\n".join(shown_lines(screen.query_one("#top-text")))
+        j = ws.journey
+        assert f"stage {j.stage_position} of {j.stage_count}" in top
+        assert f"session {j.session_progress}" in top
+        assert f"{ws.cadence.days_since_touch} days since contact" in top
+        assert f"ideal every {ws.ideal_gap_days}d, at most {ws.max_gap_days}d" in top
+        sparkline = screen.query_one("#sparkline")
+        assert list(sparkline.data) == list(ws.contact_weeks.counts)
+        assert len(sparkline.data) == 12
+        journey = "\n".join(shown_lines(screen.query_one("#journey-text")))
+        assert "▶ now" in journey and "Purpose:" in journey and "We ask of the client:" in journey
+
+    run(practice, scenario, client=client_id)
+
+
+def test_a_missing_client_says_so_and_closes(practice):
+    async def scenario(app, pilot):
+        assert not isinstance(app.screen, ClientScreen)
+        assert any("no longer exists" in said for said in app.said)
+
+    run(practice, scenario, client=999_999)
+
+
+def test_list_keys_work_only_when_their_list_has_focus(practice, client_id):
+    async def scenario(app, pilot):
+        screen = workspace(app)
+        assert "a" not in screen.active_bindings  # the journey is read-only
+        await pilot.press("a")
+        assert not isinstance(app.screen, FormScreen)
+        await pilot.press("3")
+        assert app.focused is screen.query_one(PromisesTable)
+        assert screen.active_bindings["a"].binding.id == "promise_add"
+        await pilot.press("4")
+        assert "a" not in screen.active_bindings
+        assert screen.active_bindings["t"].binding.id == "contact_log_touch"
+
+    run(practice, scenario, client=client_id)
+
+
+def test_tabs_and_rows_answer_the_mouse(practice, client_id):
+    async def scenario(app, pilot):
+        screen = workspace(app)
+        await pilot.click("#--content-tab-tab-promises")
+        await settle(pilot)
+        assert app.focused is screen.query_one(PromisesTable)
+        await pilot.click("#--content-tab-tab-notes")
+        await settle(pilot)
+        notes = screen.query_one(NotesTable)
+        assert app.focused is notes
+        # First click highlights a row, a second click on it opens it: locked, so unlock.
+        await pilot.click(NotesTable, offset=(4, 2))
+        assert notes.cursor_row == 1
+        await pilot.click(NotesTable, offset=(4, 2))
+        await wait_for_screen(pilot, "UnlockScreen")
+
+    run(practice, scenario, client=client_id)
+
+
+# --- sessions -----------------------------------------------------------------------------
+
+
+def test_a_schedules_a_session(practice, client_id):
+    async def scenario(app, pilot):
+        await pilot.press("2", "a")
+        await wait_for_screen(pilot, FormScreen)
+        await type_into(pilot, "#field-start", "2026-03-25 14:30")
+        await type_into(pilot, "#field-duration", "45")
+        await pilot.press("enter")
+        await settle(pilot)
+        session = Session.get(
+            (Session.client == client_id)
+            & (Session.scheduled_start == dt.datetime(2026, 3, 25, 14, 30))
+        )
+        assert session.status == "scheduled" and session.duration_minutes == 45
+        assert str(session.id) in [k.value for k in workspace(app).query_one(SessionsTable).rows]
+
+    run(practice, scenario, client=client_id)
+
+
+def test_h_marks_a_session_held_with_its_late_start(practice, client_id):
+    session = Session.get((Session.client == client_id) & (Session.status == "scheduled"))
+
+    async def scenario(app, pilot):
+        await pilot.press("2")
+        await highlight(pilot, workspace(app).query_one(SessionsTable), session.id)
+        await pilot.press("h")
+        await wait_for_screen(pilot, FormScreen)
+        start = session.scheduled_start + dt.timedelta(minutes=7)
+        await type_into(pilot, "#field-actual", f"{start:%Y-%m-%d %H:%M}")
+        await pilot.press("enter")
+        await settle(pilot)
+        held = Session.get_by_id(session.id)
+        assert held.status == "held" and held.late_minutes == 7
+        table = workspace(app).query_one(SessionsTable)
+        assert table.current_key() == str(session.id)  # the cursor stayed on the row
+        row = [cell.plain for cell in table.get_row(str(session.id))]
+        assert "held" in row and "7 min late" in row
+
+    run(practice, scenario, client=client_id)
+
+
+@pytest.mark.parametrize(
+    ("key", "status"), [("n", "no_show"), ("l", "late_cancel"), ("c", "cancelled")]
+)
+def test_session_status_keys(practice, client_id, key, status):
+    session = Session.get((Session.client == client_id) & (Session.status == "scheduled"))
+
+    async def scenario(app, pilot):
+        await pilot.press("2")
+        await highlight(pilot, workspace(app).query_one(SessionsTable), session.id)
+        await pilot.press(key)
+        await settle(pilot)
+        assert Session.get_by_id(session.id).status == status
+
+    run(practice, scenario, client=client_id)
+
+
+# --- promises -----------------------------------------------------------------------------
+
+
+def open_promise(client_id: int) -> Commitment:
+    return (
+        Commitment.select()
+        .where((Commitment.client == client_id) & (Commitment.status == "open"))
+        .order_by(Commitment.id)
+        .first()
+    )
+
+
+def test_a_adds_a_promise(practice, client_id):
+    async def scenario(app, pilot):
+        await pilot.press("3", "a")
+        await wait_for_screen(pilot, FormScreen)
+        app.screen.query_one("#field-owner", Select).value = "client"
+        await type_into(pilot, "#field-title", "Draft the [b]team[/b] charter")
+        await type_into(pilot, "#field-due_on", "2026-03-30")
+        await pilot.press("enter")
+        await settle(pilot)
+        promise = Commitment.get(
+            (Commitment.client == client_id) & (Commitment.title == "Draft the [b]team[/b] charter")
+        )
+        assert promise.owner == "client" and promise.status == "open"
+        assert promise.due_on == dt.date(2026, 3, 30) and promise.promised_on == TODAY
+        table = workspace(app).query_one(PromisesTable)
+        row = table.get_row(str(promise.id))
+        assert row[1].plain == "Draft the [b]team[/b] charter"  # literal, not bold
+
+    run(practice, scenario, client=client_id)
+
+
+def test_a_bad_due_date_is_marked_and_nothing_is_saved(practice, client_id):
+    before = Commitment.select().count()
+
+    async def scenario(app, pilot):
+        await pilot.press("3", "a")
+        await wait_for_screen(pilot, FormScreen)
+        await type_into(pilot, "#field-title", "Send the article")
+        await type_into(pilot, "#field-due_on", "2026-02-30")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormScreen)  # still open
+        error = form.query_one("#error-due_on", Static)
+        assert "not a date" in str(error.render())
+        assert form.query_one("#field-due_on").has_class("-invalid-field")
+        assert Commitment.select().count() == before
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ClientScreen)
+        assert Commitment.select().count() == before
+
+    run(practice, scenario, client=client_id)
+
+
+def test_e_edits_an_open_promise(practice, client_id):
+    promise = open_promise(client_id)
+
+    async def scenario(app, pilot):
+        await pilot.press("3")
+        await highlight(pilot, workspace(app).query_one(PromisesTable), promise.id)
+        await pilot.press("e")
+        await wait_for_screen(pilot, FormScreen)
+        await type_into(pilot, "#field-title", "Send the worksheet, revised")
+        await type_into(pilot, "#field-due_on", "2026-03-27")
+        await pilot.press("enter")
+        await settle(pilot)
+        edited = Commitment.get_by_id(promise.id)
+        assert edited.title == "Send the worksheet, revised"
+        assert edited.due_on == dt.date(2026, 3, 27) and edited.status == "open"
+
+    run(practice, scenario, client=client_id)
+
+
+def test_a_closed_promise_cannot_be_edited(practice, client_id):
+    closed = (
+        Commitment.select()
+        .where((Commitment.client == client_id) & (Commitment.status != "open"))
+        .first()
+    )
+
+    async def scenario(app, pilot):
+        await pilot.press("3")
+        table = workspace(app).query_one(PromisesTable)
+        await highlight(pilot, table, closed.id)
+        assert not workspace(app).active_bindings["e"].enabled  # dimmed in the footer
+        await pilot.press("e", "d", "x")
+        await pilot.pause()
+        assert isinstance(app.screen, ClientScreen)
+        assert Commitment.get_by_id(closed.id).status == closed.status
+
+    run(practice, scenario, client=client_id)
+
+
+def test_d_marks_a_promise_done(practice, client_id):
+    promise = open_promise(client_id)
+
+    async def scenario(app, pilot):
+        await pilot.press("3")
+        await highlight(pilot, workspace(app).query_one(PromisesTable), promise.id)
+        await pilot.press("d")
+        await settle(pilot)
+        kept = Commitment.get_by_id(promise.id)
+        assert kept.status == "done" and kept.done_on == TODAY
+
+    run(practice, scenario, client=client_id)
+
+
+def test_r_renegotiates_a_promise(practice, client_id):
+    promise = open_promise(client_id)
+
+    async def scenario(app, pilot):
+        await pilot.press("3")
+        await highlight(pilot, workspace(app).query_one(PromisesTable), promise.id)
+        await pilot.press("r")
+        await wait_for_screen(pilot, FormScreen)
+        await type_into(pilot, "#field-due_on", "2026-04-02")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert Commitment.get_by_id(promise.id).status == "renegotiated"
+        successor = Commitment.get(Commitment.renegotiated_from == promise.id)
+        assert successor.status == "open" and successor.due_on == dt.date(2026, 4, 2)
+
+    run(practice, scenario, client=client_id)
+
+
+def test_x_drops_a_promise_with_a_reason(practice, client_id):
+    promise = open_promise(client_id)
+
+    async def scenario(app, pilot):
+        await pilot.press("3")
+        await highlight(pilot, workspace(app).query_one(PromisesTable), promise.id)
+        await pilot.press("x")
+        await wait_for_screen(pilot, FormScreen)
+        await type_into(pilot, "#field-reason", "No longer relevant")
+        await pilot.press("enter")
+        await settle(pilot)
+        dropped = Commitment.get_by_id(promise.id)
+        assert dropped.status == "dropped" and dropped.reason == "No longer relevant"
+
+    run(practice, scenario, client=client_id)
+
+
+# --- contact ------------------------------------------------------------------------------
+
+
+def test_t_logs_a_touch_and_keeps_the_cursor_on_its_row(practice, client_id):
+    async def scenario(app, pilot):
+        await pilot.press("4")
+        table = workspace(app).query_one(ContactTable)
+        await pilot.press("down", "down")
+        kept = table.current_key()
+        await pilot.press("t")
+        await wait_for_screen(pilot, FormScreen)
+        app.screen.query_one("#field-channel", Select).value = "call"
+        await type_into(pilot, "#field-summary", "Talked through the [red]offsite[/]")
+        await pilot.press("enter")
+        await settle(pilot)
+        touch = Touch.get(
+            (Touch.client == client_id) & (Touch.summary == "Talked through the [red]offsite[/]")
+        )
+        assert touch.channel == "call" and touch.direction == "outbound"
+        assert touch.occurred_on == TODAY
+        assert table.current_key() == kept
+        assert table.get_row(str(touch.id))[-1].plain == "Talked through the [red]offsite[/]"
+
+    run(practice, scenario, client=client_id)
+
+
+def test_z_snoozes_the_client(practice, client_id):
+    async def scenario(app, pilot):
+        await pilot.press("4", "z")
+        await wait_for_screen(pilot, FormScreen)
+        await type_into(pilot, "#field-until", "2026-04-06")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert Client.get_by_id(client_id).snoozed_until == dt.date(2026, 4, 6)
+        top = "\n".join(shown_lines(workspace(app).query_one("#top-text")))
+        assert "snoozed until Mon 06 Apr" in top
+
+    run(practice, scenario, client=client_id)
+
+
+# --- notes ---------------------------------------------------------------------------------
+
+
+def test_notes_are_locked_and_the_list_never_holds_a_body(practice, client_id):
+    async def scenario(app, pilot):
+        await pilot.press("5")
+        screen = workspace(app)
+        assert not app.vault.unlocked
+        assert line_text(screen.query_one("#notes-lock")).strip() == LOCKED_TEXT
+        assert screen.active_bindings["u"].binding.id == "unlock"
+        table = screen.query_one(NotesTable)
+        assert table.row_count == Note.select().where(Note.client == client_id).count()
+        for row in range(table.row_count):
+            cells = [cell.plain for cell in table.get_row_at(row)]
+            assert cells[-1].endswith(" chars")
+        await pilot.press("u")
+        await unlock(pilot)
+        assert app.vault.unlocked
+        assert "Notes are open" in line_text(screen.query_one("#notes-lock"))
+        assert "u" not in screen.active_bindings
+
+    run(practice, scenario, client=client_id)
+
+
+def test_reading_a_note_shows_its_body_only_after_unlock(practice, client_id):
+    from trustdesk.trust.notes import read_note
+
+    async def scenario(app, pilot):
+        await pilot.press("5")
+        table = workspace(app).query_one(NotesTable)
+        note_id = table.current_key()
+        await pilot.press("enter")
+        await wait_for_screen(pilot, "UnlockScreen")
+        assert not any(isinstance(s, NoteScreen) for s in app.screen_stack)
+        await unlock(pilot)
+        await wait_for_screen(pilot, NoteScreen)
+        body = read_note(app.vault, uuid.UUID(note_id)).body
+        shown = app.screen.query_one("#note-text", Static)
+        assert str(shown.render()) == body
+        # Locking (the idle timer does the same) takes the note away at once.
+        app.lock_notes("Notes locked after 10 idle minutes.")
+        await settle(pilot)
+        assert isinstance(app.screen, ClientScreen)
+        assert line_text(workspace(app).query_one("#notes-lock")).strip() == LOCKED_TEXT
+
+    run(practice, scenario, client=client_id)
+
+
+def test_escape_closes_a_note(practice, client_id):
+    async def scenario(app, pilot):
+        await pilot.press("5", "u")
+        await unlock(pilot)
+        await pilot.press("enter")  # already unlocked: straight to the words
+        await settle(pilot)
+        await wait_for_screen(pilot, NoteScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ClientScreen)
+
+    run(practice, scenario, client=client_id)
+
+
+def test_a_writes_a_sealed_note_after_unlock(practice, client_id):
+    from trustdesk.trust.notes import read_note
+
+    before = {n.id for n in Note.select(Note.id).where(Note.client == client_id)}
+
+    async def scenario(app, pilot):
+        await pilot.press("5", "a")
+        await unlock(pilot)
+        await wait_for_screen(pilot, FormScreen)
+        app.screen.query_one("#field-kind", Select).value = "goal"
+        await type_into(pilot, "#field-body", "Wants to lead the [b]offsite[/b].")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        (note,) = [n for n in Note.select().where(Note.client == client_id) if n.id not in before]
+        assert note.kind == "goal" and note.written_on == TODAY
+        assert b"offsite" not in bytes(note.body_sealed)
+        assert read_note(app.vault, note.id).body == "Wants to lead the [b]offsite[/b]."
+        table = workspace(app).query_one(NotesTable)
+        assert [c.plain for c in table.get_row(str(note.id))][-1] == "33 chars"
+
+    run(practice, scenario, client=client_id)
+
+
+# --- what the coach typed stays literal --------------------------------------------------
+
+
+def test_a_name_with_markup_and_escapes_shows_literally(practice, client_id):
+    name = "[bold]Ann[/] \x1b[31m"
+    Client.update(name=name).where(Client.id == client_id).execute()
+
+    async def scenario(app, pilot):
+        screen = workspace(app)
+        top = screen.query_one("#top-text")
+        first = line_text(top)
+        assert first.startswith("[bold]Ann[/] \\x1b[31m")
+        assert "\x1b" not in "".join(shown_lines(top))
+        strip = top.render_line(0)
+        name_cells = [seg for seg in strip if "Ann" in seg.text]
+        assert name_cells and all(seg.style.bold for seg in name_cells)  # ours, not theirs
+        assert not any(seg.style.color and seg.style.color.name == "red" for seg in strip)
+
+    run(practice, scenario, client=client_id)
+
+
+def test_the_workspace_fits_80_by_24(practice, client_id):
+    async def scenario(app, pilot):
+        screen = workspace(app)
+        for key, table in (("2", SessionsTable), ("3", PromisesTable), ("4", ContactTable)):
+            await pilot.press(key)
+            widget = screen.query_one(table)
+            assert widget.size.height >= 8
+            assert widget.virtual_size.width <= widget.size.width
+
+    run(practice, scenario, client=client_id, size=(80, 24))
+
+
+def test_every_binding_has_an_id_a_description_and_shows():
+    ids = []
+    for owner in (ClientScreen, SessionsTable, PromisesTable, ContactTable, NotesTable, NoteScreen):
+        for binding in owner.BINDINGS:
+            assert binding.id and binding.description and binding.show, (owner, binding)
+            ids.append(binding.id)
+    assert len(ids) == len(set(ids))

@@ -1,0 +1,308 @@
+"""The dashboard through Pilot: every action, checked in the database afterwards."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from textual.widgets import Input, Static
+
+from trustdesk import config
+from trustdesk.config import Settings
+from trustdesk.demo import DemoSize, build_demo
+from trustdesk.store import Client, Commitment, Touch, current_coach, open_database
+from trustdesk.trust import build_report, cadence, overdue_promises
+from trustdesk.tui.app import TrustdeskApp
+from trustdesk.tui.screens.dashboard import DashboardScreen
+from trustdesk.tui.screens.form import FormScreen
+from trustdesk.tui.screens.help import HelpScreen
+from trustdesk.tui.widgets.virtual_table import VirtualTable
+
+TODAY = dt.date(2026, 3, 16)
+
+
+@pytest.fixture
+def practice(isolated_home):
+    config.set_today(TODAY)
+    path = isolated_home / "demo.sqlite3"
+    build_demo(path, today=TODAY, size=DemoSize(clients=24))
+    database = open_database(path)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def app(practice):
+    return TrustdeskApp(practice, current_coach(), settings=Settings())
+
+
+async def settle(pilot) -> None:
+    """Let every worker finish and every message land."""
+    for _ in range(3):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def table(app, name) -> VirtualTable:
+    return app.screen.query_one(f"#{name}", VirtualTable)
+
+
+def row_text(tbl: VirtualTable, index: int) -> str:
+    strip = tbl.render_line(index + 1 - int(tbl.scroll_offset.y))
+    return "".join(segment.text for segment in strip)
+
+
+async def test_the_dashboard_answers_the_three_questions(app, practice):
+    coach = current_coach()
+    report = build_report(coach, TODAY, Settings())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+        summary = str(app.screen.query_one("#summary", Static).render())
+        assert f"{len(report.overdue)} overdue" in summary
+        assert f"{len(report.due_for_contact)} due, {len(report.quiet)} quiet" in summary
+        assert "notes locked" in summary
+        assert table(app, "clients").total == Client.select().count()
+        assert table(app, "overdue").total == len(report.overdue)
+        assert table(app, "cadence").total == len(report.due_for_contact) + len(report.quiet)
+        first_overdue = table(app, "overdue").row_at(0)
+        assert first_overdue.commitment_id == report.overdue[0].commitment_id
+
+
+async def test_filter_by_name_as_you_type(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        assert app.focused.id == "client-filter"
+        await pilot.press("a", "n")
+        await settle(pilot)
+        expected = Client.select().where(Client.name.contains("an")).count()
+        assert table(app, "clients").total == expected
+        assert all("an" in row_text(table(app, "clients"), i).lower() for i in range(expected))
+        await pilot.press("escape")
+        await settle(pilot)
+        assert table(app, "clients").total == Client.select().count()
+        assert app.screen.query_one("#client-filter", Input).value == ""
+
+
+async def test_sort_by_longest_since_contact(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        title = str(app.screen.query_one("#clients-pane .pane-title").render())
+        assert "longest since contact" in title
+        rows = [table(app, "clients").row_at(i) for i in range(5)]
+        days = [r.days_since_contact for r in rows]
+        assert days == sorted(days, reverse=True)
+
+
+async def test_enter_opens_the_client_workspace(app):
+    from trustdesk.tui.screens.client import ClientScreen
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ClientScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+
+
+async def focus_overdue(pilot):
+    table(pilot.app, "overdue").focus()
+    await settle(pilot)
+    return table(pilot.app, "overdue").current_row
+
+
+async def test_d_marks_the_promise_done(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        row = await focus_overdue(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        promise = Commitment.get_by_id(row.commitment_id)
+        assert promise.status == "done" and promise.done_on == TODAY
+        assert row.commitment_id not in {
+            o.commitment_id for o in overdue_promises(current_coach(), TODAY)
+        }
+        assert table(app, "overdue").row_at(0).commitment_id != row.commitment_id
+
+
+async def test_r_renegotiates_with_a_new_due_date(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        row = await focus_overdue(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, FormScreen)
+        box = app.screen.query_one("#field-due_on", Input)
+        box.value = "2026-04-02"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        old = Commitment.get_by_id(row.commitment_id)
+        assert old.status == "renegotiated"
+        new = Commitment.get(Commitment.renegotiated_from == old.id)
+        assert new.status == "open" and new.due_on == dt.date(2026, 4, 2)
+        assert new.title == old.title
+
+
+async def test_a_bad_date_is_marked_on_the_field_and_nothing_is_saved(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        row = await focus_overdue(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        box = app.screen.query_one("#field-due_on", Input)
+        box.value = "2026-02-30"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, FormScreen)
+        error = str(app.screen.query_one("#error-due_on", Static).render())
+        assert "not a date" in error
+        assert box.has_class("-invalid-field")
+        box.value = "2026-03-01"  # in the past
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "must not be before today" in str(
+            app.screen.query_one("#error-due_on", Static).render()
+        )
+        await pilot.press("escape")
+        await settle(pilot)
+        assert Commitment.get_by_id(row.commitment_id).status == "open"
+
+
+async def test_x_drops_with_a_reason(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        row = await focus_overdue(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+        await pilot.press("ctrl+s")  # empty reason: refused in place
+        await settle(pilot)
+        assert isinstance(app.screen, FormScreen)
+        app.screen.query_one("#field-reason", Input).value = "The offsite was cancelled"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        promise = Commitment.get_by_id(row.commitment_id)
+        assert promise.status == "dropped" and promise.reason == "The offsite was cancelled"
+
+
+async def test_t_logs_a_touch_and_the_client_is_no_longer_due(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table(app, "cadence").focus()
+        await settle(pilot)
+        row = table(app, "cadence").current_row
+        await pilot.press("t")
+        await settle(pilot)
+        app.screen.query_one("#field-summary", Input).value = "Called after the [b]board[/b]"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        touch = Touch.select().order_by(Touch.id.desc()).first()
+        assert touch.client_id == row.client_id and touch.occurred_on == TODAY
+        assert touch.summary == "Called after the [b]board[/b]"
+        assert touch.channel == "email" and touch.direction == "outbound"
+        states = {c.client_id: c.state for c in cadence(current_coach(), TODAY)}
+        assert states[row.client_id] == "ok"
+        assert row.client_id not in {r.client_id for r in _rows(table(app, "cadence"))}
+
+
+def _rows(tbl: VirtualTable):
+    return [tbl.row_at(i) for i in range(tbl.total or 0)]
+
+
+async def test_z_snoozes_until_a_date(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table(app, "cadence").focus()
+        await settle(pilot)
+        row = table(app, "cadence").current_row
+        await pilot.press("z")
+        await settle(pilot)
+        app.screen.query_one("#field-until", Input).value = "2026-04-10"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert Client.get_by_id(row.client_id).snoozed_until == dt.date(2026, 4, 10)
+
+
+async def test_user_text_is_shown_literally(practice, isolated_home):
+    coach = current_coach()
+    Client.create(
+        coach=coach,
+        name="[b]Ann[/]\x1b[31m\u202e",
+        started_on=TODAY - dt.timedelta(days=3),
+    )
+    app = TrustdeskApp(practice, coach)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"Ann")
+        await settle(pilot)
+        line = row_text(table(app, "clients"), 0)
+        assert "[b]Ann[/]\\x1b[31m" in line
+        assert "\x1b" not in line and "\u202e" not in line
+
+
+async def test_help_lists_every_binding(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        text = app.export_screenshot().replace("&#160;", " ")
+        for words in ("Renegotiate", "Log touch", "Snooze", "Filter", "Lock notes", "Quit"):
+            assert words in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_every_binding_has_an_id():
+    from trustdesk.tui.screens.help import sections
+
+    for _title, bindings in sections():
+        for binding in bindings:
+            if binding.action:  # the extra lines the help adds have no action
+                assert binding.id, binding
+
+
+async def test_idle_time_locks_the_notes_and_says_so(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        status = app.vault.unlock_with_passphrase("demo")
+        assert status.unlocked
+        app.vault_changed(status)
+        await settle(pilot)
+        assert "notes open" in str(app.screen.query_one("#summary", Static).render())
+        assert app._idle_timer is not None
+        app._idle_lock()
+        await settle(pilot)
+        assert not app.vault.unlocked
+        assert "notes locked" in str(app.screen.query_one("#summary", Static).render())
+        assert any("idle" in str(n.message) for n in app._notifications)
+
+
+async def test_ctrl_l_locks_now(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.vault_changed(app.vault.unlock_with_passphrase("demo"))
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        assert not app.vault.unlocked
+
+
+async def test_the_palette_jumps_to_a_client(app):
+    from trustdesk.tui.screens.client import ClientScreen
+
+    name = Client.select().order_by(Client.name).first().name
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*name[:6])
+        await pilot.pause(0.5)
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ClientScreen)

@@ -1,0 +1,155 @@
+"""The full-screen trustdesk app: the dashboard, a workspace per client, and the notes lock.
+
+Screens never run SQL themselves: they ask `trust` for frozen dataclasses through
+`TrustdeskApp.fetch` in a thread worker, inside the database's connection_context,
+and update widgets back on the UI thread. Nothing ticks while the coach is idle,
+apart from the one idle-lock timer, which repaints nothing until it fires.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import peewee
+from textual.app import App
+from textual.binding import Binding
+
+from trustdesk import config
+from trustdesk.store.models import Coach, db
+from trustdesk.tui.commands import TrustdeskCommands
+from trustdesk.tui.paths import stylesheet
+from trustdesk.vault import Vault, VaultStatus
+
+T = TypeVar("T")
+
+
+class TrustdeskApp(App):
+    """One coach's practice, opened on an already-migrated database."""
+
+    TITLE = "trustdesk"
+    CSS_PATH = stylesheet()
+    COMMANDS = App.COMMANDS | {TrustdeskCommands}
+    BINDINGS = [
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("ctrl+l", "lock", "Lock notes", id="lock_notes"),
+        Binding("q", "quit", "Quit", id="quit"),
+    ]
+
+    def __init__(
+        self,
+        database: peewee.Database,
+        coach: Coach,
+        *,
+        settings: config.Settings | None = None,
+        vault: Vault | None = None,
+        demo_passphrase: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.database = database
+        self.coach = coach
+        self.settings = settings or config.Settings()
+        self.vault = vault or Vault(coach, self.settings)
+        self.demo_passphrase = demo_passphrase
+        self._idle_timer = None
+
+    # --- the one clock -----------------------------------------------------------------
+
+    @property
+    def today(self) -> dt.date:
+        return config.today()
+
+    # --- data, off the UI thread -----------------------------------------------------------
+
+    def fetch(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run `work` (a trust call) on this thread with its own database connection.
+
+        Called from thread workers; the UI thread never waits on SQL.
+        """
+        with db.connection_context():
+            return work(*args, **kwargs)
+
+    # --- screens --------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        from trustdesk.tui.screens.dashboard import DashboardScreen
+
+        self.push_screen(DashboardScreen())
+        self.vault_unlock_quietly()
+
+    def action_help(self) -> None:
+        from trustdesk.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    # --- the notes lock ---------------------------------------------------------------------
+
+    def vault_unlock_quietly(self) -> None:
+        """Try the keyring at start; if it cannot open the notes, they stay locked until asked."""
+        self.run_worker(self._try_keyring, thread=True, group="vault", exit_on_error=False)
+
+    def _try_keyring(self) -> None:
+        status = self.fetch(self.vault.unlock)
+        self.call_from_thread(self.vault_changed, status)
+
+    def vault_changed(self, status: VaultStatus) -> None:
+        if status.unlocked:
+            self.restart_idle_timer()
+        for screen in self.screen_stack:
+            handler = getattr(screen, "on_vault_changed", None)
+            if handler is not None:
+                handler(status)
+
+    def request_unlock(self, then: Callable[[], None] | None = None) -> None:
+        """Show the unlock screen; `then` runs once the notes are open."""
+        from trustdesk.tui.screens.unlock import UnlockScreen
+
+        if self.vault.unlocked:
+            if then:
+                then()
+            return
+
+        def done(status: VaultStatus | None) -> None:
+            if status is not None and status.unlocked:
+                self.vault_changed(status)
+                if then:
+                    then()
+
+        self.push_screen(UnlockScreen(self.vault, demo_passphrase=self.demo_passphrase), done)
+
+    def action_lock(self) -> None:
+        self.lock_notes("Notes locked.")
+
+    def lock_notes(self, message: str) -> None:
+        was_unlocked = self.vault.unlocked
+        self.vault.lock()
+        if self._idle_timer is not None:
+            self._idle_timer.stop()
+            self._idle_timer = None
+        self.vault_changed(self.vault.status())
+        if was_unlocked:
+            self.notify(message, title="Notes", markup=False)
+
+    def restart_idle_timer(self) -> None:
+        minutes = self.settings.idle_lock_minutes
+        if not self.vault.unlocked or minutes <= 0:
+            return
+        if self._idle_timer is not None:
+            self._idle_timer.reset()
+        else:
+            self._idle_timer = self.set_timer(minutes * 60, self._idle_lock, name="idle-lock")
+
+    def _idle_lock(self) -> None:
+        self._idle_timer = None
+        minutes = self.settings.idle_lock_minutes
+        self.lock_notes(f"Notes locked after {minutes} idle minutes.")
+
+    def on_key(self) -> None:
+        if self._idle_timer is not None:
+            self._idle_timer.reset()
+
+    def on_click(self) -> None:
+        if self._idle_timer is not None:
+            self._idle_timer.reset()

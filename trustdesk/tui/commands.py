@@ -1,0 +1,107 @@
+"""The command palette (Ctrl+P): jump to a client, log a touch, add a promise or a note, lock.
+
+Client names are looked up in a thread, never on the UI thread, and only the first
+few matches are offered, so the palette stays quick on a practice of any size.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from functools import partial
+
+from rich.text import Text
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from trustdesk.literal import visible
+
+MATCHES = 8
+
+
+class TrustdeskCommands(Provider):
+    """Practice-wide commands, and per-client commands for the clients whose names match."""
+
+    def _general(self) -> list[tuple[str, object, str]]:
+        app = self.app
+        commands = [
+            ("Lock notes now", app.action_lock, "Forget the notes key until you unlock again"),  # type: ignore[attr-defined]
+            ("Unlock notes", app.request_unlock, "Type your passphrase to open private notes"),  # type: ignore[attr-defined]
+            ("Keys and help", app.action_help, "Every key trustdesk understands"),  # type: ignore[attr-defined]
+        ]
+        return commands
+
+    async def discover(self) -> Hits:
+        for name, callback, help_text in self._general():
+            yield DiscoveryHit(name, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, callback, help_text in self._general():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+        words = query.strip()
+        if len(words) < 2:
+            return
+        clients = await asyncio.to_thread(self._clients, words)
+        for rank, (client_id, client_name) in enumerate(clients):
+            shown = visible(client_name)
+            for order, (verb, action, help_text) in enumerate(
+                self._client_actions(client_id, client_name)
+            ):
+                # Opening the best match comes first; then its actions, then the next client.
+                score = 0.9 - rank * 0.05 - order * 0.01
+                label = Text(f"{verb} {shown}")
+                yield Hit(score, label, action, text=f"{verb} {shown}", help=help_text)
+
+    def _clients(self, name_filter: str) -> list[tuple[int, str]]:
+        from trustdesk.trust.dashboard import client_page
+
+        app = self.app
+        page = app.fetch(  # type: ignore[attr-defined]
+            client_page,
+            app.coach,
+            app.today,
+            name_filter=name_filter,
+            limit=MATCHES,  # type: ignore[attr-defined]
+        )
+        return [(row.client_id, row.name) for row in page.rows]
+
+    def _client_actions(self, client_id: int, client_name: str):
+        from trustdesk.tui import doing
+
+        app = self.app
+        refresh = partial(_refresh_screens, app)
+        return [
+            ("Open", partial(_open_client, app, client_id), "The client's workspace"),
+            (
+                "Log a touch with",
+                partial(doing.log_touch, app, client_id, client_name, refresh),
+                "Record an email, call or message",
+            ),
+            (
+                "Add a promise for",
+                partial(doing.add_promise, app, client_id, client_name, refresh),
+                "Something you or the client will do, with a due date",
+            ),
+            (
+                "Add a note about",
+                partial(doing.write_note, app, client_id, client_name, refresh),
+                "A private note, sealed before it is stored",
+            ),
+        ]
+
+
+def _open_client(app, client_id: int) -> None:
+    from trustdesk.tui.screens.dashboard import DashboardScreen
+
+    for screen in reversed(app.screen_stack):
+        if isinstance(screen, DashboardScreen):
+            screen.open_workspace(client_id)
+            return
+
+
+def _refresh_screens(app) -> None:
+    for screen in app.screen_stack:
+        reload = getattr(screen, "refresh_all", None) or getattr(screen, "reload", None)
+        if callable(reload):
+            reload()

@@ -1,0 +1,428 @@
+"""The coach's actions as the screens offer them: ask with a form, write off the UI thread, say so.
+
+Each function opens the right form, and when it is saved runs the `trust.actions` call
+in a thread worker; the outcome is a notification, and `done` refreshes whatever the
+calling screen shows. A refusal (ActionError) or a database error is shown as a
+message; nothing ever ends in a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import peewee
+
+from trustdesk.literal import visible
+from trustdesk.store.models import NOTE_KINDS, TOUCH_CHANNELS
+from trustdesk.trust import actions
+from trustdesk.trust.notes import NoteError, add_note
+from trustdesk.tui.screens.form import Field, FormScreen, not_after, not_before
+from trustdesk.vault import VaultError
+
+if TYPE_CHECKING:
+    from trustdesk.tui.app import TrustdeskApp
+
+Done = Callable[[], None]
+
+CHANNEL_LABELS = {
+    "email": "Email",
+    "call": "Call",
+    "message": "Message",
+    "journal_prompt": "Journal prompt",
+    "reply": "Reply",
+    "session": "Session",
+}
+NOTE_KIND_LABELS = {
+    "goal": "Goal",
+    "regret": "Regret",
+    "struggle": "Struggle",
+    "past_experience": "Past experience",
+    "belief": "Belief",
+    "session": "Session",
+}
+
+
+def perform(app: TrustdeskApp, work: Callable[[], Any], success: str, done: Done | None) -> None:
+    """Run a write in a thread worker with its own connection; report on the UI thread."""
+
+    def run() -> None:
+        try:
+            app.fetch(work)
+        except (actions.ActionError, NoteError, VaultError) as exc:
+            app.call_from_thread(app.notify, str(exc), severity="warning", markup=False)
+        except peewee.OperationalError as exc:
+            message = f"Not saved: the database is busy or locked ({exc}). Try again."
+            app.call_from_thread(app.notify, message, severity="error", markup=False)
+        except peewee.DatabaseError as exc:
+            message = f"Not saved: {exc}"
+            app.call_from_thread(app.notify, message, severity="error", markup=False)
+        else:
+            app.call_from_thread(app.notify, success, markup=False)
+        if done is not None:
+            app.call_from_thread(done)
+
+    app.run_worker(run, thread=True, group="write", exit_on_error=False)
+
+
+def _name(name: str) -> str:
+    return visible(name)
+
+
+# --- promises ----------------------------------------------------------------------
+
+
+def mark_done(app: TrustdeskApp, commitment_id: int, title: str, done: Done | None) -> None:
+    today = app.today
+    perform(
+        app,
+        lambda: actions.mark_done(app.coach, commitment_id, today),
+        f"Kept: {visible(title)}",
+        done,
+    )
+
+
+def renegotiate(
+    app: TrustdeskApp, commitment_id: int, title: str, due_on: dt.date, done: Done | None
+) -> None:
+    today = app.today
+    form = FormScreen(
+        "Renegotiate a promise",
+        [
+            Field(
+                "due_on",
+                "New due date (YYYY-MM-DD)",
+                kind="date",
+                default=max(today, due_on) + dt.timedelta(days=7),
+                required=True,
+                check=not_before(today, "today"),
+            )
+        ],
+        intro=f"{visible(title)} (was due {due_on.isoformat()})",
+    )
+
+    def saved(values: dict | None) -> None:
+        if values:
+            perform(
+                app,
+                lambda: actions.renegotiate(app.coach, commitment_id, values["due_on"], today),
+                f"Renegotiated, now due {values['due_on'].isoformat()}",
+                done,
+            )
+
+    app.push_screen(form, saved)
+
+
+def drop(app: TrustdeskApp, commitment_id: int, title: str, done: Done | None) -> None:
+    today = app.today
+    form = FormScreen(
+        "Drop a promise",
+        [Field("reason", "Why is it dropped?", required=True)],
+        intro=visible(title),
+        save="Drop it",
+    )
+
+    def saved(values: dict | None) -> None:
+        if values:
+            perform(
+                app,
+                lambda: actions.drop(app.coach, commitment_id, values["reason"], today),
+                f"Dropped: {visible(title)}",
+                done,
+            )
+
+    app.push_screen(form, saved)
+
+
+def add_promise(app: TrustdeskApp, client_id: int, client_name: str, done: Done | None) -> None:
+    today = app.today
+    form = FormScreen(
+        f"New promise for {_name(client_name)}",
+        [
+            Field(
+                "owner",
+                "Who owes it?",
+                kind="choice",
+                choices=[("I do (the coach)", "coach"), ("The client", "client")],
+                default="coach",
+                required=True,
+            ),
+            Field("title", "What was promised?", required=True),
+            Field(
+                "due_on",
+                "Due (YYYY-MM-DD)",
+                kind="date",
+                default=today + dt.timedelta(days=7),
+                required=True,
+                check=not_before(today, "today"),
+            ),
+        ],
+    )
+
+    def saved(values: dict | None) -> None:
+        if values:
+            perform(
+                app,
+                lambda: actions.add_commitment(
+                    app.coach,
+                    client_id,
+                    owner=values["owner"],
+                    title=values["title"],
+                    due_on=values["due_on"],
+                    promised_on=today,
+                ),
+                "Promise added",
+                done,
+            )
+
+    app.push_screen(form, saved)
+
+
+def edit_promise(
+    app: TrustdeskApp,
+    commitment_id: int,
+    title: str,
+    promised_on: dt.date,
+    due_on: dt.date,
+    done: Done | None,
+) -> None:
+    form = FormScreen(
+        "Edit a promise",
+        [
+            Field("title", "What was promised?", default=title, required=True),
+            Field(
+                "due_on",
+                "Due (YYYY-MM-DD)",
+                kind="date",
+                default=due_on,
+                required=True,
+                check=not_before(promised_on, "the day it was promised"),
+            ),
+        ],
+    )
+
+    def saved(values: dict | None) -> None:
+        if values:
+            perform(
+                app,
+                lambda: actions.edit_commitment(
+                    app.coach, commitment_id, title=values["title"], due_on=values["due_on"]
+                ),
+                "Promise saved",
+                done,
+            )
+
+    app.push_screen(form, saved)
+
+
+# --- contact ---------------------------------------------------------------------------
+
+
+def log_touch(app: TrustdeskApp, client_id: int, client_name: str, done: Done | None) -> None:
+    today = app.today
+    form = FormScreen(
+        f"Log a touch with {_name(client_name)}",
+        [
+            Field(
+                "channel",
+                "Channel",
+                kind="choice",
+                choices=[(CHANNEL_LABELS[c], c) for c in TOUCH_CHANNELS],
+                default="email",
+                required=True,
+            ),
+            Field(
+                "direction",
+                "Direction",
+                kind="choice",
+                choices=[("I reached out", "outbound"), ("They reached out", "inbound")],
+                default="outbound",
+                required=True,
+            ),
+            Field("summary", "In a line: what was it about?"),
+            Field(
+                "occurred_on",
+                "When (YYYY-MM-DD)",
+                kind="date",
+                default=today,
+                required=True,
+                check=not_after(today, "today"),
+            ),
+        ],
+    )
+
+    def saved(values: dict | None) -> None:
+        if values:
+            perform(
+                app,
+                lambda: actions.log_touch(
+                    app.coach,
+                    client_id,
+                    channel=values["channel"],
+                    direction=values["direction"],
+                    summary=values["summary"] or "",
+                    occurred_on=values["occurred_on"],
+                    today=today,
+                ),
+                f"Logged a touch with {_name(client_name)}",
+                done,
+            )
+
+    app.push_screen(form, saved)
+
+
+def snooze(
+    app: TrustdeskApp,
+    client_id: int,
+    client_name: str,
+    snoozed_until: dt.date | None,
+    done: Done | None,
+) -> None:
+    today = app.today
+    form = FormScreen(
+        f"Snooze {_name(client_name)}",
+        [
+            Field(
+                "until",
+                "Snooze until (YYYY-MM-DD); leave empty to lift the snooze",
+                kind="date",
+                default=snoozed_until or today + dt.timedelta(days=14),
+                check=not_before(today, "today"),
+            )
+        ],
+        intro="While snoozed, a client is never due for contact.",
+    )
+
+    def saved(values: dict | None) -> None:
+        if values is None:
+            return
+        until = values["until"]
+        message = (
+            f"{_name(client_name)} snoozed until {until.isoformat()}"
+            if until
+            else f"Snooze lifted for {_name(client_name)}"
+        )
+        perform(app, lambda: actions.snooze(app.coach, client_id, until, today), message, done)
+
+    app.push_screen(form, saved)
+
+
+# --- sessions ----------------------------------------------------------------------------
+
+
+def schedule_session(
+    app: TrustdeskApp, client_id: int, client_name: str, done: Done | None
+) -> None:
+    start = dt.datetime.combine(app.today + dt.timedelta(days=7), dt.time(10, 0))
+    form = FormScreen(
+        f"Schedule a session with {_name(client_name)}",
+        [
+            Field("start", "Starts (YYYY-MM-DD HH:MM)", kind="datetime", default=start,
+                  required=True),
+            Field("duration", "Minutes", kind="number", default=60, required=True),
+        ],
+    )  # fmt: skip
+
+    def saved(values: dict | None) -> None:
+        if values:
+            perform(
+                app,
+                lambda: actions.schedule_session(
+                    app.coach, client_id, start=values["start"], duration_minutes=values["duration"]
+                ),
+                f"Session scheduled for {values['start']:%a %d %b %H:%M}",
+                done,
+            )
+
+    app.push_screen(form, saved)
+
+
+def mark_session_held(
+    app: TrustdeskApp, session_id: int, scheduled: dt.datetime, done: Done | None
+) -> None:
+    form = FormScreen(
+        "Session held",
+        [
+            Field("actual", "Started at (YYYY-MM-DD HH:MM)", kind="datetime", default=scheduled,
+                  required=True),
+        ],
+        intro=f"Scheduled for {scheduled:%a %d %b %H:%M}.",
+    )  # fmt: skip
+
+    def saved(values: dict | None) -> None:
+        if values:
+            perform(
+                app,
+                lambda: actions.set_session_status(
+                    app.coach, session_id, "held", actual_start=values["actual"]
+                ),
+                "Session marked held",
+                done,
+            )
+
+    app.push_screen(form, saved)
+
+
+SESSION_STATUS_WORDS = {
+    "scheduled": "scheduled",
+    "held": "held",
+    "late_cancel": "late cancel",
+    "no_show": "no-show",
+    "cancelled": "cancelled",
+}
+
+
+def set_session_status(app: TrustdeskApp, session_id: int, status: str, done: Done | None) -> None:
+    perform(
+        app,
+        lambda: actions.set_session_status(app.coach, session_id, status),
+        f"Session marked {SESSION_STATUS_WORDS[status]}",
+        done,
+    )
+
+
+# --- notes ----------------------------------------------------------------------------------
+
+
+def write_note(app: TrustdeskApp, client_id: int, client_name: str, done: Done | None) -> None:
+    """Ask for the note only once the notes are unlocked: it is sealed as it is saved."""
+    today = app.today
+
+    def ask() -> None:
+        form = FormScreen(
+            f"New private note about {_name(client_name)}",
+            [
+                Field(
+                    "kind",
+                    "Kind",
+                    kind="choice",
+                    choices=[(NOTE_KIND_LABELS[k], k) for k in NOTE_KINDS],
+                    default="session",
+                    required=True,
+                ),
+                Field("body", "Note (sealed before it is stored)", kind="long", required=True),
+            ],
+        )
+
+        def saved(values: dict | None) -> None:
+            if not values:
+                return
+
+            def save() -> None:
+                perform(
+                    app,
+                    lambda: add_note(
+                        app.vault, client_id, values["kind"], values["body"], written_on=today
+                    ),
+                    "Note sealed and saved",
+                    done,
+                )
+
+            # If the notes locked while the coach was writing, unlock first: the words are
+            # still here in memory, and nothing is lost.
+            app.request_unlock(then=save)
+
+        app.push_screen(form, saved)
+
+    app.request_unlock(then=ask)

@@ -1,0 +1,428 @@
+"""The dashboard: whose promise is overdue, who is due for contact, where each client stands."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Label, Static
+
+from trustdesk.literal import visible
+from trustdesk.trust import dashboard as dashboard_rules
+from trustdesk.trust import rules
+from trustdesk.trust.report import PracticeReport, build_report
+from trustdesk.tui import doing
+from trustdesk.tui.formatting import percent, short_day, sparkline, state_word
+from trustdesk.tui.widgets import steady
+from trustdesk.tui.widgets.virtual_table import Cell, Column, Page, VirtualTable
+from trustdesk.vault import VaultStatus
+
+SORT_LABELS = {
+    "name": "name",
+    "contact": "longest since contact",
+    "promises": "most open promises",
+    "next_session": "next session",
+}
+# The order `s` steps through, with the direction that puts what matters first.
+SORT_CYCLE = (("name", False), ("contact", False), ("promises", True), ("next_session", False))
+
+
+class Pane(Vertical):
+    """A titled area of the dashboard."""
+
+    def __init__(self, title: str, *, id: str) -> None:
+        super().__init__(id=id, classes="pane")
+        self.title_text = title
+
+    def set_title(self, text: str) -> None:
+        self.query_one(".pane-title", Label).update(Text(text))
+
+
+class ClientsPane(Pane):
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="clients_filter"),
+        Binding("s", "sort", "Sort", id="clients_sort"),
+        Binding("t", "log_touch", "Log touch", id="clients_log_touch"),
+        Binding("z", "snooze", "Snooze", id="clients_snooze"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Label(self.title_text, classes="pane-title")
+        yield steady(Input(placeholder="Filter by name…", id="client-filter", classes="-hidden"))
+        yield VirtualTable(
+            [
+                Column("name", "Client", 0),
+                Column("status", "Status", 9, min_table_width=56),
+                Column("stage", "Stage", 0, min_table_width=100),
+                Column("since", "Contact", 7, align="right"),
+                Column("state", "Cadence", 10),
+                Column("promises", "Open", 4, align="right", min_table_width=64),
+                Column("next", "Next session", 12, min_table_width=64),
+            ],
+            self.screen_ref_format,
+            empty_text="No clients match.",
+            id="clients",
+        )
+
+    def screen_ref_format(self, row: dashboard_rules.ClientRow) -> dict[str, Cell]:
+        return self.screen.format_client(row)  # type: ignore[attr-defined]
+
+    def action_filter(self) -> None:
+        box = self.query_one("#client-filter", Input)
+        box.remove_class("-hidden")
+        box.focus()
+
+    def action_sort(self) -> None:
+        self.screen.next_sort()  # type: ignore[attr-defined]
+
+    def action_log_touch(self) -> None:
+        self.screen.log_touch_for_current(self.query_one("#clients", VirtualTable))  # type: ignore[attr-defined]
+
+    def action_snooze(self) -> None:
+        self.screen.snooze_current(self.query_one("#clients", VirtualTable))  # type: ignore[attr-defined]
+
+
+class OverduePane(Pane):
+    BINDINGS = [
+        Binding("d", "done", "Done", id="overdue_done"),
+        Binding("r", "renegotiate", "Renegotiate", id="overdue_renegotiate"),
+        Binding("x", "drop", "Drop", id="overdue_drop"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Label(self.title_text, classes="pane-title")
+        yield VirtualTable(
+            [
+                Column("late", "Late", 4, align="right"),
+                Column("who", "Who", 6),
+                Column("client", "Client", 0, weight=2),
+                Column("what", "Promise", 0, weight=3),
+            ],
+            format_overdue,
+            empty_text="Nothing overdue. Every promise is on track.",
+            id="overdue",
+        )
+
+    def _current(self):
+        return self.query_one("#overdue", VirtualTable).current_row
+
+    def action_done(self) -> None:
+        row = self._current()
+        if row is not None:
+            doing.mark_done(self.app, row.commitment_id, row.title, self.screen.refresh_all)  # type: ignore[arg-type, attr-defined]
+
+    def action_renegotiate(self) -> None:
+        row = self._current()
+        if row is not None:
+            doing.renegotiate(
+                self.app,
+                row.commitment_id,
+                row.title,
+                row.due_on,
+                self.screen.refresh_all,  # type: ignore[arg-type, attr-defined]
+            )
+
+    def action_drop(self) -> None:
+        row = self._current()
+        if row is not None:
+            doing.drop(self.app, row.commitment_id, row.title, self.screen.refresh_all)  # type: ignore[arg-type, attr-defined]
+
+
+class CadencePane(Pane):
+    BINDINGS = [
+        Binding("t", "log_touch", "Log touch", id="cadence_log_touch"),
+        Binding("z", "snooze", "Snooze", id="cadence_snooze"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Label(self.title_text, classes="pane-title")
+        yield VirtualTable(
+            [
+                Column("state", "Cadence", 10),
+                Column("client", "Client", 0),
+                Column("since", "Since", 5, align="right"),
+                Column("weeks", "12 weeks", 12),
+            ],
+            format_cadence,
+            empty_text="Everyone is in touch. Nobody is due.",
+            id="cadence",
+        )
+
+    def action_log_touch(self) -> None:
+        self.screen.log_touch_for_current(self.query_one("#cadence", VirtualTable))  # type: ignore[attr-defined]
+
+    def action_snooze(self) -> None:
+        self.screen.snooze_current(self.query_one("#cadence", VirtualTable))  # type: ignore[attr-defined]
+
+
+def format_overdue(row: rules.OverduePromise) -> dict[str, Cell]:
+    return {
+        "late": Cell(f"{row.days_overdue}d", "late"),
+        "who": Cell("you" if row.owner == "coach" else "client"),
+        "client": Cell(row.client_name),
+        "what": Cell(row.title),
+    }
+
+
+class CadenceLine:
+    """A cadence row with its twelve weeks of contact, ready to draw."""
+
+    __slots__ = ("cadence", "weeks")
+
+    def __init__(self, cadence, weeks) -> None:
+        self.cadence = cadence
+        self.weeks = weeks
+
+    @property
+    def client_id(self) -> int:
+        return self.cadence.client_id
+
+    @property
+    def client_name(self) -> str:
+        return self.cadence.client_name
+
+    @property
+    def snoozed_until(self):
+        return self.cadence.snoozed_until
+
+
+def format_cadence(row: CadenceLine) -> dict[str, Cell]:
+    c = row.cadence
+    return {
+        "state": Cell(state_word(c.state), c.state),
+        "client": Cell(c.client_name),
+        "since": Cell(f"{c.days_since_touch}d"),
+        "weeks": Cell(sparkline(row.weeks.counts), "muted"),
+    }
+
+
+class DashboardScreen(Screen):
+    """Three panes and a summary strip; everything loads in thread workers."""
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    BINDINGS = [
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="clear_filter"),
+        Binding("f5", "refresh_all", "Refresh", show=False, id="refresh"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.name_filter = ""
+        self.sort_index = 0
+        self.report: PracticeReport | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="summary")
+        with Container(id="panes"):
+            yield ClientsPane("Clients", id="clients-pane")
+            with Container(id="side"):
+                yield OverduePane("Overdue promises", id="overdue-pane")
+                yield CadencePane("Due for contact", id="cadence-pane")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#clients", VirtualTable).focus()
+        self.refresh_all()
+
+    # --- loading ----------------------------------------------------------------------
+
+    def refresh_all(self) -> None:
+        """Load (or reload after a change) the summary and every list, off the UI thread."""
+        self.run_worker(self._load_summary, thread=True, group="summary", exclusive=True)
+        self._set_client_loader()
+        overdue = self.query_one("#overdue", VirtualTable)
+        if overdue.loader is None:
+            overdue.set_loader(self._overdue_page)
+        else:
+            overdue.reload()
+        cadence = self.query_one("#cadence", VirtualTable)
+        if cadence.loader is None:
+            cadence.set_loader(self._cadence_page)
+        else:
+            cadence.reload()
+
+    def action_refresh_all(self) -> None:
+        self.refresh_all()
+
+    def _load_summary(self) -> None:
+        app = self.app
+        report = app.fetch(build_report, app.coach, app.today, app.settings)  # type: ignore[attr-defined]
+        app.call_from_thread(self._show_summary, report)
+
+    def _show_summary(self, report: PracticeReport) -> None:
+        self.report = report
+        self._draw_summary()
+        self.query_one("#overdue-pane", Pane).set_title(f"Overdue promises ({len(report.overdue)})")
+        self.query_one("#cadence-pane", Pane).set_title(
+            f"Due for contact ({len(report.quiet)} quiet, {len(report.due_for_contact)} due)"
+        )
+
+    def _draw_summary(self) -> None:
+        report = self.report
+        vault = self.app.vault  # type: ignore[attr-defined]
+        notes = "notes open" if vault.unlocked else "notes locked"
+        wide = self.size.width >= 110
+        gap = "  ·  " if wide else " · "
+        text = Text()
+        day = f"{self.app.today:%a %d %b %Y}" if wide else f"{self.app.today:%d %b}"  # type: ignore[attr-defined]
+        text.append(day, "bold")
+        if report is not None:
+            kept = percent(report.coach_follow_through.practice.percent)
+            parts = [
+                f"promises kept {kept}" if wide else f"kept {kept}",
+                f"sessions on time {percent(report.punctuality.practice.percent)}"
+                if wide
+                else f"on time {percent(report.punctuality.practice.percent)}",
+                f"{len(report.overdue)} overdue",
+                f"{len(report.due_for_contact)} due, {len(report.quiet)} quiet",
+            ]
+            for part in parts:
+                text.append(gap)
+                text.append(part)
+        text.append(gap)
+        text.append(notes, "italic")
+        self.query_one("#summary", Static).update(text)
+
+    def on_vault_changed(self, status: VaultStatus) -> None:
+        self._draw_summary()
+
+    def on_resize(self) -> None:
+        self._draw_summary()
+
+    def _client_page(self, name_filter: str, sort: str, descending: bool, offset: int, limit: int):
+        app = self.app
+        page = app.fetch(  # type: ignore[attr-defined]
+            dashboard_rules.client_page,
+            app.coach,  # type: ignore[attr-defined]
+            app.today,  # type: ignore[attr-defined]
+            name_filter=name_filter,
+            sort=sort,
+            descending=descending,
+            offset=offset,
+            limit=limit,
+        )
+        return Page(page.total, page.offset, page.rows)
+
+    def _set_client_loader(self) -> None:
+        sort, descending = SORT_CYCLE[self.sort_index]
+        table = self.query_one("#clients", VirtualTable)
+        loader = partial(self._client_page, self.name_filter, sort, descending)
+        if table.loader is not None and _same_loader(table.loader, loader):
+            table.reload()
+        else:
+            table.set_loader(loader)
+
+    def _overdue_page(self, offset: int, limit: int) -> Page:
+        app = self.app
+        rows = app.fetch(rules.overdue_promises, app.coach, app.today)  # type: ignore[attr-defined]
+        return Page(len(rows), offset, rows[offset : offset + limit])
+
+    def _cadence_page(self, offset: int, limit: int) -> Page:
+        app = self.app
+
+        def work():
+            rows = [
+                c
+                for c in rules.cadence(app.coach, app.today)  # type: ignore[attr-defined]
+                if c.state in ("quiet", "due")
+            ]
+            window = rows[offset : offset + limit]
+            weeks = rules.contact_by_week(
+                app.coach,  # type: ignore[attr-defined]
+                app.today,  # type: ignore[attr-defined]
+                [c.client_id for c in window],
+            )
+            return len(rows), [CadenceLine(c, weeks[c.client_id]) for c in window]
+
+        total, lines = app.fetch(work)  # type: ignore[attr-defined]
+        return Page(total, offset, lines)
+
+    # --- the clients list ------------------------------------------------------------------
+
+    def format_client(self, row: dashboard_rules.ClientRow) -> dict[str, Cell]:
+        today = self.app.today  # type: ignore[attr-defined]
+        return {
+            "name": Cell(row.name),
+            "status": Cell(row.status, "" if row.status == "active" else "muted"),
+            "stage": Cell(row.stage_name or ""),
+            "since": Cell(f"{row.days_since_contact}d"),
+            "state": Cell(state_word(row.cadence_state), row.cadence_state or ""),
+            "promises": Cell(str(row.open_promises) if row.open_promises else ""),
+            "next": Cell(short_day(row.next_session, today)),
+        }
+
+    @on(Input.Changed, "#client-filter")
+    def filter_changed(self, event: Input.Changed) -> None:
+        self.name_filter = event.value
+        self._set_client_loader()
+
+    @on(Input.Submitted, "#client-filter")
+    def filter_done(self) -> None:
+        self.query_one("#clients", VirtualTable).focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#client-filter", Input)
+        if box.value:
+            box.value = ""
+        box.add_class("-hidden")
+        self.query_one("#clients", VirtualTable).focus()
+
+    def next_sort(self) -> None:
+        self.sort_index = (self.sort_index + 1) % len(SORT_CYCLE)
+        self._set_client_loader()
+        self._title_clients()
+
+    def _title_clients(self, total: int | None = None) -> None:
+        sort, _ = SORT_CYCLE[self.sort_index]
+        table = self.query_one("#clients", VirtualTable)
+        total = table.total if total is None else total
+        count = "" if total is None else f" ({total})"
+        shown = f", matching “{visible(self.name_filter)}”" if self.name_filter else ""
+        self.query_one("#clients-pane", Pane).set_title(
+            f"Clients{count}{shown} — by {SORT_LABELS[sort]}"
+        )
+
+    @on(VirtualTable.Loaded, "#clients")
+    def clients_loaded(self, event: VirtualTable.Loaded) -> None:
+        self._title_clients(event.total)
+
+    @on(VirtualTable.Selected, "#clients")
+    def open_client(self, event: VirtualTable.Selected) -> None:
+        self.open_workspace(event.row.client_id)
+
+    @on(VirtualTable.Selected, "#cadence")
+    @on(VirtualTable.Selected, "#overdue")
+    def open_client_from_side(self, event: VirtualTable.Selected) -> None:
+        self.open_workspace(event.row.client_id)
+
+    def open_workspace(self, client_id: int) -> None:
+        from trustdesk.tui.screens.client import ClientScreen
+
+        self.app.push_screen(ClientScreen(client_id), lambda _: self.refresh_all())
+
+    # --- actions on the highlighted client ----------------------------------------------------
+
+    def log_touch_for_current(self, table: VirtualTable) -> None:
+        row = table.current_row
+        if row is not None:
+            doing.log_touch(self.app, row.client_id, _name_of(row), self.refresh_all)  # type: ignore[arg-type]
+
+    def snooze_current(self, table: VirtualTable) -> None:
+        row = table.current_row
+        if row is None:
+            return
+        until = getattr(row, "snoozed_until", None)
+        doing.snooze(self.app, row.client_id, _name_of(row), until, self.refresh_all)  # type: ignore[arg-type]
+
+
+def _name_of(row) -> str:
+    return getattr(row, "name", None) or row.client_name
+
+
+def _same_loader(a, b) -> bool:
+    return isinstance(a, partial) and isinstance(b, partial) and a.args == b.args

@@ -1,0 +1,224 @@
+"""One small form screen for every add and edit: fields checked as they are typed.
+
+A bad value is marked on its field with a plain sentence under it, and nothing is
+returned (so nothing is saved) until every field is valid.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static, TextArea
+
+from trustdesk.tui.widgets import steady
+
+
+class Invalid(ValueError):
+    """A field's value cannot be used; the message is shown under the field."""
+
+
+@dataclass(frozen=True)
+class Field:
+    key: str
+    label: str
+    kind: str = "text"  # text, date, choice, number, long, datetime
+    default: Any = ""
+    required: bool = False
+    choices: Sequence[tuple[str, Any]] = ()
+    placeholder: str = ""
+    check: Callable[[Any], None] | None = None
+    password: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+def parse_date(text: str) -> dt.date:
+    text = text.strip()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise Invalid("not a date: use YYYY-MM-DD, e.g. 2026-03-20") from None
+
+
+def parse_datetime(text: str) -> dt.datetime:
+    text = text.strip()
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise Invalid("not a date and time: use YYYY-MM-DD HH:MM") from None
+    return value.replace(second=0, microsecond=0, tzinfo=None)
+
+
+def parse_number(text: str) -> int:
+    text = text.strip()
+    if not text.isdigit():
+        raise Invalid("a whole number, please")
+    return int(text)
+
+
+def not_before(day: dt.date, what: str) -> Callable[[dt.date], None]:
+    def check(value: dt.date) -> None:
+        if value < day:
+            raise Invalid(f"must not be before {what} ({day.isoformat()})")
+
+    return check
+
+
+def not_after(day: dt.date, what: str) -> Callable[[dt.date], None]:
+    def check(value: dt.date) -> None:
+        if value > day:
+            raise Invalid(f"must not be after {what} ({day.isoformat()})")
+
+    return check
+
+
+class FormScreen(ModalScreen[dict[str, Any] | None]):
+    """A modal form; dismisses with the parsed values, or None when cancelled."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="form_cancel"),
+        Binding("ctrl+s", "save", "Save", id="form_save"),
+    ]
+
+    def __init__(self, title: str, fields: Sequence[Field], *, intro: str = "", save: str = "Save"):
+        super().__init__()
+        self.form_title = title
+        self.fields = list(fields)
+        self.intro = intro
+        self.save_label = save
+        self._errors: dict[str, str] = {}
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="form", classes="dialog"):
+            yield Label(self.form_title, classes="dialog-title", markup=False)
+            if self.intro:
+                yield Static(self.intro, classes="dialog-intro", markup=False)
+            with VerticalScroll(classes="form-fields"):
+                for f in self.fields:
+                    yield Label(f.label, classes="field-label", markup=False)
+                    yield self._widget(f)
+                    yield Static(
+                        "", id=f"error-{f.key}", classes="field-error -empty", markup=False
+                    )
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(self.save_label, variant="primary", id="save")
+                yield Button("Cancel", id="cancel")
+
+    def _widget(self, f: Field):
+        wid = f"field-{f.key}"
+        if f.kind == "choice":
+            return Select(
+                [(label, value) for label, value in f.choices],
+                value=f.default if f.default is not None else Select.BLANK,
+                allow_blank=not f.required,
+                id=wid,
+            )
+        if f.kind == "long":
+            return steady(
+                TextArea(str(f.default or ""), id=wid, soft_wrap=True, show_line_numbers=False)
+            )
+        default = f.default
+        if isinstance(default, dt.datetime):
+            default = default.strftime("%Y-%m-%d %H:%M")
+        elif isinstance(default, dt.date):
+            default = default.isoformat()
+        return steady(
+            Input(
+                value="" if default is None else str(default),
+                placeholder=f.placeholder,
+                password=f.password,
+                id=wid,
+            )
+        )
+
+    def on_mount(self) -> None:
+        first = self.query(".form-fields > Input, .form-fields > Select, .form-fields > TextArea")
+        if first:
+            first.first().focus()
+
+    def _raw(self, f: Field) -> Any:
+        widget = self.query_one(f"#field-{f.key}")
+        if isinstance(widget, Select):
+            return None if widget.value is Select.BLANK else widget.value
+        if isinstance(widget, TextArea):
+            return widget.text
+        return widget.value
+
+    def _parse(self, f: Field) -> Any:
+        raw = self._raw(f)
+        if f.kind == "choice":
+            if raw is None and f.required:
+                raise Invalid("choose one")
+            value = raw
+        elif isinstance(raw, str) and not raw.strip():
+            if f.required:
+                raise Invalid("this cannot be empty")
+            return None
+        elif f.kind == "date":
+            value = parse_date(raw)
+        elif f.kind == "datetime":
+            value = parse_datetime(raw)
+        elif f.kind == "number":
+            value = parse_number(raw)
+        else:
+            value = raw
+        if f.check is not None and value is not None:
+            f.check(value)
+        return value
+
+    def _validate(self, f: Field) -> Any:
+        error = self.query_one(f"#error-{f.key}", Static)
+        widget = self.query_one(f"#field-{f.key}")
+        try:
+            value = self._parse(f)
+        except Invalid as exc:
+            self._errors[f.key] = str(exc)
+            error.update(str(exc))
+            error.remove_class("-empty")
+            widget.add_class("-invalid-field")
+            return None
+        self._errors.pop(f.key, None)
+        error.update("")
+        error.add_class("-empty")
+        widget.remove_class("-invalid-field")
+        return value
+
+    def _field_for(self, widget_id: str | None) -> Field | None:
+        for f in self.fields:
+            if widget_id == f"field-{f.key}":
+                return f
+        return None
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        f = self._field_for(event.input.id)
+        if f is not None and (event.value or f.key in self._errors):
+            self._validate(f)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_save()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "save":
+            self.action_save()
+        else:
+            self.action_cancel()
+
+    def action_save(self) -> None:
+        values = {f.key: self._validate(f) for f in self.fields}
+        if self._errors:
+            first = next(iter(self._errors))
+            self.query_one(f"#field-{first}").focus()
+            self.app.bell()
+            return
+        self.dismiss(values)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,103 @@
+"""Unlocking the notes with a passphrase (or the recovery code), typed into the app itself.
+
+Over SSH there is usually no keyring, so this is how a coach opens their notes. Cancel
+leaves them locked and everything else works as before.
+"""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+from trustdesk.tui.widgets import steady
+from trustdesk.vault import LockReason, Vault, VaultStatus
+
+
+class UnlockScreen(ModalScreen[VaultStatus | None]):
+    """Ask for the passphrase; dismiss with the vault's new status, or None if cancelled."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="unlock_cancel"),
+        Binding("ctrl+r", "use_recovery", "Use recovery code", id="unlock_recovery"),
+    ]
+
+    def __init__(self, vault: Vault, *, demo_passphrase: str | None = None) -> None:
+        super().__init__()
+        self.vault = vault
+        self.demo_passphrase = demo_passphrase
+        self.recovery = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="unlock", classes="dialog"):
+            yield Label("Unlock your notes", classes="dialog-title")
+            yield Static(self._why(), id="unlock-why", classes="dialog-intro", markup=False)
+            yield Label("Passphrase", id="unlock-label", classes="field-label")
+            yield steady(Input(password=True, id="passphrase"))
+            yield Static("", id="unlock-error", classes="field-error", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Unlock", variant="primary", id="unlock-button")
+                yield Button("Cancel", id="cancel")
+
+    def _why(self) -> str:
+        status = self.vault.status()
+        lines = []
+        if status.reason in (LockReason.NO_KEYRING, LockReason.KEYRING_LOCKED,
+                             LockReason.NOTHING_STORED):  # fmt: skip
+            lines.append(f"The keyring cannot open them: {status.detail}.")
+        lines.append("Notes stay sealed on disk; they open only in this session's memory.")
+        if self.demo_passphrase:
+            lines.append(f"This is the demo practice: the passphrase is “{self.demo_passphrase}”.")
+        return "\n".join(lines)
+
+    def on_mount(self) -> None:
+        self.query_one("#passphrase", Input).focus()
+
+    def action_use_recovery(self) -> None:
+        self.recovery = not self.recovery
+        label = "Recovery code" if self.recovery else "Passphrase"
+        self.query_one("#unlock-label", Label).update(label)
+        box = self.query_one("#passphrase", Input)
+        box.password = not self.recovery
+        box.value = ""
+        box.focus()
+
+    @on(Input.Submitted, "#passphrase")
+    @on(Button.Pressed, "#unlock-button")
+    def submit(self) -> None:
+        secret = self.query_one("#passphrase", Input).value
+        if not secret:
+            self.query_one("#unlock-error", Static).update("Type your passphrase first.")
+            return
+        self.query_one("#unlock-error", Static).update("Checking…")
+        self.query_one("#unlock-button", Button).disabled = True
+        self.try_unlock(secret, self.recovery)
+
+    @work(thread=True, exclusive=True, group="unlock")
+    def try_unlock(self, secret: str, recovery: bool) -> None:
+        # Argon2id takes a moment by design; it runs here, off the UI thread.
+        if recovery:
+            status = self.app.fetch(self.vault.unlock_with_recovery_code, secret)  # type: ignore[attr-defined]
+        else:
+            status = self.app.fetch(self.vault.unlock_with_passphrase, secret)  # type: ignore[attr-defined]
+        self.app.call_from_thread(self._result, status)
+
+    def _result(self, status: VaultStatus) -> None:
+        if status.unlocked:
+            self.dismiss(status)
+            return
+        self.query_one("#unlock-button", Button).disabled = False
+        box = self.query_one("#passphrase", Input)
+        box.value = ""
+        box.focus()
+        what = "recovery code" if self.recovery else "passphrase"
+        self.query_one("#unlock-error", Static).update(
+            f"That {what} does not open the notes. Try again, or Ctrl+R for the recovery code."
+        )
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
