@@ -65,17 +65,34 @@ def test_the_wheel_installs_and_runs_from_a_fresh_venv(tmp_path):
     where = sh(
         str(py),
         "-c",
-        "import trustdesk, importlib.resources as r;"
+        "import trustdesk, trustdesk.tui.app, importlib.resources as r;"
         "print(trustdesk.__file__);"
+        "print((r.files('trustdesk.assets') / 'trustdesk.tcss').is_file());"
         "print(sorted(p.name for p in (r.files('trustdesk.assets') / 'programs').iterdir()))",
         cwd=work,
         env=env,
     )
     assert str(env_dir) in where.splitlines()[0], "trustdesk came from outside the wheel"
     assert "leadership.toml" in where
+    assert where.splitlines()[1] == "True", "the stylesheet is missing from the wheel"
 
     script = env_dir / "bin" / "trustdesk"
     assert sh(str(script), "--version", cwd=work, env=env).startswith("trustdesk 0.")
     out = sh(str(script), "demo", "--no-tui", "--today", "2026-03-16", cwd=work, env=env)
     assert "Overdue promises:" in out
     assert (tmp_path / "home" / "demo.sqlite3").exists()
+
+
+def test_every_package_in_the_tree_is_listed_for_the_wheel():
+    """A package missing from pyproject.toml would be missing from an installed copy."""
+    import tomllib
+
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    on_disk = {
+        ".".join(path.parent.relative_to(ROOT).parts)
+        for path in (ROOT / "trustdesk").rglob("__init__.py")
+    }
+    assert on_disk - {"trustdesk.store.migrations"} <= listed
+    assert "trustdesk.store.migrations" in listed and "trustdesk.assets" in listed
