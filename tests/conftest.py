@@ -93,6 +93,25 @@ def database(isolated_home):
 
 
 @pytest.fixture
+def demo_practice(isolated_home, today):
+    """Build the demo practice for the frozen Monday, at the size asked, and open it."""
+    from trustdesk.demo import DemoSize, build_demo
+    from trustdesk.store import open_database
+
+    opened = []
+
+    def make(clients: int = 24):
+        path = isolated_home / f"demo-{clients}.sqlite3"
+        build_demo(path, today=today, size=DemoSize(clients=clients))
+        opened.append(open_database(path))
+        return opened[-1]
+
+    yield make
+    for database in opened:
+        database.close()
+
+
+@pytest.fixture
 def coach(database):
     from trustdesk.store import current_coach
 

@@ -21,3 +21,37 @@ def one_line_error(result, code=None):
     assert len(lines) == 1, err
     assert lines[0].startswith("trustdesk: ")
     return lines[0]
+
+
+class QueryCounter:
+    """Counts the SQL statements run inside a `with` block."""
+
+    def __init__(self, database):
+        self.database = database
+        self.count = 0
+
+    def __enter__(self):
+        original = self.database.execute_sql
+
+        def counting(sql, params=None, *args, **kwargs):
+            self.count += 1
+            return original(sql, params, *args, **kwargs)
+
+        self.original = original
+        self.database.execute_sql = counting
+        return self
+
+    def __exit__(self, *exc):
+        self.database.execute_sql = self.original
+
+
+async def settle(pilot) -> None:
+    """Let every worker finish, including the reloads their `done` callbacks start."""
+    app = pilot.app
+    for _ in range(50):
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if all(worker.is_finished for worker in app.workers):
+            return
+    raise AssertionError("workers never settled")

@@ -5,36 +5,21 @@ Regenerate after a deliberate change with: pytest tests/test_snapshots.py --snap
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
+from helpers import settle
 from textual.widgets import Input
 
-from trustdesk import config
 from trustdesk.config import Settings
-from trustdesk.demo import DemoSize, build_demo
-from trustdesk.store import current_coach, open_database
+from trustdesk.store import current_coach
 from trustdesk.tui.app import TrustdeskApp
 
-TODAY = dt.date(2026, 3, 16)
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
 
 @pytest.fixture
-def app(isolated_home):
-    config.set_today(TODAY)
-    path = isolated_home / "demo.sqlite3"
-    build_demo(path, today=TODAY, size=DemoSize(clients=40))
-    database = open_database(path)
-    yield TrustdeskApp(database, current_coach(), settings=Settings(), demo_passphrase="demo")
-    database.close()
-
-
-async def settle(pilot) -> None:
-    for _ in range(3):
-        await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+def app(demo_practice):
+    database = demo_practice(40)
+    return TrustdeskApp(database, current_coach(), settings=Settings(), demo_passphrase="demo")
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from helpers import QueryCounter
 
 from trustdesk.store.models import Client, Coach, Commitment, Program, Session, Stage, Touch
 from trustdesk.trust.dashboard import CLIENT_SORTS, client_page
@@ -322,26 +323,6 @@ def test_names_come_back_exactly_as_stored(coach, today, name):
 
 
 # --- a fixed number of queries ------------------------------------------------------------
-
-
-class QueryCounter:
-    def __init__(self, database):
-        self.database = database
-        self.count = 0
-
-    def __enter__(self):
-        original = self.database.execute_sql
-
-        def counting(sql, params=None, *args, **kwargs):
-            self.count += 1
-            return original(sql, params, *args, **kwargs)
-
-        self.original = original
-        self.database.execute_sql = counting
-        return self
-
-    def __exit__(self, *exc):
-        self.database.execute_sql = self.original
 
 
 def populate(database, coach, today, n, prefix):

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 
 import pytest
+from helpers import QueryCounter
 
 from trustdesk.config import Settings
 from trustdesk.store.models import (
@@ -346,26 +347,6 @@ def test_journey_shows_program_stage_and_sessions_held(coach, today):
 
 
 # --- a fixed number of queries ---------------------------------------------------------------
-
-
-class QueryCounter:
-    def __init__(self, database):
-        self.database = database
-        self.count = 0
-
-    def __enter__(self):
-        original = self.database.execute_sql
-
-        def counting(sql, params=None, *args, **kwargs):
-            self.count += 1
-            return original(sql, params, *args, **kwargs)
-
-        self.original = original
-        self.database.execute_sql = counting
-        return self
-
-    def __exit__(self, *exc):
-        self.database.execute_sql = self.original
 
 
 def populate(coach, today, n):

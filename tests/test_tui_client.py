@@ -12,11 +12,12 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 import pytest
+from helpers import settle
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static, TextArea
 
-from trustdesk.demo import DEMO_PASSPHRASE, DemoSize, build_demo
-from trustdesk.store import current_coach, open_database
+from trustdesk.demo import DEMO_PASSPHRASE
+from trustdesk.store import current_coach
 from trustdesk.store.models import Client, Commitment, Note, Session, Touch
 from trustdesk.tui.app import TrustdeskApp
 from trustdesk.tui.screens.client import (
@@ -39,12 +40,8 @@ Scenario = Callable[..., Awaitable[None]]
 
 
 @pytest.fixture
-def practice(isolated_home, today):
-    path = isolated_home / "demo.sqlite3"
-    build_demo(path, today=today, size=DemoSize(clients=12))
-    database = open_database(path)
-    yield database, current_coach()
-    database.close()
+def practice(demo_practice):
+    return demo_practice(12), current_coach()
 
 
 @pytest.fixture
@@ -90,18 +87,6 @@ def run(practice, scenario: Scenario, *, client: int | None = None, size=SIZE) -
             await scenario(app, pilot)
 
     asyncio.run(main())
-
-
-async def settle(pilot: Pilot) -> None:
-    """Let every worker finish, including the reloads their `done` callbacks start."""
-    app = pilot.app
-    for _ in range(50):
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        if all(worker.is_finished for worker in app.workers):
-            return
-    raise AssertionError("workers never settled")
 
 
 async def wait_for_screen(pilot: Pilot, kind: type | str) -> None:

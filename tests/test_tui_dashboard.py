@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from helpers import settle
 from textual.widgets import Input, Static
 
-from trustdesk import config
 from trustdesk.config import Settings
-from trustdesk.demo import DemoSize, build_demo
-from trustdesk.store import Client, Commitment, Touch, current_coach, open_database
+from trustdesk.store import Client, Commitment, Touch, current_coach
 from trustdesk.trust import build_report, cadence, overdue_promises
 from trustdesk.tui.app import TrustdeskApp
 from trustdesk.tui.screens.dashboard import DashboardScreen
@@ -22,26 +21,13 @@ TODAY = dt.date(2026, 3, 16)
 
 
 @pytest.fixture
-def practice(isolated_home):
-    config.set_today(TODAY)
-    path = isolated_home / "demo.sqlite3"
-    build_demo(path, today=TODAY, size=DemoSize(clients=24))
-    database = open_database(path)
-    yield database
-    database.close()
+def practice(demo_practice):
+    return demo_practice(24)
 
 
 @pytest.fixture
 def app(practice):
     return TrustdeskApp(practice, current_coach(), settings=Settings())
-
-
-async def settle(pilot) -> None:
-    """Let every worker finish and every message land."""
-    for _ in range(3):
-        await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def table(app, name) -> VirtualTable:

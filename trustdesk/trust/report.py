@@ -122,6 +122,14 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+def _listed(items, limit: int | None, line) -> list[str]:
+    """Up to `limit` items as indented lines, then how many more there are."""
+    lines = [f"  {line(item)}" for item in items[:limit]]
+    if limit is not None and len(items) > limit:
+        lines.append(f"  ... and {len(items) - limit} more")
+    return lines
+
+
 def report_text(report: PracticeReport, *, limit: int | None = None) -> str:
     """Plain text for a terminal or a cron email; every typed text is made visible literally."""
     lines = [
@@ -135,33 +143,33 @@ def report_text(report: PracticeReport, *, limit: int | None = None) -> str:
         "",
         f"Overdue promises: {len(report.overdue)}",
     ]
-    for o in report.overdue[:limit]:
-        who = "you" if o.owner == "coach" else "client"
-        lines.append(
-            f"  {_plural(o.days_overdue, 'day'):>8} late  {who:<6}  "
+    lines += _listed(
+        report.overdue,
+        limit,
+        lambda o: (
+            f"{_plural(o.days_overdue, 'day'):>8} late  "
+            f"{'you' if o.owner == 'coach' else 'client':<6}  "
             f"{visible(o.client_name)}: {visible(o.title)}"
-        )
-    if limit is not None and len(report.overdue) > limit:
-        lines.append(f"  ... and {len(report.overdue) - limit} more")
-
+        ),
+    )
     lines += ["", f"Gone quiet (past their maximum gap): {len(report.quiet)}"]
-    for c in report.quiet[:limit]:
-        lines.append(
-            f"  {_plural(c.days_since_touch, 'day'):>8} since contact (at most "
-            f"{c.max_gap_days})  {visible(c.client_name)}"
-        )
-    if limit is not None and len(report.quiet) > limit:
-        lines.append(f"  ... and {len(report.quiet) - limit} more")
-
+    lines += _listed(
+        report.quiet,
+        limit,
+        lambda c: (
+            f"{_plural(c.days_since_touch, 'day'):>8} since contact "
+            f"(at most {c.max_gap_days})  {visible(c.client_name)}"
+        ),
+    )
     lines += ["", f"Due for contact: {len(report.due_for_contact)}"]
-    for c in report.due_for_contact[:limit]:
-        lines.append(
-            f"  {_plural(c.days_since_touch, 'day'):>8} since contact (aim: every "
-            f"{c.ideal_gap_days})  {visible(c.client_name)}"
-        )
-    if limit is not None and len(report.due_for_contact) > limit:
-        lines.append(f"  ... and {len(report.due_for_contact) - limit} more")
-
+    lines += _listed(
+        report.due_for_contact,
+        limit,
+        lambda c: (
+            f"{_plural(c.days_since_touch, 'day'):>8} since contact "
+            f"(aim: every {c.ideal_gap_days})  {visible(c.client_name)}"
+        ),
+    )
     lines += [
         "",
         f"{_plural(report.active_clients, 'active client')}, {report.snoozed} snoozed.",

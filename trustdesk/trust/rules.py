@@ -45,6 +45,15 @@ def _as_date(value) -> dt.date | None:
     return dt.date.fromisoformat(str(value)[:10])
 
 
+def _rates(query) -> tuple[dict[int, Rate], Rate]:
+    """(client, kept, counted) rows into a rate per client and one for the whole practice."""
+    by_client = {client_id: Rate(int(k or 0), int(n)) for client_id, k, n in query.tuples()}
+    practice = Rate(
+        sum(r.kept for r in by_client.values()), sum(r.counted for r in by_client.values())
+    )
+    return by_client, practice
+
+
 # --- proof of integrity -------------------------------------------------------------
 
 
@@ -134,10 +143,7 @@ def follow_through(
         )
         .group_by(Commitment.client)
     )
-    by_client = {client_id: Rate(int(k or 0), int(n)) for client_id, k, n in query.tuples()}
-    practice = Rate(
-        sum(r.kept for r in by_client.values()), sum(r.counted for r in by_client.values())
-    )
+    by_client, practice = _rates(query)
     return FollowThrough(owner, start, today, practice, by_client)
 
 
@@ -167,10 +173,7 @@ def punctuality(
         )
         .group_by(Session.client)
     )
-    by_client = {client_id: Rate(int(k or 0), int(n)) for client_id, k, n in query.tuples()}
-    practice = Rate(
-        sum(r.kept for r in by_client.values()), sum(r.counted for r in by_client.values())
-    )
+    by_client, practice = _rates(query)
     return Punctuality(start, today, grace_minutes, practice, by_client)
 
 
