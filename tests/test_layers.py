@@ -18,6 +18,8 @@ CORE_MODULES = (
     "trustdesk.demo",
     "trustdesk.importer",
     "trustdesk.exporter",
+    "trustdesk.ics",
+    "trustdesk.asking",
     "trustdesk.cli",
 )
 

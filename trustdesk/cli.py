@@ -126,9 +126,13 @@ def build_parser() -> Parser:
     imp.add_argument("csv_path", metavar="clients.csv", help="CSV file with a header row")
 
     export = sub.add_parser(
-        "export", parents=[common], help="write everything except sealed note bodies as JSON"
+        "export", parents=[common], help="your practice as JSON, or a calendar (.ics)"
     )
-    export.add_argument("--json", action="store_true", help="JSON (the default)")
+    kind = export.add_mutually_exclusive_group()
+    kind.add_argument("--json", action="store_true", help="every record as JSON (the default)")
+    kind.add_argument(
+        "--ics", action="store_true", help="scheduled sessions and promise due dates (iCalendar)"
+    )
     export.add_argument("--output", "-o", metavar="PATH", help="write to PATH instead of stdout")
     export.add_argument(
         "--decrypt", action="store_true", help="include note bodies (unlocks the notes first)"
@@ -137,6 +141,28 @@ def build_parser() -> Parser:
 
     backup = sub.add_parser("backup", parents=[common], help="online backup to a new file (0600)")
     backup.add_argument("path", metavar="PATH", help="a new file, or a folder to put it in")
+
+    program = sub.add_parser("program", parents=[common], help="coaching programs and their stages")
+    program_sub = program.add_subparsers(
+        dest="program_command", metavar="ACTION", parser_class=Parser
+    )
+    program_sub.required = True
+    program_sub.add_parser(
+        "list", parents=[common], help="your programs, and the starter templates"
+    )
+    program_import = program_sub.add_parser(
+        "import", parents=[common], help="add a program from a TOML file or a starter template"
+    )
+    program_import.add_argument("file", metavar="FILE", help="a .toml file, or a starter's name")
+    program_show = program_sub.add_parser(
+        "show", parents=[common], help="describe a program's journey"
+    )
+    program_show.add_argument("name", metavar="NAME", help="a program or starter template")
+    shape = program_show.add_mutually_exclusive_group()
+    shape.add_argument(
+        "--markdown", action="store_true", help="one page to send a prospective client"
+    )
+    shape.add_argument("--toml", action="store_true", help="as a template file you can edit")
 
     key = sub.add_parser("key", parents=[common], help="the key that seals your private notes")
     key_sub = key.add_subparsers(dest="key_command", metavar="ACTION", parser_class=Parser)
@@ -429,42 +455,57 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from trustdesk.exporter import write_json_export
     from trustdesk.store import current_coach
 
+    if args.ics and args.decrypt:
+        raise UsageError("--decrypt goes with the JSON export, not with --ics")
     database = _open(args)
     try:
         coach = current_coach()
+        if args.ics:
+            from trustdesk.ics import practice_ics
+
+            data = practice_ics(coach, config.today())
+            _write_export(args.output, lambda fh: fh.write(data), binary=True)
+            if args.output:
+                _say(f"Wrote your sessions and promise due dates to {args.output}")
+            return EXIT_OK
+        from trustdesk.exporter import check_every_note_opens, write_json_export
+
         vault = _unlocked_vault(args, coach) if args.decrypt else None
         if vault is not None:
             # Open every note before writing a byte, so a failure never leaves half a file.
-            from trustdesk.exporter import check_every_note_opens
-
             check_every_note_opens(coach, vault)
+        _write_export(args.output, lambda fh: write_json_export(fh, coach, vault=vault))
         if args.output:
-            dest = Path(args.output)
-            if dest.exists():
-                raise UsageError(f"{dest} already exists; choose a new name")
-            partial = dest.with_name(f".{dest.name}.partial")
-            try:
-                fh = open(partial, "x", encoding="utf-8")
-            except OSError as exc:
-                raise UsageError(f"cannot write {dest}: {exc.strerror}") from None
-            try:
-                with fh:
-                    write_json_export(fh, coach, vault=vault)
-                os.replace(partial, dest)
-            except BaseException:
-                partial.unlink(missing_ok=True)
-                raise
             sealed = "with note bodies" if vault else "note bodies stay sealed and are left out"
-            _say(f"Exported your practice to {dest} ({sealed})")
-        else:
-            write_json_export(sys.stdout, coach, vault=vault)
-            sys.stdout.flush()
+            _say(f"Exported your practice to {args.output} ({sealed})")
     finally:
         database.close()
     return EXIT_OK
+
+
+def _write_export(output: str | None, write, *, binary: bool = False) -> None:
+    """To stdout, or to a new private file that appears only once it is complete."""
+    if not output:
+        write(sys.stdout.buffer if binary else sys.stdout)
+        sys.stdout.flush()
+        return
+    dest = Path(output)
+    if dest.exists():
+        raise UsageError(f"{dest} already exists; choose a new name")
+    partial = dest.with_name(f".{dest.name}.partial")
+    try:
+        fh = open(partial, "xb") if binary else open(partial, "x", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {dest}: {exc.strerror}") from None
+    try:
+        with fh:
+            write(fh)
+        os.replace(partial, dest)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
@@ -638,6 +679,88 @@ KEY_COMMANDS = {
 }
 
 
+def cmd_program(args: argparse.Namespace) -> int:
+    from trustdesk.store import current_coach
+
+    database = _open(args)
+    try:
+        coach = current_coach()
+        return PROGRAM_COMMANDS[args.program_command](args, coach)
+    finally:
+        database.close()
+
+
+def _starter(name: str):
+    from trustdesk.trust.programs import program_templates
+
+    wanted = name.strip().casefold()
+    for template in program_templates():
+        if wanted in (template.key.casefold(), template.name.casefold()):
+            return template
+    return None
+
+
+def program_list(args: argparse.Namespace, coach) -> int:
+    from trustdesk.trust.programs import program_listing, program_templates
+
+    mine = program_listing(coach)
+    lines = ["Your programs:" if mine else "You have no programs yet."]
+    for p in mine:
+        lines.append(
+            f"  {visible(p.name)}: {p.stages} stages, about {p.typical_sessions} sessions, "
+            f"{p.active_clients} active clients"
+        )
+    taken = {p.name.casefold() for p in mine}
+    starters = [t for t in program_templates() if t.name.casefold() not in taken]
+    if starters:
+        lines += ["", "Starter templates (trustdesk program import NAME):"]
+        for t in starters:
+            lines.append(f"  {t.key}: {t.name}, {len(t.stages)} stages")
+    _out("\n".join(lines) + "\n")
+    return EXIT_OK
+
+
+def program_import(args: argparse.Namespace, coach) -> int:
+    from trustdesk.trust.programs import TemplateError, import_template, read_template_file
+
+    path = Path(args.file).expanduser()
+    if path.is_file():
+        template = read_template_file(path)
+    else:
+        template = _starter(args.file)
+        if template is None:
+            raise TemplateError(f"{args.file} is neither a file nor a starter template")
+    import_template(coach, template)
+    _say(f"Added the program {visible(template.name)} with {len(template.stages)} stages.")
+    return EXIT_OK
+
+
+def program_show(args: argparse.Namespace, coach) -> int:
+    from trustdesk.trust.programs import (
+        TemplateError,
+        find_program,
+        journey_markdown,
+        journey_text,
+        template_of,
+        template_to_toml,
+    )
+
+    program = find_program(coach, args.name)
+    template = template_of(program) if program is not None else _starter(args.name)
+    if template is None:
+        raise TemplateError(f"no program called {args.name!r}; see: trustdesk program list")
+    if args.markdown:
+        _out(journey_markdown(template))
+    elif args.toml:
+        _out(template_to_toml(template))
+    else:
+        _out(visible(journey_text(template)).replace("\\n", "\n"))
+    return EXIT_OK
+
+
+PROGRAM_COMMANDS = {"list": program_list, "import": program_import, "show": program_show}
+
+
 COMMANDS = {
     None: cmd_dashboard,
     "demo": cmd_demo,
@@ -647,11 +770,13 @@ COMMANDS = {
     "export": cmd_export,
     "backup": cmd_backup,
     "key": cmd_key,
+    "program": cmd_program,
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     from trustdesk.store import StoreError
+    from trustdesk.trust.programs import TemplateError
     from trustdesk.vault import SealError, VaultError
 
     os.umask(0o077)
@@ -671,7 +796,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             _say(f"trustdesk: {problem}")
         _say(f"trustdesk: nothing was imported ({len(exc.problems)} problem(s) to fix first)")
         return EXIT_ERROR
-    except (config.ConfigError, StoreError, AskError, VaultCommandError, VaultError) as exc:
+    except (
+        config.ConfigError,
+        StoreError,
+        AskError,
+        VaultCommandError,
+        VaultError,
+        TemplateError,
+    ) as exc:
         _say(f"trustdesk: {exc}")
         return EXIT_ERROR
     except SealError as exc:

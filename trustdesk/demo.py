@@ -15,7 +15,6 @@ it is complete, so a half-built demo never sits where trustdesk would open it.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.resources
 import os
 import random
 import tomllib
@@ -23,7 +22,6 @@ import unicodedata
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from importlib.resources.abc import Traversable
 from operator import itemgetter
 from pathlib import Path
 
@@ -44,6 +42,8 @@ from trustdesk.store.models import (
     db,
     minutes_late,
 )
+from trustdesk.trust.programs import ProgramTemplate, assets_dir, program_templates
+from trustdesk.trust.programs import tidy as _tidy
 
 Progress = Callable[[str, int, int], None]
 
@@ -141,102 +141,12 @@ class DemoSummary:
     notes: int = 0
 
 
-@dataclass(frozen=True)
-class StageTemplate:
-    name: str
-    purpose: str
-    typical_sessions: int
-    asks_of_client: str
-
-
-@dataclass(frozen=True)
-class ProgramTemplate:
-    """A starter program from assets/programs; `key` is its file name without .toml."""
-
-    key: str
-    name: str
-    summary: str
-    typical_sessions: int
-    stages: tuple[StageTemplate, ...]
-
-
 # --- the text library ----------------------------------------------------------------
-
-
-def assets_dir() -> Traversable:
-    """The packaged assets; in a source checkout that was never installed, the folder itself."""
-    try:
-        return importlib.resources.files("trustdesk.assets")
-    except ModuleNotFoundError:
-        return Path(__file__).resolve().parent.parent / "assets"
-
-
-def _tidy(text: str) -> str:
-    """Join wrapped lines so TOML can be written comfortably; blank lines stay paragraphs."""
-    paragraphs = [" ".join(p.split()) for p in text.strip().split("\n\n")]
-    return "\n\n".join(p for p in paragraphs if p)
-
-
-def _text(data: dict, key: str, where: str) -> str:
-    value = data.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{where}: {key} must be some text")
-    return _tidy(value)
-
-
-def _count(data: dict, key: str, where: str) -> int:
-    value = data.get(key)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{where}: {key} must be a whole number of at least 1")
-    return value
-
-
-def _read_toml(entry: Traversable) -> dict:
-    try:
-        return tomllib.loads(entry.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{entry.name} is not valid TOML: {exc}") from None
-
-
-def program_templates() -> tuple[ProgramTemplate, ...]:
-    """The starter programs, in file-name order so every build sees the same order."""
-    folder = assets_dir() / "programs"
-    entries = sorted(
-        (e for e in folder.iterdir() if e.name.endswith(".toml")), key=lambda e: e.name
-    )
-    templates = []
-    for entry in entries:
-        where = f"programs/{entry.name}"
-        data = _read_toml(entry)
-        stages_data = data.get("stages")
-        if not isinstance(stages_data, list) or not stages_data:
-            raise ValueError(f"{where}: a program needs at least one [[stages]] table")
-        stages = tuple(
-            StageTemplate(
-                name=_text(stage, "name", f"{where} stage {n}"),
-                purpose=_text(stage, "purpose", f"{where} stage {n}"),
-                typical_sessions=_count(stage, "typical_sessions", f"{where} stage {n}"),
-                asks_of_client=_text(stage, "asks_of_client", f"{where} stage {n}"),
-            )
-            for n, stage in enumerate(stages_data, start=1)
-        )
-        templates.append(
-            ProgramTemplate(
-                key=entry.name.removesuffix(".toml"),
-                name=_text(data, "name", where),
-                summary=_text(data, "summary", where),
-                typical_sessions=_count(data, "typical_sessions", where),
-                stages=stages,
-            )
-        )
-    if not templates:
-        raise ValueError("no program templates found under assets/programs")
-    return tuple(templates)
 
 
 def demo_library() -> dict:
     """Names, promises, touch summaries and outcomes the demo draws from (assets/demo.toml)."""
-    return _read_toml(assets_dir() / "demo.toml")
+    return tomllib.loads((assets_dir() / "demo.toml").read_text(encoding="utf-8"))
 
 
 # --- building ------------------------------------------------------------------------

@@ -1,0 +1,340 @@
+"""Program templates: a coaching journey written as TOML, read, checked, imported and shown.
+
+A coach can start from our templates in assets/programs, write their own, and send a
+prospective client a one-page description of the journey (`program show --markdown`).
+A template that is wrong says where: the file, the line and the key.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import re
+import tomllib
+from dataclasses import dataclass
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+from peewee import fn
+
+from trustdesk.store.models import Client, Coach, Program, Stage, db
+
+PROGRAM_KEYS = {"name", "summary", "typical_sessions", "stages"}
+STAGE_KEYS = {"name", "purpose", "typical_sessions", "asks_of_client"}
+MAX_SESSIONS = 500
+
+
+class TemplateError(ValueError):
+    """A template that cannot be used; the message names the place and the key."""
+
+
+@dataclass(frozen=True)
+class StageTemplate:
+    name: str
+    purpose: str
+    typical_sessions: int
+    asks_of_client: str
+
+
+@dataclass(frozen=True)
+class ProgramTemplate:
+    """A program as a template; `key` is its file name without .toml."""
+
+    key: str
+    name: str
+    summary: str
+    typical_sessions: int
+    stages: tuple[StageTemplate, ...]
+
+
+# --- reading ------------------------------------------------------------------------
+
+
+def assets_dir() -> Traversable:
+    """The packaged assets; in a source checkout that was never installed, the folder itself."""
+    try:
+        return importlib.resources.files("trustdesk.assets")
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parents[2] / "assets"
+
+
+def tidy(text: str) -> str:
+    """Join wrapped lines so TOML can be written comfortably; blank lines stay paragraphs."""
+    paragraphs = [" ".join(p.split()) for p in text.strip().split("\n\n")]
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+class _Locator:
+    """Finds the line of a key in the TOML text, for messages a coach can act on."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+        self.stage_headers = [
+            i + 1 for i, line in enumerate(self.lines) if re.match(r"\s*\[\[\s*stages\s*\]\]", line)
+        ]
+
+    def _span(self, stage: int | None) -> tuple[int, int]:
+        if stage is None:
+            end = self.stage_headers[0] - 1 if self.stage_headers else len(self.lines)
+            return 1, end
+        start = self.stage_headers[stage - 1]
+        end = self.stage_headers[stage] - 1 if stage < len(self.stage_headers) else len(self.lines)
+        return start, end
+
+    def line_of(self, key: str, stage: int | None) -> int:
+        start, end = self._span(stage)
+        pattern = re.compile(rf"\s*{re.escape(key)}\s*=")
+        for number in range(start, end + 1):
+            if pattern.match(self.lines[number - 1]):
+                return number
+        return start
+
+
+def parse_template(text: str, *, source: str = "template", key: str = "") -> ProgramTemplate:
+    """Read and check one program template; every problem names its line and key."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise TemplateError(f"{source}: not valid TOML: {exc}") from None
+    where = _Locator(text)
+
+    def fail(message: str, item: str, stage: int | None = None) -> TemplateError:
+        line = where.line_of(item, stage)
+        place = f"stage {stage}, " if stage else ""
+        return TemplateError(f"{source}, line {line}: {place}{item} {message}")
+
+    def text_of(table: dict, item: str, stage: int | None = None) -> str:
+        value = table.get(item)
+        if value is None:
+            raise fail("is missing", item, stage)
+        if not isinstance(value, str) or not value.strip():
+            raise fail("must be some text", item, stage)
+        return tidy(value)
+
+    def count_of(table: dict, item: str, stage: int | None = None) -> int:
+        value = table.get(item)
+        if value is None:
+            raise fail("is missing", item, stage)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SESSIONS:
+            raise fail(f"must be a whole number from 1 to {MAX_SESSIONS}", item, stage)
+        return value
+
+    for unknown in sorted(set(data) - PROGRAM_KEYS):
+        raise fail("is not a key a program has", unknown)
+    stages_data = data.get("stages")
+    if not isinstance(stages_data, list) or not stages_data:
+        raise TemplateError(f"{source}: a program needs at least one [[stages]] table")
+    stages = []
+    for n, stage in enumerate(stages_data, start=1):
+        for unknown in sorted(set(stage) - STAGE_KEYS):
+            raise fail("is not a key a stage has", unknown, n)
+        stages.append(
+            StageTemplate(
+                name=text_of(stage, "name", n),
+                purpose=text_of(stage, "purpose", n),
+                typical_sessions=count_of(stage, "typical_sessions", n),
+                asks_of_client=text_of(stage, "asks_of_client", n),
+            )
+        )
+    names = [s.name.casefold() for s in stages]
+    for n, name in enumerate(names, start=1):
+        if names.index(name) != n - 1:
+            raise fail("repeats the name of an earlier stage", "name", n)
+    return ProgramTemplate(
+        key=key,
+        name=text_of(data, "name"),
+        summary=text_of(data, "summary"),
+        typical_sessions=count_of(data, "typical_sessions"),
+        stages=tuple(stages),
+    )
+
+
+def read_template_file(path: Path) -> ProgramTemplate:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise TemplateError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise TemplateError(f"{path} is not UTF-8 text") from None
+    return parse_template(text, source=path.name, key=path.stem)
+
+
+def program_templates() -> tuple[ProgramTemplate, ...]:
+    """The starter programs we ship, in file-name order so every reader sees the same order."""
+    folder = assets_dir() / "programs"
+    entries = sorted(
+        (e for e in folder.iterdir() if e.name.endswith(".toml")), key=lambda e: e.name
+    )
+    templates = tuple(
+        parse_template(
+            e.read_text(encoding="utf-8"),
+            source=f"programs/{e.name}",
+            key=e.name.removesuffix(".toml"),
+        )
+        for e in entries
+    )
+    if not templates:
+        raise TemplateError("no program templates were found in assets/programs")
+    return templates
+
+
+# --- writing ------------------------------------------------------------------------
+
+
+def _toml_string(text: str) -> str:
+    """A TOML basic string that reads back as exactly `text`."""
+    out = ['"']
+    for ch in text:
+        code = ord(ch)
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def template_to_toml(template: ProgramTemplate) -> str:
+    lines = [
+        f"name = {_toml_string(template.name)}",
+        f"summary = {_toml_string(template.summary)}",
+        f"typical_sessions = {template.typical_sessions}",
+    ]
+    for stage in template.stages:
+        lines += [
+            "",
+            "[[stages]]",
+            f"name = {_toml_string(stage.name)}",
+            f"purpose = {_toml_string(stage.purpose)}",
+            f"typical_sessions = {stage.typical_sessions}",
+            f"asks_of_client = {_toml_string(stage.asks_of_client)}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+# --- programs in the database ---------------------------------------------------------
+
+
+def find_program(coach: Coach, name: str) -> Program | None:
+    """A program by name, in any case (compared in Python: SQL LOWER() folds ASCII only)."""
+    wanted = name.strip().casefold()
+    for program in Program.select().where(Program.coach == coach):
+        if program.name.casefold() == wanted:
+            return program
+    return None
+
+
+def import_template(coach: Coach, template: ProgramTemplate) -> int:
+    """Add a program and its stages in one transaction; a program of that name is refused."""
+    if find_program(coach, template.name) is not None:
+        raise TemplateError(f"a program called {template.name!r} already exists")
+    with db.atomic():
+        program = Program.create(
+            coach=coach,
+            name=template.name,
+            summary=template.summary,
+            typical_sessions=template.typical_sessions,
+        )
+        for position, stage in enumerate(template.stages, start=1):
+            Stage.create(
+                coach=coach,
+                program=program,
+                position=position,
+                name=stage.name,
+                purpose=stage.purpose,
+                typical_sessions=stage.typical_sessions,
+                asks_of_client=stage.asks_of_client,
+            )
+    return program.id
+
+
+def template_of(program: Program) -> ProgramTemplate:
+    stages = Stage.select().where(Stage.program == program).order_by(Stage.position)
+    return ProgramTemplate(
+        key="",
+        name=program.name,
+        summary=program.summary,
+        typical_sessions=program.typical_sessions,
+        stages=tuple(
+            StageTemplate(s.name, s.purpose, s.typical_sessions, s.asks_of_client) for s in stages
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class ProgramListing:
+    name: str
+    stages: int
+    typical_sessions: int
+    active_clients: int
+
+
+def program_listing(coach: Coach) -> list[ProgramListing]:
+    stage_count = Stage.select(fn.COUNT(Stage.id)).where(Stage.program == Program.id)
+    active = Client.select(fn.COUNT(Client.id)).where(
+        (Client.program == Program.id) & (Client.status == "active")
+    )
+    query = (
+        Program.select(Program.name, stage_count, Program.typical_sessions, active)
+        .where(Program.coach == coach)
+        .order_by(fn.LOWER(Program.name))
+    )
+    return [
+        ProgramListing(n, int(s or 0), int(t or 0), int(a or 0)) for n, s, t, a in query.tuples()
+    ]
+
+
+# --- a page for a prospective client ----------------------------------------------------
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _md(text: str) -> str:
+    """Text as Markdown shows it literally: emphasis, links and HTML escaped, paragraphs kept."""
+    escaped = re.sub(r"([\\`*_\[\]<>|])", r"\\\1", text)
+    # A paragraph that starts like a heading, quote or list item is kept a paragraph.
+    escaped = re.sub(r"(?m)^([#>+-])", r"\\\1", escaped)
+    return re.sub(r"(?m)^(\d+)\.", r"\1\\.", escaped)
+
+
+def journey_markdown(template: ProgramTemplate) -> str:
+    """One page that explains the journey to someone deciding whether to begin it."""
+    lines = [
+        f"# {_md(template.name)}",
+        "",
+        _md(template.summary),
+        "",
+        f"The journey has {_plural(len(template.stages), 'stage')} and usually takes about "
+        f"{_plural(template.typical_sessions, 'session')}. You will always know which stage "
+        "we are in, what it is for, and what I will ask of you between sessions.",
+    ]
+    for number, stage in enumerate(template.stages, start=1):
+        lines += [
+            "",
+            f"## {number}. {_md(stage.name)}",
+            "",
+            f"*About {_plural(stage.typical_sessions, 'session')}.*",
+            "",
+            _md(stage.purpose),
+            "",
+            f"**What I will ask of you:** {_md(stage.asks_of_client)}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def journey_text(template: ProgramTemplate) -> str:
+    lines = [template.name, "", template.summary, ""]
+    for number, stage in enumerate(template.stages, start=1):
+        lines.append(f"{number}. {stage.name} ({_plural(stage.typical_sessions, 'session')})")
+    return "\n".join(lines) + "\n"
