@@ -8,6 +8,7 @@ import sqlite3
 import stat
 import textwrap
 
+import peewee
 import pytest
 
 from trustdesk.store import (
@@ -217,3 +218,58 @@ def test_text_is_stored_exactly(database, coach):
     )
     client = Client.create(coach=coach, name=name, started_on="2026-01-01")
     assert Client.get_by_id(client.id).name == name
+
+
+def test_upgrading_from_the_first_schema_fills_the_name_key(tmp_path):
+    first_only = tmp_path / "first"
+    first_only.mkdir()
+    shutil.copy(MIGRATIONS_DIR / "0001_initial.py", first_only)
+    path = tmp_path / "td.sqlite3"
+    database = open_database(path, create=True, migrations_dir=first_only)
+    database.execute_sql("INSERT INTO coach (name, email, created_at) VALUES ('M', '', '2026')")
+    for name in ("Élodie Kahananui", "ZOË  Walker"):
+        database.execute_sql(
+            "INSERT INTO client (coach_id, name, email, phone, status, started_on, "
+            "ideal_gap_days, max_gap_days, reference_consent, created_at) "
+            "VALUES (1, ?, '', '', 'active', '2026-01-01', 7, 21, 0, '2026')",
+            (name,),
+        )
+    # Rows that point at clients: an upgrade must never take them with it.
+    database.execute_sql(
+        "INSERT INTO touch (coach_id, client_id, occurred_on, channel, direction, "
+        "counts_for_cadence, summary) VALUES (1, 1, '2026-03-01', 'email', 'outbound', 1, 'x')"
+    )
+    database.execute_sql(
+        "INSERT INTO commitment (coach_id, client_id, owner, title, promised_on, due_on, "
+        "status, reason) VALUES (1, 2, 'coach', 'Send it', '2026-03-01', '2026-03-05', 'open', '')"
+    )
+    database.execute_sql(
+        "INSERT INTO session (coach_id, client_id, scheduled_start, duration_minutes, status) "
+        "VALUES (1, 1, '2026-03-02 10:00:00', 60, 'scheduled')"
+    )
+    database.execute_sql(
+        "INSERT INTO note (id, coach_id, client_id, kind, written_on, updated_at, body_sealed) "
+        "VALUES ('0123456789abcdef0123456789abcdef', 1, 2, 'goal', '2026-03-01', '2026', x'00')"
+    )
+    database.close()
+
+    database = open_database(path)
+    keys = database.execute_sql("SELECT name, sort_name FROM client ORDER BY id").fetchall()
+    assert keys == [("Élodie Kahananui", "elodie kahananui"), ("ZOË  Walker", "zoe walker")]
+    for table in ("touch", "commitment", "session", "note"):
+        assert database.execute_sql(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == 1, table
+    assert database.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert database.execute_sql("PRAGMA foreign_key_check").fetchall() == []
+    assert list(tmp_path.glob("td.sqlite3.before-0002_client_sort_name-*"))
+    database.close()
+
+
+def test_an_open_database_whose_file_vanished_is_not_recreated(tmp_path):
+    path = tmp_path / "td.sqlite3"
+    database = open_database(path, create=True)
+    database.close()
+    path.rename(tmp_path / "moved.sqlite3")
+    with pytest.raises(peewee.OperationalError):
+        with database.connection_context():
+            database.execute_sql("SELECT 1 FROM client")
+    assert not path.exists()

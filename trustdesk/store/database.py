@@ -98,9 +98,15 @@ def _open_sqlite(path: Path, create: bool) -> peewee.SqliteDatabase:
         if app_id != APPLICATION_ID:
             raise StoreError(f"{path} is not a trustdesk database; refusing to open it")
 
+    # mode=rw: a connection opened later (a worker thread, after the file was moved away)
+    # fails rather than quietly creating an empty database in its place.
     database = peewee.SqliteDatabase(
-        str(path), pragmas=_sqlite_pragmas(), timeout=BUSY_TIMEOUT_MS / 1000
+        f"{path.absolute().as_uri()}?mode=rw",
+        uri=True,
+        pragmas=_sqlite_pragmas(),
+        timeout=BUSY_TIMEOUT_MS / 1000,
     )
+    database.path = path
     try:
         database.connect()
     except peewee.DatabaseError as exc:
@@ -196,8 +202,34 @@ def upgrade_schema(
     if applied and path is not None:
         stamp = config.now().strftime("%Y%m%d-%H%M%S")
         backup_database(database, path.with_name(f"{path.name}.before-{pending[0].name}-{stamp}"))
-    with database.atomic():
-        return runner.up()
+    return _apply(database, runner)
+
+
+def _apply(database: peewee.Database, runner: Runner) -> list[str]:
+    """Run the pending migrations in one transaction that leaves every row where it was.
+
+    SQLite changes some columns by rebuilding the table; with foreign keys on, dropping
+    the old table would cascade-delete every row that points at it (a client's touches,
+    promises, notes). So, as SQLite's own instructions say, foreign keys are switched off
+    around the transaction (the pragma does nothing inside one), and checked before commit.
+    """
+    sqlite = isinstance(database, peewee.SqliteDatabase)
+    if sqlite:
+        database.pragma("foreign_keys", 0)
+    try:
+        with database.atomic():
+            applied = runner.up()
+            if sqlite:
+                broken = database.execute_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise StoreError(
+                        f"the schema upgrade would leave {len(broken)} rows pointing nowhere; "
+                        "nothing was changed"
+                    )
+        return applied
+    finally:
+        if sqlite:
+            database.pragma("foreign_keys", 1)
 
 
 def backup_database(database: peewee.Database, dest: Path) -> Path:
@@ -232,6 +264,11 @@ def backup_database(database: peewee.Database, dest: Path) -> Path:
         partial.unlink(missing_ok=True)
         raise
     return dest
+
+
+def database_path(database: peewee.Database) -> Path | None:
+    """The file behind an open SQLite database (None for a server database)."""
+    return getattr(database, "path", None)
 
 
 def current_coach() -> Coach:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import unicodedata
 import uuid
 
 from peewee import (
@@ -39,6 +40,17 @@ SESSION_STATUSES = ("scheduled", "held", "late_cancel", "no_show", "cancelled")
 NOTE_KINDS = ("goal", "regret", "struggle", "past_experience", "belief", "session")
 KEY_SLOT_KINDS = ("keyring", "passphrase", "recovery")
 TRUST_HABITS = ("clarity", "integrity", "contact", "depth")
+
+
+def name_key(name: str) -> str:
+    """How a name is found and sorted: any case, accents aside, spaces folded.
+
+    "Élodie  Kahananui" and "elodie kahananui" have the same key. Kept in the database
+    (Client.sort_name) because SQL's LOWER() folds only ASCII in SQLite.
+    """
+    decomposed = unicodedata.normalize("NFKD", name)
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(bare.casefold().split())
 
 
 def _now() -> dt.datetime:
@@ -90,6 +102,8 @@ class Client(BaseModel):
 
     coach = ForeignKeyField(Coach, backref="clients", on_delete="CASCADE")
     name = TextField()
+    # name_key(name): written by save(); bulk inserts and updates must set it themselves.
+    sort_name = TextField(default="")
     email = TextField(default="")
     phone = TextField(default="")
     status = CharField(max_length=16, default="active")
@@ -106,7 +120,12 @@ class Client(BaseModel):
         indexes = (
             (("coach", "status"), False),
             (("coach", "name"), False),
+            (("coach", "sort_name"), False),
         )
+
+    def save(self, *args, **kwargs):
+        self.sort_name = name_key(self.name)
+        return super().save(*args, **kwargs)
 
 
 class StageChange(BaseModel):
