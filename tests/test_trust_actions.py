@@ -466,19 +466,26 @@ def test_schedule_session_duration_limits(coach, today, minutes, ok):
         assert Session.select().count() == 0
 
 
-def test_held_late_keeps_late_minutes_and_back_to_scheduled_clears_them(coach, today):
-    start = dt.datetime.combine(today, dt.time(10, 0))
+def test_held_late_keeps_late_minutes_and_the_record_cannot_be_undone(coach, today):
+    start = dt.datetime.combine(today - D(days=1), dt.time(10, 0))
     s = session(coach, client(coach, today), start)
     set_session_status(coach, s.id, "held", actual_start=start + D(minutes=7, seconds=40))
     s = Session.get_by_id(s.id)
     assert (s.status, s.actual_start, s.late_minutes) == ("held", start + D(minutes=7), 7)
-    set_session_status(coach, s.id, "scheduled")
-    s = Session.get_by_id(s.id)
-    assert (s.status, s.actual_start, s.late_minutes) == ("scheduled", None, None)
+    for status in ("scheduled", "no_show", "late_cancel", "cancelled"):
+        refused(set_session_status, coach, s.id, status, match="record stays as it is")
+    assert Session.get_by_id(s.id).late_minutes == 7
+
+
+def test_a_session_in_the_future_cannot_be_marked_held(coach, today):
+    start = dt.datetime.combine(today + D(days=3), dt.time(10, 0))
+    s = session(coach, client(coach, today), start)
+    refused(set_session_status, coach, s.id, "held", match="before it has started")
+    assert Session.get_by_id(s.id).status == "scheduled"
 
 
 def test_held_without_a_start_time_is_taken_as_on_time(coach, today):
-    start = dt.datetime.combine(today, dt.time(10, 0))
+    start = dt.datetime.combine(today - D(days=1), dt.time(10, 0))
     s = session(coach, client(coach, today), start)
     set_session_status(coach, s.id, "held")
     s = Session.get_by_id(s.id)
@@ -577,5 +584,3 @@ def test_after_a_late_held_session_punctuality_counts_it_late(coach, today):
     set_session_status(coach, s.id, "held", actual_start=start + D(minutes=12))
     result = punctuality(coach, today)
     assert (result.practice.kept, result.practice.counted) == (0, 1)
-    set_session_status(coach, s.id, "no_show")
-    assert punctuality(coach, today).practice.counted == 0

@@ -346,3 +346,11 @@ def test_a_page_costs_the_same_queries_for_5_or_60_clients(database, coach, toda
         page = client_page(coach, today, sort=sort, limit=50)
     assert len(page.rows) == 50 and page.total == 60
     assert small.count == large.count <= 3
+
+
+def test_accents_and_case_do_not_hide_a_client(coach, today):
+    for name in ("Élodie Kahananui", "Wei Wiśniewska", "Aaron Ng"):
+        client(coach, name, today)
+    assert names(client_page(coach, today, name_filter="elodie")) == ["Élodie Kahananui"]
+    assert names(client_page(coach, today, name_filter="WISNIEW")) == ["Wei Wiśniewska"]
+    assert names(client_page(coach, today)) == ["Aaron Ng", "Élodie Kahananui", "Wei Wiśniewska"]

@@ -370,6 +370,10 @@ def run_every_rule(coach, today):
     contact_by_week(coach, today, [r.client_id for r in rows])
     practice_contact_by_week(coach, today)
     journeys(coach)
+    from trustdesk.trust.rules import journey_progress, sessions_this_week
+
+    journey_progress(coach)
+    sessions_this_week(coach, today)
     build_report(coach, today, Settings())
 
 
@@ -381,7 +385,7 @@ def test_the_rules_make_the_same_number_of_queries_for_3_or_60_clients(database,
     with QueryCounter(database) as large:
         run_every_rule(coach, today)
     assert small.count == large.count
-    assert 8 <= large.count <= 15
+    assert 12 <= large.count <= 25
 
 
 # --- the report --------------------------------------------------------------------------------
@@ -401,3 +405,47 @@ def test_report_text_and_json_agree(coach, today):
     assert "Send the \\u202eoffsite plan" in text
     assert "Overdue promises: 1" in text
     assert "Gone quiet (past their maximum gap): 1" in text
+
+
+# --- journey progress and the week ---------------------------------------------------------
+
+
+def test_journey_progress_counts_active_clients_at_each_stage(coach, today):
+    from trustdesk.trust.rules import journey_progress
+
+    program = Program.create(coach=coach, name="Leadership", typical_sessions=8)
+    first, second, _third = (
+        Stage.create(coach=coach, program=program, position=i, name=f"Stage {i}") for i in (1, 2, 3)
+    )
+    add_client(coach, "A", today, program=program, stage=first)
+    add_client(coach, "B", today, program=program, stage=second)
+    add_client(coach, "C", today, program=program, stage=second)
+    add_client(coach, "Gone", today, program=program, stage=second, status="completed")
+    add_client(coach, "Solo", today)
+    (progress,) = journey_progress(coach)
+    assert progress.program_name == "Leadership" and progress.clients == 3
+    assert [(s.stage_name, s.clients) for s in progress.stages] == [
+        ("Stage 1", 1),
+        ("Stage 2", 2),
+        ("Stage 3", 0),
+    ]
+    assert progress.sessions_typical == 24
+
+
+def test_sessions_this_week_run_monday_to_sunday(coach, today):
+    from trustdesk.trust.rules import sessions_this_week, week_of
+
+    assert today.weekday() == 0  # the fixed day is a Monday
+    assert week_of(today) == (today, today + D(days=6))
+    ann = add_client(coach, "Ann", today)
+    monday = dt.datetime.combine(today, dt.time(9))
+    Session.create(coach=coach, client=ann, scheduled_start=monday + D(days=6, hours=10))
+    Session.create(coach=coach, client=ann, scheduled_start=monday, status="held")
+    Session.create(coach=coach, client=ann, scheduled_start=monday + D(days=7))  # next week
+    Session.create(coach=coach, client=ann, scheduled_start=monday - D(hours=10))  # last week
+    Session.create(coach=coach, client=ann, scheduled_start=monday, status="cancelled")
+    week = sessions_this_week(coach, today)
+    assert [(w.scheduled_start, w.status) for w in week] == [
+        (monday, "held"),
+        (monday + D(days=6, hours=10), "scheduled"),
+    ]

@@ -203,7 +203,7 @@ def test_keyring_failures_leave_notes_locked_and_the_database_unchanged(
     v.create(use_keyring=True)
     add_note(v, ann.id, "regret", SECRET)
     database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    path = database.database
+    path = database.path
     before = open(path, "rb").read()
     slots_before = list(KeySlot.select().tuples())
 
@@ -238,11 +238,11 @@ def test_no_keyring_at_all_is_a_clear_reason(coach, memory_keyring, monkeypatch)
 def test_a_wrong_passphrase_changes_nothing(database, vault, coach, ann):
     add_note(vault, ann.id, "belief", SECRET)
     database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    before = open(database.database, "rb").read()
+    before = open(database.path, "rb").read()
     status = Vault(coach).unlock_with_passphrase("not the passphrase")
     assert status.reason is LockReason.WRONG_KEY
     database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    assert open(database.database, "rb").read() == before
+    assert open(database.path, "rb").read() == before
     assert KeySlot.select().count() == 2
 
 
@@ -393,7 +393,7 @@ def test_no_body_reaches_the_database_wal_or_a_backup(database, vault, ann, tmp_
     marker = "ZEBRA-" + uuid.uuid4().hex
     for kind in ("goal", "regret", "struggle"):
         add_note(vault, ann.id, kind, f"{marker} {kind}")
-    path = database.database
+    path = database.path
     wal = f"{path}-wal"
     for file in (path, wal):
         if os.path.exists(file):

@@ -41,6 +41,7 @@ from trustdesk.store.models import (
     Touch,
     db,
     minutes_late,
+    name_key,
 )
 from trustdesk.trust.programs import ProgramTemplate, assets_dir, program_templates
 from trustdesk.trust.programs import tidy as _tidy
@@ -672,6 +673,7 @@ class _Practice:
                 id=plan.id,
                 coach=self.coach_id,
                 name=plan.name,
+                sort_name=name_key(plan.name),
                 email=plan.email,
                 phone=plan.phone,
                 status=plan.status,

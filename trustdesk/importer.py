@@ -28,6 +28,7 @@ from trustdesk.store.models import (
     Stage,
     StageChange,
     db,
+    name_key,
 )
 
 COLUMNS = (
@@ -164,6 +165,7 @@ def import_clients(
             (
                 coach.id,
                 name,
+                name_key(name),
                 cells.get("email", ""),
                 cells.get("phone", ""),
                 status,
@@ -394,6 +396,7 @@ def _journey(
 _CLIENT_FIELDS = (
     Client.coach,
     Client.name,
+    Client.sort_name,
     Client.email,
     Client.phone,
     Client.status,
@@ -420,7 +423,7 @@ def _write(coach: Coach, clients: list[tuple], first_stages: dict[str, int]) -> 
         if not first_stages:
             return
         # Names are unique for this coach among new clients, and unlike any earlier client's.
-        started_on = {client[1]: client[7] for client in clients}
+        started_on = {client[1]: client[8] for client in clients}
         changes = []
         for names in _chunks(list(first_stages), _MAX_BOUND_VALUES - 1):
             query = Client.select(Client.id, Client.name).where(

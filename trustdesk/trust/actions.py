@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from trustdesk import config
 from trustdesk.store.models import (
     COMMITMENT_OWNERS,
     SESSION_STATUSES,
@@ -222,10 +223,15 @@ def set_session_status(
         raise ActionError("that session no longer exists")
     if status not in SESSION_STATUSES:
         raise ActionError(f"unknown session status {status!r}")
+    if session.status == "held" and status != "held":
+        # A held session's record (when it began, how late) is history; it is not undone here.
+        raise ActionError("that session was held; its record stays as it is")
     changes: dict[str, object] = {"status": status, "actual_start": None, "late_minutes": None}
     if status == "held":
-        actual = actual_start or session.scheduled_start
-        changes["actual_start"] = actual.replace(second=0, microsecond=0)
-        changes["late_minutes"] = minutes_late(session.scheduled_start, changes["actual_start"])
+        actual = (actual_start or session.scheduled_start).replace(second=0, microsecond=0)
+        if actual > config.now():
+            raise ActionError("a session cannot be marked held before it has started")
+        changes["actual_start"] = actual
+        changes["late_minutes"] = minutes_late(session.scheduled_start, actual)
     with db.atomic():
         Session.update(**changes).where(Session.id == session.id).execute()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from peewee import JOIN, fn
 
-from trustdesk.store.models import Client, Coach, Commitment, Session, Stage, Touch
+from trustdesk.store.models import Client, Coach, Commitment, Session, Stage, Touch, name_key
 from trustdesk.trust.rules import _as_date, cadence_state
 
 CLIENT_SORTS = ("name", "contact", "promises", "next_session")
@@ -31,6 +31,7 @@ class ClientRow:
     cadence_state: str | None
     open_promises: int
     next_session: dt.datetime | None
+    snoozed_until: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,10 @@ def _as_datetime(value) -> dt.datetime | None:
 
 def _filtered(coach: Coach, name_filter: str):
     query = Client.select().where(Client.coach == coach)
-    if name_filter:
-        # contains() escapes % _ and \ itself; the match ignores case (ASCII only on SQLite).
-        query = query.where(Client.name.contains(name_filter))
+    key = name_key(name_filter)
+    if key:
+        # sort_name is the name folded (any case, accents aside); contains() escapes % _ \.
+        query = query.where(Client.sort_name.contains(key))
     return query
 
 
@@ -86,15 +88,11 @@ def client_page(
     base = _filtered(coach, name_filter)
     total = base.count()
     order = {
-        "name": [fn.LOWER(Client.name), Client.id],
+        "name": [Client.sort_name, Client.id],
         # Oldest contact first when ascending; a client never touched counts from their start.
         "contact": [fn.COALESCE(last_touch, Client.started_on), Client.id],
-        "promises": [fn.COALESCE(open_promises, 0), fn.LOWER(Client.name), Client.id],
-        "next_session": [
-            fn.COALESCE(next_session, "9999-12-31"),
-            fn.LOWER(Client.name),
-            Client.id,
-        ],
+        "promises": [fn.COALESCE(open_promises, 0), Client.sort_name, Client.id],
+        "next_session": [fn.COALESCE(next_session, "9999-12-31"), Client.sort_name, Client.id],
     }[sort]
     if descending:
         order = [o.desc() for o in order]
@@ -153,6 +151,7 @@ def client_page(
                 cadence_state=state,
                 open_promises=int(n_open or 0),
                 next_session=_as_datetime(nxt),
+                snoozed_until=_as_date(snoozed),
             )
         )
     return ClientPage(total=total, offset=offset, rows=tuple(rows))

@@ -13,7 +13,15 @@ from trustdesk.config import Settings
 from trustdesk.literal import visible
 from trustdesk.store.models import Coach
 from trustdesk.trust import rules
-from trustdesk.trust.views import Cadence, FollowThrough, OverduePromise, Punctuality, Rate
+from trustdesk.trust.views import (
+    Cadence,
+    FollowThrough,
+    OverduePromise,
+    ProgramProgress,
+    Punctuality,
+    Rate,
+    WeekSession,
+)
 
 
 @dataclass(frozen=True)
@@ -28,6 +36,9 @@ class PracticeReport:
     quiet: tuple[Cadence, ...]
     snoozed: int
     active_clients: int
+    journey: tuple[ProgramProgress, ...] = ()
+    this_week: tuple[WeekSession, ...] = ()
+    awaiting_replies: tuple = ()
 
 
 def build_report(coach: Coach, today: dt.date, settings: Settings) -> PracticeReport:
@@ -49,7 +60,16 @@ def build_report(coach: Coach, today: dt.date, settings: Settings) -> PracticeRe
         quiet=tuple(c for c in cadences if c.state == "quiet"),
         snoozed=sum(1 for c in cadences if c.state == "snoozed"),
         active_clients=len(cadences),
+        journey=tuple(rules.journey_progress(coach)),
+        this_week=tuple(rules.sessions_this_week(coach, today)),
+        awaiting_replies=tuple(_awaiting_replies(coach, today)),
     )
+
+
+def _awaiting_replies(coach: Coach, today: dt.date) -> list:
+    from trustdesk.trust.prompts import awaiting_reply
+
+    return awaiting_reply(coach, today)
 
 
 def _rate_json(rate: Rate) -> dict[str, object]:
@@ -103,6 +123,40 @@ def report_json(report: PracticeReport) -> dict[str, object]:
             "coach": _rate_json(report.coach_follow_through.practice),
             "clients": _rate_json(report.client_follow_through.practice),
         },
+        "journey": [
+            {
+                "program": p.program_name,
+                "active_clients": p.clients,
+                "sessions_held": p.sessions_held,
+                "sessions_typical": p.sessions_typical,
+                "stages": [
+                    {"stage": st.stage_name, "position": st.position, "clients": st.clients}
+                    for st in p.stages
+                ],
+            }
+            for p in report.journey
+        ],
+        "sessions_this_week": [
+            {
+                "session_id": w.session_id,
+                "client_id": w.client_id,
+                "client": w.client_name,
+                "scheduled_start": w.scheduled_start.isoformat(sep=" "),
+                "status": w.status,
+            }
+            for w in report.this_week
+        ],
+        "prompts_awaiting_reply": [
+            {
+                "client_id": a.client_id,
+                "client": a.client_name,
+                "prompt_id": a.prompt_id,
+                "prompt": a.prompt_title,
+                "sent_on": a.sent_on.isoformat(),
+                "days_waiting": a.days_waiting,
+            }
+            for a in report.awaiting_replies
+        ],
         "punctuality": {
             "window_start": report.punctuality.window_start.isoformat(),
             "window_end": report.punctuality.window_end.isoformat(),
@@ -170,6 +224,29 @@ def report_text(report: PracticeReport, *, limit: int | None = None) -> str:
             f"(aim: every {c.ideal_gap_days})  {visible(c.client_name)}"
         ),
     )
+    lines += ["", f"Sessions this week: {len(report.this_week)}"]
+    lines += _listed(
+        report.this_week,
+        limit,
+        lambda w: (
+            f"{w.scheduled_start:%a %d %b %H:%M}  {visible(w.client_name)}"
+            f"{'' if w.status == 'scheduled' else '  (' + w.status.replace('_', ' ') + ')'}"
+        ),
+    )
+    lines += ["", f"Prompts awaiting a reply: {len(report.awaiting_replies)}"]
+    lines += _listed(
+        report.awaiting_replies,
+        limit,
+        lambda a: (
+            f"{_plural(a.days_waiting, 'day'):>8} waiting  {visible(a.client_name)}: "
+            f"{visible(a.prompt_title)}"
+        ),
+    )
+    if report.journey:
+        lines += ["", "Journeys (active clients at each stage):"]
+        for p in report.journey:
+            stages = ", ".join(f"{visible(st.stage_name)} {st.clients}" for st in p.stages)
+            lines.append(f"  {visible(p.program_name)}: {stages}")
     lines += [
         "",
         f"{_plural(report.active_clients, 'active client')}, {report.snoozed} snoozed.",

@@ -29,8 +29,11 @@ from trustdesk.trust.views import (
     FollowThrough,
     Journey,
     OverduePromise,
+    ProgramProgress,
     Punctuality,
     Rate,
+    StageCount,
+    WeekSession,
 )
 
 FOLLOW_THROUGH_DAYS = 90
@@ -377,3 +380,67 @@ def journeys(
         )
         for cid, name, program, typical, stage, position, n_stages, n_held in query.tuples()
     ]
+
+
+def journey_progress(coach: Coach) -> list[ProgramProgress]:
+    """For each program: how many active clients are at each stage; two queries."""
+    stages = (
+        Stage.select(Stage.id, Stage.program, Stage.name, Stage.position, Program.name)
+        .join(Program)
+        .where(Stage.coach == coach)
+        .order_by(fn.LOWER(Program.name), Program.id, Stage.position)
+    )
+    by_stage: dict[tuple[str, int], int] = {}
+    held: dict[int, int] = {}
+    typical: dict[int, int] = {}
+    clients: dict[int, int] = {}
+    for j in journeys(coach, statuses=("active",)):
+        if j.program_name is None:
+            continue
+        key = j.program_name
+        clients[key] = clients.get(key, 0) + 1
+        held[key] = held.get(key, 0) + j.sessions_held
+        typical[key] = typical.get(key, 0) + j.typical_sessions
+        if j.stage_position is not None:
+            by_stage[(key, j.stage_position)] = by_stage.get((key, j.stage_position), 0) + 1
+    programs: dict[str, list[StageCount]] = {}
+    for _sid, _pid, stage_name, position, program_name in stages.tuples():
+        programs.setdefault(program_name, []).append(
+            StageCount(stage_name, position, by_stage.get((program_name, position), 0))
+        )
+    return [
+        ProgramProgress(name, tuple(counts), clients.get(name, 0), held.get(name, 0),
+                        typical.get(name, 0))
+        for name, counts in programs.items()
+    ]  # fmt: skip
+
+
+def week_of(today: dt.date) -> tuple[dt.date, dt.date]:
+    """Monday to Sunday of the week that holds `today`."""
+    monday = today - dt.timedelta(days=today.weekday())
+    return monday, monday + dt.timedelta(days=6)
+
+
+def sessions_this_week(coach: Coach, today: dt.date) -> list[WeekSession]:
+    """Sessions scheduled, held or missed this week (Monday to Sunday), in time order."""
+    monday, sunday = week_of(today)
+    start = dt.datetime.combine(monday, dt.time.min)
+    end = dt.datetime.combine(sunday + dt.timedelta(days=1), dt.time.min)
+    query = (
+        Session.select(Session.id, Session.client, Client.name, Session.scheduled_start,
+                       Session.status)
+        .join(Client)
+        .where((Session.coach == coach) & (Session.scheduled_start >= start)
+               & (Session.scheduled_start < end) & (Session.status != "cancelled"))
+        .order_by(Session.scheduled_start, Session.id)
+    )  # fmt: skip
+    return [
+        WeekSession(sid, cid, name, _as_datetime(at), status)
+        for sid, cid, name, at, status in query.tuples()
+    ]
+
+
+def _as_datetime(value) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.fromisoformat(str(value))

@@ -121,3 +121,30 @@ class Journey:
         if self.typical_sessions:
             return f"{self.sessions_held} of {self.typical_sessions}"
         return str(self.sessions_held)
+
+
+@dataclass(frozen=True)
+class StageCount:
+    stage_name: str
+    position: int
+    clients: int
+
+
+@dataclass(frozen=True)
+class ProgramProgress:
+    """Where the active clients of one program stand, stage by stage."""
+
+    program_name: str
+    stages: tuple[StageCount, ...]
+    clients: int
+    sessions_held: int
+    sessions_typical: int
+
+
+@dataclass(frozen=True)
+class WeekSession:
+    session_id: int
+    client_id: int
+    client_name: str
+    scheduled_start: dt.datetime
+    status: str

@@ -54,6 +54,23 @@ class TrustdeskApp(App):
         self.demo_passphrase = demo_passphrase
         self._idle_timer = None
 
+    # --- nothing private reaches the disk ----------------------------------------------
+
+    def get_system_commands(self, screen):
+        """Textual's own palette commands, without the screenshot: it could save a note."""
+        for command in super().get_system_commands(screen):
+            if command.title != "Screenshot":
+                yield command
+
+    def action_screenshot(self, filename=None, path=None) -> None:
+        self.notify(
+            "Screenshots are off in trustdesk: they could write private notes to disk.",
+            severity="warning",
+        )
+
+    def deliver_screenshot(self, *args, **kwargs) -> None:
+        self.action_screenshot()
+
     # --- the one clock -----------------------------------------------------------------
 
     @property

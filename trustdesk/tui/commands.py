@@ -26,6 +26,7 @@ class TrustdeskCommands(Provider):
             ("Lock notes now", app.action_lock, "Forget the notes key until you unlock again"),  # type: ignore[attr-defined]
             ("Unlock notes", app.request_unlock, "Type your passphrase to open private notes"),  # type: ignore[attr-defined]
             ("Keys and help", app.action_help, "Every key trustdesk understands"),  # type: ignore[attr-defined]
+            ("Prompts awaiting a reply", partial(_awaiting, app), "Prompts nobody answered yet"),
         ]
         return commands
 
@@ -88,7 +89,35 @@ class TrustdeskCommands(Provider):
                 partial(doing.write_note, app, client_id, client_name, refresh),
                 "A private note, sealed before it is stored",
             ),
+            (
+                "Send a prompt to",
+                partial(_send_prompt, app, client_id, client_name, refresh),
+                "A between-session question, to copy or save, then mark as sent",
+            ),
+            (
+                "Log a reply from",
+                partial(_log_reply, app, client_id, client_name, refresh),
+                "The client answered a prompt you sent",
+            ),
         ]
+
+
+def _awaiting(app) -> None:
+    from trustdesk.tui.screens.awaiting import AwaitingRepliesScreen
+
+    app.push_screen(AwaitingRepliesScreen())
+
+
+def _send_prompt(app, client_id: int, client_name: str, done) -> None:
+    from trustdesk.tui.screens.prompts import send_prompt_flow
+
+    send_prompt_flow(app, client_id, client_name, done)
+
+
+def _log_reply(app, client_id: int, client_name: str, done) -> None:
+    from trustdesk.tui.screens.prompts import log_reply_flow
+
+    log_reply_flow(app, client_id, client_name, done)
 
 
 def _open_client(app, client_id: int) -> None:

@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import peewee
 
+from trustdesk import config
 from trustdesk.literal import visible
 from trustdesk.store.models import NOTE_KINDS, TOUCH_CHANNELS
 from trustdesk.trust import actions
 from trustdesk.trust.notes import NoteError, add_note
-from trustdesk.tui.screens.form import Field, FormScreen, not_after, not_before
+from trustdesk.tui.screens.form import Field, FormScreen, Invalid, not_after, not_before
 from trustdesk.vault import VaultError
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ def mark_done(app: TrustdeskApp, commitment_id: int, title: str, done: Done | No
     perform(
         app,
         lambda: actions.mark_done(app.coach, commitment_id, today),
-        f"Kept: {visible(title)}",
+        f"Done: {visible(title)}",
         done,
     )
 
@@ -320,7 +321,8 @@ def schedule_session(
         [
             Field("start", "Starts (YYYY-MM-DD HH:MM)", kind="datetime", default=start,
                   required=True),
-            Field("duration", "Minutes", kind="number", default=60, required=True),
+            Field("duration", "Minutes", kind="number", default=60, required=True,
+                  minimum=5, maximum=480),
         ],
     )  # fmt: skip
 
@@ -341,11 +343,12 @@ def schedule_session(
 def mark_session_held(
     app: TrustdeskApp, session_id: int, scheduled: dt.datetime, done: Done | None
 ) -> None:
+    now = config.now()
     form = FormScreen(
         "Session held",
         [
             Field("actual", "Started at (YYYY-MM-DD HH:MM)", kind="datetime", default=scheduled,
-                  required=True),
+                  required=True, check=not_after_moment(now)),
         ],
         intro=f"Scheduled for {scheduled:%a %d %b %H:%M}.",
     )  # fmt: skip
@@ -362,6 +365,14 @@ def mark_session_held(
             )
 
     app.push_screen(form, saved)
+
+
+def not_after_moment(moment: dt.datetime):
+    def check(value: dt.datetime) -> None:
+        if value > moment:
+            raise Invalid("a session cannot have started in the future")
+
+    return check
 
 
 SESSION_STATUS_WORDS = {

@@ -9,7 +9,7 @@ STATE_WORDS = {
     "quiet": "!! quiet",
     "due": "!  due",
     "ok": "   ok",
-    "snoozed": "z  snoozed",
+    "snoozed": "z snoozed",
     None: "",
 }
 STATUS_WORDS = {

@@ -171,6 +171,13 @@ class Vault:
     def key_id(self) -> str | None:
         return next(iter(self._keys), None)
 
+    @property
+    def last_status(self) -> VaultStatus | None:
+        """What the last attempt said, without asking the database anything."""
+        if self._keys:
+            return VaultStatus(True, via=self._via)
+        return self._last
+
     def status(self) -> VaultStatus:
         if self._keys:
             return VaultStatus(True, via=self._via)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
+import peewee
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -18,7 +19,7 @@ from trustdesk.trust import rules
 from trustdesk.trust.report import PracticeReport, build_report
 from trustdesk.tui import doing
 from trustdesk.tui.formatting import percent, short_day, sparkline, state_word
-from trustdesk.tui.widgets import steady
+from trustdesk.tui.widgets import SafeInput
 from trustdesk.tui.widgets.virtual_table import Cell, Column, Page, VirtualTable
 from trustdesk.vault import VaultStatus
 
@@ -49,18 +50,18 @@ class ClientsPane(Pane):
         Binding("s", "sort", "Sort", id="clients_sort"),
         Binding("t", "log_touch", "Log touch", id="clients_log_touch"),
         Binding("z", "snooze", "Snooze", id="clients_snooze"),
+        Binding("p", "send_prompt", "Send prompt", id="clients_send_prompt"),
     ]
 
     def compose(self) -> ComposeResult:
         yield Label(self.title_text, classes="pane-title")
-        yield steady(Input(placeholder="Filter by name…", id="client-filter", classes="-hidden"))
+        yield SafeInput(placeholder="Filter by name…", id="client-filter", classes="-hidden")
         yield VirtualTable(
             [
-                Column("name", "Client", 0),
-                Column("status", "Status", 9, min_table_width=56),
-                Column("stage", "Stage", 0, min_table_width=100),
+                Column("name", "Client", 0, weight=3),
+                Column("stage", "Stage", 0, min_table_width=60, weight=2),
                 Column("since", "Contact", 7, align="right"),
-                Column("state", "Cadence", 10),
+                Column("state", "Cadence", 9),
                 Column("promises", "Open", 4, align="right", min_table_width=64),
                 Column("next", "Next session", 12, min_table_width=64),
             ],
@@ -86,6 +87,13 @@ class ClientsPane(Pane):
     def action_snooze(self) -> None:
         self.screen.snooze_current(self.query_one("#clients", VirtualTable))  # type: ignore[attr-defined]
 
+    def action_send_prompt(self) -> None:
+        from trustdesk.tui.screens.prompts import send_prompt_flow
+
+        row = self.query_one("#clients", VirtualTable).current_row
+        if row is not None:
+            send_prompt_flow(self.app, row.client_id, row.name, self.screen.refresh_all)  # type: ignore[arg-type, attr-defined]
+
 
 class OverduePane(Pane):
     BINDINGS = [
@@ -106,6 +114,19 @@ class OverduePane(Pane):
             format_overdue,
             empty_text="Nothing overdue. Every promise is on track.",
             id="overdue",
+        )
+        yield Static("", id="overdue-detail", classes="pane-detail", markup=False)
+
+    @on(VirtualTable.Highlighted, "#overdue")
+    def show_detail(self, event: VirtualTable.Highlighted) -> None:
+        """The highlighted promise in full: the table's columns are narrow at 80 columns."""
+        row = event.row
+        who = "You owe" if row.owner == "coach" else "Client owes"
+        self.query_one("#overdue-detail", Static).update(
+            Text(
+                f"{who} {visible(row.client_name)}: {visible(row.title)} "
+                f"(due {row.due_on:%d %b}, {row.days_overdue}d late)"
+            )
         )
 
     def _current(self):
@@ -143,7 +164,7 @@ class CadencePane(Pane):
         yield Label(self.title_text, classes="pane-title")
         yield VirtualTable(
             [
-                Column("state", "Cadence", 10),
+                Column("state", "Cadence", 9),
                 Column("client", "Client", 0),
                 Column("since", "Since", 5, align="right"),
                 Column("weeks", "12 weeks", 12),
@@ -208,6 +229,7 @@ class DashboardScreen(Screen):
     BINDINGS = [
         Binding("escape", "clear_filter", "Clear filter", show=False, id="clear_filter"),
         Binding("f5", "refresh_all", "Refresh", show=False, id="refresh"),
+        Binding("w", "awaiting", "Awaiting replies", id="awaiting_replies"),
     ]
 
     def __init__(self) -> None:
@@ -233,7 +255,9 @@ class DashboardScreen(Screen):
 
     def refresh_all(self) -> None:
         """Load (or reload after a change) the summary and every list, off the UI thread."""
-        self.run_worker(self._load_summary, thread=True, group="summary", exclusive=True)
+        self.run_worker(
+            self._load_summary, thread=True, group="summary", exclusive=True, exit_on_error=False
+        )
         self._set_client_loader()
         overdue = self.query_one("#overdue", VirtualTable)
         if overdue.loader is None:
@@ -249,43 +273,61 @@ class DashboardScreen(Screen):
     def action_refresh_all(self) -> None:
         self.refresh_all()
 
+    def action_awaiting(self) -> None:
+        from trustdesk.tui.screens.awaiting import AwaitingRepliesScreen
+
+        self.app.push_screen(AwaitingRepliesScreen(), lambda _: self.refresh_all())
+
     def _load_summary(self) -> None:
         app = self.app
-        report = app.fetch(build_report, app.coach, app.today, app.settings)  # type: ignore[attr-defined]
+        try:
+            report = app.fetch(build_report, app.coach, app.today, app.settings)  # type: ignore[attr-defined]
+        except peewee.DatabaseError as exc:
+            message = f"Could not load the summary: {exc}"
+            app.call_from_thread(app.notify, message, severity="error", markup=False)
+            return
         app.call_from_thread(self._show_summary, report)
 
     def _show_summary(self, report: PracticeReport) -> None:
         self.report = report
         self._draw_summary()
         self.query_one("#overdue-pane", Pane).set_title(f"Overdue promises ({len(report.overdue)})")
+        awaiting = len(report.awaiting_replies)
+        waiting = f" · {awaiting} awaiting reply (w)" if awaiting else ""
         self.query_one("#cadence-pane", Pane).set_title(
             f"Due for contact ({len(report.quiet)} quiet, {len(report.due_for_contact)} due)"
+            f"{waiting}"
         )
 
     def _draw_summary(self) -> None:
+        """The strip across the top: the most important numbers first, cut to what fits."""
         report = self.report
         vault = self.app.vault  # type: ignore[attr-defined]
-        notes = "notes open" if vault.unlocked else "notes locked"
-        wide = self.size.width >= 110
-        gap = "  ·  " if wide else " · "
-        text = Text()
-        day = f"{self.app.today:%a %d %b %Y}" if wide else f"{self.app.today:%d %b}"  # type: ignore[attr-defined]
-        text.append(day, "bold")
+        today = self.app.today  # type: ignore[attr-defined]
+        width = self.size.width - 2
+        wide = width >= 108
+        parts: list[tuple[str, str]] = [
+            (f"{today:%a %d %b %Y}" if wide else f"{today:%d %b}", "bold")
+        ]
         if report is not None:
             kept = percent(report.coach_follow_through.practice.percent)
-            parts = [
-                f"promises kept {kept}" if wide else f"kept {kept}",
-                f"sessions on time {percent(report.punctuality.practice.percent)}"
-                if wide
-                else f"on time {percent(report.punctuality.practice.percent)}",
-                f"{len(report.overdue)} overdue",
-                f"{len(report.due_for_contact)} due, {len(report.quiet)} quiet",
+            on_time = percent(report.punctuality.practice.percent)
+            parts += [
+                (f"{len(report.overdue)} overdue", ""),
+                (f"{len(report.quiet)} quiet, {len(report.due_for_contact)} due", ""),
+                (f"promises kept {kept}" if wide else f"kept {kept}", ""),
+                (f"sessions on time {on_time}" if wide else f"on time {on_time}", ""),
             ]
-            for part in parts:
+        parts.append(("notes open" if vault.unlocked else "notes locked", "italic"))
+        gap = "  ·  " if wide else " · "
+        # Drop the least urgent numbers (punctuality, then follow-through) if it will not fit.
+        while len(parts) > 3 and len(gap.join(p for p, _ in parts)) > width:
+            parts.pop(-2)
+        text = Text()
+        for i, (part, style) in enumerate(parts):
+            if i:
                 text.append(gap)
-                text.append(part)
-        text.append(gap)
-        text.append(notes, "italic")
+            text.append(part, style)
         self.query_one("#summary", Static).update(text)
 
     def on_vault_changed(self, status: VaultStatus) -> None:
@@ -348,10 +390,12 @@ class DashboardScreen(Screen):
         today = self.app.today  # type: ignore[attr-defined]
         return {
             "name": Cell(row.name),
-            "status": Cell(row.status, "" if row.status == "active" else "muted"),
             "stage": Cell(row.stage_name or ""),
             "since": Cell(f"{row.days_since_contact}d"),
-            "state": Cell(state_word(row.cadence_state), row.cadence_state or ""),
+            # Clients who are not active have no cadence; their status says why.
+            "state": Cell(state_word(row.cadence_state), row.cadence_state)
+            if row.status == "active"
+            else Cell(row.status, "muted"),
             "promises": Cell(str(row.open_promises) if row.open_promises else ""),
             "next": Cell(short_day(row.next_session, today)),
         }

@@ -15,9 +15,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
 
-from trustdesk.tui.widgets import steady
+from trustdesk.literal import visible
+from trustdesk.tui.widgets import SafeInput, SafeTextArea, visible_keeping_lines
 
 
 class Invalid(ValueError):
@@ -35,6 +36,9 @@ class Field:
     placeholder: str = ""
     check: Callable[[Any], None] | None = None
     password: bool = False
+    max_length: int = 2000
+    minimum: int | None = None
+    maximum: int | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -93,6 +97,8 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
         self.intro = intro
         self.save_label = save
         self._errors: dict[str, str] = {}
+        # Stored text holding control characters is shown escaped; untouched, it is kept as is.
+        self._shown_as: dict[str, tuple[str, str]] = {}
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form", classes="dialog"):
@@ -109,6 +115,7 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.save_label, variant="primary", id="save")
                 yield Button("Cancel", id="cancel")
+        yield Footer()
 
     def _widget(self, f: Field):
         wid = f"field-{f.key}"
@@ -120,21 +127,26 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
                 id=wid,
             )
         if f.kind == "long":
-            return steady(
-                TextArea(str(f.default or ""), id=wid, soft_wrap=True, show_line_numbers=False)
-            )
+            original = str(f.default or "")
+            shown = visible_keeping_lines(original)
+            if shown != original:
+                self._shown_as[f.key] = (shown, original)
+            return SafeTextArea(shown, id=wid, soft_wrap=True, show_line_numbers=False)
         default = f.default
         if isinstance(default, dt.datetime):
             default = default.strftime("%Y-%m-%d %H:%M")
         elif isinstance(default, dt.date):
             default = default.isoformat()
-        return steady(
-            Input(
-                value="" if default is None else str(default),
-                placeholder=f.placeholder,
-                password=f.password,
-                id=wid,
-            )
+        original = "" if default is None else str(default)
+        shown = visible(original)
+        if shown != original:
+            self._shown_as[f.key] = (shown, original)
+        return SafeInput(
+            value=shown,
+            placeholder=f.placeholder,
+            password=f.password,
+            max_length=max(f.max_length, len(shown)),
+            id=wid,
         )
 
     def on_mount(self) -> None:
@@ -146,9 +158,9 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
         widget = self.query_one(f"#field-{f.key}")
         if isinstance(widget, Select):
             return None if widget.value is Select.BLANK else widget.value
-        if isinstance(widget, TextArea):
-            return widget.text
-        return widget.value
+        value = widget.text if isinstance(widget, TextArea) else widget.value
+        shown, original = self._shown_as.get(f.key, (None, None))
+        return original if value == shown else value
 
     def _parse(self, f: Field) -> Any:
         raw = self._raw(f)
@@ -166,8 +178,14 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
             value = parse_datetime(raw)
         elif f.kind == "number":
             value = parse_number(raw)
+            if f.minimum is not None and value < f.minimum:
+                raise Invalid(f"at least {f.minimum}")
+            if f.maximum is not None and value > f.maximum:
+                raise Invalid(f"at most {f.maximum}")
         else:
             value = raw
+            if len(value) > f.max_length:
+                raise Invalid(f"at most {f.max_length} characters (this has {len(value)})")
         if f.check is not None and value is not None:
             f.check(value)
         return value
@@ -181,6 +199,7 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
             self._errors[f.key] = str(exc)
             error.update(str(exc))
             error.remove_class("-empty")
+            self.call_after_refresh(error.scroll_visible, animate=False)
             widget.add_class("-invalid-field")
             return None
         self._errors.pop(f.key, None)

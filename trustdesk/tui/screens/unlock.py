@@ -43,10 +43,11 @@ class UnlockScreen(ModalScreen[VaultStatus | None]):
                 yield Button("Cancel", id="cancel")
 
     def _why(self) -> str:
-        status = self.vault.status()
+        status = self.vault.last_status
         lines = []
-        if status.reason in (LockReason.NO_KEYRING, LockReason.KEYRING_LOCKED,
-                             LockReason.NOTHING_STORED):  # fmt: skip
+        if status is not None and status.reason in (
+            LockReason.NO_KEYRING, LockReason.KEYRING_LOCKED, LockReason.NOTHING_STORED
+        ):  # fmt: skip
             lines.append(f"The keyring cannot open them: {status.detail}.")
         lines.append("Notes stay sealed on disk; they open only in this session's memory.")
         if self.demo_passphrase:
@@ -87,7 +88,13 @@ class UnlockScreen(ModalScreen[VaultStatus | None]):
 
     def _result(self, status: VaultStatus) -> None:
         if status.unlocked:
-            self.dismiss(status)
+            # Told to the app even if this screen was cancelled meanwhile: open notes must
+            # always be known to the screens and to the idle lock.
+            self.app.vault_changed(status)  # type: ignore[attr-defined]
+            if self.is_attached and self.app.screen is self:
+                self.dismiss(status)
+            return
+        if not (self.is_attached and self.app.screen is self):
             return
         self.query_one("#unlock-button", Button).disabled = False
         box = self.query_one("#passphrase", Input)

@@ -234,7 +234,7 @@ class VirtualTable(ScrollView, can_focus=True):
         shown = [c for c in self.columns if width >= c.min_table_width]
         fixed = sum(c.width + 1 for c in shown if c.width)
         flexible = [c for c in shown if not c.width]
-        rest = max(width - fixed - len(flexible), 8)
+        rest = max(width - fixed - len(flexible), len(flexible))
         weights = sum(c.weight for c in flexible) or 1
         widths = {id(c): max(rest * c.weight // weights, 1) for c in flexible}
         if flexible:  # the last flexible column takes what rounding left over
