@@ -116,3 +116,31 @@ def test_notes_unlocked_with_a_note_open(snap_compare, app, size):
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_journey_tab(snap_compare, app, size):
+    async def run_before(pilot):
+        await _open_workspace(pilot, "1")
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_program_editor(snap_compare, app, size):
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("P")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_references(snap_compare, app, size):
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("R")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -24,8 +24,10 @@ from trustdesk.tui.screens.client import (
     LOCKED_TEXT,
     ClientScreen,
     ContactTable,
+    JourneyView,
     NoteScreen,
     NotesTable,
+    OutcomesTable,
     PromisesTable,
     SessionsTable,
 )
@@ -249,7 +251,11 @@ def test_a_schedules_a_session(practice, client_id):
 
 
 def test_h_marks_a_session_held_with_its_late_start(practice, client_id):
+    # A session is marked held only once it has begun: one scheduled for last Friday.
     session = Session.get((Session.client == client_id) & (Session.status == "scheduled"))
+    friday = dt.datetime.combine(TODAY - dt.timedelta(days=3), dt.time(10, 0))
+    Session.update(scheduled_start=friday).where(Session.id == session.id).execute()
+    session = Session.get_by_id(session.id)
 
     async def scenario(app, pilot):
         await pilot.press("2")
@@ -591,7 +597,16 @@ def test_the_workspace_fits_80_by_24(practice, client_id):
 
 def test_every_binding_has_an_id_a_description_and_shows():
     ids = []
-    for owner in (ClientScreen, SessionsTable, PromisesTable, ContactTable, NotesTable, NoteScreen):
+    for owner in (
+        ClientScreen,
+        JourneyView,
+        SessionsTable,
+        PromisesTable,
+        ContactTable,
+        NotesTable,
+        OutcomesTable,
+        NoteScreen,
+    ):
         for binding in owner.BINDINGS:
             assert binding.id and binding.description and binding.show, (owner, binding)
             ids.append(binding.id)

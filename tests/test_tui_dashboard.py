@@ -234,14 +234,30 @@ async def test_user_text_is_shown_literally(practice, isolated_home):
 
 
 async def test_help_lists_every_binding(app):
-    async with app.run_test(size=(80, 24)) as pilot:
+    from trustdesk.tui.screens.help import sections
+
+    described = " ".join(b.description for _, bindings in sections() for b in bindings)
+    for words in (
+        "Renegotiate",
+        "Log touch",
+        "Snooze",
+        "Filter",
+        "Lock notes",
+        "Quit",
+        "Send prompt",
+        "Programs",
+        "References",
+        "Mark as sent",
+        "Save",
+    ):
+        assert words in described
+    async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("question_mark")
         await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
-        text = app.export_screenshot().replace("&#160;", " ")
-        for words in ("Renegotiate", "Log touch", "Snooze", "Filter", "Lock notes", "Quit"):
-            assert words in text
+        shown = app.export_screenshot().replace("&#160;", " ")
+        assert "Anywhere" in shown and "Clients list" in shown and "Filter" in shown
         await pilot.press("escape")
         assert isinstance(app.screen, DashboardScreen)
 
@@ -327,3 +343,40 @@ async def test_a_pasted_escape_sequence_arrives_as_visible_text(app):
         box.post_message(events.Paste("a\x1b[2Jb"))
         await settle(pilot)
         assert box.value == "a\\x1b[2Jb"
+
+
+async def test_programs_and_references_open_from_the_dashboard(app):
+    from trustdesk.tui.screens.programs import ProgramsScreen
+    from trustdesk.tui.screens.references import ReferencesScreen
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("P")
+        await settle(pilot)
+        assert isinstance(app.screen, ProgramsScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("R")
+        await settle(pilot)
+        assert isinstance(app.screen, ReferencesScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_w_lists_prompts_awaiting_a_reply(app):
+    from trustdesk.trust.prompts import ensure_library, list_prompts, send_prompt
+    from trustdesk.tui.screens.awaiting import AwaitingRepliesScreen
+
+    coach = current_coach()
+    ensure_library(coach)
+    prompt = list_prompts(coach)[0]
+    client = Client.select().where(Client.status == "active").first()
+    send_prompt(coach, prompt.prompt_id, client.id, TODAY - dt.timedelta(days=3))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "1 awaiting reply" in str(app.screen.query_one("#cadence-pane .pane-title").render())
+        await pilot.press("w")
+        await settle(pilot)
+        assert isinstance(app.screen, AwaitingRepliesScreen)
+        assert len(app.screen.items) == 1 and app.screen.items[0].days_waiting == 3

@@ -27,6 +27,8 @@ class TrustdeskCommands(Provider):
             ("Unlock notes", app.request_unlock, "Type your passphrase to open private notes"),  # type: ignore[attr-defined]
             ("Keys and help", app.action_help, "Every key trustdesk understands"),  # type: ignore[attr-defined]
             ("Prompts awaiting a reply", partial(_awaiting, app), "Prompts nobody answered yet"),
+            ("Programs", partial(_screen, app, "programs"), "Your programs and their stages"),
+            ("References", partial(_screen, app, "references"), "Clients who agreed to be one"),
         ]
         return commands
 
@@ -100,6 +102,17 @@ class TrustdeskCommands(Provider):
                 "The client answered a prompt you sent",
             ),
         ]
+
+
+def _screen(app, which: str) -> None:
+    if which == "programs":
+        from trustdesk.tui.screens.programs import ProgramsScreen
+
+        app.push_screen(ProgramsScreen())
+    else:
+        from trustdesk.tui.screens.references import ReferencesScreen
+
+        app.push_screen(ReferencesScreen())
 
 
 def _awaiting(app) -> None:

@@ -27,6 +27,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import (
+    Button,
     DataTable,
     Footer,
     Label,
@@ -37,6 +38,8 @@ from textual.widgets import (
 )
 
 from trustdesk.literal import visible
+from trustdesk.trust import journey
+from trustdesk.trust.journey import ClientJourney, OutcomeItem, StageChoice, StageProgress
 from trustdesk.trust.notes import NoteBody, NoteError, read_note
 from trustdesk.trust.workspace import (
     ClientMissing,
@@ -47,12 +50,13 @@ from trustdesk.trust.workspace import (
 )
 from trustdesk.tui import doing
 from trustdesk.tui.formatting import STATUS_WORDS, state_word
+from trustdesk.tui.screens.form import Field, FormScreen, not_after
 from trustdesk.vault import SealError, VaultError, VaultLocked, VaultStatus
 
 if TYPE_CHECKING:
     from trustdesk.tui.app import TrustdeskApp
 
-TABS = ("journey", "sessions", "promises", "contact", "notes")
+TABS = ("journey", "sessions", "promises", "contact", "notes", "outcomes")
 TAB_GROUP = Binding.Group("Tabs", compact=True)
 LOCKED_TEXT = "Notes are locked — press u to unlock."
 STAGE_MARKS = {"done": "✓ done", "current": "▶ now", "next": "· next"}
@@ -107,6 +111,71 @@ def promise_status(p: PromiseItem, today: dt.date) -> str:
     if p.status == "done" and p.done_on is not None and p.done_on > p.due_on:
         return "kept late"
     return PROMISE_WORDS.get(p.status, p.status)
+
+
+# --- the journey --------------------------------------------------------------------------
+
+HELD_DAYS_SHOWN = 4
+
+
+def held_days(days: Sequence[dt.date], today: dt.date) -> str:
+    """The days sessions were held: all of them when few, else the first and the last."""
+    if not days:
+        return ""
+    if len(days) <= HELD_DAYS_SHOWN:
+        return ", ".join(day(d, today) for d in days)
+    return f"{day(days[0], today)} … {day(days[-1], today)}"
+
+
+def _stage_style(step: StageProgress) -> str:
+    return {"current": "bold", "done": "dim"}.get(step.state, "")
+
+
+def stage_line(step: StageProgress, today: dt.date) -> Text:
+    """'2. Goals  ·  reached 02 Mar  ·  2 of 3 sessions (03 Mar, 10 Mar)', and for the current
+    stage its purpose and what the coach asks of the client."""
+    current = step.state == "current"
+    style = _stage_style(step)
+    line = Text()
+    line.append(f"{step.position}. ", style)
+    line.append(visible(step.name), style)
+    details = []
+    if step.reached_on is not None:
+        details.append(f"reached {day(step.reached_on, today)}")
+    if step.state == "next" and not step.sessions_held:
+        plural = "" if step.typical_sessions == 1 else "s"
+        details.append(f"typically {step.typical_sessions} session{plural}")
+    else:
+        held = step.sessions_words
+        if step.held_on:
+            held += f" ({held_days(step.held_on, today)})"
+        details.append(held)
+    line.append("  ·  " + "  ·  ".join(details), "" if current else "dim")
+    if current and step.purpose:
+        line.append("\nPurpose: ", "italic")
+        line.append(visible(step.purpose))
+    if current and step.asks_of_client:
+        line.append("\nWe ask of the client: ", "italic")
+        line.append(visible(step.asks_of_client))
+    return line
+
+
+def outcomes_line(path: ClientJourney, today: dt.date) -> Text:
+    text = Text()
+    text.append("Outcomes: ", "bold")
+    if path.outcomes:
+        latest = path.outcomes[0]
+        text.append(f"{len(path.outcomes)} recorded, latest ")
+        text.append(visible(latest.title))
+        text.append(f" ({day(latest.achieved_on, today)})")
+    else:
+        text.append("none recorded yet")
+    text.append("  ·  ")
+    text.append(
+        "agreed to be a reference" if path.reference_consent else "not a reference",
+        "" if path.reference_consent else "dim",
+    )
+    return text
 
 
 # --- the lists ------------------------------------------------------------------------
@@ -289,6 +358,66 @@ class NotesTable(WorkspaceTable):
         self.workspace.td.request_unlock()
 
 
+class OutcomesTable(WorkspaceTable):
+    COLUMNS = (
+        Col("date", "Achieved", 9),
+        Col("what", "Outcome", 0),
+    )
+    FLEX_MIN = 20
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "add", "Add", id="outcome_add"),
+        Binding("e", "edit", "Edit", id="outcome_edit"),
+        Binding("x", "remove", "Remove", id="outcome_remove"),
+        Binding("c", "consent", "Reference yes/no", id="outcome_consent"),
+    ]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("edit", "remove"):
+            return True if self.workspace.current_outcome() is not None else None
+        return True
+
+    def action_add(self) -> None:
+        self.workspace.add_outcome()
+
+    def action_edit(self) -> None:
+        self.workspace.edit_outcome()
+
+    def action_remove(self) -> None:
+        self.workspace.remove_outcome()
+
+    def action_consent(self) -> None:
+        self.workspace.toggle_reference_consent()
+
+
+class ConfirmForm(FormScreen):
+    """A form with no fields: a sentence and a button, which has the focus so Enter confirms."""
+
+    def __init__(self, title: str, intro: str, *, save: str) -> None:
+        super().__init__(title, [], intro=intro, save=save)
+
+    def on_mount(self) -> None:
+        self.query_one("#save", Button).focus()
+
+
+class JourneyView(VerticalScroll):
+    """The stages of the client's program, read top to bottom; keys to move on and to record."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("m", "move_stage", "Move to stage", id="journey_move_stage"),
+        Binding("o", "add_outcome", "Add outcome", id="journey_add_outcome"),
+    ]
+
+    @property
+    def workspace(self) -> ClientScreen:
+        return self.screen  # type: ignore[return-value]
+
+    def action_move_stage(self) -> None:
+        self.workspace.move_to_stage()
+
+    def action_add_outcome(self) -> None:
+        self.workspace.add_outcome()
+
+
 # --- reading one note -----------------------------------------------------------------
 
 
@@ -419,6 +548,7 @@ class ClientScreen(Screen[None]):
         Binding("3", "show_tab('promises')", "Promises", id="tab_promises", group=TAB_GROUP),
         Binding("4", "show_tab('contact')", "Contact", id="tab_contact", group=TAB_GROUP),
         Binding("5", "show_tab('notes')", "Notes", id="tab_notes", group=TAB_GROUP),
+        Binding("6", "show_tab('outcomes')", "Outcomes", id="tab_outcomes", group=TAB_GROUP),
         Binding("f5", "reload", "Reload", id="workspace_reload"),
     ]
 
@@ -426,6 +556,7 @@ class ClientScreen(Screen[None]):
         super().__init__()
         self.client_id = client_id
         self.workspace: ClientWorkspace | None = None
+        self.journey: ClientJourney | None = None
 
     @property
     def td(self) -> TrustdeskApp:
@@ -442,7 +573,7 @@ class ClientScreen(Screen[None]):
                 yield Label("", id="contact-total")
         with TabbedContent(id="tabs", initial="tab-journey"):
             with TabPane("Journey", id="tab-journey"):
-                with VerticalScroll(id="journey"):
+                with JourneyView(id="journey"):
                     yield Static(Text(""), id="journey-text")
             with TabPane("Sessions", id="tab-sessions"):
                 yield Static("", id="sessions-empty", classes="hint")
@@ -456,10 +587,14 @@ class ClientScreen(Screen[None]):
             with TabPane("Notes", id="tab-notes"):
                 yield Static("", id="notes-lock", classes="hint")
                 yield NotesTable(id="notes")
+            with TabPane("Outcomes", id="tab-outcomes"):
+                yield Static("", id="outcomes-consent", classes="hint")
+                yield Static("", id="outcomes-empty", classes="hint")
+                yield OutcomesTable(id="outcomes")
         yield Footer()
 
     def on_mount(self) -> None:
-        for which in ("sessions", "promises", "contact"):
+        for which in ("sessions", "promises", "contact", "outcomes"):
             self.query_one(f"#{which}-empty").display = False
         self._draw_lock()
         self.query_one("#journey").focus()
@@ -502,33 +637,40 @@ class ClientScreen(Screen[None]):
 
     def _load(self) -> None:
         app = self.td
+
+        def work() -> tuple[ClientWorkspace, ClientJourney]:
+            ws = client_workspace(app.coach, self.client_id, app.today)
+            return ws, journey.client_journey(app.coach, self.client_id)
+
         try:
-            ws = app.fetch(client_workspace, app.coach, self.client_id, app.today)
-        except ClientMissing:
+            ws, path = app.fetch(work)
+        except (ClientMissing, journey.JourneyError):
             app.call_from_thread(self._missing)
             return
         except peewee.DatabaseError as exc:
             message = f"Could not load this client: {exc}. Press F5 to try again."
             app.call_from_thread(app.notify, message, severity="error", markup=False)
             return
-        app.call_from_thread(self._show, ws)
+        app.call_from_thread(self._show, ws, path)
 
     def _missing(self) -> None:
         self.app.notify("That client no longer exists.", severity="warning", markup=False)
         if self.is_current:
             self.dismiss(None)
 
-    def _show(self, ws: ClientWorkspace) -> None:
+    def _show(self, ws: ClientWorkspace, path: ClientJourney) -> None:
         if not self.is_attached:
             return
         self.workspace = ws
+        self.journey = path
         today = self.td.today
         self._draw_top(ws, today)
-        self._draw_journey(ws, today)
+        self._draw_journey(ws, path, today)
         self._draw_sessions(ws, today)
         self._draw_promises(ws, today)
         self._draw_contact(ws, today)
         self._draw_notes(ws, today)
+        self._draw_outcomes(ws, path, today)
         self._draw_lock()
         self.refresh_bindings()
 
@@ -568,40 +710,34 @@ class ClientScreen(Screen[None]):
         touches = "touch" if total == 1 else "touches"
         self.query_one("#contact-total", Label).update(f"{total} {touches}")
 
-    def _draw_journey(self, ws: ClientWorkspace, today: dt.date) -> None:
+    def _draw_journey(self, ws: ClientWorkspace, path: ClientJourney, today: dt.date) -> None:
         out = self.query_one("#journey-text", Static)
         j = ws.journey
-        if not ws.stages:
-            out.update(Text("No program yet: this client is not on a journey of stages."))
-            return
-        heading = Text()
-        heading.append(visible(j.program_name or ""), "bold")
-        heading.append(f" — {len(ws.stages)} stages, {j.session_progress} sessions held")
-        grid = Table.grid(padding=(0, 1))
-        grid.add_column(no_wrap=True)
-        grid.add_column(ratio=1)
-        for step in ws.stages:
-            current = step.state == "current"
-            style = "bold" if current else ("dim" if step.state == "done" else "")
-            line = Text()
-            line.append(f"{step.position}. ", style)
-            line.append(visible(step.name), style)
-            details = []
-            if step.reached_on is not None:
-                details.append(f"reached {day(step.reached_on, today)}")
-            if step.typical_sessions:
-                plural = "" if step.typical_sessions == 1 else "s"
-                details.append(f"typically {step.typical_sessions} session{plural}")
-            if details:
-                line.append("  ·  " + ", ".join(details), "" if current else "dim")
-            if current and step.purpose:
-                line.append("\nPurpose: ", "italic")
-                line.append(visible(step.purpose))
-            if current and step.asks_of_client:
-                line.append("\nWe ask of the client: ", "italic")
-                line.append(visible(step.asks_of_client))
-            grid.add_row(Text(STAGE_MARKS.get(step.state, step.state), style), line)
-        out.update(Group(heading, Text(""), grid))
+        parts: list[Any] = []
+        if not path.progress:
+            if j.program_name:
+                parts.append(
+                    Text.assemble((visible(j.program_name), "bold"), " has no stages yet.")
+                )
+            else:
+                parts.append(Text("No program yet: this client is not on a journey of stages."))
+            parts.append(Text("Press m to put them at a stage of a program.", "dim"))
+        else:
+            heading = Text()
+            heading.append(visible(j.program_name or ""), "bold")
+            heading.append(f" — {len(path.progress)} stages, {j.session_progress} sessions held")
+            parts += [heading, Text("")]
+            grid = Table.grid(padding=(0, 1))
+            grid.add_column(no_wrap=True)
+            grid.add_column(ratio=1)
+            for step in path.progress:
+                grid.add_row(
+                    Text(STAGE_MARKS.get(step.state, step.state), _stage_style(step)),
+                    stage_line(step, today),
+                )
+            parts.append(grid)
+        parts += [Text(""), outcomes_line(path, today)]
+        out.update(Group(*parts))
 
     def _show_empty(self, which: str, message: str | None) -> None:
         hint = self.query_one(f"#{which}-empty", Static)
@@ -675,6 +811,29 @@ class ClientScreen(Screen[None]):
             for n in ws.notes
         ]
         self.query_one(NotesTable).show_rows(rows)
+
+    def _draw_outcomes(self, ws: ClientWorkspace, path: ClientJourney, today: dt.date) -> None:
+        rows = [
+            (
+                str(o.outcome_id),
+                {"date": Text(day(o.achieved_on, today)), "what": outcome_text(o)},
+            )
+            for o in path.outcomes
+        ]
+        self.query_one(OutcomesTable).show_rows(rows)
+        self._show_empty(
+            "outcomes",
+            None if rows else "No outcomes yet. Press a to record what this client achieved.",
+        )
+        consent = self.query_one("#outcomes-consent", Static)
+        line = Text(visible(ws.name), "bold", no_wrap=True, overflow="ellipsis", end="")
+        if path.reference_consent:
+            line.append(" agreed to be a reference and is listed among References. ", "")
+            line.append("Press c to withdraw.", "dim")
+        else:
+            line.append(" is not a reference. ", "")
+            line.append("Press c if they agree to be one.", "dim")
+        consent.update(line)
 
     def _draw_lock(self) -> None:
         line = self.query_one("#notes-lock", Static)
@@ -772,6 +931,12 @@ class ClientScreen(Screen[None]):
         table = self.query_one(PromisesTable)
         return self._highlighted(table, self.workspace.promises, lambda p: p.commitment_id)
 
+    def current_outcome(self) -> OutcomeItem | None:
+        if self.journey is None:
+            return None
+        table = self.query_one(OutcomesTable)
+        return self._highlighted(table, self.journey.outcomes, lambda o: o.outcome_id)
+
     def schedule_session(self) -> None:
         if self.workspace is not None:
             doing.schedule_session(self.td, self.client_id, self._client_name, self._after_change)
@@ -827,13 +992,227 @@ class ClientScreen(Screen[None]):
         if self.workspace is not None:
             doing.write_note(self.td, self.client_id, self._client_name, self._after_change)
 
+    # --- the journey and outcomes -------------------------------------------------
+
+    def move_to_stage(self) -> None:
+        """Ask which stage (of this client's program first, then any other) and from when."""
+        if self.workspace is None:
+            return
+        app = self.td
+
+        def load() -> None:
+            try:
+                choices = app.fetch(journey.stage_choices, app.coach)
+            except peewee.DatabaseError as exc:
+                message = f"Could not load the programs: {exc}"
+                app.call_from_thread(app.notify, message, severity="error", markup=False)
+                return
+            app.call_from_thread(self._ask_stage, choices)
+
+        self.run_worker(load, thread=True, exclusive=True, group="stages", exit_on_error=False)
+
+    def _ask_stage(self, choices: list[StageChoice]) -> None:
+        if not self.is_current or self.journey is None:
+            return
+        if not choices:
+            self.app.notify(
+                "There are no programs with stages yet: add one in Programs first.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        path, today, name = self.journey, self.td.today, self._client_name
+        own = [c for c in choices if c.program_id == path.program_id]
+        ordered = own + [c for c in choices if c.program_id != path.program_id]
+        default = _next_stage(own, path.stage_id) or ordered[0].stage_id
+        form = FormScreen(
+            f"Move {visible(name)} to a stage",
+            [
+                Field(
+                    "stage",
+                    "Stage",
+                    kind="choice",
+                    choices=[(stage_label(c, path.stage_id), c.stage_id) for c in ordered],
+                    default=default,
+                    required=True,
+                ),
+                Field(
+                    "on",
+                    "From (YYYY-MM-DD)",
+                    kind="date",
+                    default=today,
+                    required=True,
+                    check=not_after(today, "today"),
+                ),
+            ],
+            intro="A stage of another program puts the client on that program.",
+            save="Move",
+        )
+        by_id = {c.stage_id: c for c in choices}
+
+        def saved(values: dict | None) -> None:
+            if not values:
+                return
+            chosen = by_id[values["stage"]]
+            doing.perform(
+                self.td,
+                lambda: journey.move_client_to_stage(
+                    self.td.coach, self.client_id, chosen.stage_id, values["on"], today=today
+                ),
+                f"{visible(name)} moved to {visible(chosen.name)}",
+                self._after_change,
+            )
+
+        self.app.push_screen(form, saved)
+
+    def _outcome_form(self, title: str, outcome: OutcomeItem | None) -> FormScreen:
+        today = self.td.today
+        return FormScreen(
+            title,
+            [
+                Field(
+                    "achieved_on",
+                    "Achieved on (YYYY-MM-DD)",
+                    kind="date",
+                    default=outcome.achieved_on if outcome else today,
+                    required=True,
+                    check=not_after(today, "today"),
+                ),
+                Field(
+                    "title",
+                    "What did they achieve?",
+                    default=outcome.title if outcome else "",
+                    required=True,
+                ),
+                Field(
+                    "detail", "In a line or two: how?", default=outcome.detail if outcome else ""
+                ),
+            ],
+        )
+
+    def add_outcome(self) -> None:
+        if self.workspace is None:
+            return
+        today, name = self.td.today, self._client_name
+
+        def saved(values: dict | None) -> None:
+            if values:
+                doing.perform(
+                    self.td,
+                    lambda: journey.add_outcome(
+                        self.td.coach,
+                        self.client_id,
+                        values["achieved_on"],
+                        values["title"],
+                        values["detail"] or "",
+                        today=today,
+                    ),
+                    "Outcome recorded",
+                    self._after_change,
+                )
+
+        self.app.push_screen(self._outcome_form(f"An outcome for {visible(name)}", None), saved)
+
+    def edit_outcome(self) -> None:
+        outcome = self.current_outcome()
+        if outcome is None:
+            self.app.notify("Highlight an outcome first.", severity="warning", markup=False)
+            return
+        today = self.td.today
+
+        def saved(values: dict | None) -> None:
+            if values:
+                doing.perform(
+                    self.td,
+                    lambda: journey.edit_outcome(
+                        self.td.coach,
+                        outcome.outcome_id,
+                        achieved_on=values["achieved_on"],
+                        title=values["title"],
+                        detail=values["detail"] or "",
+                        today=today,
+                    ),
+                    "Outcome saved",
+                    self._after_change,
+                )
+
+        self.app.push_screen(self._outcome_form("Edit an outcome", outcome), saved)
+
+    def remove_outcome(self) -> None:
+        outcome = self.current_outcome()
+        if outcome is None:
+            self.app.notify("Highlight an outcome first.", severity="warning", markup=False)
+            return
+        form = ConfirmForm(
+            "Remove an outcome",
+            f"{visible(outcome.title)} ({outcome.achieved_on.isoformat()}) will be removed.",
+            save="Remove",
+        )
+
+        def saved(values: dict | None) -> None:
+            if values is not None:
+                doing.perform(
+                    self.td,
+                    lambda: journey.remove_outcome(self.td.coach, outcome.outcome_id),
+                    f"Removed: {visible(outcome.title)}",
+                    self._after_change,
+                )
+
+        self.app.push_screen(form, saved)
+
+    def toggle_reference_consent(self) -> None:
+        if self.journey is None:
+            return
+        consent = not self.journey.reference_consent
+        name = visible(self._client_name)
+        message = (
+            f"{name} is now listed as a reference"
+            if consent
+            else f"{name} is no longer listed as a reference"
+        )
+        doing.perform(
+            self.td,
+            lambda: journey.set_reference_consent(self.td.coach, self.client_id, consent),
+            message,
+            self._after_change,
+        )
+
+
+def _next_stage(own: Sequence[StageChoice], current: int | None) -> int | None:
+    """The stage after the client's current one; the first when they have none yet."""
+    if not own:
+        return None
+    ids = [c.stage_id for c in own]
+    if current not in ids:
+        return ids[0]
+    return ids[min(ids.index(current) + 1, len(ids) - 1)]
+
+
+def stage_label(choice: StageChoice, current: int | None) -> Text:
+    label = Text(no_wrap=True, overflow="ellipsis", end="")
+    label.append(visible(choice.program_name))
+    label.append(f" › {choice.position}. ")
+    label.append(visible(choice.name))
+    if choice.stage_id == current:
+        label.append("  (now)", "dim")
+    return label
+
+
+def outcome_text(o: OutcomeItem) -> Text:
+    text = Text(visible(o.title), no_wrap=True, overflow="ellipsis", end="")
+    if o.detail:
+        text.append(" — " + visible(o.detail), "dim")
+    return text
+
 
 # What the help screen lists for the workspace, in the order the tabs appear.
 HELP_SECTIONS = (
     ("Client workspace", ClientScreen),
+    ("Journey tab", JourneyView),
     ("Sessions tab", SessionsTable),
     ("Promises tab", PromisesTable),
     ("Contact tab", ContactTable),
     ("Notes tab", NotesTable),
+    ("Outcomes tab", OutcomesTable),
     ("An open note", NoteScreen),
 )

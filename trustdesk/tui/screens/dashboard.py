@@ -230,6 +230,8 @@ class DashboardScreen(Screen):
         Binding("escape", "clear_filter", "Clear filter", show=False, id="clear_filter"),
         Binding("f5", "refresh_all", "Refresh", show=False, id="refresh"),
         Binding("w", "awaiting", "Awaiting replies", id="awaiting_replies"),
+        Binding("P", "programs", "Programs", show=False, id="open_programs"),
+        Binding("R", "references", "References", show=False, id="open_references"),
     ]
 
     def __init__(self) -> None:
@@ -272,6 +274,16 @@ class DashboardScreen(Screen):
 
     def action_refresh_all(self) -> None:
         self.refresh_all()
+
+    def action_programs(self) -> None:
+        from trustdesk.tui.screens.programs import ProgramsScreen
+
+        self.app.push_screen(ProgramsScreen(), lambda _: self.refresh_all())
+
+    def action_references(self) -> None:
+        from trustdesk.tui.screens.references import ReferencesScreen
+
+        self.app.push_screen(ReferencesScreen(), lambda _: self.refresh_all())
 
     def action_awaiting(self) -> None:
         from trustdesk.tui.screens.awaiting import AwaitingRepliesScreen

@@ -22,6 +22,8 @@ KEY_NAMES = {
     "ctrl+r": "Ctrl+R",
     "tab": "Tab",
     "f5": "F5",
+    "ctrl+up": "Ctrl+Up",
+    "ctrl+down": "Ctrl+Down",
 }
 
 
@@ -42,18 +44,35 @@ def _section(title: str, bindings: list[Binding]) -> Group:
 def sections() -> list[tuple[str, list[Binding]]]:
     """Bindings of every screen and pane, by where they apply."""
     from trustdesk.tui.app import TrustdeskApp
-    from trustdesk.tui.screens import client, dashboard
+    from trustdesk.tui.screens import (
+        awaiting,
+        client,
+        dashboard,
+        form,
+        programs,
+        prompts,
+        references,
+        unlock,
+    )
 
     found = [
         ("Anywhere", _bindings(TrustdeskApp) + [Binding("ctrl+p", "", "Command palette")]),
+        ("Dashboard", _bindings(dashboard.DashboardScreen)),
         ("Clients list", _bindings(dashboard.ClientsPane)
          + [Binding("enter", "", "Open the client's workspace"),
             Binding("escape", "", "Clear the filter")]),
         ("Overdue promises", _bindings(dashboard.OverduePane)),
         ("Due for contact", _bindings(dashboard.CadencePane)),
     ]  # fmt: skip
-    for title, widget in getattr(client, "HELP_SECTIONS", ()):
-        found.append((title, _bindings(widget)))
+    for module in (client, programs, references):
+        for title, widget in getattr(module, "HELP_SECTIONS", ()):
+            found.append((title, _bindings(widget)))
+    found += [
+        ("Sending a prompt", _bindings(prompts.PromptPicker) + _bindings(prompts.SendPromptScreen)),
+        ("Awaiting replies", _bindings(awaiting.AwaitingRepliesScreen)),
+        ("Any form", _bindings(form.FormScreen)),
+        ("Unlocking notes", _bindings(unlock.UnlockScreen)),
+    ]
     return found
 
 
