@@ -400,3 +400,17 @@ def test_awaiting_reply_runs_a_fixed_number_of_queries(database, coach, today):
         large = awaiting_reply(coach, today)
     assert len(large) > len(small) > 0
     assert few.count == many.count == 1
+
+
+def test_an_old_prompt_has_lapsed_and_an_inactive_client_is_not_waited_on(coach, today):
+    from trustdesk.trust.prompts import REPLY_WINDOW_DAYS
+
+    ann = client(coach, today)
+    done = client(coach, today, name="Bo Done", status="completed")
+    question = prompt(coach)
+    sent(coach, ann, today - dt.timedelta(days=REPLY_WINDOW_DAYS), question)
+    sent(coach, done, today - dt.timedelta(days=2), question)
+    assert awaiting_reply(coach, today) == []
+    sent(coach, ann, today - dt.timedelta(days=REPLY_WINDOW_DAYS - 1), question)
+    (waiting,) = awaiting_reply(coach, today)
+    assert waiting.client_id == ann.id and waiting.days_waiting == REPLY_WINDOW_DAYS - 1

@@ -62,7 +62,10 @@ class RecordingApp(TrustdeskApp):
 
 @pytest.fixture
 def practice(demo_practice):
-    return demo_practice(8), current_coach()
+    database = demo_practice(8)
+    # Start from a practice where no prompt has been sent or answered yet.
+    Touch.update(prompt=None).where(Touch.prompt.is_null(False)).execute()
+    return database, current_coach()
 
 
 @pytest.fixture

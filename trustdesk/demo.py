@@ -35,6 +35,7 @@ from trustdesk.store.models import (
     Note,
     Outcome,
     Program,
+    Prompt,
     Session,
     Stage,
     StageChange,
@@ -87,7 +88,8 @@ NUDGE_KIND = ("message", "outbound", False, "nudge_outbound")
 BATCH_ROWS = 50_000
 CLIENTS_PER_CHUNK = 200
 WRITE_ORDER = (
-    Coach, Program, Stage, Client, StageChange, Session, Commitment, Touch, Outcome, Note,
+    Coach, Program, Stage, Prompt, Client, StageChange, Session, Commitment, Touch, Outcome,
+    Note,
 )  # fmt: skip
 # The demo's private notes open with this passphrase; `trustdesk demo` says so.
 DEMO_PASSPHRASE = "demo"
@@ -179,7 +181,7 @@ def build_demo(
     try:
         database = open_database(building, create=True)
         _bulk_settings(database, on=True)
-        builder = _Practice(database, random.Random(seed), today, size, progress)
+        builder = _Practice(database, seed, today, size, progress)
         with database.atomic():
             summary = builder.build()
         builder.report("finishing", 0, 1)
@@ -315,13 +317,13 @@ class _Practice:
     def __init__(
         self,
         database: peewee.Database,
-        rng: random.Random,
+        seed: int,
         today: dt.date,
         size: DemoSize,
         progress: Progress | None,
     ) -> None:
         self.database = database
-        self.rng = rng
+        self.rng = random.Random(seed)
         self.today = today.toordinal()
         self.size = size
         self.progress = progress
@@ -337,6 +339,10 @@ class _Practice:
         self.pending: dict[type[peewee.Model], list[tuple]] = {}
         self.sql = {}
         self._touch_table = self._touch_kinds()
+        # Which prompt a journal prompt was: its own stream, so the rest of the demo is the
+        # same with or without the prompt library.
+        self.prompt_rng = random.Random(f"{seed}-prompts")
+        self.prompt_ids: list[int] = []
         # What a coach opening the demo should always find, however small it is; each is
         # forced on the first chance if chance alone has not produced it yet.
         self.missing = {"overdue coach promise", "late promise", "dropped", "renegotiated"}
@@ -387,6 +393,7 @@ class _Practice:
         coach_name = self._coach()
         self.report("programs", 0, 1)
         programs = self._programs()
+        self.prompt_ids = self._prompts()
         self.report("programs", 1, 1)
         plans = self._plan_clients(programs)
         self.report("clients", len(plans), len(plans))
@@ -456,6 +463,28 @@ class _Practice:
         )
         self.flush(Coach)
         return name
+
+    def _prompts(self) -> list[int]:
+        """The prompt library, as the coach's own prompts (ids 1..n)."""
+        from trustdesk.trust.prompts import library
+
+        ids = []
+        for prompt_id, template in enumerate(library(), start=1):
+            self.add(
+                Prompt,
+                self._row(
+                    Prompt,
+                    id=prompt_id,
+                    coach=self.coach_id,
+                    habit=template.habit,
+                    stage_hint=template.stage_hint,
+                    title=template.title,
+                    body=template.body,
+                ),
+            )
+            ids.append(prompt_id)
+        self.flush(Prompt)
+        return ids
 
     def _programs(self) -> list[_ProgramRows]:
         programs = []
@@ -875,8 +904,15 @@ class _Practice:
         tid = self.next_id[Touch]
         coach, client, day = self.coach_id, plan.id, self.day
         rows = self.pending.setdefault(Touch, [])
+        prompts, pick = self.prompt_ids, self.prompt_rng.random
+        unanswered = None  # the last prompt sent to this client that has no reply yet
         for on, _, channel, direction, counts, summary in items:
-            rows.append((tid, coach, client, day(on), channel, direction, counts, summary, None))
+            prompt = None
+            if channel == "journal_prompt" and prompts:
+                prompt = unanswered = prompts[int(pick() * len(prompts))]
+            elif channel == "reply" and unanswered is not None:
+                prompt, unanswered = unanswered, None
+            rows.append((tid, coach, client, day(on), channel, direction, counts, summary, prompt))
             tid += 1
         self.next_id[Touch] = tid
         if len(rows) >= BATCH_ROWS:

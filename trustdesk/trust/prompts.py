@@ -397,15 +397,20 @@ def log_reply(
         ).id
 
 
+# After this many days an unanswered prompt has lapsed: the coach follows up another way.
+REPLY_WINDOW_DAYS = 30
+
+
 def awaiting_reply(
     coach: Coach, today: dt.date, *, client_id: int | None = None
 ) -> list[AwaitingReply]:
-    """Prompts whose latest sending has no reply yet, the longest wait first.
+    """Prompts an active client has not answered yet, the longest wait first.
 
     A reply counts when it is an inbound reply touch linked to the same prompt, from the
-    same client, on or after the day the prompt was (last) sent. One query, however
-    many clients: the latest send and the latest reply per client and prompt are
-    aggregated in SQL, and compared there.
+    same client, on or after the day the prompt was (last) sent. A prompt sent more than
+    REPLY_WINDOW_DAYS ago has lapsed rather than awaiting: it is no longer listed, and a
+    client who is no longer active is not waited on. One query, however many clients:
+    the latest send and the latest reply per client and prompt are aggregated in SQL.
     """
     Sent = Touch.alias("sent")
     sent_where = (
@@ -414,6 +419,7 @@ def awaiting_reply(
         & (Sent.direction == "outbound")
         & Sent.prompt.is_null(False)
         & (Sent.occurred_on <= today)
+        & (Sent.occurred_on > today - dt.timedelta(days=REPLY_WINDOW_DAYS))
     )
     if client_id is not None:
         sent_where &= Sent.client == client_id
@@ -462,6 +468,7 @@ def awaiting_reply(
         )
         .where(
             (Client.coach == coach)
+            & (Client.status == "active")
             & (replied.c.replied_on.is_null() | (replied.c.replied_on < sent.c.sent_on))
         )
         .order_by(sent.c.sent_on, Client.name, Prompt.title, Client.id, Prompt.id)
