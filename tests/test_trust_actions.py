@@ -584,3 +584,192 @@ def test_after_a_late_held_session_punctuality_counts_it_late(coach, today):
     set_session_status(coach, s.id, "held", actual_start=start + D(minutes=12))
     result = punctuality(coach, today)
     assert (result.practice.kept, result.practice.counted) == (0, 1)
+
+
+# --- rescheduling a session --------------------------------------------------------------------
+
+
+def test_reschedule_session_moves_it_and_drops_seconds(coach, today):
+    s = session(coach, client(coach, today), dt.datetime.combine(today + D(days=2), dt.time(10)))
+    new_start = dt.datetime.combine(today + D(days=4), dt.time(14, 30, 59, 999))
+    actions.reschedule_session(coach, s.id, start=new_start, duration_minutes=45)
+    s = Session.get_by_id(s.id)
+    assert (s.scheduled_start, s.duration_minutes, s.status) == (
+        dt.datetime.combine(today + D(days=4), dt.time(14, 30)),
+        45,
+        "scheduled",
+    )
+    assert (s.actual_start, s.late_minutes) == (None, None)
+
+
+@pytest.mark.parametrize(("minutes", "ok"), [(4, False), (5, True), (480, True), (481, False)])
+def test_reschedule_session_duration_limits_match_scheduling(coach, today, minutes, ok):
+    start = dt.datetime.combine(today + D(days=2), dt.time(10))
+    s = session(coach, client(coach, today), start)
+    later = start + D(days=1)
+    if ok:
+        actions.reschedule_session(coach, s.id, start=later, duration_minutes=minutes)
+        assert Session.get_by_id(s.id).duration_minutes == minutes
+    else:
+        refused(
+            actions.reschedule_session,
+            coach,
+            s.id,
+            start=later,
+            duration_minutes=minutes,
+            match="between 5 minutes and 8 hours",
+        )
+        assert (
+            Session.get_by_id(s.id).scheduled_start,
+            Session.get_by_id(s.id).duration_minutes,
+        ) == (
+            start,
+            60,
+        )
+
+
+@pytest.mark.parametrize("status", ["held", "no_show", "late_cancel", "cancelled"])
+def test_reschedule_refuses_a_session_that_is_no_longer_scheduled(coach, today, status):
+    start = dt.datetime.combine(today - D(days=1), dt.time(10))
+    s = session(coach, client(coach, today), start)
+    set_session_status(coach, s.id, status)
+    before = sorted(Session.select().tuples())
+    message = refused(
+        actions.reschedule_session,
+        coach,
+        s.id,
+        start=start + D(days=7),
+        duration_minutes=60,
+        match="only a scheduled one can be moved",
+    )
+    assert status.replace("_", " ") in message
+    assert sorted(Session.select().tuples()) == before
+
+
+def test_a_session_changed_elsewhere_before_the_move_is_refused(coach, today, monkeypatch):
+    start = dt.datetime.combine(today + D(days=1), dt.time(10))
+    s = session(coach, client(coach, today), start)
+    load = actions._scheduled_session
+
+    def load_then_lose_the_race(*args):
+        loaded = load(*args)
+        Session.update(status="cancelled").where(Session.id == s.id).execute()
+        return loaded
+
+    monkeypatch.setattr(actions, "_scheduled_session", load_then_lose_the_race)
+    refused(
+        actions.reschedule_session,
+        coach,
+        s.id,
+        start=start + D(days=1),
+        duration_minutes=60,
+        match="changed elsewhere",
+    )
+    s = Session.get_by_id(s.id)
+    assert (s.status, s.scheduled_start) == ("cancelled", start)
+
+
+# --- correcting and removing a touch ----------------------------------------------------------
+
+
+def edit_kwargs(today, **changes):
+    kwargs = {
+        "channel": "call",
+        "direction": "inbound",
+        "summary": "asked to move [b]Friday[/b]",
+        "occurred_on": today - D(days=2),
+        "today": today,
+        "counts_for_cadence": False,
+    }
+    kwargs.update(changes)
+    return kwargs
+
+
+def touch_row(t):
+    t = Touch.get_by_id(t.id)
+    return (t.client_id, t.occurred_on, t.channel, t.direction, t.summary, t.counts_for_cadence)
+
+
+def test_edit_touch_changes_every_field(coach, today):
+    ann = client(coach, today)
+    t = touch(coach, ann, today - D(days=5))
+    actions.edit_touch(coach, t.id, **edit_kwargs(today))
+    assert touch_row(t) == (
+        ann.id,
+        today - D(days=2),
+        "call",
+        "inbound",
+        "asked to move [b]Friday[/b]",
+        False,
+    )
+    assert Touch.select().count() == 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "match"),
+    [
+        ({"occurred_on": dt.date(2026, 3, 17)}, "in the future"),
+        ({"channel": "pigeon"}, "unknown channel"),
+        ({"channel": "sms\nrm -rf"}, "unknown channel"),
+        ({"direction": "sideways"}, "unknown direction"),
+        ({"summary": "x" * (MAX_TEXT + 1)}, f"longer than {MAX_TEXT}"),
+        ({"counts_for_cadence": "no"}, "yes or no"),
+    ],
+)
+def test_edit_touch_refusals_change_nothing(coach, today, changes, match):
+    t = touch(coach, client(coach, today), today - D(days=5))
+    before = touch_row(t)
+    refused(actions.edit_touch, coach, t.id, match=match, **edit_kwargs(today, **changes))
+    assert touch_row(t) == before
+
+
+def test_edited_touch_moves_cadence(coach, today):
+    ann = client(coach, today)
+    t = touch(coach, ann, today - D(days=9))
+    assert [c.state for c in cadence(coach, today)] == ["due"]
+    actions.edit_touch(
+        coach, t.id, **edit_kwargs(today, occurred_on=today, counts_for_cadence=True)
+    )
+    assert [c.state for c in cadence(coach, today)] == ["ok"]
+    actions.edit_touch(coach, t.id, **edit_kwargs(today, counts_for_cadence=False))
+    assert [c.last_touch_on for c in cadence(coach, today)] == [None]
+
+
+def test_remove_touch_removes_only_that_touch(coach, today):
+    ann = client(coach, today)
+    kept = touch(coach, ann, today - D(days=3))
+    gone = touch(coach, ann, today - D(days=1))
+    actions.remove_touch(coach, gone.id)
+    assert [t.id for t in Touch.select()] == [kept.id]
+    refused(actions.remove_touch, coach, gone.id, match="that touch no longer exists")
+    assert [t.id for t in Touch.select()] == [kept.id]
+
+
+NEW_ROW_ACTIONS = {
+    "reschedule_session": (
+        "session",
+        lambda coach, i, today: actions.reschedule_session(
+            coach, i, start=dt.datetime.combine(today, dt.time(11)), duration_minutes=60
+        ),
+    ),
+    "edit_touch": (
+        "touch",
+        lambda coach, i, today: actions.edit_touch(coach, i, **edit_kwargs(today)),
+    ),
+    "remove_touch": ("touch", lambda coach, i, today: actions.remove_touch(coach, i)),
+}
+
+
+@pytest.mark.parametrize("action", sorted(NEW_ROW_ACTIONS))
+def test_another_coachs_session_or_touch_is_refused_as_if_it_did_not_exist(
+    coach, today, other_coachs_rows, action
+):
+    kind, call = NEW_ROW_ACTIONS[action]
+    rows = dict(other_coachs_rows)
+    rows["touch"] = touch(rows["other"], rows["client"], today - D(days=1))
+    before = snapshot()
+    theirs = refused(call, coach, rows[kind].id, today)
+    missing = refused(call, coach, 999_999, today)
+    assert theirs == missing
+    assert "no longer exists" in theirs
+    assert snapshot() == before

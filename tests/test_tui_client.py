@@ -611,3 +611,275 @@ def test_every_binding_has_an_id_a_description_and_shows():
             assert binding.id and binding.description and binding.show, (owner, binding)
             ids.append(binding.id)
     assert len(ids) == len(set(ids))
+
+
+# --- moving a session ----------------------------------------------------------------------
+
+
+def scheduled_session(client_id: int) -> Session:
+    return (
+        Session.select()
+        .where((Session.client == client_id) & (Session.status == "scheduled"))
+        .order_by(Session.id)
+        .first()
+    )
+
+
+def test_e_reschedules_a_scheduled_session(practice, client_id):
+    session = scheduled_session(client_id)
+
+    async def scenario(app, pilot):
+        await pilot.press("2")
+        screen = workspace(app)
+        await highlight(pilot, screen.query_one(SessionsTable), session.id)
+        assert screen.active_bindings["e"].binding.id == "session_reschedule"
+        assert screen.active_bindings["e"].enabled
+        await pilot.press("e")
+        await wait_for_screen(pilot, FormScreen)
+        shown = app.screen.query_one("#field-start", Input).value
+        assert shown == f"{session.scheduled_start:%Y-%m-%d %H:%M}"  # prefilled
+        await type_into(pilot, "#field-start", "2026-03-26 16:15")
+        await type_into(pilot, "#field-duration", "90")
+        await pilot.press("enter")
+        await settle(pilot)
+        moved = Session.get_by_id(session.id)
+        assert moved.scheduled_start == dt.datetime(2026, 3, 26, 16, 15)
+        assert (moved.duration_minutes, moved.status) == (90, "scheduled")
+        row = [c.plain for c in workspace(app).query_one(SessionsTable).get_row(str(session.id))]
+        assert "90 min" in row
+
+    run(practice, scenario, client=client_id)
+
+
+def test_a_bad_date_when_rescheduling_is_marked_and_nothing_is_saved(practice, client_id):
+    session = scheduled_session(client_id)
+    before = sorted(Session.select().tuples())
+
+    async def scenario(app, pilot):
+        await pilot.press("2")
+        await highlight(pilot, workspace(app).query_one(SessionsTable), session.id)
+        await pilot.press("e")
+        await wait_for_screen(pilot, FormScreen)
+        await type_into(pilot, "#field-start", "2026-02-30 10:00")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormScreen)  # still open, the mistake marked on its field
+        assert "not a date" in str(form.query_one("#error-start", Static).render())
+        assert form.query_one("#field-start").has_class("-invalid-field")
+        assert sorted(Session.select().tuples()) == before
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ClientScreen)
+        assert sorted(Session.select().tuples()) == before
+
+    run(practice, scenario, client=client_id)
+
+
+def test_a_held_session_cannot_be_moved_or_given_another_status(practice, client_id):
+    session = scheduled_session(client_id)
+    last_week = dt.datetime.combine(TODAY - dt.timedelta(days=7), dt.time(9, 0))
+    Session.update(
+        scheduled_start=last_week, status="held", actual_start=last_week, late_minutes=0
+    ).where(Session.id == session.id).execute()
+    before = Session.get_by_id(session.id)
+
+    async def scenario(app, pilot):
+        await pilot.press("2")
+        screen = workspace(app)
+        await highlight(pilot, screen.query_one(SessionsTable), session.id)
+        for key in ("e", "n", "l", "c"):
+            assert not screen.active_bindings[key].enabled, key  # dimmed in the footer
+        assert screen.active_bindings["h"].enabled  # its start time can still be corrected
+        await pilot.press("e", "n", "l", "c")
+        await settle(pilot)
+        assert isinstance(app.screen, ClientScreen)
+        after = Session.get_by_id(session.id)
+        assert (after.status, after.scheduled_start, after.late_minutes) == (
+            before.status,
+            before.scheduled_start,
+            before.late_minutes,
+        )
+        # A scheduled one has them all.
+        other = scheduled_session(client_id)
+        if other is not None:
+            await highlight(pilot, screen.query_one(SessionsTable), other.id)
+            for key in ("e", "h", "n", "l", "c"):
+                assert screen.active_bindings[key].enabled, key
+
+    run(practice, scenario, client=client_id)
+
+
+# --- correcting the contact log --------------------------------------------------------------
+
+
+def latest_touch(client_id: int) -> Touch:
+    return (
+        Touch.select()
+        .where(Touch.client == client_id)
+        .order_by(Touch.occurred_on.desc(), Touch.id.desc())
+        .first()
+    )
+
+
+def test_e_edits_a_touch(practice, client_id):
+    touch = latest_touch(client_id)
+
+    async def scenario(app, pilot):
+        await pilot.press("4")
+        screen = workspace(app)
+        await highlight(pilot, screen.query_one(ContactTable), touch.id)
+        assert screen.active_bindings["e"].binding.id == "contact_edit_touch"
+        await pilot.press("e")
+        await wait_for_screen(pilot, FormScreen)
+        form = app.screen
+        assert form.query_one("#field-channel", Select).value == touch.channel  # prefilled
+        form.query_one("#field-channel", Select).value = "message"
+        form.query_one("#field-direction", Select).value = "inbound"
+        form.query_one("#field-counts", Select).value = "no"
+        await type_into(pilot, "#field-summary", "Asked about [b]Friday[/b]")
+        await type_into(pilot, "#field-occurred_on", "2026-03-12")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        edited = Touch.get_by_id(touch.id)
+        assert (edited.channel, edited.direction, edited.counts_for_cadence) == (
+            "message",
+            "inbound",
+            False,
+        )
+        assert edited.summary == "Asked about [b]Friday[/b]"
+        assert edited.occurred_on == dt.date(2026, 3, 12)
+        row = workspace(app).query_one(ContactTable).get_row(str(touch.id))
+        assert row[-1].plain == "Asked about [b]Friday[/b]"  # literal, not bold
+
+    run(practice, scenario, client=client_id)
+
+
+def test_a_touch_cannot_be_moved_into_the_future(practice, client_id):
+    touch = latest_touch(client_id)
+
+    async def scenario(app, pilot):
+        await pilot.press("4")
+        await highlight(pilot, workspace(app).query_one(ContactTable), touch.id)
+        await pilot.press("e")
+        await wait_for_screen(pilot, FormScreen)
+        await type_into(pilot, "#field-occurred_on", "2026-03-20")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, FormScreen)
+        assert "must not be after today" in str(app.screen.query_one("#error-occurred_on").render())
+        assert Touch.get_by_id(touch.id).occurred_on == touch.occurred_on
+
+    run(practice, scenario, client=client_id)
+
+
+def test_x_removes_a_touch_once_confirmed(practice, client_id):
+    touch = latest_touch(client_id)
+    count = Touch.select().where(Touch.client == client_id).count()
+
+    async def scenario(app, pilot):
+        await pilot.press("4")
+        screen = workspace(app)
+        table = screen.query_one(ContactTable)
+        await highlight(pilot, table, touch.id)
+        assert screen.active_bindings["x"].binding.id == "contact_remove_touch"
+        await pilot.press("x")
+        await wait_for_screen(pilot, FormScreen)
+        await pilot.press("escape")  # changed their mind: nothing removed
+        await settle(pilot)
+        assert Touch.get_or_none(Touch.id == touch.id) is not None
+        await highlight(pilot, table, touch.id)
+        await pilot.press("x")
+        await wait_for_screen(pilot, FormScreen)
+        await pilot.press("enter")  # the Remove button has the focus
+        await settle(pilot)
+        assert Touch.get_or_none(Touch.id == touch.id) is None
+        assert Touch.select().where(Touch.client == client_id).count() == count - 1
+        assert str(touch.id) not in [k.value for k in table.rows]
+        assert "Touch removed" in app.said
+
+    run(practice, scenario, client=client_id)
+
+
+# --- promises: why one was dropped ------------------------------------------------------------
+
+
+def test_the_reason_a_promise_was_dropped_shows_under_the_list(practice, client_id):
+    promise = open_promise(client_id)
+    Commitment.update(status="dropped", done_on=TODAY, reason="Out of [b]scope[/b] \x1b[31m").where(
+        Commitment.id == promise.id
+    ).execute()
+
+    async def scenario(app, pilot):
+        await pilot.press("3")
+        screen = workspace(app)
+        await highlight(pilot, screen.query_one(PromisesTable), promise.id)
+        await settle(pilot)
+        detail = line_text(screen.query_one("#promise-detail"))
+        assert "Dropped 16 Mar: Out of [b]scope[/b] \\x1b[31m" in detail
+        assert "\x1b" not in detail
+
+    run(practice, scenario, client=client_id)
+
+
+# --- rewriting a note ------------------------------------------------------------------------
+
+
+def test_e_rewrites_a_note_and_seals_it_again(practice, client_id):
+    from trustdesk.trust.notes import read_note
+
+    async def scenario(app, pilot):
+        await pilot.press("5")
+        screen = workspace(app)
+        table = screen.query_one(NotesTable)
+        note_id = uuid.UUID(table.current_key())
+        sealed_before = bytes(Note.get_by_id(note_id).body_sealed)
+        assert screen.active_bindings["e"].binding.id == "note_edit"
+        await pilot.press("e")
+        await unlock(pilot)  # asked first: the words are read only once unlocked
+        await wait_for_screen(pilot, FormScreen)
+        old = read_note(app.vault, note_id).body
+        assert app.screen.query_one("#field-body", TextArea).text == old  # prefilled
+        await type_into(pilot, "#field-body", "Ready to lead the [b]offsite[/b].")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        note = Note.get_by_id(note_id)
+        assert bytes(note.body_sealed) != sealed_before
+        assert b"offsite" not in bytes(note.body_sealed)
+        assert read_note(app.vault, note_id).body == "Ready to lead the [b]offsite[/b]."
+        assert [c.plain for c in table.get_row(str(note_id))][-1] == "33 chars"
+
+    run(practice, scenario, client=client_id)
+
+
+def test_a_note_being_rewritten_survives_the_notes_locking(practice, client_id):
+    from trustdesk.trust.notes import read_note
+
+    async def scenario(app, pilot):
+        await pilot.press("5", "u")
+        await unlock(pilot)
+        note_id = uuid.UUID(workspace(app).query_one(NotesTable).current_key())
+        await pilot.press("e")
+        await wait_for_screen(pilot, FormScreen)
+        form = app.screen
+        await type_into(pilot, "#field-body", "Words typed before the lock")
+        # The idle timer fires: the words are hidden, not thrown away.
+        app.lock_notes("Notes locked after 10 idle minutes.")
+        await settle(pilot)
+        assert app.screen is form
+        assert not form.query_one(".form-fields").display
+        assert form.query_one("#note-form-locked").display
+        # Saving asks for the passphrase; cancelling that keeps the form and its words.
+        await pilot.press("ctrl+s")
+        await wait_for_screen(pilot, "UnlockScreen")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is form
+        assert form.query_one("#field-body", TextArea).text == "Words typed before the lock"
+        await pilot.press("ctrl+s")
+        await unlock(pilot)
+        await settle(pilot)
+        assert isinstance(app.screen, ClientScreen)
+        assert read_note(app.vault, note_id).body == "Words typed before the lock"
+
+    run(practice, scenario, client=client_id)

@@ -369,6 +369,7 @@ async def test_w_lists_prompts_awaiting_a_reply(app):
     from trustdesk.tui.screens.awaiting import AwaitingRepliesScreen
 
     coach = current_coach()
+    Touch.update(prompt=None).where(Touch.prompt.is_null(False)).execute()  # nothing sent yet
     ensure_library(coach)
     prompt = list_prompts(coach)[0]
     client = Client.select().where(Client.status == "active").first()

@@ -235,3 +235,90 @@ def set_session_status(
         changes["late_minutes"] = minutes_late(session.scheduled_start, actual)
     with db.atomic():
         Session.update(**changes).where(Session.id == session.id).execute()
+
+
+def _scheduled_session(coach: Coach, session_id: int) -> Session:
+    session = Session.get_or_none((Session.id == session_id) & (Session.coach == coach))
+    if session is None:
+        raise ActionError("that session no longer exists")
+    if session.status != "scheduled":
+        word = session.status.replace("_", " ")
+        raise ActionError(f"that session is already {word}; only a scheduled one can be moved")
+    return session
+
+
+def reschedule_session(
+    coach: Coach, session_id: int, *, start: dt.datetime, duration_minutes: int
+) -> None:
+    """Move a session that is still to happen (or length it); one that happened stays put."""
+    session = _scheduled_session(coach, session_id)
+    if not 5 <= duration_minutes <= 8 * 60:
+        raise ActionError("a session lasts between 5 minutes and 8 hours")
+    with db.atomic():
+        updated = (
+            Session.update(
+                scheduled_start=start.replace(second=0, microsecond=0),
+                duration_minutes=duration_minutes,
+            )
+            .where((Session.id == session.id) & (Session.status == "scheduled"))
+            .execute()
+        )
+    if updated != 1:
+        raise ActionError("that session was changed elsewhere; the list has been refreshed")
+
+
+# --- contact, corrected ----------------------------------------------------------------------
+
+
+def _touch(coach: Coach, touch_id: int) -> Touch:
+    touch = Touch.get_or_none((Touch.id == touch_id) & (Touch.coach == coach))
+    if touch is None:
+        raise ActionError("that touch no longer exists")
+    return touch
+
+
+def edit_touch(
+    coach: Coach,
+    touch_id: int,
+    *,
+    channel: str,
+    direction: str,
+    summary: str,
+    occurred_on: dt.date,
+    today: dt.date,
+    counts_for_cadence: bool,
+) -> None:
+    """Correct a logged touch: checked as log_touch checks a new one."""
+    touch = _touch(coach, touch_id)
+    if channel not in TOUCH_CHANNELS:
+        raise ActionError(f"unknown channel {channel!r}")
+    if direction not in TOUCH_DIRECTIONS:
+        raise ActionError(f"unknown direction {direction!r}")
+    _text(summary, "the summary", required=False)
+    if occurred_on > today:
+        raise ActionError("a touch cannot be dated in the future")
+    if not isinstance(counts_for_cadence, bool):
+        raise ActionError("whether a touch counts for cadence is yes or no")
+    with db.atomic():
+        updated = (
+            Touch.update(
+                channel=channel,
+                direction=direction,
+                summary=summary,
+                occurred_on=occurred_on,
+                counts_for_cadence=counts_for_cadence,
+            )
+            .where((Touch.id == touch.id) & (Touch.coach == coach))
+            .execute()
+        )
+    if updated != 1:
+        raise ActionError("that touch no longer exists")
+
+
+def remove_touch(coach: Coach, touch_id: int) -> None:
+    """Take back a touch logged by mistake."""
+    touch = _touch(coach, touch_id)
+    with db.atomic():
+        removed = Touch.delete().where((Touch.id == touch.id) & (Touch.coach == coach)).execute()
+    if removed != 1:
+        raise ActionError("that touch no longer exists")

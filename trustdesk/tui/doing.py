@@ -9,18 +9,21 @@ message; nothing ever ends in a traceback.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import peewee
+from textual.widgets import Button, Static
 
 from trustdesk import config
 from trustdesk.literal import visible
-from trustdesk.store.models import NOTE_KINDS, TOUCH_CHANNELS
+from trustdesk.store.models import NOTE_KINDS, TOUCH_CHANNELS, TOUCH_DIRECTIONS
 from trustdesk.trust import actions
-from trustdesk.trust.notes import NoteError, add_note
+from trustdesk.trust.notes import NoteBody, NoteError, add_note, read_note, update_note
+from trustdesk.trust.workspace import TouchItem
 from trustdesk.tui.screens.form import Field, FormScreen, Invalid, not_after, not_before
-from trustdesk.vault import VaultError
+from trustdesk.vault import SealError, VaultError, VaultLocked, VaultStatus
 
 if TYPE_CHECKING:
     from trustdesk.tui.app import TrustdeskApp
@@ -437,3 +440,279 @@ def write_note(app: TrustdeskApp, client_id: int, client_name: str, done: Done |
         app.push_screen(form, saved)
 
     app.request_unlock(then=ask)
+
+
+# --- asking before a change that cannot be undone ---------------------------------------
+
+
+class ConfirmForm(FormScreen):
+    """A form with no fields: a sentence and a button, which has the focus so Enter confirms."""
+
+    def __init__(self, title: str, intro: str, *, save: str) -> None:
+        super().__init__(title, [], intro=intro, save=save)
+
+    def on_mount(self) -> None:
+        self.query_one("#save", Button).focus()
+
+
+# --- sessions, moved -------------------------------------------------------------------------
+
+
+def reschedule_session(
+    app: TrustdeskApp,
+    session_id: int,
+    scheduled_start: dt.datetime,
+    duration_minutes: int,
+    done: Done | None,
+) -> None:
+    """Move a session that is still scheduled to another time, or change how long it is."""
+    form = FormScreen(
+        "Reschedule a session",
+        [
+            Field("start", "Starts (YYYY-MM-DD HH:MM)", kind="datetime", default=scheduled_start,
+                  required=True),
+            Field("duration", "Minutes", kind="number", default=duration_minutes, required=True,
+                  minimum=5, maximum=480),
+        ],
+        intro=f"Now {scheduled_start:%a %d %b %Y %H:%M}, {duration_minutes} minutes.",
+        save="Reschedule",
+    )  # fmt: skip
+
+    def saved(values: dict | None) -> None:
+        if values:
+            perform(
+                app,
+                lambda: actions.reschedule_session(
+                    app.coach,
+                    session_id,
+                    start=values["start"],
+                    duration_minutes=values["duration"],
+                ),
+                f"Session moved to {values['start']:%a %d %b %H:%M}",
+                done,
+            )
+
+    app.push_screen(form, saved)
+
+
+# --- contact, corrected --------------------------------------------------------------------
+
+
+def touch_words(touch: TouchItem) -> str:
+    """'Call, they reached out, 12 Mar 2026: <summary>' for a sentence about one touch."""
+    way = "I reached out" if touch.direction == "outbound" else "they reached out"
+    words = f"{CHANNEL_LABELS.get(touch.channel, touch.channel)}, {way}, "
+    words += f"{touch.occurred_on:%d %b %Y}"
+    if touch.summary:
+        words += f": {visible(touch.summary)}"
+    return words
+
+
+def edit_touch(app: TrustdeskApp, touch: TouchItem, done: Done | None) -> None:
+    today = app.today
+    form = FormScreen(
+        "Edit a touch",
+        [
+            Field(
+                "channel",
+                "Channel",
+                kind="choice",
+                choices=[(CHANNEL_LABELS[c], c) for c in TOUCH_CHANNELS],
+                default=touch.channel if touch.channel in TOUCH_CHANNELS else None,
+                required=True,
+            ),
+            Field(
+                "direction",
+                "Direction",
+                kind="choice",
+                choices=[("I reached out", "outbound"), ("They reached out", "inbound")],
+                default=touch.direction if touch.direction in TOUCH_DIRECTIONS else None,
+                required=True,
+            ),
+            Field("summary", "In a line: what was it about?", default=touch.summary),
+            Field(
+                "occurred_on",
+                "When (YYYY-MM-DD)",
+                kind="date",
+                default=touch.occurred_on,
+                required=True,
+                check=not_after(today, "today"),
+            ),
+            Field(
+                "counts",
+                "Counts toward contact cadence?",
+                kind="choice",
+                # Not True/False: the form reads a Select's False as "nothing chosen".
+                choices=[("Yes", "yes"), ("No, only on the record", "no")],
+                default="yes" if touch.counts_for_cadence else "no",
+                required=True,
+            ),
+        ],
+    )
+
+    def saved(values: dict | None) -> None:
+        if values:
+            perform(
+                app,
+                lambda: actions.edit_touch(
+                    app.coach,
+                    touch.touch_id,
+                    channel=values["channel"],
+                    direction=values["direction"],
+                    summary=values["summary"] or "",
+                    occurred_on=values["occurred_on"],
+                    today=today,
+                    counts_for_cadence=values["counts"] == "yes",
+                ),
+                "Touch saved",
+                done,
+            )
+
+    app.push_screen(form, saved)
+
+
+def remove_touch(app: TrustdeskApp, touch: TouchItem, done: Done | None) -> None:
+    """Take back a touch logged by mistake, once the coach has confirmed it."""
+    form = ConfirmForm(
+        "Remove a touch",
+        f"{touch_words(touch)} will be removed. Contact cadence is counted again without it.",
+        save="Remove",
+    )
+
+    def saved(values: dict | None) -> None:
+        if values is not None:
+            perform(
+                app,
+                lambda: actions.remove_touch(app.coach, touch.touch_id),
+                "Touch removed",
+                done,
+            )
+
+    app.push_screen(form, saved)
+
+
+# --- notes, rewritten ------------------------------------------------------------------------
+
+NOTE_FORM_LOCKED = (
+    "The notes locked: the words are hidden, not lost. "
+    "Save asks for the passphrase, then saves them; Cancel discards them."
+)
+
+
+class NoteForm(FormScreen):
+    """A note's words in a form.
+
+    While the notes are locked the words are hidden (kept in memory, never written
+    anywhere), and saving asks for the passphrase first with the form still open, so
+    cancelling the unlock loses nothing.
+    """
+
+    async def on_mount(self) -> None:
+        super().on_mount()
+        notice = Static(NOTE_FORM_LOCKED, id="note-form-locked", classes="dialog-intro")
+        await self.query_one("#form").mount(notice, before=self.query_one(".form-fields"))
+        self._show_lock(self.app.vault.unlocked)
+
+    def _show_lock(self, unlocked: bool) -> None:
+        fields = self.query_one(".form-fields")
+        was_hidden = not fields.display
+        fields.display = unlocked
+        self.query_one("#note-form-locked").display = not unlocked
+        if not unlocked:
+            self.query_one("#save", Button).focus()
+        elif was_hidden:
+            self.query_one(".form-fields > TextArea").focus()
+
+    def on_vault_changed(self, status: VaultStatus) -> None:
+        if self.is_attached and self.query("#note-form-locked"):
+            self._show_lock(status.unlocked)
+
+    def action_save(self) -> None:
+        if not self.app.vault.unlocked:
+            self.app.request_unlock(then=self._save_once_unlocked)
+            return
+        super().action_save()
+
+    def _save_once_unlocked(self) -> None:
+        if self.is_attached and self.is_current:
+            super().action_save()
+
+
+def edit_note(
+    app: TrustdeskApp,
+    note_id: uuid.UUID,
+    kind: str,
+    body_default: str | None,
+    done: Done | None,
+) -> None:
+    """Rewrite a note's words; saving seals them again.
+
+    With `body_default` None the stored words are read (after unlocking) and put in the
+    form; otherwise the form opens with `body_default`, the words the coach typed before
+    the notes locked under a save, so nothing typed is ever lost.
+    """
+    title = f"Edit a {NOTE_KIND_LABELS.get(kind, kind).lower()} note"
+
+    def ask(body: str) -> None:
+        form = NoteForm(
+            title,
+            [Field("body", "Note (sealed again when saved)", kind="long", default=body,
+                   required=True, max_length=max(2000, len(body)))],
+        )  # fmt: skip
+
+        def saved(values: dict | None) -> None:
+            if values:
+                save(values["body"])
+
+        app.push_screen(form, saved)
+
+    def save(body: str) -> None:
+        def run() -> None:
+            try:
+                app.fetch(update_note, app.vault, note_id, body)
+            except VaultLocked:
+                # The notes locked between Save and the write: the words come back in the form.
+                app.call_from_thread(edit_note, app, note_id, kind, body, done)
+                return
+            except (NoteError, SealError, VaultError) as exc:
+                app.call_from_thread(app.notify, str(exc), severity="warning", markup=False)
+            except peewee.DatabaseError as exc:
+                message = f"Not saved: {exc}"
+                app.call_from_thread(app.notify, message, severity="error", markup=False)
+            else:
+                app.call_from_thread(app.notify, "Note sealed and saved", markup=False)
+            if done is not None:
+                app.call_from_thread(done)
+
+        app.run_worker(run, thread=True, group="write", exit_on_error=False)
+
+    def fetch() -> None:
+        def run() -> None:
+            try:
+                note = app.fetch(read_note, app.vault, note_id)
+            except VaultLocked:
+                app.call_from_thread(app.request_unlock, fetch)
+                return
+            except (NoteError, SealError, VaultError) as exc:
+                message = f"Cannot open that note: {exc}"
+                app.call_from_thread(app.notify, message, severity="warning", markup=False)
+                return
+            except peewee.DatabaseError as exc:
+                message = f"Cannot open that note: {exc}"
+                app.call_from_thread(app.notify, message, severity="error", markup=False)
+                return
+            app.call_from_thread(opened, note)
+
+        app.run_worker(run, thread=True, group="note", exit_on_error=False)
+
+    def opened(note: NoteBody) -> None:
+        # The notes may have locked while the words were on their way: ask, then read again.
+        if not app.vault.unlocked:
+            app.request_unlock(then=fetch)
+            return
+        ask(note.body)
+
+    if body_default is None:
+        app.request_unlock(then=fetch)
+    else:
+        ask(body_default)

@@ -27,7 +27,6 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import (
-    Button,
     DataTable,
     Footer,
     Label,
@@ -40,15 +39,17 @@ from textual.widgets import (
 from trustdesk.literal import visible
 from trustdesk.trust import journey
 from trustdesk.trust.journey import ClientJourney, OutcomeItem, StageChoice, StageProgress
-from trustdesk.trust.notes import NoteBody, NoteError, read_note
+from trustdesk.trust.notes import NoteBody, NoteError, NoteSummary, read_note
 from trustdesk.trust.workspace import (
     ClientMissing,
     ClientWorkspace,
     PromiseItem,
     SessionItem,
+    TouchItem,
     client_workspace,
 )
 from trustdesk.tui import doing
+from trustdesk.tui.doing import ConfirmForm
 from trustdesk.tui.formatting import STATUS_WORDS, state_word
 from trustdesk.tui.screens.form import Field, FormScreen, not_after
 from trustdesk.vault import SealError, VaultError, VaultLocked, VaultStatus
@@ -111,6 +112,26 @@ def promise_status(p: PromiseItem, today: dt.date) -> str:
     if p.status == "done" and p.done_on is not None and p.done_on > p.due_on:
         return "kept late"
     return PROMISE_WORDS.get(p.status, p.status)
+
+
+def promise_detail(p: PromiseItem, today: dt.date) -> Text:
+    """The line under the promises for the highlighted one: its whole title, or why it was
+    dropped. What the coach typed stays literal."""
+    text = Text(no_wrap=True, overflow="ellipsis", end="")
+    if p.status == "dropped":
+        text.append(f"Dropped {day(p.done_on, today)}".rstrip() + ": ", "bold")
+        text.append(visible(p.reason) if p.reason else "no reason was given")
+        return text
+    if p.status == "open":
+        text.append(f"Promised {day(p.promised_on, today)}: ", "bold")
+    else:
+        word = promise_status(p, today)
+        text.append(f"{word[:1].upper()}{word[1:]} {day(p.done_on, today)}".rstrip() + ": ", "bold")
+    text.append(visible(p.title))
+    if p.reason:
+        text.append(" — reason: ")
+        text.append(visible(p.reason))
+    return text
 
 
 # --- the journey --------------------------------------------------------------------------
@@ -260,6 +281,7 @@ class SessionsTable(WorkspaceTable):
     FLEX_MIN = 7
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "schedule", "Schedule", id="session_add"),
+        Binding("e", "reschedule", "Reschedule", id="session_reschedule"),
         Binding("h", "status('held')", "Held", id="session_held"),
         Binding("n", "status('no_show')", "No-show", id="session_no_show"),
         Binding("l", "status('late_cancel')", "Late cancel", id="session_late_cancel"),
@@ -267,12 +289,24 @@ class SessionsTable(WorkspaceTable):
     ]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Shown but dimmed when the highlighted session cannot take the change.
+        session = self.workspace.current_session()
+        if action == "reschedule":
+            return True if session is not None and session.status == "scheduled" else None
         if action == "status":
-            return True if self.workspace.current_session() is not None else None
+            if session is None:
+                return None
+            # A held session's record stays as it is; only its start time can be corrected.
+            if session.status == "held" and parameters != ("held",):
+                return None
+            return True
         return True
 
     def action_schedule(self) -> None:
         self.workspace.schedule_session()
+
+    def action_reschedule(self) -> None:
+        self.workspace.reschedule_session()
 
     def action_status(self, status: str) -> None:
         self.workspace.set_session_status(status)
@@ -321,11 +355,24 @@ class ContactTable(WorkspaceTable):
     FLEX_MIN = 16
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("t", "log_touch", "Log touch", id="contact_log_touch"),
+        Binding("e", "edit_touch", "Edit", id="contact_edit_touch"),
+        Binding("x", "remove_touch", "Remove", id="contact_remove_touch"),
         Binding("z", "snooze", "Snooze", id="contact_snooze"),
     ]
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("edit_touch", "remove_touch"):
+            return True if self.workspace.current_touch() is not None else None
+        return True
+
     def action_log_touch(self) -> None:
         self.workspace.log_touch()
+
+    def action_edit_touch(self) -> None:
+        self.workspace.edit_touch()
+
+    def action_remove_touch(self) -> None:
+        self.workspace.remove_touch()
 
     def action_snooze(self) -> None:
         self.workspace.snooze()
@@ -341,18 +388,22 @@ class NotesTable(WorkspaceTable):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select_cursor", "Read", id="note_read"),
         Binding("a", "write", "Write note", id="note_add"),
+        Binding("e", "edit", "Edit note", id="note_edit"),
         Binding("u", "unlock", "Unlock", id="unlock"),
     ]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "unlock":
             return not self.workspace.td.vault.unlocked
-        if action == "select_cursor":
+        if action in ("select_cursor", "edit"):
             return True if self.row_count else None
         return True
 
     def action_write(self) -> None:
         self.workspace.write_note()
+
+    def action_edit(self) -> None:
+        self.workspace.edit_note()
 
     def action_unlock(self) -> None:
         self.workspace.td.request_unlock()
@@ -387,16 +438,6 @@ class OutcomesTable(WorkspaceTable):
 
     def action_consent(self) -> None:
         self.workspace.toggle_reference_consent()
-
-
-class ConfirmForm(FormScreen):
-    """A form with no fields: a sentence and a button, which has the focus so Enter confirms."""
-
-    def __init__(self, title: str, intro: str, *, save: str) -> None:
-        super().__init__(title, [], intro=intro, save=save)
-
-    def on_mount(self) -> None:
-        self.query_one("#save", Button).focus()
 
 
 class JourneyView(VerticalScroll):
@@ -581,6 +622,7 @@ class ClientScreen(Screen[None]):
             with TabPane("Promises", id="tab-promises"):
                 yield Static("", id="promises-empty", classes="hint")
                 yield PromisesTable(id="promises")
+                yield Static("", id="promise-detail", classes="hint")
             with TabPane("Contact", id="tab-contact"):
                 yield Static("", id="contact-empty", classes="hint")
                 yield ContactTable(id="contact")
@@ -777,6 +819,14 @@ class ClientScreen(Screen[None]):
         ]
         self.query_one(PromisesTable).show_rows(rows)
         self._show_empty("promises", None if rows else "No promises yet. Press a to add one.")
+        self._draw_promise_detail()
+
+    @on(DataTable.RowHighlighted, "#promises")
+    def _draw_promise_detail(self) -> None:
+        detail = self.query_one("#promise-detail", Static)
+        p = self.current_promise()
+        detail.display = p is not None
+        detail.update(promise_detail(p, self.td.today) if p is not None else "")
 
     def _draw_contact(self, ws: ClientWorkspace, today: dt.date) -> None:
         rows = [
@@ -931,6 +981,18 @@ class ClientScreen(Screen[None]):
         table = self.query_one(PromisesTable)
         return self._highlighted(table, self.workspace.promises, lambda p: p.commitment_id)
 
+    def current_touch(self) -> TouchItem | None:
+        if self.workspace is None:
+            return None
+        table = self.query_one(ContactTable)
+        return self._highlighted(table, self.workspace.touches, lambda t: t.touch_id)
+
+    def current_note(self) -> NoteSummary | None:
+        if self.workspace is None:
+            return None
+        table = self.query_one(NotesTable)
+        return self._highlighted(table, self.workspace.notes, lambda n: n.id)
+
     def current_outcome(self) -> OutcomeItem | None:
         if self.journey is None:
             return None
@@ -941,10 +1003,36 @@ class ClientScreen(Screen[None]):
         if self.workspace is not None:
             doing.schedule_session(self.td, self.client_id, self._client_name, self._after_change)
 
+    def reschedule_session(self) -> None:
+        session = self.current_session()
+        if session is None:
+            self.app.notify("Highlight a session first.", severity="warning", markup=False)
+        elif session.status != "scheduled":
+            word = doing.SESSION_STATUS_WORDS.get(session.status, session.status)
+            self.app.notify(
+                f"That session is {word}; only a scheduled session can be moved.",
+                severity="warning",
+                markup=False,
+            )
+        else:
+            doing.reschedule_session(
+                self.td,
+                session.session_id,
+                session.scheduled_start,
+                session.duration_minutes,
+                self._after_change,
+            )
+
     def set_session_status(self, status: str) -> None:
         session = self.current_session()
         if session is None:
             self.app.notify("Highlight a session first.", severity="warning", markup=False)
+        elif session.status == "held" and status != "held":
+            self.app.notify(
+                "That session was held; its record stays as it is.",
+                severity="warning",
+                markup=False,
+            )
         elif status == "held":
             start = session.actual_start or session.scheduled_start
             doing.mark_session_held(self.td, session.session_id, start, self._after_change)
@@ -983,6 +1071,20 @@ class ClientScreen(Screen[None]):
         if self.workspace is not None:
             doing.log_touch(self.td, self.client_id, self._client_name, self._after_change)
 
+    def edit_touch(self) -> None:
+        touch = self.current_touch()
+        if touch is None:
+            self.app.notify("Highlight a touch first.", severity="warning", markup=False)
+        else:
+            doing.edit_touch(self.td, touch, self._after_change)
+
+    def remove_touch(self) -> None:
+        touch = self.current_touch()
+        if touch is None:
+            self.app.notify("Highlight a touch first.", severity="warning", markup=False)
+        else:
+            doing.remove_touch(self.td, touch, self._after_change)
+
     def snooze(self) -> None:
         if self.workspace is not None:
             until = self.workspace.snoozed_until
@@ -991,6 +1093,14 @@ class ClientScreen(Screen[None]):
     def write_note(self) -> None:
         if self.workspace is not None:
             doing.write_note(self.td, self.client_id, self._client_name, self._after_change)
+
+    def edit_note(self) -> None:
+        """Rewrite the highlighted note's words, asking for the passphrase first if need be."""
+        note = self.current_note()
+        if note is None:
+            self.app.notify("Highlight a note first.", severity="warning", markup=False)
+        else:
+            doing.edit_note(self.td, note.id, note.kind, None, self._after_change)
 
     # --- the journey and outcomes -------------------------------------------------
 

@@ -122,7 +122,7 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
         if f.kind == "choice":
             return Select(
                 [(label, value) for label, value in f.choices],
-                value=f.default if f.default is not None else Select.BLANK,
+                value=f.default if f.default is not None else Select.NULL,
                 allow_blank=not f.required,
                 id=wid,
             )
@@ -157,7 +157,7 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
     def _raw(self, f: Field) -> Any:
         widget = self.query_one(f"#field-{f.key}")
         if isinstance(widget, Select):
-            return None if widget.value is Select.BLANK else widget.value
+            return None if widget.value is Select.NULL else widget.value
         value = widget.text if isinstance(widget, TextArea) else widget.value
         shown, original = self._shown_as.get(f.key, (None, None))
         return original if value == shown else value
