@@ -145,32 +145,28 @@ class ReferenceItem:
 # --- checks ----------------------------------------------------------------------------
 
 
+def _owned(model, coach: Coach, row_id: int, what: str):
+    """The coach's own row, or a refusal worded as if it were missing (another coach's too)."""
+    row = model.get_or_none((model.id == row_id) & (model.coach == coach))
+    if row is None:
+        raise JourneyError(f"that {what} no longer exists")
+    return row
+
+
 def _client(coach: Coach, client_id: int) -> Client:
-    client = Client.get_or_none((Client.id == client_id) & (Client.coach == coach))
-    if client is None:
-        raise JourneyError("that client no longer exists")
-    return client
+    return _owned(Client, coach, client_id, "client")
 
 
 def _program(coach: Coach, program_id: int) -> Program:
-    program = Program.get_or_none((Program.id == program_id) & (Program.coach == coach))
-    if program is None:
-        raise JourneyError("that program no longer exists")
-    return program
+    return _owned(Program, coach, program_id, "program")
 
 
 def _stage(coach: Coach, stage_id: int) -> Stage:
-    stage = Stage.get_or_none((Stage.id == stage_id) & (Stage.coach == coach))
-    if stage is None:
-        raise JourneyError("that stage no longer exists")
-    return stage
+    return _owned(Stage, coach, stage_id, "stage")
 
 
 def _outcome(coach: Coach, outcome_id: int) -> Outcome:
-    outcome = Outcome.get_or_none((Outcome.id == outcome_id) & (Outcome.coach == coach))
-    if outcome is None:
-        raise JourneyError("that outcome no longer exists")
-    return outcome
+    return _owned(Outcome, coach, outcome_id, "outcome")
 
 
 def _name(value: str, what: str) -> str:
