@@ -426,7 +426,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.json:
         import json
 
-        _out(json.dumps(report_json(report), indent=2) + "\n")
+        # Indented for a person at a terminal; compact for scripts and cron, which lets
+        # json use its C encoder (indent forces the pure-Python one: 0.25 s on 10,000 clients).
+        indent = 2 if sys.stdout.isatty() else None
+        _out(json.dumps(report_json(report), indent=indent) + "\n")
     else:
         _out(_fit_terminal(report_text(report, limit=args.limit)))
     return EXIT_OK

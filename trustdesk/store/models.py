@@ -153,7 +153,7 @@ class Session(BaseModel):
     class Meta:
         indexes = (
             (("client", "status"), False),
-            (("coach", "status", "scheduled_start"), False),
+            (("coach", "status", "scheduled_start", "late_minutes", "client"), False),
         )
 
 
@@ -185,6 +185,7 @@ class Commitment(BaseModel):
             (("coach", "status", "due_on"), False),
             (("coach", "due_on"), False),
             (("client", "status"), False),
+            (("coach", "owner", "due_on", "status", "done_on", "client"), False),
         )
 
 
@@ -215,6 +216,7 @@ class Touch(BaseModel):
             (("client", "counts_for_cadence", "occurred_on"), False),
             (("client", "direction", "occurred_on"), False),
             (("coach", "occurred_on"), False),
+            (("coach", "channel", "occurred_on", "direction", "client", "prompt"), False),
         )
 
 

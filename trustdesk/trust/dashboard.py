@@ -12,8 +12,11 @@ from dataclasses import dataclass
 
 from peewee import JOIN, fn
 
+from trustdesk.config import Settings
 from trustdesk.store.models import Client, Coach, Commitment, Session, Stage, Touch, name_key
+from trustdesk.trust import rules
 from trustdesk.trust.rules import _as_date, cadence_state
+from trustdesk.trust.views import Rate
 
 CLIENT_SORTS = ("name", "contact", "promises", "next_session")
 
@@ -155,3 +158,34 @@ def client_page(
             )
         )
     return ClientPage(total=total, offset=offset, rows=tuple(rows))
+
+
+@dataclass(frozen=True)
+class DashboardSummary:
+    """The numbers across the top of the dashboard: counts and rates, never lists."""
+
+    overdue: int
+    quiet: int
+    due: int
+    coach_kept: Rate
+    on_time: Rate
+    awaiting_replies: int
+
+
+def summary(coach: Coach, today: dt.date, settings: Settings) -> DashboardSummary:
+    """Counts and practice-wide rates, each aggregated in SQL; nothing per client is kept."""
+    from trustdesk.trust.prompts import awaiting_reply
+
+    states = rules.cadence_counts(coach, today)
+    return DashboardSummary(
+        overdue=rules.count_overdue(coach, today),
+        quiet=states["quiet"],
+        due=states["due"],
+        coach_kept=rules.follow_through(
+            coach, today, owner="coach", days=settings.follow_through_days, practice_only=True
+        ).practice,
+        on_time=rules.punctuality(
+            coach, today, grace_minutes=settings.punctuality_grace_minutes, practice_only=True
+        ).practice,
+        awaiting_replies=awaiting_reply(coach, today, count_only=True),
+    )

@@ -402,8 +402,8 @@ REPLY_WINDOW_DAYS = 30
 
 
 def awaiting_reply(
-    coach: Coach, today: dt.date, *, client_id: int | None = None
-) -> list[AwaitingReply]:
+    coach: Coach, today: dt.date, *, client_id: int | None = None, count_only: bool = False
+):
     """Prompts an active client has not answered yet, the longest wait first.
 
     A reply counts when it is an inbound reply touch linked to the same prompt, from the
@@ -439,6 +439,9 @@ def awaiting_reply(
         & (Reply.channel == "reply")
         & (Reply.direction == "inbound")
         & Reply.prompt.is_null(False)
+        # Only replies inside the window can answer a send inside it; older ones never do,
+        # and leaving them out keeps this an index range instead of a scan of every reply.
+        & (Reply.occurred_on > today - dt.timedelta(days=REPLY_WINDOW_DAYS))
     )
     if client_id is not None:
         reply_where &= Reply.client == client_id
@@ -473,6 +476,8 @@ def awaiting_reply(
         )
         .order_by(sent.c.sent_on, Client.name, Prompt.title, Client.id, Prompt.id)
     )
+    if count_only:
+        return query.order_by().count()
     out = []
     for cid, name, pid, title, sent_on in query.tuples():
         day = _as_date(sent_on)

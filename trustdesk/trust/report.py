@@ -47,14 +47,18 @@ def build_report(coach: Coach, today: dt.date, settings: Settings) -> PracticeRe
         today=today,
         coach_name=coach.name,
         overdue=tuple(rules.overdue_promises(coach, today)),
+        # The report shows practice-wide rates only: no Rate per client is built.
         coach_follow_through=rules.follow_through(
-            coach, today, owner="coach", days=settings.follow_through_days
+            coach, today, owner="coach", days=settings.follow_through_days, practice_only=True
         ),
         client_follow_through=rules.follow_through(
-            coach, today, owner="client", days=settings.follow_through_days
+            coach, today, owner="client", days=settings.follow_through_days, practice_only=True
         ),
         punctuality=rules.punctuality(
-            coach, today, grace_minutes=settings.punctuality_grace_minutes
+            coach,
+            today,
+            grace_minutes=settings.punctuality_grace_minutes,
+            practice_only=True,
         ),
         due_for_contact=tuple(c for c in cadences if c.state == "due"),
         quiet=tuple(c for c in cadences if c.state == "quiet"),

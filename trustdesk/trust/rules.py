@@ -60,8 +60,17 @@ def _rates(query) -> tuple[dict[int, Rate], Rate]:
 # --- proof of integrity -------------------------------------------------------------
 
 
+def _overdue_where(coach: Coach, today: dt.date):
+    return (Commitment.coach == coach) & (Commitment.status == "open") & (Commitment.due_on < today)
+
+
+def count_overdue(coach: Coach, today: dt.date) -> int:
+    """How many promises are overdue; one COUNT on the (coach, status, due_on) index."""
+    return Commitment.select().where(_overdue_where(coach, today)).count()
+
+
 def overdue_promises(
-    coach: Coach, today: dt.date, *, limit: int | None = None
+    coach: Coach, today: dt.date, *, limit: int | None = None, offset: int = 0
 ) -> list[OverduePromise]:
     """Open promises due before today: the coach's own first, then the longest overdue.
 
@@ -87,7 +96,7 @@ def overdue_promises(
         .order_by(owner_rank, Commitment.due_on, Commitment.id)
     )
     if limit is not None:
-        query = query.limit(limit)
+        query = query.limit(limit).offset(offset)
     return [
         OverduePromise(
             commitment_id=row[0],
@@ -109,6 +118,7 @@ def follow_through(
     *,
     owner: str = "coach",
     days: int = FOLLOW_THROUGH_DAYS,
+    practice_only: bool = False,
 ) -> FollowThrough:
     """How reliably promises were kept over the last `days` days, per client and overall.
 
@@ -136,14 +146,20 @@ def follow_through(
         [((Commitment.status == "done") & (Commitment.done_on <= Commitment.due_on), 1)],
         0,
     )
+    where = (
+        (Commitment.coach == coach)
+        & (Commitment.owner == owner)
+        & (Commitment.due_on >= start)
+        & counted
+    )
+    if practice_only:  # one row from the (coach, owner, due_on, ...) covering index
+        kept_n, counted_n = (
+            Commitment.select(fn.SUM(kept), fn.COUNT(Commitment.id)).where(where).tuples()[0]
+        )
+        return FollowThrough(owner, start, today, Rate(int(kept_n or 0), int(counted_n)), {})
     query = (
         Commitment.select(Commitment.client, fn.SUM(kept), fn.COUNT(Commitment.id))
-        .where(
-            (Commitment.coach == coach)
-            & (Commitment.owner == owner)
-            & (Commitment.due_on >= start)
-            & counted
-        )
+        .where(where)
         .group_by(Commitment.client)
     )
     by_client, practice = _rates(query)
@@ -156,6 +172,7 @@ def punctuality(
     *,
     grace_minutes: int = 5,
     days: int = PUNCTUALITY_DAYS,
+    practice_only: bool = False,
 ) -> Punctuality:
     """Held sessions over the last `days` days that began no later than the grace allows.
 
@@ -165,15 +182,21 @@ def punctuality(
     window_start = dt.datetime.combine(start, dt.time.min)
     window_end = dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min)
     on_time = Case(None, [(Session.late_minutes <= grace_minutes, 1)], 0)
+    where = (
+        (Session.coach == coach)
+        & (Session.status == "held")
+        & (Session.late_minutes.is_null(False))
+        & (Session.scheduled_start >= window_start)
+        & (Session.scheduled_start < window_end)
+    )
+    if practice_only:
+        kept_n, counted_n = (
+            Session.select(fn.SUM(on_time), fn.COUNT(Session.id)).where(where).tuples()[0]
+        )
+        return Punctuality(start, today, grace_minutes, Rate(int(kept_n or 0), int(counted_n)))
     query = (
         Session.select(Session.client, fn.SUM(on_time), fn.COUNT(Session.id))
-        .where(
-            (Session.coach == coach)
-            & (Session.status == "held")
-            & (Session.late_minutes.is_null(False))
-            & (Session.scheduled_start >= window_start)
-            & (Session.scheduled_start < window_end)
-        )
+        .where(where)
         .group_by(Session.client)
     )
     by_client, practice = _rates(query)
@@ -444,3 +467,30 @@ def _as_datetime(value) -> dt.datetime:
     if isinstance(value, dt.datetime):
         return value
     return dt.datetime.fromisoformat(str(value))
+
+
+def cadence_counts(coach: Coach, today: dt.date) -> dict[str, int]:
+    """How many active clients are in each cadence state; one query, no row objects kept."""
+    last_touch = Touch.select(fn.MAX(Touch.occurred_on)).where(
+        (Touch.client == Client.id)
+        & (Touch.counts_for_cadence == True)
+        & (Touch.occurred_on <= today)
+    )
+    query = Client.select(
+        Client.started_on,
+        Client.ideal_gap_days,
+        Client.max_gap_days,
+        Client.snoozed_until,
+        last_touch,
+    ).where((Client.coach == coach) & (Client.status == "active"))
+    counts = dict.fromkeys(("quiet", "due", "ok", "snoozed"), 0)
+    for started, ideal, maximum, snoozed, last in query.tuples().iterator():
+        state = cadence_state(
+            today=today,
+            counted_from=_as_date(last) or _as_date(started),
+            ideal_gap_days=ideal,
+            max_gap_days=maximum,
+            snoozed_until=_as_date(snoozed),
+        )
+        counts[state] += 1
+    return counts

@@ -9,6 +9,7 @@ apart from the one idle-lock timer, which repaints nothing until it fires.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -94,6 +95,9 @@ class TrustdeskApp(App):
 
         self.push_screen(DashboardScreen())
         self.vault_unlock_quietly()
+        # What startup built (Textual, the stylesheet, the screens) lives as long as the app:
+        # freezing it keeps full collections to what was made since (pauses of 50-150 ms at L).
+        self.call_after_refresh(gc.freeze)
 
     def action_help(self) -> None:
         from trustdesk.tui.screens.help import HelpScreen

@@ -26,7 +26,14 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from trustdesk import config
 from trustdesk.store.models import Coach, KeySlot, Note, db
 from trustdesk.vault import keyring_access
-from trustdesk.vault.sealing import SealError, new_data_key, new_key_id, open_sealed, seal
+from trustdesk.vault.sealing import (
+    Opener,
+    SealError,
+    new_data_key,
+    new_key_id,
+    open_sealed,
+    seal,
+)
 
 # Argon2id for a typed passphrase: above OWASP's floor of 19 MiB and 2 passes.
 ARGON2_MEMORY_KIB = 65536
@@ -293,6 +300,11 @@ class Vault:
     def open(self, sealed: bytes, *, table: str, row_id: object, column: str) -> str:
         self._require()
         return open_sealed(self._keys, sealed, table=table, row_id=row_id, column=column)
+
+    def opener(self, *, table: str, column: str) -> Opener:
+        """For opening many values in a row (search): see sealing.Opener."""
+        self._require()
+        return Opener(self._keys, table=table, column=column)
 
     # --- setting up and changing slots ----------------------------------------------------
 

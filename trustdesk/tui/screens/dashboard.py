@@ -16,7 +16,6 @@ from textual.widgets import Footer, Input, Label, Static
 from trustdesk.literal import visible
 from trustdesk.trust import dashboard as dashboard_rules
 from trustdesk.trust import rules
-from trustdesk.trust.report import PracticeReport, build_report
 from trustdesk.tui import doing
 from trustdesk.tui.formatting import percent, short_day, sparkline, state_word
 from trustdesk.tui.widgets import SafeInput
@@ -238,7 +237,10 @@ class DashboardScreen(Screen):
         super().__init__()
         self.name_filter = ""
         self.sort_index = 0
-        self.report: PracticeReport | None = None
+        self.summary: dashboard_rules.DashboardSummary | None = None
+        # The quiet and due, computed once per refresh (tagged with it) for every page.
+        self._refreshes = 0
+        self._cadence_rows: tuple[int, list] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="summary")
@@ -257,10 +259,14 @@ class DashboardScreen(Screen):
 
     def refresh_all(self) -> None:
         """Load (or reload after a change) the summary and every list, off the UI thread."""
+        self._refreshes += 1
         self.run_worker(
             self._load_summary, thread=True, group="summary", exclusive=True, exit_on_error=False
         )
         self._set_client_loader()
+
+    def _load_side_panes(self) -> None:
+        """The side panes, once the summary is in: the numbers and the list come first."""
         overdue = self.query_one("#overdue", VirtualTable)
         if overdue.loader is None:
             overdue.set_loader(self._overdue_page)
@@ -293,27 +299,28 @@ class DashboardScreen(Screen):
     def _load_summary(self) -> None:
         app = self.app
         try:
-            report = app.fetch(build_report, app.coach, app.today, app.settings)  # type: ignore[attr-defined]
+            summary = app.fetch(dashboard_rules.summary, app.coach, app.today, app.settings)  # type: ignore[attr-defined]
         except peewee.DatabaseError as exc:
             message = f"Could not load the summary: {exc}"
             app.call_from_thread(app.notify, message, severity="error", markup=False)
+            app.call_from_thread(self._load_side_panes)
             return
-        app.call_from_thread(self._show_summary, report)
+        app.call_from_thread(self._show_summary, summary)
 
-    def _show_summary(self, report: PracticeReport) -> None:
-        self.report = report
+    def _show_summary(self, summary: dashboard_rules.DashboardSummary) -> None:
+        self.summary = summary
         self._draw_summary()
-        self.query_one("#overdue-pane", Pane).set_title(f"Overdue promises ({len(report.overdue)})")
-        awaiting = len(report.awaiting_replies)
+        self._load_side_panes()
+        self.query_one("#overdue-pane", Pane).set_title(f"Overdue promises ({summary.overdue})")
+        awaiting = summary.awaiting_replies
         waiting = f" · {awaiting} awaiting reply (w)" if awaiting else ""
         self.query_one("#cadence-pane", Pane).set_title(
-            f"Due for contact ({len(report.quiet)} quiet, {len(report.due_for_contact)} due)"
-            f"{waiting}"
+            f"Due for contact ({summary.quiet} quiet, {summary.due} due){waiting}"
         )
 
     def _draw_summary(self) -> None:
         """The strip across the top: the most important numbers first, cut to what fits."""
-        report = self.report
+        report = self.summary
         vault = self.app.vault  # type: ignore[attr-defined]
         today = self.app.today  # type: ignore[attr-defined]
         width = self.size.width - 2
@@ -322,11 +329,11 @@ class DashboardScreen(Screen):
             (f"{today:%a %d %b %Y}" if wide else f"{today:%d %b}", "bold")
         ]
         if report is not None:
-            kept = percent(report.coach_follow_through.practice.percent)
-            on_time = percent(report.punctuality.practice.percent)
+            kept = percent(report.coach_kept.percent)
+            on_time = percent(report.on_time.percent)
             parts += [
-                (f"{len(report.overdue)} overdue", ""),
-                (f"{len(report.quiet)} quiet, {len(report.due_for_contact)} due", ""),
+                (f"{report.overdue} overdue", ""),
+                (f"{report.quiet} quiet, {report.due} due", ""),
                 (f"promises kept {kept}" if wide else f"kept {kept}", ""),
                 (f"sessions on time {on_time}" if wide else f"on time {on_time}", ""),
             ]
@@ -373,18 +380,31 @@ class DashboardScreen(Screen):
 
     def _overdue_page(self, offset: int, limit: int) -> Page:
         app = self.app
-        rows = app.fetch(rules.overdue_promises, app.coach, app.today)  # type: ignore[attr-defined]
-        return Page(len(rows), offset, rows[offset : offset + limit])
+
+        def work():
+            coach, today = app.coach, app.today  # type: ignore[attr-defined]
+            rows = rules.overdue_promises(coach, today, limit=limit, offset=offset)
+            return rules.count_overdue(coach, today), rows
+
+        total, rows = app.fetch(work)  # type: ignore[attr-defined]
+        return Page(total, offset, rows)
 
     def _cadence_page(self, offset: int, limit: int) -> Page:
         app = self.app
 
+        refresh = self._refreshes
+
         def work():
-            rows = [
-                c
-                for c in rules.cadence(app.coach, app.today)  # type: ignore[attr-defined]
-                if c.state in ("quiet", "due")
-            ]
+            cached = self._cadence_rows
+            if cached is not None and cached[0] == refresh:
+                rows = cached[1]
+            else:
+                rows = [
+                    c
+                    for c in rules.cadence(app.coach, app.today)  # type: ignore[attr-defined]
+                    if c.state in ("quiet", "due")
+                ]
+                self._cadence_rows = (refresh, rows)
             window = rows[offset : offset + limit]
             weeks = rules.contact_by_week(
                 app.coach,  # type: ignore[attr-defined]
