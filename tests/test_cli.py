@@ -339,3 +339,33 @@ def test_demo_opens_the_dashboard_in_a_real_terminal_and_q_quits(run, isolated_h
         if child.poll() is None:
             child.kill()
         os.close(leader)
+
+
+def test_export_csv_is_spreadsheet_safe_and_imports_again(initialised, tmp_path, run):
+    import csv
+    import io
+
+    rows = 'name,phone,program\n=HYPERLINK("x"),+1 555 0100,\nAnn [b]Lee[/b],-3,\n'
+    source = tmp_path / "in.csv"
+    source.write_text(rows)
+    assert initialised("import", str(source)).returncode == 0
+    result = initialised("export", "--csv")
+    assert result.returncode == 0, text(result)
+    table = list(csv.reader(io.StringIO(result.stdout.decode())))
+    assert table[0][:3] == ["name", "email", "phone"]
+    cells = {c for row in table[1:] for c in row}
+    assert '\'=HYPERLINK("x")' in cells and "'+1 555 0100" in cells and "'-3" in cells
+    assert not any(c.startswith(("=", "+", "-", "@")) for c in cells)
+
+    out = tmp_path / "clients.csv"
+    assert initialised("export", "--csv", "-o", str(out)).returncode == 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    fresh = tmp_path / "fresh.sqlite3"
+    pf = tmp_path / "passphrase.txt"
+    assert run("--db", str(fresh), "init", "--passphrase-file", str(pf)).returncode == 0
+    assert run("--db", str(fresh), "import", str(out)).returncode == 0
+    again = json.loads(run("--db", str(fresh), "export").stdout)["tables"]["client"]
+    assert {(c["name"], c["phone"]) for c in again} == {
+        ('=HYPERLINK("x")', "+1 555 0100"),
+        ("Ann [b]Lee[/b]", "-3"),
+    }

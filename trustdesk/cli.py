@@ -133,6 +133,7 @@ def build_parser() -> Parser:
     kind.add_argument(
         "--ics", action="store_true", help="scheduled sessions and promise due dates (iCalendar)"
     )
+    kind.add_argument("--csv", action="store_true", help="your clients as a spreadsheet (no notes)")
     export.add_argument("--output", "-o", metavar="PATH", help="write to PATH instead of stdout")
     export.add_argument(
         "--decrypt", action="store_true", help="include note bodies (unlocks the notes first)"
@@ -460,11 +461,18 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from trustdesk.store import current_coach
 
-    if args.ics and args.decrypt:
-        raise UsageError("--decrypt goes with the JSON export, not with --ics")
+    if (args.ics or args.csv) and args.decrypt:
+        raise UsageError("--decrypt goes with the JSON export, not with --ics or --csv")
     database = _open(args)
     try:
         coach = current_coach()
+        if args.csv:
+            from trustdesk.exporter import write_clients_csv
+
+            _write_export(args.output, lambda fh: write_clients_csv(fh, coach), newline="")
+            if args.output:
+                _say(f"Wrote your clients to {args.output}")
+            return EXIT_OK
         if args.ics:
             from trustdesk.ics import practice_ics
 
@@ -488,7 +496,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _write_export(output: str | None, write, *, binary: bool = False) -> None:
+def _write_export(
+    output: str | None, write, *, binary: bool = False, newline: str | None = None
+) -> None:
     """To stdout, or to a new private file that appears only once it is complete."""
     if not output:
         write(sys.stdout.buffer if binary else sys.stdout)
@@ -499,7 +509,10 @@ def _write_export(output: str | None, write, *, binary: bool = False) -> None:
         raise UsageError(f"{dest} already exists; choose a new name")
     partial = dest.with_name(f".{dest.name}.partial")
     try:
-        fh = open(partial, "xb") if binary else open(partial, "x", encoding="utf-8")
+        if binary:
+            fh = open(partial, "xb")
+        else:
+            fh = open(partial, "x", encoding="utf-8", newline=newline)
     except OSError as exc:
         raise UsageError(f"cannot write {dest}: {exc.strerror}") from None
     try:

@@ -13,6 +13,8 @@ import json
 import uuid
 from typing import TextIO
 
+from peewee import JOIN
+
 from trustdesk import __version__, config
 from trustdesk.store.models import (
     Client,
@@ -120,3 +122,58 @@ def write_json_export(out: TextIO, coach: Coach, *, vault: Vault | None = None) 
         out.write(",\n")
     _write_table(out, Note._meta.table_name, _note_rows(coach, vault))
     out.write("\n  }\n}\n")
+
+
+# --- a spreadsheet of clients -----------------------------------------------------------
+
+# Exactly the columns `trustdesk import` reads, so an export imports into a new practice.
+CSV_COLUMNS = (
+    "name",
+    "email",
+    "phone",
+    "program",
+    "status",
+    "started_on",
+    "ideal_gap_days",
+    "max_gap_days",
+)
+# A cell a spreadsheet would run as a formula: =, +, -, @, or a tab or return before one.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> str:
+    """Text for a CSV cell that a spreadsheet shows rather than runs (formula injection)."""
+    text = "" if value is None else str(value)
+    if text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+def write_clients_csv(out: TextIO, coach: Coach) -> None:
+    """The coach's clients as a spreadsheet, with the columns `trustdesk import` reads first."""
+    import csv
+
+    from trustdesk.store.models import Program
+
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    query = (
+        Client.select(
+            Client.name,
+            Client.email,
+            Client.phone,
+            Program.name,
+            Client.status,
+            Client.started_on,
+            Client.ideal_gap_days,
+            Client.max_gap_days,
+        )
+        .join(Program, JOIN.LEFT_OUTER, on=(Client.program == Program.id))
+        .where(Client.coach == coach)
+        .order_by(Client.sort_name, Client.id)
+        .tuples()
+    )
+    for row in query.iterator():
+        writer.writerow(
+            spreadsheet_safe(_plain(value) if value is not None else "") for value in row
+        )

@@ -134,7 +134,7 @@ def import_clients(
                 )
             )
             continue
-        cells = dict(zip(columns, record.values, strict=False))
+        cells = {c: _unguarded(v) for c, v in zip(columns, record.values, strict=False)}
         row_problems: list[str] = []
 
         name = cells.get("name", "")
@@ -217,6 +217,17 @@ def _decode(data: bytes) -> tuple[str, list[ImportProblem]]:
 def _physical_lines(text: str) -> Iterator[str]:
     """Lines split exactly as the CSV reader counts them (CR, LF or CRLF)."""
     return iter(io.StringIO(text, newline=""))
+
+
+def _unguarded(value: str) -> str:
+    """Drop the apostrophe that keeps a spreadsheet from running a cell as a formula.
+
+    `trustdesk export --csv` (and spreadsheets themselves) write '+1 555… for +1 555…;
+    a leading apostrophe before anything else is kept as typed.
+    """
+    if len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r":
+        return value[1:]
+    return value
 
 
 def _read_records(text: str) -> tuple[list[_Record], list[ImportProblem]]:
