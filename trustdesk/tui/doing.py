@@ -70,6 +70,23 @@ def perform(app: TrustdeskApp, work: Callable[[], Any], success: str, done: Done
     app.run_worker(run, thread=True, group="write", exit_on_error=False)
 
 
+def ask_then_perform(
+    app: TrustdeskApp,
+    form: FormScreen,
+    work: Callable[[dict], Any],
+    success: str | Callable[[dict], str],
+    done: Done | None,
+) -> None:
+    """Open a form; once it is saved, run the write it asks for with its values (`perform`)."""
+
+    def saved(values: dict | None) -> None:
+        if values is not None:
+            message = success(values) if callable(success) else success
+            perform(app, lambda: work(values), message, done)
+
+    app.push_screen(form, saved)
+
+
 def _name(name: str) -> str:
     return visible(name)
 
@@ -106,16 +123,13 @@ def renegotiate(
         intro=f"{visible(title)} (was due {due_on.isoformat()})",
     )
 
-    def saved(values: dict | None) -> None:
-        if values:
-            perform(
-                app,
-                lambda: actions.renegotiate(app.coach, commitment_id, values["due_on"], today),
-                f"Renegotiated, now due {values['due_on'].isoformat()}",
-                done,
-            )
-
-    app.push_screen(form, saved)
+    ask_then_perform(
+        app,
+        form,
+        lambda values: actions.renegotiate(app.coach, commitment_id, values["due_on"], today),
+        lambda values: f"Renegotiated, now due {values['due_on'].isoformat()}",
+        done,
+    )
 
 
 def drop(app: TrustdeskApp, commitment_id: int, title: str, done: Done | None) -> None:
@@ -127,16 +141,13 @@ def drop(app: TrustdeskApp, commitment_id: int, title: str, done: Done | None) -
         save="Drop it",
     )
 
-    def saved(values: dict | None) -> None:
-        if values:
-            perform(
-                app,
-                lambda: actions.drop(app.coach, commitment_id, values["reason"], today),
-                f"Dropped: {visible(title)}",
-                done,
-            )
-
-    app.push_screen(form, saved)
+    ask_then_perform(
+        app,
+        form,
+        lambda values: actions.drop(app.coach, commitment_id, values["reason"], today),
+        f"Dropped: {visible(title)}",
+        done,
+    )
 
 
 def add_promise(app: TrustdeskApp, client_id: int, client_name: str, done: Done | None) -> None:
@@ -164,23 +175,20 @@ def add_promise(app: TrustdeskApp, client_id: int, client_name: str, done: Done 
         ],
     )
 
-    def saved(values: dict | None) -> None:
-        if values:
-            perform(
-                app,
-                lambda: actions.add_commitment(
-                    app.coach,
-                    client_id,
-                    owner=values["owner"],
-                    title=values["title"],
-                    due_on=values["due_on"],
-                    promised_on=today,
-                ),
-                "Promise added",
-                done,
-            )
-
-    app.push_screen(form, saved)
+    ask_then_perform(
+        app,
+        form,
+        lambda values: actions.add_commitment(
+            app.coach,
+            client_id,
+            owner=values["owner"],
+            title=values["title"],
+            due_on=values["due_on"],
+            promised_on=today,
+        ),
+        "Promise added",
+        done,
+    )
 
 
 def edit_promise(
@@ -206,18 +214,15 @@ def edit_promise(
         ],
     )
 
-    def saved(values: dict | None) -> None:
-        if values:
-            perform(
-                app,
-                lambda: actions.edit_commitment(
-                    app.coach, commitment_id, title=values["title"], due_on=values["due_on"]
-                ),
-                "Promise saved",
-                done,
-            )
-
-    app.push_screen(form, saved)
+    ask_then_perform(
+        app,
+        form,
+        lambda values: actions.edit_commitment(
+            app.coach, commitment_id, title=values["title"], due_on=values["due_on"]
+        ),
+        "Promise saved",
+        done,
+    )
 
 
 # --- contact ---------------------------------------------------------------------------
@@ -256,24 +261,21 @@ def log_touch(app: TrustdeskApp, client_id: int, client_name: str, done: Done | 
         ],
     )
 
-    def saved(values: dict | None) -> None:
-        if values:
-            perform(
-                app,
-                lambda: actions.log_touch(
-                    app.coach,
-                    client_id,
-                    channel=values["channel"],
-                    direction=values["direction"],
-                    summary=values["summary"] or "",
-                    occurred_on=values["occurred_on"],
-                    today=today,
-                ),
-                f"Logged a touch with {_name(client_name)}",
-                done,
-            )
-
-    app.push_screen(form, saved)
+    ask_then_perform(
+        app,
+        form,
+        lambda values: actions.log_touch(
+            app.coach,
+            client_id,
+            channel=values["channel"],
+            direction=values["direction"],
+            summary=values["summary"] or "",
+            occurred_on=values["occurred_on"],
+            today=today,
+        ),
+        f"Logged a touch with {_name(client_name)}",
+        done,
+    )
 
 
 def snooze(
@@ -298,18 +300,19 @@ def snooze(
         intro="While snoozed, a client is never due for contact.",
     )
 
-    def saved(values: dict | None) -> None:
-        if values is None:
-            return
+    def said(values: dict) -> str:
         until = values["until"]
-        message = (
-            f"{_name(client_name)} snoozed until {until.isoformat()}"
-            if until
-            else f"Snooze lifted for {_name(client_name)}"
-        )
-        perform(app, lambda: actions.snooze(app.coach, client_id, until, today), message, done)
+        if until:
+            return f"{_name(client_name)} snoozed until {until.isoformat()}"
+        return f"Snooze lifted for {_name(client_name)}"
 
-    app.push_screen(form, saved)
+    ask_then_perform(
+        app,
+        form,
+        lambda values: actions.snooze(app.coach, client_id, values["until"], today),
+        said,
+        done,
+    )
 
 
 # --- sessions ----------------------------------------------------------------------------
@@ -329,18 +332,15 @@ def schedule_session(
         ],
     )  # fmt: skip
 
-    def saved(values: dict | None) -> None:
-        if values:
-            perform(
-                app,
-                lambda: actions.schedule_session(
-                    app.coach, client_id, start=values["start"], duration_minutes=values["duration"]
-                ),
-                f"Session scheduled for {values['start']:%a %d %b %H:%M}",
-                done,
-            )
-
-    app.push_screen(form, saved)
+    ask_then_perform(
+        app,
+        form,
+        lambda values: actions.schedule_session(
+            app.coach, client_id, start=values["start"], duration_minutes=values["duration"]
+        ),
+        lambda values: f"Session scheduled for {values['start']:%a %d %b %H:%M}",
+        done,
+    )
 
 
 def mark_session_held(
@@ -356,18 +356,15 @@ def mark_session_held(
         intro=f"Scheduled for {scheduled:%a %d %b %H:%M}.",
     )  # fmt: skip
 
-    def saved(values: dict | None) -> None:
-        if values:
-            perform(
-                app,
-                lambda: actions.set_session_status(
-                    app.coach, session_id, "held", actual_start=values["actual"]
-                ),
-                "Session marked held",
-                done,
-            )
-
-    app.push_screen(form, saved)
+    ask_then_perform(
+        app,
+        form,
+        lambda values: actions.set_session_status(
+            app.coach, session_id, "held", actual_start=values["actual"]
+        ),
+        "Session marked held",
+        done,
+    )
 
 
 def not_after_moment(moment: dt.datetime):
@@ -478,21 +475,18 @@ def reschedule_session(
         save="Reschedule",
     )  # fmt: skip
 
-    def saved(values: dict | None) -> None:
-        if values:
-            perform(
-                app,
-                lambda: actions.reschedule_session(
-                    app.coach,
-                    session_id,
-                    start=values["start"],
-                    duration_minutes=values["duration"],
-                ),
-                f"Session moved to {values['start']:%a %d %b %H:%M}",
-                done,
-            )
-
-    app.push_screen(form, saved)
+    ask_then_perform(
+        app,
+        form,
+        lambda values: actions.reschedule_session(
+            app.coach,
+            session_id,
+            start=values["start"],
+            duration_minutes=values["duration"],
+        ),
+        lambda values: f"Session moved to {values['start']:%a %d %b %H:%M}",
+        done,
+    )
 
 
 # --- contact, corrected --------------------------------------------------------------------
@@ -550,25 +544,22 @@ def edit_touch(app: TrustdeskApp, touch: TouchItem, done: Done | None) -> None:
         ],
     )
 
-    def saved(values: dict | None) -> None:
-        if values:
-            perform(
-                app,
-                lambda: actions.edit_touch(
-                    app.coach,
-                    touch.touch_id,
-                    channel=values["channel"],
-                    direction=values["direction"],
-                    summary=values["summary"] or "",
-                    occurred_on=values["occurred_on"],
-                    today=today,
-                    counts_for_cadence=values["counts"] == "yes",
-                ),
-                "Touch saved",
-                done,
-            )
-
-    app.push_screen(form, saved)
+    ask_then_perform(
+        app,
+        form,
+        lambda values: actions.edit_touch(
+            app.coach,
+            touch.touch_id,
+            channel=values["channel"],
+            direction=values["direction"],
+            summary=values["summary"] or "",
+            occurred_on=values["occurred_on"],
+            today=today,
+            counts_for_cadence=values["counts"] == "yes",
+        ),
+        "Touch saved",
+        done,
+    )
 
 
 def remove_touch(app: TrustdeskApp, touch: TouchItem, done: Done | None) -> None:
@@ -579,16 +570,13 @@ def remove_touch(app: TrustdeskApp, touch: TouchItem, done: Done | None) -> None
         save="Remove",
     )
 
-    def saved(values: dict | None) -> None:
-        if values is not None:
-            perform(
-                app,
-                lambda: actions.remove_touch(app.coach, touch.touch_id),
-                "Touch removed",
-                done,
-            )
-
-    app.push_screen(form, saved)
+    ask_then_perform(
+        app,
+        form,
+        lambda values: actions.remove_touch(app.coach, touch.touch_id),
+        "Touch removed",
+        done,
+    )
 
 
 # --- notes, rewritten ------------------------------------------------------------------------
