@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from peewee import JOIN, fn
 
 from trustdesk.config import Settings
-from trustdesk.store.models import Client, Coach, Commitment, Session, Stage, Touch, name_key
+from trustdesk.store.models import Client, Coach, Commitment, Session, Stage, name_key
 from trustdesk.trust import rules
-from trustdesk.trust.rules import _as_date, cadence_state
+from trustdesk.trust.rules import _as_date, _as_datetime, cadence_state
 from trustdesk.trust.views import Rate
 
 CLIENT_SORTS = ("name", "contact", "promises", "next_session")
@@ -46,12 +46,6 @@ class ClientPage:
     rows: tuple[ClientRow, ...]
 
 
-def _as_datetime(value) -> dt.datetime | None:
-    if value is None or isinstance(value, dt.datetime):
-        return value
-    return dt.datetime.fromisoformat(str(value))
-
-
 def _filtered(coach: Coach, name_filter: str):
     query = Client.select().where(Client.coach == coach)
     key = name_key(name_filter)
@@ -75,11 +69,7 @@ def client_page(
     if sort not in CLIENT_SORTS:
         raise ValueError(f"unknown sort {sort!r}")
     now = dt.datetime.combine(today, dt.time.min)
-    last_touch = Touch.select(fn.MAX(Touch.occurred_on)).where(
-        (Touch.client == Client.id)
-        & (Touch.counts_for_cadence == True)
-        & (Touch.occurred_on <= today)
-    )
+    last_touch = rules.last_counting_touch(today)
     open_promises = Commitment.select(fn.COUNT(Commitment.id)).where(
         (Commitment.client == Client.id) & (Commitment.status == "open")
     )

@@ -397,6 +397,40 @@ def log_reply(
         ).id
 
 
+def _latest_per_prompt(
+    coach: Coach,
+    channel: str,
+    direction: str,
+    after: dt.date,
+    until: dt.date | None,
+    client_id: int | None,
+    name: str,
+):
+    """A subquery: per client and prompt, the latest day of a touch of this kind (as `name`)."""
+    T = Touch.alias(f"{name}_touch")
+    where = (
+        (T.coach == coach)
+        & (T.channel == channel)
+        & (T.direction == direction)
+        & T.prompt.is_null(False)
+        & (T.occurred_on > after)
+    )
+    if until is not None:
+        where &= T.occurred_on <= until
+    if client_id is not None:
+        where &= T.client == client_id
+    return (
+        T.select(
+            T.client.alias("client_id"),
+            T.prompt.alias("prompt_id"),
+            fn.MAX(T.occurred_on).alias(name),
+        )
+        .where(where)
+        .group_by(T.client, T.prompt)
+        .alias(f"{name}_last")
+    )
+
+
 # After this many days an unanswered prompt has lapsed: the coach follows up another way.
 REPLY_WINDOW_DAYS = 30
 
@@ -412,48 +446,14 @@ def awaiting_reply(
     client who is no longer active is not waited on. One query, however many clients:
     the latest send and the latest reply per client and prompt are aggregated in SQL.
     """
-    Sent = Touch.alias("sent")
-    sent_where = (
-        (Sent.coach == coach)
-        & (Sent.channel == "journal_prompt")
-        & (Sent.direction == "outbound")
-        & Sent.prompt.is_null(False)
-        & (Sent.occurred_on <= today)
-        & (Sent.occurred_on > today - dt.timedelta(days=REPLY_WINDOW_DAYS))
+    window_start = today - dt.timedelta(days=REPLY_WINDOW_DAYS)
+    sent = _latest_per_prompt(
+        coach, "journal_prompt", "outbound", window_start, today, client_id, "sent_on"
     )
-    if client_id is not None:
-        sent_where &= Sent.client == client_id
-    sent = (
-        Sent.select(
-            Sent.client.alias("client_id"),
-            Sent.prompt.alias("prompt_id"),
-            fn.MAX(Sent.occurred_on).alias("sent_on"),
-        )
-        .where(sent_where)
-        .group_by(Sent.client, Sent.prompt)
-        .alias("sent_last")
-    )
-    Reply = Touch.alias("reply")
-    reply_where = (
-        (Reply.coach == coach)
-        & (Reply.channel == "reply")
-        & (Reply.direction == "inbound")
-        & Reply.prompt.is_null(False)
-        # Only replies inside the window can answer a send inside it; older ones never do,
-        # and leaving them out keeps this an index range instead of a scan of every reply.
-        & (Reply.occurred_on > today - dt.timedelta(days=REPLY_WINDOW_DAYS))
-    )
-    if client_id is not None:
-        reply_where &= Reply.client == client_id
-    replied = (
-        Reply.select(
-            Reply.client.alias("client_id"),
-            Reply.prompt.alias("prompt_id"),
-            fn.MAX(Reply.occurred_on).alias("replied_on"),
-        )
-        .where(reply_where)
-        .group_by(Reply.client, Reply.prompt)
-        .alias("reply_last")
+    # Only replies inside the window can answer a send inside it; older ones never do,
+    # and leaving them out keeps this an index range instead of a scan of every reply.
+    replied = _latest_per_prompt(
+        coach, "reply", "inbound", window_start, None, client_id, "replied_on"
     )
     query = (
         Client.select(

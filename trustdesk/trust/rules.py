@@ -41,6 +41,13 @@ PUNCTUALITY_DAYS = 90
 CONTACT_WEEKS = 12
 
 
+def _as_datetime(value) -> dt.datetime | None:
+    """SQLite hands back aggregated timestamps as text; PostgreSQL as datetimes."""
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.fromisoformat(str(value))
+
+
 def _as_date(value) -> dt.date | None:
     """SQLite hands back aggregated dates as text; PostgreSQL as dates."""
     if value is None or isinstance(value, dt.date):
@@ -206,6 +213,18 @@ def punctuality(
 # --- frequency of contact -----------------------------------------------------------
 
 
+def last_counting_touch(today: dt.date):
+    """A subquery for each client row: the day of their last touch that counts, up to today.
+
+    A touch dated after "today" (a fixed --today, or a typo) must not make anyone look fine.
+    """
+    return Touch.select(fn.MAX(Touch.occurred_on)).where(
+        (Touch.client == Client.id)
+        & (Touch.counts_for_cadence == True)
+        & (Touch.occurred_on <= today)
+    )
+
+
 def cadence_state(
     *,
     today: dt.date,
@@ -239,12 +258,7 @@ def cadence(
 
     A client with no touch that counts is measured from the day they started.
     """
-    # A touch dated after "today" (a fixed --today, or a typo) must not make anyone look fine.
-    last_touch = Touch.select(fn.MAX(Touch.occurred_on)).where(
-        (Touch.client == Client.id)
-        & (Touch.counts_for_cadence == True)
-        & (Touch.occurred_on <= today)
-    )
+    last_touch = last_counting_touch(today)
     last_inbound = Touch.select(fn.MAX(Touch.occurred_on)).where(
         (Touch.client == Client.id) & (Touch.direction == "inbound") & (Touch.occurred_on <= today)
     )
@@ -463,19 +477,9 @@ def sessions_this_week(coach: Coach, today: dt.date) -> list[WeekSession]:
     ]
 
 
-def _as_datetime(value) -> dt.datetime:
-    if isinstance(value, dt.datetime):
-        return value
-    return dt.datetime.fromisoformat(str(value))
-
-
 def cadence_counts(coach: Coach, today: dt.date) -> dict[str, int]:
     """How many active clients are in each cadence state; one query, no row objects kept."""
-    last_touch = Touch.select(fn.MAX(Touch.occurred_on)).where(
-        (Touch.client == Client.id)
-        & (Touch.counts_for_cadence == True)
-        & (Touch.occurred_on <= today)
-    )
+    last_touch = last_counting_touch(today)
     query = Client.select(
         Client.started_on,
         Client.ideal_gap_days,
