@@ -148,6 +148,7 @@ class VirtualTable(ScrollView, can_focus=True):
         self._pages: dict[int, Sequence[Any]] = {}
         self._pending: set[int] = set()
         self._generation = 0
+        self._layout: dict[int, list[tuple[Column, int]]] = {}
 
     # --- data ---------------------------------------------------------------------
 
@@ -231,6 +232,13 @@ class VirtualTable(ScrollView, can_focus=True):
     # --- drawing ----------------------------------------------------------------------
 
     def _visible_columns(self, width: int) -> list[tuple[Column, int]]:
+        """Which columns fit and how wide each is; worked out once per table width."""
+        cached = self._layout.get(width)
+        if cached is None:
+            cached = self._layout[width] = self._lay_out(width)
+        return cached
+
+    def _lay_out(self, width: int) -> list[tuple[Column, int]]:
         shown = [c for c in self.columns if width >= c.min_table_width]
         fixed = sum(c.width + 1 for c in shown if c.width)
         flexible = [c for c in shown if not c.width]
@@ -278,10 +286,8 @@ class VirtualTable(ScrollView, can_focus=True):
             cell = cells.get(column.key, Cell(""))
             style = row_style
             if cell.style:
-                style = row_style + Style(
-                    color=self.get_component_rich_style(f"virtual-table--{cell.style}").color,
-                    bold=self.get_component_rich_style(f"virtual-table--{cell.style}").bold,
-                )
+                accent = self.get_component_rich_style(f"virtual-table--{cell.style}")
+                style = row_style + Style(color=accent.color, bold=accent.bold)
             segments.append(Segment(self._cell(cell.text, w, column.align), style))
             segments.append(Segment(" ", row_style))
         return Strip(segments).crop_extend(0, width, row_style)
