@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Label, Static
+from textual.widgets import DataTable, Footer, Label, Static
 
 from trustdesk.literal import visible
 from trustdesk.trust.prompts import AwaitingReply, awaiting_reply
@@ -18,7 +18,7 @@ class AwaitingRepliesScreen(ModalScreen[None]):
 
     BINDINGS = [
         Binding("escape", "close", "Close", id="awaiting_close"),
-        Binding("enter", "log_reply", "Log their reply", id="awaiting_log_reply"),
+        Binding("r", "log_reply", "Log their reply", id="awaiting_log_reply"),
     ]
 
     def __init__(self) -> None:
@@ -32,6 +32,7 @@ class AwaitingRepliesScreen(ModalScreen[None]):
             table = DataTable(id="awaiting-table", cursor_type="row", zebra_stripes=True)
             table.add_columns("Waiting", "Client", "Prompt", "Sent")
             yield table
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(DataTable).focus()
@@ -60,8 +61,12 @@ class AwaitingRepliesScreen(ModalScreen[None]):
         empty.update(
             "Every prompt you sent has been answered."
             if not items
-            else "Enter logs the highlighted client's reply."
+            else "Enter (or r) logs the highlighted client's reply."
         )
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_log_reply()
 
     def action_log_reply(self) -> None:
         from trustdesk.tui.screens.prompts import log_reply_flow
