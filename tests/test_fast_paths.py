@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 
 import pytest
 
@@ -12,7 +13,7 @@ from trustdesk.trust import build_report
 from trustdesk.trust.dashboard import summary
 from trustdesk.trust.notes import read_note, search_notes
 from trustdesk.trust.prompts import awaiting_reply
-from trustdesk.trust.rules import cadence, count_overdue, overdue_promises
+from trustdesk.trust.rules import cadence, cadence_counts, count_overdue, overdue_promises
 from trustdesk.vault import SealError, Vault
 from trustdesk.vault.sealing import Opener, new_data_key, new_key_id, open_sealed, seal
 
@@ -27,10 +28,11 @@ def test_the_summary_counts_what_the_report_lists(demo_practice, today):
     assert numbers.due == len(report.due_for_contact)
     assert numbers.coach_kept == report.coach_follow_through.practice
     assert numbers.on_time == report.punctuality.practice
-    assert numbers.awaiting_replies == len(awaiting_reply(coach, today))
-    assert numbers.awaiting_replies > 0
-    states = {c.state for c in cadence(coach, today)}
-    assert {"quiet", "due"} <= states
+    awaiting = awaiting_reply(coach, today, count_only=True)
+    assert awaiting == len(awaiting_reply(coach, today)) == len(report.awaiting_replies) > 0
+    states = Counter(c.state for c in cadence(coach, today))
+    assert {"quiet", "due", "ok", "snoozed"} <= set(states)
+    assert cadence_counts(coach, today) == {s: states[s] for s in ("quiet", "due", "ok", "snoozed")}
     assert [o.commitment_id for o in overdue_promises(coach, today, offset=2, limit=3)] == [
         o.commitment_id for o in report.overdue[2:5]
     ]

@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from peewee import JOIN, fn
+from peewee import JOIN, SQL, Select, fn
 
 from trustdesk.config import Settings
-from trustdesk.store.models import Client, Coach, Commitment, Session, Stage, name_key
+from trustdesk.store.models import Client, Coach, Commitment, Session, Stage, db, name_key
 from trustdesk.trust import rules
 from trustdesk.trust.rules import _as_date, _as_datetime, cadence_state
 from trustdesk.trust.views import Rate
@@ -159,23 +159,39 @@ class DashboardSummary:
     due: int
     coach_kept: Rate
     on_time: Rate
-    awaiting_replies: int
 
 
 def summary(coach: Coach, today: dt.date, settings: Settings) -> DashboardSummary:
-    """Counts and practice-wide rates, each aggregated in SQL; nothing per client is kept."""
-    from trustdesk.trust.prompts import awaiting_reply
+    """Counts and practice-wide rates, aggregated in SQL; nothing per client is kept.
 
+    The counts and rates are scalar subqueries of one statement, and the cadence states
+    one grouped query: the dashboard's first screen waits on two round trips, not five.
+    Prompts awaiting a reply are counted with the due-for-contact pane that shows them.
+    """
+    _, promised, kept = rules.follow_through_parts(
+        coach, today, "coach", settings.follow_through_days
+    )
+    _, held, on_time = rules.punctuality_parts(
+        coach, today, settings.punctuality_grace_minutes, rules.PUNCTUALITY_DAYS
+    )
+    one = SQL("1")
+    numbers = Select(
+        columns=[
+            Commitment.select(fn.COUNT(one)).where(rules.overdue_where(coach, today)),
+            Commitment.select(fn.COALESCE(fn.SUM(kept), 0)).where(promised),
+            Commitment.select(fn.COUNT(one)).where(promised),
+            Session.select(fn.COALESCE(fn.SUM(on_time), 0)).where(held),
+            Session.select(fn.COUNT(one)).where(held),
+        ]
+    )
+    overdue, kept_n, promised_n, on_time_n, held_n = (
+        int(n) for n in db.execute(numbers).fetchone()
+    )
     states = rules.cadence_counts(coach, today)
     return DashboardSummary(
-        overdue=rules.count_overdue(coach, today),
+        overdue=overdue,
         quiet=states["quiet"],
         due=states["due"],
-        coach_kept=rules.follow_through(
-            coach, today, owner="coach", days=settings.follow_through_days, practice_only=True
-        ).practice,
-        on_time=rules.punctuality(
-            coach, today, grace_minutes=settings.punctuality_grace_minutes, practice_only=True
-        ).practice,
-        awaiting_replies=awaiting_reply(coach, today, count_only=True),
+        coach_kept=Rate(kept_n, promised_n),
+        on_time=Rate(on_time_n, held_n),
     )

@@ -435,10 +435,8 @@ def _latest_per_prompt(
 REPLY_WINDOW_DAYS = 30
 
 
-def awaiting_reply(
-    coach: Coach, today: dt.date, *, client_id: int | None = None, count_only: bool = False
-):
-    """Prompts an active client has not answered yet, the longest wait first.
+def awaiting_query(coach: Coach, today: dt.date, *, client_id: int | None = None):
+    """The prompts an active client has not answered yet, as a query, the longest wait first.
 
     A reply counts when it is an inbound reply touch linked to the same prompt, from the
     same client, on or after the day the prompt was (last) sent. A prompt sent more than
@@ -455,7 +453,7 @@ def awaiting_reply(
     replied = _latest_per_prompt(
         coach, "reply", "inbound", window_start, None, client_id, "replied_on"
     )
-    query = (
+    return (
         Client.select(
             Client.id, Client.name, Prompt.id, Prompt.title, sent.c.sent_on.alias("sent_on")
         )
@@ -476,6 +474,13 @@ def awaiting_reply(
         )
         .order_by(sent.c.sent_on, Client.name, Prompt.title, Client.id, Prompt.id)
     )
+
+
+def awaiting_reply(
+    coach: Coach, today: dt.date, *, client_id: int | None = None, count_only: bool = False
+):
+    """Prompts an active client has not answered yet, longest wait first (see awaiting_query)."""
+    query = awaiting_query(coach, today, client_id=client_id)
     if count_only:
         return query.order_by().count()
     out = []

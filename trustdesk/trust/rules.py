@@ -67,13 +67,13 @@ def _rates(query) -> tuple[dict[int, Rate], Rate]:
 # --- proof of integrity -------------------------------------------------------------
 
 
-def _overdue_where(coach: Coach, today: dt.date):
+def overdue_where(coach: Coach, today: dt.date):
     return (Commitment.coach == coach) & (Commitment.status == "open") & (Commitment.due_on < today)
 
 
 def count_overdue(coach: Coach, today: dt.date) -> int:
     """How many promises are overdue; one COUNT on the (coach, status, due_on) index."""
-    return Commitment.select().where(_overdue_where(coach, today)).count()
+    return Commitment.select().where(overdue_where(coach, today)).count()
 
 
 def overdue_promises(
@@ -119,21 +119,8 @@ def overdue_promises(
     ]
 
 
-def follow_through(
-    coach: Coach,
-    today: dt.date,
-    *,
-    owner: str = "coach",
-    days: int = FOLLOW_THROUGH_DAYS,
-    practice_only: bool = False,
-) -> FollowThrough:
-    """How reliably promises were kept over the last `days` days, per client and overall.
-
-    A promise comes due on its due date, or earlier on the day it was closed (done or
-    dropped). Kept means done on or before the due date. Done late, dropped, and still
-    open past the due date all count against. A renegotiated promise is replaced by its
-    successor, which is the one that counts. An open promise due today has not failed yet.
-    """
+def follow_through_parts(coach: Coach, today: dt.date, owner: str, days: int):
+    """(window start, which promises count, whether each was kept) for follow_through."""
     start = today - dt.timedelta(days=days - 1)
     closed_on = Case(
         None,
@@ -159,6 +146,25 @@ def follow_through(
         & (Commitment.due_on >= start)
         & counted
     )
+    return start, where, kept
+
+
+def follow_through(
+    coach: Coach,
+    today: dt.date,
+    *,
+    owner: str = "coach",
+    days: int = FOLLOW_THROUGH_DAYS,
+    practice_only: bool = False,
+) -> FollowThrough:
+    """How reliably promises were kept over the last `days` days, per client and overall.
+
+    A promise comes due on its due date, or earlier on the day it was closed (done or
+    dropped). Kept means done on or before the due date. Done late, dropped, and still
+    open past the due date all count against. A renegotiated promise is replaced by its
+    successor, which is the one that counts. An open promise due today has not failed yet.
+    """
+    start, where, kept = follow_through_parts(coach, today, owner, days)
     if practice_only:  # one row from the (coach, owner, due_on, ...) covering index
         kept_n, counted_n = (
             Commitment.select(fn.SUM(kept), fn.COUNT(Commitment.id)).where(where).tuples()[0]
@@ -173,6 +179,22 @@ def follow_through(
     return FollowThrough(owner, start, today, practice, by_client)
 
 
+def punctuality_parts(coach: Coach, today: dt.date, grace_minutes: int, days: int):
+    """(window start, which held sessions count, whether each began on time)."""
+    start = today - dt.timedelta(days=days - 1)
+    window_start = dt.datetime.combine(start, dt.time.min)
+    window_end = dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min)
+    on_time = Case(None, [(Session.late_minutes <= grace_minutes, 1)], 0)
+    where = (
+        (Session.coach == coach)
+        & (Session.status == "held")
+        & (Session.late_minutes.is_null(False))
+        & (Session.scheduled_start >= window_start)
+        & (Session.scheduled_start < window_end)
+    )
+    return start, where, on_time
+
+
 def punctuality(
     coach: Coach,
     today: dt.date,
@@ -185,17 +207,7 @@ def punctuality(
 
     A held session with no recorded start time is left out rather than guessed at.
     """
-    start = today - dt.timedelta(days=days - 1)
-    window_start = dt.datetime.combine(start, dt.time.min)
-    window_end = dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min)
-    on_time = Case(None, [(Session.late_minutes <= grace_minutes, 1)], 0)
-    where = (
-        (Session.coach == coach)
-        & (Session.status == "held")
-        & (Session.late_minutes.is_null(False))
-        & (Session.scheduled_start >= window_start)
-        & (Session.scheduled_start < window_end)
-    )
+    start, where, on_time = punctuality_parts(coach, today, grace_minutes, days)
     if practice_only:
         kept_n, counted_n = (
             Session.select(fn.SUM(on_time), fn.COUNT(Session.id)).where(where).tuples()[0]
@@ -478,23 +490,28 @@ def sessions_this_week(coach: Coach, today: dt.date) -> list[WeekSession]:
 
 
 def cadence_counts(coach: Coach, today: dt.date) -> dict[str, int]:
-    """How many active clients are in each cadence state; one query, no row objects kept."""
-    last_touch = last_counting_touch(today)
-    query = Client.select(
-        Client.started_on,
-        Client.ideal_gap_days,
-        Client.max_gap_days,
-        Client.snoozed_until,
-        last_touch,
-    ).where((Client.coach == coach) & (Client.status == "active"))
+    """How many active clients are in each cadence state.
+
+    Clients are grouped in SQL by the four things their state depends on, so a practice
+    of thousands hands back a few hundred groups rather than a row per client.
+    """
+    counted_from = fn.COALESCE(last_counting_touch(today), Client.started_on)
+    snoozed = Case(None, [(Client.snoozed_until >= today, Client.snoozed_until)], None)
+    query = (
+        Client.select(
+            counted_from, Client.ideal_gap_days, Client.max_gap_days, snoozed, fn.COUNT(Client.id)
+        )
+        .where((Client.coach == coach) & (Client.status == "active"))
+        .group_by(counted_from, Client.ideal_gap_days, Client.max_gap_days, snoozed)
+    )
     counts = dict.fromkeys(("quiet", "due", "ok", "snoozed"), 0)
-    for started, ideal, maximum, snoozed, last in query.tuples().iterator():
+    for since, ideal, maximum, snoozed_until, clients in query.tuples():
         state = cadence_state(
             today=today,
-            counted_from=_as_date(last) or _as_date(started),
+            counted_from=_as_date(since),
             ideal_gap_days=ideal,
             max_gap_days=maximum,
-            snoozed_until=_as_date(snoozed),
+            snoozed_until=_as_date(snoozed_until),
         )
-        counts[state] += 1
+        counts[state] += int(clients)
     return counts

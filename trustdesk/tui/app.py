@@ -54,6 +54,7 @@ class TrustdeskApp(App):
         self.vault = vault or Vault(coach, self.settings)
         self.demo_passphrase = demo_passphrase
         self._idle_timer = None
+        self._keyring_tried = False
 
     # --- nothing private reaches the disk ----------------------------------------------
 
@@ -94,7 +95,6 @@ class TrustdeskApp(App):
         from trustdesk.tui.screens.dashboard import DashboardScreen
 
         self.push_screen(DashboardScreen())
-        self.vault_unlock_quietly()
         # What startup built (Textual, the stylesheet, the screens) lives as long as the app:
         # freezing it keeps full collections to what was made since (pauses of 50-150 ms at L).
         self.call_after_refresh(gc.freeze)
@@ -108,12 +108,21 @@ class TrustdeskApp(App):
     # --- the notes lock ---------------------------------------------------------------------
 
     def vault_unlock_quietly(self) -> None:
-        """Try the keyring at start; if it cannot open the notes, they stay locked until asked."""
+        """Try the keyring once, when the dashboard has its numbers; if it cannot open the
+        notes, they stay locked until asked. Not at start: looking up the keyring backend
+        is Python work that would slow the first screen, which needs no key.
+        """
+        if self._keyring_tried:
+            return
+        self._keyring_tried = True
         self.run_worker(self._try_keyring, thread=True, group="vault", exit_on_error=False)
 
     def _try_keyring(self) -> None:
+        if self.vault.unlocked:  # opened with a passphrase before the dashboard was ready
+            return
         status = self.fetch(self.vault.unlock)
-        self.call_from_thread(self.vault_changed, status)
+        if status.unlocked or not self.vault.unlocked:
+            self.call_from_thread(self.vault_changed, status)
 
     def vault_changed(self, status: VaultStatus) -> None:
         if status.unlocked:

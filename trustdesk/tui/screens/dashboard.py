@@ -16,6 +16,7 @@ from textual.widgets import Footer, Input, Label, Static
 from trustdesk.literal import visible
 from trustdesk.trust import dashboard as dashboard_rules
 from trustdesk.trust import rules
+from trustdesk.trust.prompts import awaiting_reply
 from trustdesk.tui import doing
 from trustdesk.tui.formatting import percent, short_day, sparkline, state_word
 from trustdesk.tui.widgets import SafeInput
@@ -241,6 +242,7 @@ class DashboardScreen(Screen):
         # The quiet and due, computed once per refresh (tagged with it) for every page.
         self._refreshes = 0
         self._cadence_rows: tuple[int, list] | None = None
+        self._awaiting: int | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="summary")
@@ -267,6 +269,7 @@ class DashboardScreen(Screen):
 
     def _load_side_panes(self) -> None:
         """The side panes, once the summary is in: the numbers and the list come first."""
+        self.app.vault_unlock_quietly()  # type: ignore[attr-defined]
         overdue = self.query_one("#overdue", VirtualTable)
         if overdue.loader is None:
             overdue.set_loader(self._overdue_page)
@@ -312,7 +315,13 @@ class DashboardScreen(Screen):
         self._draw_summary()
         self._load_side_panes()
         self.query_one("#overdue-pane", Pane).set_title(f"Overdue promises ({summary.overdue})")
-        awaiting = summary.awaiting_replies
+        self._title_cadence()
+
+    def _title_cadence(self) -> None:
+        """Quiet and due come with the summary; prompts awaiting a reply with the pane itself."""
+        summary, awaiting = self.summary, self._awaiting
+        if summary is None:
+            return
         waiting = f" · {awaiting} awaiting reply (w)" if awaiting else ""
         self.query_one("#cadence-pane", Pane).set_title(
             f"Due for contact ({summary.quiet} quiet, {summary.due} due){waiting}"
@@ -405,6 +414,8 @@ class DashboardScreen(Screen):
                     if c.state in ("quiet", "due")
                 ]
                 self._cadence_rows = (refresh, rows)
+                awaiting = awaiting_reply(app.coach, app.today, count_only=True)  # type: ignore[attr-defined]
+                app.call_from_thread(self._awaiting_counted, refresh, awaiting)
             window = rows[offset : offset + limit]
             weeks = rules.contact_by_week(
                 app.coach,  # type: ignore[attr-defined]
@@ -415,6 +426,11 @@ class DashboardScreen(Screen):
 
         total, lines = app.fetch(work)  # type: ignore[attr-defined]
         return Page(total, offset, lines)
+
+    def _awaiting_counted(self, refresh: int, awaiting: int) -> None:
+        if refresh == self._refreshes:
+            self._awaiting = awaiting
+            self._title_cadence()
 
     # --- the clients list ------------------------------------------------------------------
 
