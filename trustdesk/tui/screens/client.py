@@ -598,6 +598,7 @@ class ClientScreen(Screen[None]):
         self.client_id = client_id
         self.workspace: ClientWorkspace | None = None
         self.journey: ClientJourney | None = None
+        self._undrawn: set[str] = set()
 
     @property
     def td(self) -> TrustdeskApp:
@@ -653,6 +654,7 @@ class ClientScreen(Screen[None]):
             self.set_focus(widget)
 
     def action_show_tab(self, tab: str) -> None:
+        self._draw_tab(tab)
         self.query_one(TabbedContent).active = f"tab-{tab}"
         # At once, not later: a key typed straight after ("3a" arriving in one packet
         # over SSH) must reach the list of the tab just chosen.
@@ -663,6 +665,7 @@ class ClientScreen(Screen[None]):
         # A clicked tab hands the keyboard to its list, so that list's keys work at once.
         tab = (event.pane.id or "").removeprefix("tab-")
         if tab in TABS:
+            self._draw_tab(tab)
             self.call_after_refresh(self._focus_tab, tab)
 
     def action_back(self) -> None:
@@ -705,16 +708,35 @@ class ClientScreen(Screen[None]):
             return
         self.workspace = ws
         self.journey = path
-        today = self.td.today
-        self._draw_top(ws, today)
-        self._draw_journey(ws, path, today)
-        self._draw_sessions(ws, today)
-        self._draw_promises(ws, today)
-        self._draw_contact(ws, today)
-        self._draw_notes(ws, today)
-        self._draw_outcomes(ws, path, today)
+        self._draw_top(ws, self.td.today)
+        # Only the tab on screen is drawn now; the others when they are first shown, so a
+        # client with years of history opens as fast as a new one.
+        self._undrawn = set(TABS)
+        self._draw_tab(self._active_tab())
         self._draw_lock()
         self.refresh_bindings()
+
+    def _active_tab(self) -> str:
+        return self.query_one(TabbedContent).active.removeprefix("tab-")
+
+    def _draw_tab(self, tab: str) -> None:
+        ws, path = self.workspace, self.journey
+        if tab not in self._undrawn or ws is None or path is None:
+            return
+        self._undrawn.discard(tab)
+        today = self.td.today
+        if tab == "journey":
+            self._draw_journey(ws, path, today)
+        elif tab == "sessions":
+            self._draw_sessions(ws, today)
+        elif tab == "promises":
+            self._draw_promises(ws, today)
+        elif tab == "contact":
+            self._draw_contact(ws, today)
+        elif tab == "notes":
+            self._draw_notes(ws, today)
+        elif tab == "outcomes":
+            self._draw_outcomes(ws, path, today)
 
     # --- drawing ------------------------------------------------------------------
 
