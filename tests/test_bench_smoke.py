@@ -53,6 +53,7 @@ FIGURES = [
     "peak_rss_L",
     "note_search_L",
     "bare_decrypt_L",
+    "note_read_L",
     "pty_idle_bytes_L",
     "pty_cursor_bytes_L",
     "pty_page_down_bytes_L",

@@ -25,7 +25,9 @@ from textual.strip import Strip
 
 from trustdesk.literal import visible
 
-PAGE_ROWS = 100
+# A page is a little more than a tall screen of rows: the first screen and a filter
+# keystroke load one page, and scrolling loads the next before it is needed.
+PAGE_ROWS = 60
 
 
 @dataclass(frozen=True)
