@@ -11,11 +11,14 @@ from __future__ import annotations
 import os
 import sqlite3
 import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import peewee
 from playhouse.migrations import Runner
+from playhouse.pool import PooledSqliteDatabase
 
 from trustdesk import config
 from trustdesk.store.models import Coach, db
@@ -26,6 +29,8 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 HISTORY_TABLE = "schema_migration"
 BUSY_TIMEOUT_MS = 10_000
+# A borrowed connection older than this is closed instead of lent again.
+STALE_SECONDS = 300
 
 
 class StoreError(Exception):
@@ -82,6 +87,29 @@ def _create_sqlite_file(path: Path) -> None:
         conn.close()
 
 
+class SqliteFile(PooledSqliteDatabase):
+    """A SQLite file whose worker threads borrow connections instead of opening new ones.
+
+    A new connection repeats the pragmas and starts with an empty page cache, so every
+    query on it reads its pages from the file again; a borrowed one is ready and warm.
+    """
+
+    @contextmanager
+    def lease(self) -> Iterator[None]:
+        """A connection for one piece of work on this thread, given back afterwards."""
+        self.connect(reuse_if_open=True)
+        try:
+            yield
+        finally:
+            PooledSqliteDatabase.close(self)
+
+    def close(self) -> bool:
+        """Done with the database: this thread's connection and every idle one close."""
+        was_open = PooledSqliteDatabase.close(self)
+        self.close_idle()
+        return was_open
+
+
 def _open_sqlite(path: Path, create: bool) -> peewee.SqliteDatabase:
     if not path.exists():
         if not create:
@@ -100,11 +128,14 @@ def _open_sqlite(path: Path, create: bool) -> peewee.SqliteDatabase:
 
     # mode=rw: a connection opened later (a worker thread, after the file was moved away)
     # fails rather than quietly creating an empty database in its place.
-    database = peewee.SqliteDatabase(
+    database = SqliteFile(
         f"{path.absolute().as_uri()}?mode=rw",
         uri=True,
         pragmas=_sqlite_pragmas(),
         timeout=BUSY_TIMEOUT_MS / 1000,
+        check_same_thread=False,
+        max_connections=None,
+        stale_timeout=STALE_SECONDS,
     )
     database.path = path
     try:

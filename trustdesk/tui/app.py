@@ -1,7 +1,7 @@
 """The full-screen trustdesk app: the dashboard, a workspace per client, and the notes lock.
 
 Screens never run SQL themselves: they ask `trust` for frozen dataclasses through
-`TrustdeskApp.fetch` in a thread worker, inside the database's connection_context,
+`TrustdeskApp.fetch` in a thread worker, on a connection borrowed for that work,
 and update widgets back on the UI thread. Nothing ticks while the coach is idle,
 apart from the one idle-lock timer, which repaints nothing until it fires.
 """
@@ -86,7 +86,8 @@ class TrustdeskApp(App):
 
         Called from thread workers; the UI thread never waits on SQL.
         """
-        with db.connection_context():
+        lease = getattr(db.obj, "lease", None)  # a SQLite file lends warm connections
+        with lease() if lease is not None else db.connection_context():
             return work(*args, **kwargs)
 
     # --- screens --------------------------------------------------------------------------
