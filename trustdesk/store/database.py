@@ -21,6 +21,7 @@ from playhouse.migrations import Runner
 from playhouse.pool import PooledSqliteDatabase
 
 from trustdesk import config
+from trustdesk.store import filesystems
 from trustdesk.store.models import Coach, db
 
 # "TDSK" in the SQLite header's application_id field marks a trustdesk database.
@@ -110,7 +111,18 @@ class SqliteFile(PooledSqliteDatabase):
         return was_open
 
 
+def refuse_network_filesystem(path: Path) -> None:
+    fstype = filesystems.filesystem_type(path)
+    if filesystems.is_network_filesystem(fstype):
+        raise StoreError(
+            f"{path} is on a network file system ({fstype}), where SQLite's locks cannot be "
+            "trusted and a crash can corrupt the practice; keep the database on a local disk "
+            "(--db or TRUSTDESK_DB) or share a PostgreSQL practice database"
+        )
+
+
 def _open_sqlite(path: Path, create: bool) -> peewee.SqliteDatabase:
+    refuse_network_filesystem(path)
     if not path.exists():
         if not create:
             raise StoreError(f"no trustdesk database at {path}; create one with: trustdesk init")

@@ -1,0 +1,90 @@
+"""Which file system a database lives on, so that one on a network share is refused.
+
+SQLite's locking relies on POSIX locks and, in WAL mode, on shared memory beside the
+file. On NFS, SMB/CIFS and most FUSE file systems those are unreliable or absent: two
+processes can both believe they hold the write lock, and a crash can leave a file that
+no longer opens. A coach's home folder on a shared server is often such a share, so
+trustdesk looks before it opens.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+MOUNTINFO = Path("/proc/self/mountinfo")
+
+NETWORK_FILESYSTEMS = frozenset(
+    {
+        "nfs",
+        "nfs4",
+        "cifs",
+        "smb3",
+        "smbfs",
+        "ncpfs",
+        "afs",
+        "9p",
+        "ceph",
+        "glusterfs",
+        "lustre",
+        "gpfs",
+        "beegfs",
+        "davfs",
+        "sshfs",
+        "fuse",
+        "fuseblk",
+    }
+)
+
+
+def _unescape(field: str) -> str:
+    """Mount points in mountinfo write space, tab, newline and backslash as octal escapes."""
+    out, i = [], 0
+    while i < len(field):
+        if field[i] == "\\" and i + 3 < len(field) and field[i + 1 : i + 4].isdigit():
+            out.append(chr(int(field[i + 1 : i + 4], 8)))
+            i += 4
+        else:
+            out.append(field[i])
+            i += 1
+    return "".join(out)
+
+
+def parse_mountinfo(text: str) -> list[tuple[str, str]]:
+    """(mount point, file system type) for each line of /proc/self/mountinfo."""
+    mounts = []
+    for line in text.splitlines():
+        before, sep, after = line.partition(" - ")
+        fields = before.split()
+        if not sep or len(fields) < 5 or not after.split():
+            continue
+        mounts.append((_unescape(fields[4]), after.split()[0]))
+    return mounts
+
+
+def filesystem_type(path: Path, mountinfo: Path | None = None) -> str | None:
+    """The type of the file system holding `path` (or the folder it would be made in).
+
+    None when the system does not say (not Linux, or /proc is not mounted).
+    """
+    try:
+        text = (mountinfo or MOUNTINFO).read_text(encoding="utf-8", errors="surrogateescape")
+    except OSError:
+        return None
+    where = Path(os.path.realpath(path))
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    best: tuple[int, str] | None = None
+    for point, fstype in parse_mountinfo(text):
+        mount = Path(point)
+        if where == mount or mount in where.parents:
+            depth = len(mount.parts)
+            if best is None or depth >= best[0]:  # the last of equal mounts is on top
+                best = (depth, fstype)
+    return best[1] if best else None
+
+
+def is_network_filesystem(fstype: str | None) -> bool:
+    if not fstype:
+        return False
+    return fstype in NETWORK_FILESYSTEMS or fstype.startswith(("fuse.", "nfs"))
