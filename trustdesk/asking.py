@@ -59,6 +59,19 @@ def ask(prompt: str, *, what: str = "passphrase", file_option: str = "--passphra
         raise AskError(f"no {what} given") from None
 
 
+def confirm(question: str) -> bool:
+    """Ask a yes-or-no question at the terminal itself, so a piped stdin cannot answer it."""
+    try:
+        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+    except OSError:
+        raise AskError("no terminal to confirm at; add --yes if you are sure") from None
+    # Unbuffered and in bytes: a terminal cannot seek, which text mode "r+" insists on.
+    with open(fd, "r+b", buffering=0) as tty:
+        tty.write(f"{question} [y/N] ".encode("utf-8", "replace"))
+        answer = tty.readline().decode("utf-8", "replace")
+    return answer.strip().lower() in ("y", "yes")
+
+
 def ask_new_passphrase(minimum: int, intro: str = "") -> str:
     """Ask twice, so a typo does not lock the coach out of their own notes."""
     if not _tty_available():

@@ -143,6 +143,12 @@ def build_parser() -> Parser:
     backup = sub.add_parser("backup", parents=[common], help="online backup to a new file (0600)")
     backup.add_argument("path", metavar="PATH", help="a new file, or a folder to put it in")
 
+    restore = sub.add_parser(
+        "restore", parents=[common], help="bring back a backup, keeping the practice it replaces"
+    )
+    restore.add_argument("path", metavar="PATH", help="a file written by trustdesk backup")
+    restore.add_argument("--yes", action="store_true", help="do not ask before replacing")
+
     program = sub.add_parser("program", parents=[common], help="coaching programs and their stages")
     program_sub = program.add_subparsers(
         dest="program_command", metavar="ACTION", parser_class=Parser
@@ -539,6 +545,43 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_restore(args: argparse.Namespace) -> int:
+    from trustdesk.asking import confirm
+    from trustdesk.store import inspect_backup, open_database, restore_database
+    from trustdesk.store.database import practice_contents
+
+    source = Path(args.path).expanduser()
+    target = config.database_target(getattr(args, "db", None))
+    if config.is_url(target):
+        raise UsageError("restore brings back a SQLite backup; use pg_restore for PostgreSQL")
+    path = Path(target).expanduser()
+    backup = inspect_backup(source)
+    if path.exists() and source.resolve() == path.resolve():
+        raise UsageError(f"{source} is the practice itself; name a backup file")
+    existed = path.exists()
+    database = open_database(path, create=True)
+    try:
+        if existed:
+            now = practice_contents(database.connection())
+            question = (
+                f"Replace the practice in {path} ({now.clients} clients, {now.notes} notes) "
+                f"with the backup {source} ({backup.clients} clients, {backup.notes} notes)? "
+                "The practice there now is kept as a backup of its own."
+            )
+            if not args.yes and not confirm(question):
+                _say("Nothing was restored.")
+                return EXIT_ERROR
+        keep = path.with_name(f"{path.name}.before-restore-{config.now():%Y%m%d-%H%M%S}")
+        restore_database(database, source, keep if existed else None)
+    finally:
+        database.close()
+    # Opening it again brings an older backup's schema up to date (after its own copy).
+    open_database(path).close()
+    kept = f"; the practice it replaced is kept in {keep}" if existed else ""
+    _say(f"Restored {source} into {path} ({backup.clients} clients, {backup.notes} notes){kept}")
+    return EXIT_OK
+
+
 def _unlocked_vault(args: argparse.Namespace, coach):
     """Unlock the notes: a recovery file, a passphrase file, the keyring, then ask."""
     from trustdesk.vault import Vault
@@ -785,6 +828,7 @@ COMMANDS = {
     "import": cmd_import,
     "export": cmd_export,
     "backup": cmd_backup,
+    "restore": cmd_restore,
     "key": cmd_key,
     "program": cmd_program,
 }

@@ -6,7 +6,9 @@ from trustdesk.store.database import (
     backup_database,
     current_coach,
     ensure_coach,
+    inspect_backup,
     open_database,
+    restore_database,
 )
 from trustdesk.store.models import (
     ALL_MODELS,
@@ -28,6 +30,8 @@ from trustdesk.store.models import (
 __all__ = [
     "ALL_MODELS",
     "APPLICATION_ID",
+    "inspect_backup",
+    "restore_database",
     "Client",
     "Coach",
     "Commitment",

@@ -13,6 +13,7 @@ import sqlite3
 import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -307,6 +308,78 @@ def backup_database(database: peewee.Database, dest: Path) -> Path:
         partial.unlink(missing_ok=True)
         raise
     return dest
+
+
+@dataclass(frozen=True)
+class BackupContents:
+    """What a backup holds, read without changing it, so the coach can confirm a restore."""
+
+    clients: int
+    notes: int
+    schema: str
+
+
+def practice_contents(conn: sqlite3.Connection) -> BackupContents:
+    clients = conn.execute("SELECT COUNT(*) FROM client").fetchone()[0]
+    notes = conn.execute("SELECT COUNT(*) FROM note").fetchone()[0]
+    names = [r[0] for r in conn.execute(f"SELECT name FROM {HISTORY_TABLE} ORDER BY name")]
+    return BackupContents(clients, notes, names[-1] if names else "none")
+
+
+def inspect_backup(source: Path, migrations_dir: Path = MIGRATIONS_DIR) -> BackupContents:
+    """Check that `source` is a whole trustdesk database this code can take; say what it holds."""
+    if not source.is_file():
+        raise StoreError(f"no backup at {source}")
+    try:
+        app_id = read_application_id(source)
+    except OSError as exc:
+        raise StoreError(f"cannot read {source}: {exc.strerror}") from None
+    if app_id != APPLICATION_ID:
+        raise StoreError(f"{source} is not a trustdesk database; nothing was restored")
+    conn = sqlite3.connect(f"{source.absolute().as_uri()}?mode=ro", uri=True)
+    try:
+        result = conn.execute("PRAGMA integrity_check").fetchone()[0]
+        if result != "ok":
+            raise StoreError(f"{source} fails its integrity check ({result}); nothing was restored")
+        contents = practice_contents(conn)
+        applied = {r[0] for r in conn.execute(f"SELECT name FROM {HISTORY_TABLE}")}
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"cannot read {source}: {exc}; nothing was restored") from None
+    finally:
+        conn.close()
+    known = {p.stem for p in migrations_dir.glob("[0-9]*.py")}
+    newer = sorted(applied - known)
+    if newer:
+        raise StoreError(
+            f"{source} was written by a newer trustdesk (schema {newer[-1]}); "
+            "upgrade trustdesk to restore it"
+        )
+    return contents
+
+
+def restore_database(database: peewee.Database, source: Path, keep: Path | None) -> None:
+    """Bring a backup back into the open database, first keeping what it replaces in `keep`.
+
+    The backup API writes the pages into the live file in one transaction, through
+    SQLite's own locks and WAL: a crash leaves the old practice or the new one, and
+    there are no stale WAL files beside a swapped file to corrupt it.
+    """
+    if not isinstance(database, peewee.SqliteDatabase):
+        raise StoreError("restore brings back SQLite backups; use pg_restore for PostgreSQL")
+    if keep is not None:
+        backup_database(database, keep)
+    src = sqlite3.connect(f"{source.absolute().as_uri()}?mode=ro", uri=True)
+    try:
+        src.backup(database.connection())
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot restore {source}: {exc}; the practice is unchanged") from None
+    finally:
+        src.close()
+    result = database.execute_sql("PRAGMA integrity_check").fetchone()[0]
+    if result != "ok":
+        raise StoreError(f"the restored practice fails its integrity check: {result}")
+    if database.execute_sql("PRAGMA journal_mode").fetchone()[0] != "wal":
+        database.execute_sql("PRAGMA journal_mode = wal")
 
 
 def database_path(database: peewee.Database) -> Path | None:
