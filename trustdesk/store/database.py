@@ -147,6 +147,10 @@ def _open_sqlite(path: Path, create: bool) -> peewee.SqliteDatabase:
         pragmas=_sqlite_pragmas(),
         timeout=BUSY_TIMEOUT_MS / 1000,
         check_same_thread=False,
+        # A transaction takes the write lock when it begins, so one that reads before it
+        # writes waits its turn instead of failing with "database is locked" when another
+        # process wrote in between.
+        lock_type="IMMEDIATE",
         max_connections=None,
         stale_timeout=STALE_SECONDS,
     )
