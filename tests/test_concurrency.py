@@ -82,7 +82,7 @@ def test_two_processes_writing_at_once_lose_nothing(demo_practice, isolated_home
     coach = current_coach()
     touches = Touch.select().where(Touch.coach == coach).count()
     db.close()
-    n = 60
+    n = 300
     children = [
         subprocess.Popen(
             [sys.executable, "-c", WRITER, str(path), tag, str(n)],
@@ -101,3 +101,44 @@ def test_two_processes_writing_at_once_lose_nothing(demo_practice, isolated_home
     for tag in ("first", "second", "third"):
         mine = Touch.select().where(Touch.summary.startswith(f"{tag} ")).count()
         assert mine == n
+
+
+def test_a_backup_taken_while_another_process_writes_is_whole(demo_practice, tmp_path):
+    import os
+    import sqlite3
+
+    from trustdesk.store import open_database
+
+    demo_practice(20)
+    path = Path(db.obj.path)
+    db.close()
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path), "busy", "1500"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    backups = []
+    try:
+        for i in range(3):
+            dest = tmp_path / f"during-{i}.sqlite3"
+            result = subprocess.run(
+                [sys.executable, "-m", "trustdesk", "--db", str(path), "backup", str(dest)],
+                capture_output=True,
+                timeout=120,
+                env={k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
+            )
+            assert result.returncode == 0, result.stderr.decode()
+            backups.append(dest)
+            if i == 0:
+                assert writer.poll() is None  # the writer was still at work
+    finally:
+        out, err = writer.communicate(timeout=120)
+    assert writer.returncode == 0, err.decode()
+    counts = []
+    for dest in backups:
+        conn = sqlite3.connect(dest)
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        counts.append(conn.execute("SELECT COUNT(*) FROM touch").fetchone()[0])
+        conn.close()
+        open_database(dest).close()  # opens cleanly as a practice of its own
+    assert counts == sorted(counts)  # each a moment of the practice, later ones later
