@@ -883,3 +883,59 @@ def test_a_note_being_rewritten_survives_the_notes_locking(practice, client_id):
         assert read_note(app.vault, note_id).body == "Words typed before the lock"
 
     run(practice, scenario, client=client_id)
+
+
+def test_a_promise_changed_elsewhere_while_its_form_is_open_is_not_overwritten(practice, client_id):
+    promise = open_promise(client_id)
+
+    async def scenario(app, pilot):
+        await pilot.press("3")
+        await highlight(pilot, workspace(app).query_one(PromisesTable), promise.id)
+        await pilot.press("e")
+        await wait_for_screen(pilot, FormScreen)
+        # Meanwhile, in another terminal:
+        Commitment.update(title="Send the worksheet and the reading list").where(
+            Commitment.id == promise.id
+        ).execute()
+        await type_into(pilot, "#field-title", "Mine")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert Commitment.get_by_id(promise.id).title == "Send the worksheet and the reading list"
+        assert any("changed elsewhere after you opened it" in said for said in app.said)
+        # The workspace reloaded: the next edit starts from what was saved, and is kept.
+        rows = workspace(app).workspace.promises
+        assert [p.title for p in rows if p.commitment_id == promise.id] == [
+            "Send the worksheet and the reading list"
+        ]
+        await highlight(pilot, workspace(app).query_one(PromisesTable), promise.id)
+        await pilot.press("e")
+        await wait_for_screen(pilot, FormScreen)
+        await type_into(pilot, "#field-title", "Mine, after reading theirs")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert Commitment.get_by_id(promise.id).title == "Mine, after reading theirs"
+
+    run(practice, scenario, client=client_id)
+
+
+def test_a_note_rewritten_in_two_places_keeps_both(practice, client_id):
+    from trustdesk.trust.notes import read_note, update_note
+
+    async def scenario(app, pilot):
+        await pilot.press("5")
+        table = workspace(app).query_one(NotesTable)
+        note_id = uuid.UUID(table.current_key())
+        before = {n.id for n in Note.select(Note.id).where(Note.client == client_id)}
+        await pilot.press("e")
+        await unlock(pilot)
+        await wait_for_screen(pilot, FormScreen)
+        update_note(app.vault, note_id, "Saved in the other window.")  # meanwhile
+        await type_into(pilot, "#field-body", "Typed in this one.")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert read_note(app.vault, note_id).body == "Saved in the other window."
+        (beside,) = {n.id for n in Note.select(Note.id).where(Note.client == client_id)} - before
+        assert read_note(app.vault, beside).body == "Typed in this one."
+        assert any("saved as a new note beside it" in said for said in app.said)
+
+    run(practice, scenario, client=client_id)

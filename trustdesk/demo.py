@@ -250,8 +250,8 @@ def share_out(total: int, weights: Sequence[int]) -> list[int]:
 
 
 def _insert_sql(model: type[peewee.Model]) -> tuple[str, tuple[str, ...]]:
-    """An INSERT naming every column, in the models' own table and column names."""
-    names = tuple(model._meta.sorted_field_names)
+    """An INSERT naming every column but `version` (the database starts it at 1)."""
+    names = tuple(n for n in model._meta.sorted_field_names if n != "version")
     columns = ", ".join(f'"{model._meta.fields[n].column_name}"' for n in names)
     marks = ", ".join("?" for _ in names)
     return f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})', names

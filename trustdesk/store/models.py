@@ -66,6 +66,24 @@ class BaseModel(Model):
         legacy_table_names = False
 
 
+class Versioned:
+    """A record a coach edits in a form. Every UPDATE adds one to its `version`, so a save
+    made from an older copy (`WHERE version = ...` matching nothing) can be refused instead
+    of overwriting what another window or terminal saved in the meantime.
+
+    Each versioned model declares `version` as its last field (the demo writes rows by
+    column order and leaves `version` to the database's default of 1).
+    """
+
+    @classmethod
+    def update(cls, __data=None, **update):
+        query = super().update(__data, **update)  # type: ignore[misc]
+        version = cls._meta.fields["version"]  # type: ignore[attr-defined]
+        if version not in query._update:
+            query._update[version] = version + 1
+        return query
+
+
 class Coach(BaseModel):
     name = TextField()
     email = TextField(default="")
@@ -138,7 +156,7 @@ class StageChange(BaseModel):
         indexes = ((("client", "changed_on"), False),)
 
 
-class Session(BaseModel):
+class Session(Versioned, BaseModel):
     """A coaching session; `late_minutes` is kept when it is held so punctuality is an aggregate."""
 
     coach = ForeignKeyField(Coach, on_delete="CASCADE")
@@ -149,6 +167,7 @@ class Session(BaseModel):
     duration_minutes = IntegerField(default=60)
     status = CharField(max_length=16, default="scheduled")
     stage = ForeignKeyField(Stage, null=True, on_delete="SET NULL")
+    version = IntegerField(default=1)
 
     class Meta:
         indexes = (
@@ -165,7 +184,7 @@ def minutes_late(scheduled: dt.datetime, actual: dt.datetime) -> int:
     return math.ceil((actual - scheduled).total_seconds() / 60)
 
 
-class Commitment(BaseModel):
+class Commitment(Versioned, BaseModel):
     """A promise: the coach's to a client, or an action a client took on."""
 
     coach = ForeignKeyField(Coach, on_delete="CASCADE")
@@ -179,6 +198,7 @@ class Commitment(BaseModel):
     reason = TextField(default="")
     # Renegotiating closes this promise and opens a new one that points back here.
     renegotiated_from = ForeignKeyField("self", null=True, on_delete="SET NULL")
+    version = IntegerField(default=1)
 
     class Meta:
         indexes = (
@@ -199,7 +219,7 @@ class Prompt(BaseModel):
     body = TextField()
 
 
-class Touch(BaseModel):
+class Touch(Versioned, BaseModel):
     """Any contact between sessions; cadence counts only touches that say so."""
 
     coach = ForeignKeyField(Coach, on_delete="CASCADE")
@@ -210,6 +230,7 @@ class Touch(BaseModel):
     counts_for_cadence = BooleanField(default=True)
     summary = TextField(default="")
     prompt = ForeignKeyField(Prompt, null=True, on_delete="SET NULL")
+    version = IntegerField(default=1)
 
     class Meta:
         indexes = (
@@ -220,15 +241,16 @@ class Touch(BaseModel):
         )
 
 
-class Outcome(BaseModel):
+class Outcome(Versioned, BaseModel):
     coach = ForeignKeyField(Coach, on_delete="CASCADE")
     client = ForeignKeyField(Client, backref="outcomes", on_delete="CASCADE")
     achieved_on = DateField()
     title = TextField()
     detail = TextField(default="")
+    version = IntegerField(default=1)
 
 
-class Note(BaseModel):
+class Note(Versioned, BaseModel):
     """A private note; the body is only ever stored sealed, bound to this row's UUID."""
 
     id = UUIDField(primary_key=True, default=uuid.uuid4)
@@ -238,6 +260,7 @@ class Note(BaseModel):
     written_on = DateField()
     updated_at = DateTimeField(default=_now)
     body_sealed = BlobField()
+    version = IntegerField(default=1)
 
     class Meta:
         indexes = ((("client", "written_on"), False),)

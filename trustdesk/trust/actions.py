@@ -31,6 +31,36 @@ class ActionError(Exception):
     """The action was not carried out; the message says why in one line."""
 
 
+class ChangedElsewhere(ActionError):
+    """The record was saved elsewhere (another window or terminal) after this copy was read.
+
+    Refused rather than written over: the coach reloads, sees what was saved, and edits again.
+    """
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"Not saved: {what} was changed elsewhere after you opened it. "
+            "It has been reloaded; make your change again."
+        )
+
+
+def unchanged_since(model, version: int | None):
+    """The part of a WHERE that holds only if the row is still at the version that was read.
+
+    None (a caller that read nothing, such as a script) skips the check.
+    """
+    return True if version is None else (model.version == version)
+
+
+def refuse_if_changed(model, row_id, coach: Coach, version: int | None, what: str) -> None:
+    """After a guarded write matched no row: say whether it was changed or is gone."""
+    if (
+        version is not None
+        and model.select().where((model.id == row_id) & (model.coach == coach)).exists()
+    ):
+        raise ChangedElsewhere(what)
+
+
 def _client(coach: Coach, client_id: int) -> Client:
     client = Client.get_or_none((Client.id == client_id) & (Client.coach == coach))
     if client is None:
@@ -55,15 +85,19 @@ def _open_commitment(coach: Coach, commitment_id: int) -> Commitment:
     return promise
 
 
-def _close(promise: Commitment, **changes) -> None:
-    """Close an open promise, unless another window closed it first."""
+def _close(promise: Commitment, version: int | None = None, **changes) -> None:
+    """Close an open promise, unless another window closed or changed it first."""
     updated = (
         Commitment.update(**changes)
-        .where((Commitment.id == promise.id) & (Commitment.status == "open"))
+        .where(
+            (Commitment.id == promise.id)
+            & (Commitment.status == "open")
+            & unchanged_since(Commitment, version)
+        )
         .execute()
     )
     if updated != 1:
-        raise ActionError("that promise was changed elsewhere; the list has been refreshed")
+        raise ChangedElsewhere("that promise")
 
 
 # --- promises ----------------------------------------------------------------------
@@ -95,7 +129,14 @@ def add_commitment(
         ).id
 
 
-def edit_commitment(coach: Coach, commitment_id: int, *, title: str, due_on: dt.date) -> None:
+def edit_commitment(
+    coach: Coach,
+    commitment_id: int,
+    *,
+    title: str,
+    due_on: dt.date,
+    version: int | None = None,
+) -> None:
     promise = _open_commitment(coach, commitment_id)
     _text(title, "what was promised")
     if due_on < promise.promised_on:
@@ -103,22 +144,35 @@ def edit_commitment(coach: Coach, commitment_id: int, *, title: str, due_on: dt.
     with db.atomic():
         updated = (
             Commitment.update(title=title, due_on=due_on)
-            .where((Commitment.id == promise.id) & (Commitment.status == "open"))
+            .where(
+                (Commitment.id == promise.id)
+                & (Commitment.status == "open")
+                & unchanged_since(Commitment, version)
+            )
             .execute()
         )
     if updated != 1:
-        raise ActionError("that promise was changed elsewhere; the list has been refreshed")
+        raise ChangedElsewhere("that promise")
 
 
-def mark_done(coach: Coach, commitment_id: int, done_on: dt.date) -> None:
+def mark_done(
+    coach: Coach, commitment_id: int, done_on: dt.date, *, version: int | None = None
+) -> None:
     promise = _open_commitment(coach, commitment_id)
     if done_on < promise.promised_on:
         raise ActionError("a promise cannot be kept before it was made")
     with db.atomic():
-        _close(promise, status="done", done_on=done_on)
+        _close(promise, version, status="done", done_on=done_on)
 
 
-def renegotiate(coach: Coach, commitment_id: int, new_due: dt.date, today: dt.date) -> int:
+def renegotiate(
+    coach: Coach,
+    commitment_id: int,
+    new_due: dt.date,
+    today: dt.date,
+    *,
+    version: int | None = None,
+) -> int:
     """Close the promise as renegotiated and open its successor with the new due date.
 
     The successor is the one follow-through counts; renegotiating is honest, not a failure.
@@ -129,7 +183,7 @@ def renegotiate(coach: Coach, commitment_id: int, new_due: dt.date, today: dt.da
     if new_due == promise.due_on:
         raise ActionError("the new due date is the same as the old one")
     with db.atomic():
-        _close(promise, status="renegotiated", done_on=today)
+        _close(promise, version, status="renegotiated", done_on=today)
         return Commitment.create(
             coach=coach,
             client=promise.client_id,
@@ -141,11 +195,18 @@ def renegotiate(coach: Coach, commitment_id: int, new_due: dt.date, today: dt.da
         ).id
 
 
-def drop(coach: Coach, commitment_id: int, reason: str, today: dt.date) -> None:
+def drop(
+    coach: Coach,
+    commitment_id: int,
+    reason: str,
+    today: dt.date,
+    *,
+    version: int | None = None,
+) -> None:
     promise = _open_commitment(coach, commitment_id)
     _text(reason, "the reason")
     with db.atomic():
-        _close(promise, status="dropped", done_on=today, reason=reason)
+        _close(promise, version, status="dropped", done_on=today, reason=reason)
 
 
 # --- contact -------------------------------------------------------------------------
@@ -216,6 +277,7 @@ def set_session_status(
     status: str,
     *,
     actual_start: dt.datetime | None = None,
+    version: int | None = None,
 ) -> None:
     """Record what happened to a session; a held one keeps how late it started."""
     session = Session.get_or_none((Session.id == session_id) & (Session.coach == coach))
@@ -234,7 +296,17 @@ def set_session_status(
         changes["actual_start"] = actual
         changes["late_minutes"] = minutes_late(session.scheduled_start, actual)
     with db.atomic():
-        Session.update(**changes).where(Session.id == session.id).execute()
+        updated = (
+            Session.update(**changes)
+            .where(
+                (Session.id == session.id)
+                & (Session.status == session.status)
+                & unchanged_since(Session, version)
+            )
+            .execute()
+        )
+    if updated != 1:
+        raise ChangedElsewhere("that session")
 
 
 def _scheduled_session(coach: Coach, session_id: int) -> Session:
@@ -248,7 +320,12 @@ def _scheduled_session(coach: Coach, session_id: int) -> Session:
 
 
 def reschedule_session(
-    coach: Coach, session_id: int, *, start: dt.datetime, duration_minutes: int
+    coach: Coach,
+    session_id: int,
+    *,
+    start: dt.datetime,
+    duration_minutes: int,
+    version: int | None = None,
 ) -> None:
     """Move a session that is still to happen (or length it); one that happened stays put."""
     session = _scheduled_session(coach, session_id)
@@ -260,11 +337,15 @@ def reschedule_session(
                 scheduled_start=start.replace(second=0, microsecond=0),
                 duration_minutes=duration_minutes,
             )
-            .where((Session.id == session.id) & (Session.status == "scheduled"))
+            .where(
+                (Session.id == session.id)
+                & (Session.status == "scheduled")
+                & unchanged_since(Session, version)
+            )
             .execute()
         )
     if updated != 1:
-        raise ActionError("that session was changed elsewhere; the list has been refreshed")
+        raise ChangedElsewhere("that session")
 
 
 # --- contact, corrected ----------------------------------------------------------------------
@@ -287,6 +368,7 @@ def edit_touch(
     occurred_on: dt.date,
     today: dt.date,
     counts_for_cadence: bool,
+    version: int | None = None,
 ) -> None:
     """Correct a logged touch: checked as log_touch checks a new one."""
     touch = _touch(coach, touch_id)
@@ -308,17 +390,27 @@ def edit_touch(
                 occurred_on=occurred_on,
                 counts_for_cadence=counts_for_cadence,
             )
-            .where((Touch.id == touch.id) & (Touch.coach == coach))
+            .where(
+                (Touch.id == touch.id) & (Touch.coach == coach) & unchanged_since(Touch, version)
+            )
             .execute()
         )
     if updated != 1:
+        refuse_if_changed(Touch, touch.id, coach, version, "that touch")
         raise ActionError("that touch no longer exists")
 
 
-def remove_touch(coach: Coach, touch_id: int) -> None:
-    """Take back a touch logged by mistake."""
+def remove_touch(coach: Coach, touch_id: int, *, version: int | None = None) -> None:
+    """Take back a touch logged by mistake (not one corrected elsewhere meanwhile)."""
     touch = _touch(coach, touch_id)
     with db.atomic():
-        removed = Touch.delete().where((Touch.id == touch.id) & (Touch.coach == coach)).execute()
+        removed = (
+            Touch.delete()
+            .where(
+                (Touch.id == touch.id) & (Touch.coach == coach) & unchanged_since(Touch, version)
+            )
+            .execute()
+        )
     if removed != 1:
+        refuse_if_changed(Touch, touch.id, coach, version, "that touch")
         raise ActionError("that touch no longer exists")

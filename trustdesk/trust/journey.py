@@ -27,7 +27,7 @@ from trustdesk.store.models import (
     StageChange,
     db,
 )
-from trustdesk.trust.actions import MAX_TEXT, ActionError
+from trustdesk.trust.actions import MAX_TEXT, ActionError, refuse_if_changed, unchanged_since
 from trustdesk.trust.rules import _as_date
 
 MAX_NAME = 200
@@ -115,6 +115,7 @@ class OutcomeItem:
     achieved_on: dt.date
     title: str
     detail: str
+    version: int = 1  # as read; a save from this copy is refused once it has changed
 
 
 @dataclass(frozen=True)
@@ -580,9 +581,14 @@ def stage_progress(coach: Coach, client_id: int) -> tuple[StageProgress, ...]:
 
 def _outcomes_of(client_id: int) -> tuple[OutcomeItem, ...]:
     return tuple(
-        OutcomeItem(oid, cid, _as_date(on), title, detail)
-        for oid, cid, on, title, detail in Outcome.select(
-            Outcome.id, Outcome.client, Outcome.achieved_on, Outcome.title, Outcome.detail
+        OutcomeItem(oid, cid, _as_date(on), title, detail, version)
+        for oid, cid, on, title, detail, version in Outcome.select(
+            Outcome.id,
+            Outcome.client,
+            Outcome.achieved_on,
+            Outcome.title,
+            Outcome.detail,
+            Outcome.version,
         )
         .where(Outcome.client == client_id)
         .order_by(Outcome.achieved_on.desc(), Outcome.id.desc())
@@ -637,19 +643,31 @@ def edit_outcome(
     title: str,
     detail: str,
     today: dt.date | None = None,
+    version: int | None = None,
 ) -> None:
     outcome = _outcome(coach, outcome_id)
     title, detail = _check_outcome(achieved_on, title, detail, today)
     with db.atomic():
-        Outcome.update(achieved_on=achieved_on, title=title, detail=detail).where(
-            Outcome.id == outcome.id
-        ).execute()
+        updated = (
+            Outcome.update(achieved_on=achieved_on, title=title, detail=detail)
+            .where((Outcome.id == outcome.id) & unchanged_since(Outcome, version))
+            .execute()
+        )
+    if updated != 1:
+        refuse_if_changed(Outcome, outcome.id, coach, version, "that outcome")
+        raise JourneyError("that outcome no longer exists")
 
 
-def remove_outcome(coach: Coach, outcome_id: int) -> None:
+def remove_outcome(coach: Coach, outcome_id: int, *, version: int | None = None) -> None:
     outcome = _outcome(coach, outcome_id)
     with db.atomic():
-        Outcome.delete().where(Outcome.id == outcome.id).execute()
+        removed = (
+            Outcome.delete()
+            .where((Outcome.id == outcome.id) & unchanged_since(Outcome, version))
+            .execute()
+        )
+    if removed != 1:
+        refuse_if_changed(Outcome, outcome.id, coach, version, "that outcome")
 
 
 def set_reference_consent(coach: Coach, client_id: int, consent: bool) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from trustdesk import config
 from trustdesk.store.models import NOTE_KINDS, Client, Coach, Note, db
+from trustdesk.trust.actions import ChangedElsewhere, refuse_if_changed, unchanged_since
 from trustdesk.vault import Vault, plaintext_length
 from trustdesk.vault.vault import NOTE_COLUMN, NOTE_TABLE
 
@@ -31,6 +32,7 @@ class NoteSummary:
     written_on: dt.date
     updated_at: dt.datetime
     length: int
+    version: int = 1  # as read; a save from this copy is refused once it has changed
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class NoteBody:
     kind: str
     written_on: dt.date
     body: str
+    version: int = 1  # as read; a save from this copy is refused once it has changed
 
 
 def _check_kind(kind: str) -> None:
@@ -75,15 +78,37 @@ def add_note(
     return note_id
 
 
-def update_note(vault: Vault, note_id: uuid.UUID, body: str) -> None:
+def update_note(vault: Vault, note_id: uuid.UUID, body: str, *, version: int | None = None) -> None:
+    """Re-seal a note's new words, unless it was saved elsewhere after `version` was read."""
     sealed = vault.seal(body, table=NOTE_TABLE, row_id=note_id, column=NOTE_COLUMN)
-    updated = (
-        Note.update(body_sealed=sealed, updated_at=config.now())
-        .where((Note.id == note_id) & (Note.coach == vault.coach))
-        .execute()
-    )
+    with db.atomic():
+        updated = (
+            Note.update(body_sealed=sealed, updated_at=config.now())
+            .where(
+                (Note.id == note_id) & (Note.coach == vault.coach) & unchanged_since(Note, version)
+            )
+            .execute()
+        )
     if not updated:
+        refuse_if_changed(Note, note_id, vault.coach, version, "that note")
         raise NoteError("that note no longer exists")
+
+
+def save_note_edit(
+    vault: Vault, note_id: uuid.UUID, body: str, *, version: int | None
+) -> uuid.UUID | None:
+    """Save an edit made from the copy at `version`; never lose either side of a conflict.
+
+    If the note was saved elsewhere after that copy was read, the edit is not written over
+    it: the new words become a note of their own, beside the original, and its id is
+    returned (None when the edit was saved in place).
+    """
+    try:
+        update_note(vault, note_id, body, version=version)
+    except ChangedElsewhere:
+        original = Note.get((Note.id == note_id) & (Note.coach == vault.coach))
+        return add_note(vault, original.client_id, original.kind, body)
+    return None
 
 
 def list_notes(coach: Coach, *, client_id: int | None = None) -> list[NoteSummary]:
@@ -97,6 +122,7 @@ def list_notes(coach: Coach, *, client_id: int | None = None) -> list[NoteSummar
             Note.written_on,
             Note.updated_at,
             Note.body_sealed,
+            Note.version,
         )
         .join(Client)
         .where(Note.coach == coach)
@@ -105,8 +131,8 @@ def list_notes(coach: Coach, *, client_id: int | None = None) -> list[NoteSummar
     if client_id is not None:
         query = query.where(Note.client == client_id)
     return [
-        NoteSummary(nid, cid, name, kind, written, updated, plaintext_length(sealed))
-        for nid, cid, name, kind, written, updated, sealed in query.tuples()
+        NoteSummary(nid, cid, name, kind, written, updated, plaintext_length(sealed), version)
+        for nid, cid, name, kind, written, updated, sealed, version in query.tuples()
     ]
 
 
@@ -115,7 +141,7 @@ def read_note(vault: Vault, note_id: uuid.UUID) -> NoteBody:
     if note is None:
         raise NoteError("that note no longer exists")
     body = vault.open(note.body_sealed, table=NOTE_TABLE, row_id=note.id, column=NOTE_COLUMN)
-    return NoteBody(note.id, note.client_id, note.kind, note.written_on, body)
+    return NoteBody(note.id, note.client_id, note.kind, note.written_on, body, note.version)
 
 
 @dataclass(frozen=True)

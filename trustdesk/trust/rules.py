@@ -93,6 +93,7 @@ def overdue_promises(
             Commitment.title,
             Commitment.promised_on,
             Commitment.due_on,
+            Commitment.version,
         )
         .join(Client)
         .where(
@@ -114,6 +115,7 @@ def overdue_promises(
             promised_on=_as_date(row[5]),
             due_on=_as_date(row[6]),
             days_overdue=(today - _as_date(row[6])).days,
+            version=row[7],
         )
         for row in query.tuples()
     ]

@@ -23,6 +23,7 @@ class OverduePromise:
     promised_on: dt.date
     due_on: dt.date
     days_overdue: int
+    version: int = 1  # as read; a save from this copy is refused once it has changed
 
 
 @dataclass(frozen=True)

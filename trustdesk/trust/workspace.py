@@ -35,6 +35,7 @@ class SessionItem:
     late_minutes: int | None
     duration_minutes: int
     status: str
+    version: int = 1  # as read; a save from this copy is refused once it has changed
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class PromiseItem:
     done_on: dt.date | None
     status: str
     reason: str
+    version: int = 1  # as read; a save from this copy is refused once it has changed
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class TouchItem:
     direction: str
     counts_for_cadence: bool
     summary: str
+    version: int = 1  # as read; a save from this copy is refused once it has changed
 
 
 @dataclass(frozen=True)
@@ -131,19 +134,20 @@ def client_workspace(coach: Coach, client_id: int, today: dt.date) -> ClientWork
     cadence_rows = rules.cadence(coach, today, statuses=(client.status,), client_ids=[client.id])
     sessions = tuple(
         SessionItem(s.id, s.scheduled_start, s.actual_start, s.late_minutes,
-                    s.duration_minutes, s.status)
+                    s.duration_minutes, s.status, s.version)
         for s in Session.select().where(Session.client == client.id)
         .order_by(Session.scheduled_start.desc())
     )  # fmt: skip
     promises = tuple(
         PromiseItem(c.id, c.owner, c.title, c.promised_on, c.due_on, c.done_on, c.status,
-                    c.reason)
+                    c.reason, c.version)
         for c in Commitment.select().where(Commitment.client == client.id)
         .order_by(Commitment.status != "open", _open_due_first, Commitment.due_on.desc(),
                   Commitment.id)
     )  # fmt: skip
     touches = tuple(
-        TouchItem(t.id, t.occurred_on, t.channel, t.direction, t.counts_for_cadence, t.summary)
+        TouchItem(t.id, t.occurred_on, t.channel, t.direction, t.counts_for_cadence, t.summary,
+                  t.version)
         for t in Touch.select().where(Touch.client == client.id)
         .order_by(Touch.occurred_on.desc(), Touch.id.desc()).limit(RECENT_TOUCHES)
     )  # fmt: skip

@@ -20,7 +20,7 @@ from trustdesk import config
 from trustdesk.literal import visible
 from trustdesk.store.models import NOTE_KINDS, TOUCH_CHANNELS, TOUCH_DIRECTIONS
 from trustdesk.trust import actions
-from trustdesk.trust.notes import NoteBody, NoteError, add_note, read_note, update_note
+from trustdesk.trust.notes import NoteBody, NoteError, add_note, read_note, save_note_edit
 from trustdesk.trust.workspace import TouchItem
 from trustdesk.tui.screens.form import Field, FormScreen, Invalid, not_after, not_before
 from trustdesk.vault import SealError, VaultError, VaultLocked, VaultStatus
@@ -94,18 +94,31 @@ def _name(name: str) -> str:
 # --- promises ----------------------------------------------------------------------
 
 
-def mark_done(app: TrustdeskApp, commitment_id: int, title: str, done: Done | None) -> None:
+def mark_done(
+    app: TrustdeskApp,
+    commitment_id: int,
+    title: str,
+    done: Done | None,
+    *,
+    version: int | None = None,
+) -> None:
     today = app.today
     perform(
         app,
-        lambda: actions.mark_done(app.coach, commitment_id, today),
+        lambda: actions.mark_done(app.coach, commitment_id, today, version=version),
         f"Done: {visible(title)}",
         done,
     )
 
 
 def renegotiate(
-    app: TrustdeskApp, commitment_id: int, title: str, due_on: dt.date, done: Done | None
+    app: TrustdeskApp,
+    commitment_id: int,
+    title: str,
+    due_on: dt.date,
+    done: Done | None,
+    *,
+    version: int | None = None,
 ) -> None:
     today = app.today
     form = FormScreen(
@@ -126,13 +139,22 @@ def renegotiate(
     ask_then_perform(
         app,
         form,
-        lambda values: actions.renegotiate(app.coach, commitment_id, values["due_on"], today),
+        lambda values: actions.renegotiate(
+            app.coach, commitment_id, values["due_on"], today, version=version
+        ),
         lambda values: f"Renegotiated, now due {values['due_on'].isoformat()}",
         done,
     )
 
 
-def drop(app: TrustdeskApp, commitment_id: int, title: str, done: Done | None) -> None:
+def drop(
+    app: TrustdeskApp,
+    commitment_id: int,
+    title: str,
+    done: Done | None,
+    *,
+    version: int | None = None,
+) -> None:
     today = app.today
     form = FormScreen(
         "Drop a promise",
@@ -144,7 +166,9 @@ def drop(app: TrustdeskApp, commitment_id: int, title: str, done: Done | None) -
     ask_then_perform(
         app,
         form,
-        lambda values: actions.drop(app.coach, commitment_id, values["reason"], today),
+        lambda values: actions.drop(
+            app.coach, commitment_id, values["reason"], today, version=version
+        ),
         f"Dropped: {visible(title)}",
         done,
     )
@@ -198,6 +222,8 @@ def edit_promise(
     promised_on: dt.date,
     due_on: dt.date,
     done: Done | None,
+    *,
+    version: int | None = None,
 ) -> None:
     form = FormScreen(
         "Edit a promise",
@@ -218,7 +244,11 @@ def edit_promise(
         app,
         form,
         lambda values: actions.edit_commitment(
-            app.coach, commitment_id, title=values["title"], due_on=values["due_on"]
+            app.coach,
+            commitment_id,
+            title=values["title"],
+            due_on=values["due_on"],
+            version=version,
         ),
         "Promise saved",
         done,
@@ -344,7 +374,12 @@ def schedule_session(
 
 
 def mark_session_held(
-    app: TrustdeskApp, session_id: int, scheduled: dt.datetime, done: Done | None
+    app: TrustdeskApp,
+    session_id: int,
+    scheduled: dt.datetime,
+    done: Done | None,
+    *,
+    version: int | None = None,
 ) -> None:
     now = config.now()
     form = FormScreen(
@@ -360,7 +395,7 @@ def mark_session_held(
         app,
         form,
         lambda values: actions.set_session_status(
-            app.coach, session_id, "held", actual_start=values["actual"]
+            app.coach, session_id, "held", actual_start=values["actual"], version=version
         ),
         "Session marked held",
         done,
@@ -384,10 +419,17 @@ SESSION_STATUS_WORDS = {
 }
 
 
-def set_session_status(app: TrustdeskApp, session_id: int, status: str, done: Done | None) -> None:
+def set_session_status(
+    app: TrustdeskApp,
+    session_id: int,
+    status: str,
+    done: Done | None,
+    *,
+    version: int | None = None,
+) -> None:
     perform(
         app,
-        lambda: actions.set_session_status(app.coach, session_id, status),
+        lambda: actions.set_session_status(app.coach, session_id, status, version=version),
         f"Session marked {SESSION_STATUS_WORDS[status]}",
         done,
     )
@@ -461,6 +503,8 @@ def reschedule_session(
     scheduled_start: dt.datetime,
     duration_minutes: int,
     done: Done | None,
+    *,
+    version: int | None = None,
 ) -> None:
     """Move a session that is still scheduled to another time, or change how long it is."""
     form = FormScreen(
@@ -483,6 +527,7 @@ def reschedule_session(
             session_id,
             start=values["start"],
             duration_minutes=values["duration"],
+            version=version,
         ),
         lambda values: f"Session moved to {values['start']:%a %d %b %H:%M}",
         done,
@@ -556,6 +601,7 @@ def edit_touch(app: TrustdeskApp, touch: TouchItem, done: Done | None) -> None:
             occurred_on=values["occurred_on"],
             today=today,
             counts_for_cadence=values["counts"] == "yes",
+            version=touch.version,
         ),
         "Touch saved",
         done,
@@ -573,7 +619,7 @@ def remove_touch(app: TrustdeskApp, touch: TouchItem, done: Done | None) -> None
     ask_then_perform(
         app,
         form,
-        lambda values: actions.remove_touch(app.coach, touch.touch_id),
+        lambda values: actions.remove_touch(app.coach, touch.touch_id, version=touch.version),
         "Touch removed",
         done,
     )
@@ -632,13 +678,16 @@ def edit_note(
     kind: str,
     body_default: str | None,
     done: Done | None,
+    version: int | None = None,
 ) -> None:
     """Rewrite a note's words; saving seals them again.
 
     With `body_default` None the stored words are read (after unlocking) and put in the
     form; otherwise the form opens with `body_default`, the words the coach typed before
-    the notes locked under a save, so nothing typed is ever lost.
+    the notes locked under a save, so nothing typed is ever lost. If the note was saved
+    elsewhere after it was read (`version`), the new words are kept as a note of their own.
     """
+    read_version = {"version": version}
     title = f"Edit a {NOTE_KIND_LABELS.get(kind, kind).lower()} note"
 
     def ask(body: str) -> None:
@@ -657,10 +706,14 @@ def edit_note(
     def save(body: str) -> None:
         def run() -> None:
             try:
-                app.fetch(update_note, app.vault, note_id, body)
+                kept_apart = app.fetch(
+                    save_note_edit, app.vault, note_id, body, version=read_version["version"]
+                )
             except VaultLocked:
                 # The notes locked between Save and the write: the words come back in the form.
-                app.call_from_thread(edit_note, app, note_id, kind, body, done)
+                app.call_from_thread(
+                    edit_note, app, note_id, kind, body, done, read_version["version"]
+                )
                 return
             except (NoteError, SealError, VaultError) as exc:
                 app.call_from_thread(app.notify, str(exc), severity="warning", markup=False)
@@ -668,7 +721,14 @@ def edit_note(
                 message = f"Not saved: {exc}"
                 app.call_from_thread(app.notify, message, severity="error", markup=False)
             else:
-                app.call_from_thread(app.notify, "Note sealed and saved", markup=False)
+                if kept_apart is None:
+                    app.call_from_thread(app.notify, "Note sealed and saved", markup=False)
+                else:
+                    message = (
+                        "That note was changed elsewhere after you opened it, so your words "
+                        "were saved as a new note beside it. Nothing was overwritten."
+                    )
+                    app.call_from_thread(app.notify, message, severity="warning", markup=False)
             if done is not None:
                 app.call_from_thread(done)
 
@@ -698,6 +758,7 @@ def edit_note(
         if not app.vault.unlocked:
             app.request_unlock(then=fetch)
             return
+        read_version["version"] = note.version
         ask(note.body)
 
     if body_default is None:

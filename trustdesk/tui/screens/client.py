@@ -1043,6 +1043,7 @@ class ClientScreen(Screen[None]):
                 session.scheduled_start,
                 session.duration_minutes,
                 self._after_change,
+                version=session.version,
             )
 
     def set_session_status(self, status: str) -> None:
@@ -1057,9 +1058,13 @@ class ClientScreen(Screen[None]):
             )
         elif status == "held":
             start = session.actual_start or session.scheduled_start
-            doing.mark_session_held(self.td, session.session_id, start, self._after_change)
+            doing.mark_session_held(
+                self.td, session.session_id, start, self._after_change, version=session.version
+            )
         else:
-            doing.set_session_status(self.td, session.session_id, status, self._after_change)
+            doing.set_session_status(
+                self.td, session.session_id, status, self._after_change, version=session.version
+            )
 
     def add_promise(self) -> None:
         if self.workspace is not None:
@@ -1079,15 +1084,17 @@ class ClientScreen(Screen[None]):
                 markup=False,
             )
             return
-        app, done = self.td, self._after_change
+        app, done, v = self.td, self._after_change, p.version
         if what == "edit":
-            doing.edit_promise(app, p.commitment_id, p.title, p.promised_on, p.due_on, done)
+            doing.edit_promise(
+                app, p.commitment_id, p.title, p.promised_on, p.due_on, done, version=v
+            )
         elif what == "done":
-            doing.mark_done(app, p.commitment_id, p.title, done)
+            doing.mark_done(app, p.commitment_id, p.title, done, version=v)
         elif what == "renegotiate":
-            doing.renegotiate(app, p.commitment_id, p.title, p.due_on, done)
+            doing.renegotiate(app, p.commitment_id, p.title, p.due_on, done, version=v)
         elif what == "drop":
-            doing.drop(app, p.commitment_id, p.title, done)
+            doing.drop(app, p.commitment_id, p.title, done, version=v)
 
     def log_touch(self) -> None:
         if self.workspace is not None:
@@ -1263,6 +1270,7 @@ class ClientScreen(Screen[None]):
                         title=values["title"],
                         detail=values["detail"] or "",
                         today=today,
+                        version=outcome.version,
                     ),
                     "Outcome saved",
                     self._after_change,
@@ -1285,7 +1293,9 @@ class ClientScreen(Screen[None]):
             if values is not None:
                 doing.perform(
                     self.td,
-                    lambda: journey.remove_outcome(self.td.coach, outcome.outcome_id),
+                    lambda: journey.remove_outcome(
+                        self.td.coach, outcome.outcome_id, version=outcome.version
+                    ),
                     f"Removed: {visible(outcome.title)}",
                     self._after_change,
                 )

@@ -135,7 +135,13 @@ class OverduePane(Pane):
     def action_done(self) -> None:
         row = self._current()
         if row is not None:
-            doing.mark_done(self.app, row.commitment_id, row.title, self.screen.refresh_all)  # type: ignore[arg-type, attr-defined]
+            doing.mark_done(
+                self.app,  # type: ignore[arg-type]
+                row.commitment_id,
+                row.title,
+                self.screen.refresh_all,  # type: ignore[attr-defined]
+                version=row.version,
+            )
 
     def action_renegotiate(self) -> None:
         row = self._current()
@@ -146,12 +152,19 @@ class OverduePane(Pane):
                 row.title,
                 row.due_on,
                 self.screen.refresh_all,  # type: ignore[arg-type, attr-defined]
+                version=row.version,
             )
 
     def action_drop(self) -> None:
         row = self._current()
         if row is not None:
-            doing.drop(self.app, row.commitment_id, row.title, self.screen.refresh_all)  # type: ignore[arg-type, attr-defined]
+            doing.drop(
+                self.app,  # type: ignore[arg-type]
+                row.commitment_id,
+                row.title,
+                self.screen.refresh_all,  # type: ignore[attr-defined]
+                version=row.version,
+            )
 
 
 class CadencePane(Pane):
