@@ -163,3 +163,82 @@ def initialised(run, passphrase_file):
     result = run("init", "--name", "Morgan Reyes", "--passphrase-file", str(passphrase_file))
     assert result.returncode == 0, (result.stdout, result.stderr)
     return run
+
+
+# --- a shared practice on PostgreSQL ----------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_server_url():
+    """The PostgreSQL server the PostgreSQL half of the suite runs on.
+
+    TRUSTDESK_TEST_PG names it, as a role that may create databases and roles (the test
+    server's superuser). Without it these tests are skipped, except where
+    TRUSTDESK_REQUIRE_PG is set, as `.ci/run` sets it: there a missing server fails.
+    """
+    url = os.environ.get("TRUSTDESK_TEST_PG")
+    if not url:
+        if os.environ.get("TRUSTDESK_REQUIRE_PG"):
+            pytest.fail("TRUSTDESK_REQUIRE_PG is set but TRUSTDESK_TEST_PG names no server")
+        pytest.skip("no PostgreSQL server: set TRUSTDESK_TEST_PG=postgresql://... to run this")
+    return url
+
+
+@pytest.fixture
+def pg_practice(pg_server_url):
+    """A new practice database, set up, with two coaches, Ann and Ben, each with a role."""
+    import uuid
+    from dataclasses import dataclass
+
+    import psycopg
+    from helpers import pg_url
+
+    from trustdesk.store.database import connect_server
+    from trustdesk.store.models import db
+    from trustdesk.store.practice import add_coach, setup_practice
+
+    @dataclass(frozen=True)
+    class Practice:
+        admin: str
+        ann: str
+        ben: str
+        ann_role: str
+        ben_role: str
+
+    suffix = uuid.uuid4().hex[:10]
+    name, ann, ben = f"td_test_{suffix}", f"ann_{suffix}", f"ben_{suffix}"
+    with psycopg.connect(pg_server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    admin = pg_url(pg_server_url, dbname=name)
+    database = connect_server(admin)
+    db.initialize(database)
+    try:
+        setup_practice(database)
+        add_coach(database, "Ann Coach", ann)
+        add_coach(database, "Ben Coach", ben)
+    finally:
+        database.close()
+    yield Practice(
+        admin, pg_url(admin, user=ann), pg_url(admin, user=ben), ann_role=ann, ben_role=ben
+    )
+    if isinstance(db.obj, type(database)):
+        db.obj.close()
+    with psycopg.connect(pg_server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for role in (ann, ben):
+            conn.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def practice_as_ann(request, isolated_home):
+    """Ann's practice, opened as Ann: a SQLite file, or her share of a PostgreSQL practice."""
+    from trustdesk.store import ensure_coach, open_database
+
+    if request.param == "sqlite":
+        database = open_database(isolated_home / "ann.sqlite3", create=True)
+        ensure_coach("Ann Coach")
+    else:
+        practice = request.getfixturevalue("pg_practice")
+        database = open_database(practice.ann)
+    yield database
+    database.close()

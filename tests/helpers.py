@@ -55,3 +55,19 @@ async def settle(pilot) -> None:
         if all(worker.is_finished for worker in app.workers):
             return
     raise AssertionError("workers never settled")
+
+
+def pg_url(url: str, *, dbname: str | None = None, user: str | None = None) -> str:
+    """The same PostgreSQL server URL with another database or another login role."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit
+
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    netloc = parts.netloc
+    if user is not None:
+        netloc = netloc.rpartition("@")[2]
+        query["user"] = user
+        query.pop("password", None)
+    path = f"/{dbname}" if dbname is not None else parts.path
+    encoded = urlencode(query, safe="/")
+    return f"{parts.scheme}://{netloc}{path}" + (f"?{encoded}" if encoded else "")

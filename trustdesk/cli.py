@@ -149,6 +149,27 @@ def build_parser() -> Parser:
     restore.add_argument("path", metavar="PATH", help="a file written by trustdesk backup")
     restore.add_argument("--yes", action="store_true", help="do not ask before replacing")
 
+    practice = sub.add_parser(
+        "practice", parents=[common], help="a practice shared by several coaches on PostgreSQL"
+    )
+    practice_sub = practice.add_subparsers(
+        dest="practice_command", metavar="ACTION", parser_class=Parser
+    )
+    practice_sub.required = True
+    practice_sub.add_parser(
+        "setup",
+        parents=[common],
+        help="create or upgrade the schema, the roles and row-level security (as the admin)",
+    )
+    add_coach = practice_sub.add_parser(
+        "add-coach", parents=[common], help="add a coach and the database role they log in as"
+    )
+    add_coach.add_argument("name", metavar="NAME", help="the coach's name")
+    add_coach.add_argument(
+        "--role", required=True, help="their database role: usually their login name on the server"
+    )
+    add_coach.add_argument("--email", default="", help="their email address")
+
     program = sub.add_parser("program", parents=[common], help="coaching programs and their stages")
     program_sub = program.add_subparsers(
         dest="program_command", metavar="ACTION", parser_class=Parser
@@ -738,6 +759,45 @@ KEY_COMMANDS = {
 }
 
 
+def cmd_practice(args: argparse.Namespace) -> int:
+    from trustdesk.store import StoreError
+    from trustdesk.store.database import connect_server, without_user
+    from trustdesk.store.models import db
+    from trustdesk.store.practice import add_coach, setup_practice
+
+    target = config.database_target(getattr(args, "db", None))
+    if not config.is_url(target):
+        raise UsageError(
+            "practice commands are for a shared PostgreSQL practice: --db postgresql://..."
+        )
+    database = connect_server(target)
+    try:
+        db.initialize(database)
+        if args.practice_command == "setup":
+            applied = setup_practice(database)
+            done = f"schema {applied[-1]}" if applied else "the schema was already up to date"
+            _say(
+                f"The practice at {database.url} is set up ({done}); "
+                "every table is fenced by coach."
+            )
+            return EXIT_OK
+        try:
+            coach = add_coach(database, args.name, args.role, args.email)
+        except Exception as exc:
+            if isinstance(exc, StoreError):
+                raise
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise StoreError(f"cannot add {args.role}: {reason}") from None
+        _say(
+            f"Added {coach.name} as a coach, logging in as the role {args.role}. Logged in as "
+            f"themselves, they set up their notes key with: "
+            f"trustdesk --db {without_user(database.url)} init"
+        )
+        return EXIT_OK
+    finally:
+        database.close()
+
+
 def cmd_program(args: argparse.Namespace) -> int:
     from trustdesk.store import current_coach
 
@@ -831,6 +891,7 @@ COMMANDS = {
     "restore": cmd_restore,
     "key": cmd_key,
     "program": cmd_program,
+    "practice": cmd_practice,
 }
 
 

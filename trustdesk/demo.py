@@ -249,9 +249,13 @@ def share_out(total: int, weights: Sequence[int]) -> list[int]:
     return parts
 
 
+# Left to the database: a row's version starts at 1, and a file's coach has no login role.
+DATABASE_FILLS = frozenset({"version", "db_role"})
+
+
 def _insert_sql(model: type[peewee.Model]) -> tuple[str, tuple[str, ...]]:
-    """An INSERT naming every column but `version` (the database starts it at 1)."""
-    names = tuple(n for n in model._meta.sorted_field_names if n != "version")
+    """An INSERT naming every column but those the database fills in itself."""
+    names = tuple(n for n in model._meta.sorted_field_names if n not in DATABASE_FILLS)
     columns = ", ".join(f'"{model._meta.fields[n].column_name}"' for n in names)
     marks = ", ".join("?" for _ in names)
     return f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})', names

@@ -18,8 +18,9 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import peewee
+from peewee import SQL
 from playhouse.migrations import Runner
-from playhouse.pool import PooledSqliteDatabase
+from playhouse.pool import PooledDatabase, PooledPostgresqlDatabase, PooledSqliteDatabase
 
 from trustdesk import config
 from trustdesk.store import filesystems
@@ -89,11 +90,12 @@ def _create_sqlite_file(path: Path) -> None:
         conn.close()
 
 
-class SqliteFile(PooledSqliteDatabase):
-    """A SQLite file whose worker threads borrow connections instead of opening new ones.
+class Lending(PooledDatabase):
+    """A database whose worker threads borrow connections instead of opening new ones.
 
-    A new connection repeats the pragmas and starts with an empty page cache, so every
-    query on it reads its pages from the file again; a borrowed one is ready and warm.
+    A new SQLite connection repeats the pragmas and starts with an empty page cache, so
+    every query on it reads its pages from the file again; a new PostgreSQL connection is
+    a new server process. A borrowed one is ready and warm.
     """
 
     @contextmanager
@@ -103,13 +105,23 @@ class SqliteFile(PooledSqliteDatabase):
         try:
             yield
         finally:
-            PooledSqliteDatabase.close(self)
+            super().close()
 
     def close(self) -> bool:
         """Done with the database: this thread's connection and every idle one close."""
-        was_open = PooledSqliteDatabase.close(self)
+        was_open = super().close()
         self.close_idle()
         return was_open
+
+
+class SqliteFile(Lending, PooledSqliteDatabase):
+    """One coach's practice in a SQLite file."""
+
+
+class PracticeServer(Lending, PooledPostgresqlDatabase):
+    """A practice shared by several coaches on PostgreSQL, each fenced in by row-level security."""
+
+    url = ""  # as given, with any password hidden: for messages
 
 
 def refuse_network_filesystem(path: Path) -> None:
@@ -174,6 +186,16 @@ def redacted(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+def without_user(url: str) -> str:
+    """The same server and database, for whoever is logged in (peer authentication)."""
+    parts = urlsplit(url)
+    netloc = parts.netloc.rpartition("@")[2]
+    query = "&".join(
+        p for p in parts.query.split("&") if p and not p.startswith(("user=", "password="))
+    )
+    return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
+
+
 def sqlite_url_path(url: str) -> Path:
     """`sqlite:///relative.db` and `sqlite:////absolute.db` name a file like a plain path does."""
     rest = url[len("sqlite://") :]
@@ -182,18 +204,56 @@ def sqlite_url_path(url: str) -> Path:
     return Path(rest[1:])
 
 
-def _open_url(url: str) -> peewee.Database:
+def connect_server(url: str) -> PracticeServer:
     scheme = urlsplit(url).scheme.split("+")[0]
     if scheme not in SERVER_SCHEMES:
         raise StoreError(
             f"trustdesk cannot use a {scheme}:// database; use a file or postgresql://"
         )
-    # Until each coach's rows are fenced off by the database itself (row-level security),
-    # a shared server would show every coach the first coach's practice.
-    raise StoreError(
-        f"a shared practice database ({redacted(url)}) is not supported yet; "
-        "use a SQLite file for now"
-    )
+    if scheme not in ("postgres", "postgresql"):
+        raise StoreError(f"trustdesk shares a practice on PostgreSQL, not {scheme}://")
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+    except ImportError:
+        raise StoreError(
+            "a shared practice needs the PostgreSQL driver: pip install 'trustdesk[postgres]'"
+        ) from None
+    shown = redacted(url)
+    try:
+        params = conninfo_to_dict("postgresql" + url[len(urlsplit(url).scheme) :])
+    except Exception:  # noqa: BLE001 - psycopg says what is wrong, but may echo a password
+        raise StoreError(f"{shown} is not a PostgreSQL address trustdesk can read") from None
+    dbname = params.pop("dbname", None) or "trustdesk"
+    database = PracticeServer(dbname, max_connections=None, stale_timeout=STALE_SECONDS, **params)
+    database.url = shown
+    try:
+        database.connect()
+    except peewee.DatabaseError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StoreError(f"cannot connect to {shown}: {reason}") from None
+    return database
+
+
+def check_schema(database: peewee.Database, migrations_dir: Path = MIGRATIONS_DIR) -> None:
+    """A shared practice is upgraded by its administrator only: a coach's session checks."""
+    where = getattr(database, "url", "the database")
+    if not database.table_exists(HISTORY_TABLE):
+        raise StoreError(
+            f"{where} holds no trustdesk practice yet; its administrator sets it up with: "
+            "trustdesk practice setup"
+        )
+    applied = {n for (n,) in database.execute_sql(f'SELECT name FROM "{HISTORY_TABLE}"')}
+    known = {p.stem for p in migrations_dir.glob("[0-9]*.py")}
+    if applied - known:
+        raise StoreError(
+            f"{where} was set up by a newer trustdesk (schema {max(applied - known)}); "
+            "upgrade trustdesk to open it"
+        )
+    if known - applied:
+        raise StoreError(
+            f"{where} needs its schema brought up to date; its administrator runs: "
+            "trustdesk practice setup"
+        )
 
 
 def open_database(
@@ -210,11 +270,16 @@ def open_database(
     if target.startswith("sqlite://"):
         target = os.fspath(sqlite_url_path(target))
     if config.is_url(target):
-        database = _open_url(target)
-        path = None
-    else:
-        path = Path(target).expanduser()
-        database = _open_sqlite(path, create)
+        database = connect_server(target)
+        try:
+            check_schema(database, migrations_dir)
+        except BaseException:
+            database.close()
+            raise
+        db.initialize(database)
+        return database
+    path = Path(target).expanduser()
+    database = _open_sqlite(path, create)
     try:
         upgrade_schema(database, path, migrations_dir)
     except BaseException:
@@ -391,8 +456,21 @@ def database_path(database: peewee.Database) -> Path | None:
     return getattr(database, "path", None)
 
 
+def _shared() -> bool:
+    return isinstance(db.obj, peewee.PostgresqlDatabase)
+
+
 def current_coach() -> Coach:
-    """The coach this database belongs to (one per SQLite file)."""
+    """The coach this database belongs to: the only one in a SQLite file, or on a shared
+    practice the one whose database role is logged in."""
+    if _shared():
+        coach = Coach.get_or_none(Coach.db_role == SQL("current_user"))
+        if coach is None:
+            raise StoreError(
+                "you are not a coach of this practice; its administrator adds you with: "
+                "trustdesk practice add-coach NAME --role YOUR_LOGIN"
+            )
+        return coach
     coach = Coach.select().order_by(Coach.id).first()
     if coach is None:
         raise StoreError("this database has no coach yet; run: trustdesk init")
@@ -400,6 +478,8 @@ def current_coach() -> Coach:
 
 
 def ensure_coach(name: str, email: str = "") -> Coach:
+    if _shared():
+        return current_coach()  # coaches are added by the practice's administrator
     coach = Coach.select().order_by(Coach.id).first()
     if coach is None:
         coach = Coach.create(name=name, email=email, created_at=config.now())

@@ -88,6 +88,8 @@ class Coach(BaseModel):
     name = TextField()
     email = TextField(default="")
     created_at = DateTimeField(default=_now)
+    # The PostgreSQL role this coach logs in as; row-level security keys on it (not SQLite).
+    db_role = TextField(null=True, unique=True)
 
 
 class Program(BaseModel):

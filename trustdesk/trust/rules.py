@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
-from peewee import JOIN, Case, fn
+from peewee import JOIN, SQL, Case, Select, fn
 
 from trustdesk.store.models import (
     Client,
@@ -22,6 +22,7 @@ from trustdesk.store.models import (
     Session,
     Stage,
     Touch,
+    db,
 )
 from trustdesk.trust.views import (
     Cadence,
@@ -499,15 +500,21 @@ def cadence_counts(coach: Coach, today: dt.date) -> dict[str, int]:
     """
     counted_from = fn.COALESCE(last_counting_touch(today), Client.started_on)
     snoozed = Case(None, [(Client.snoozed_until >= today, Client.snoozed_until)], None)
-    query = (
+    each = (
         Client.select(
-            counted_from, Client.ideal_gap_days, Client.max_gap_days, snoozed, fn.COUNT(Client.id)
+            counted_from.alias("since"),
+            Client.ideal_gap_days.alias("ideal"),
+            Client.max_gap_days.alias("most"),
+            snoozed.alias("snoozed"),
         )
         .where((Client.coach == coach) & (Client.status == "active"))
-        .group_by(counted_from, Client.ideal_gap_days, Client.max_gap_days, snoozed)
+        .alias("each_client")
     )
+    # Grouped outside: PostgreSQL will not group by a subquery on the outer row.
+    keys = (each.c.since, each.c.ideal, each.c.most, each.c.snoozed)
+    query = Select([each], [*keys, fn.COUNT(SQL("*"))]).group_by(*keys)
     counts = dict.fromkeys(("quiet", "due", "ok", "snoozed"), 0)
-    for since, ideal, maximum, snoozed_until, clients in query.tuples():
+    for since, ideal, maximum, snoozed_until, clients in db.execute(query):
         state = cadence_state(
             today=today,
             counted_from=_as_date(since),

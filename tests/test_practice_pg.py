@@ -1,0 +1,200 @@
+"""A practice shared on PostgreSQL: each coach's rows are fenced off by the database itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import psycopg
+import pytest
+from conftest import FAST_ARGON2
+from helpers import PASSPHRASE, one_line_error, pg_url
+
+from trustdesk.store import Client, Note, StoreError, current_coach, open_database
+from trustdesk.store.models import ALL_MODELS
+from trustdesk.store.practice import ADMIN_ROLE, add_coach, setup_practice
+from trustdesk.trust import actions
+from trustdesk.trust.notes import add_note, read_note
+from trustdesk.vault import Vault
+
+DAY = dt.date(2026, 3, 16)
+TABLES = sorted(m._meta.table_name for m in ALL_MODELS)
+
+
+def fill(url: str, who: str) -> dict:
+    """Open the practice as one coach and give them a client, a touch, a promise and a note."""
+    database = open_database(url)
+    try:
+        coach = current_coach()
+        client = Client.create(coach=coach, name=f"{who}'s client", started_on=DAY)
+        actions.log_touch(coach, client.id, channel="call", direction="outbound",
+                          summary=f"{who} called", occurred_on=DAY, today=DAY)  # fmt: skip
+        actions.add_commitment(coach, client.id, owner="coach", title=f"{who} promised",
+                               due_on=DAY, promised_on=DAY)  # fmt: skip
+        vault = Vault(coach)
+        vault.create(passphrase=PASSPHRASE, use_keyring=False, argon2=FAST_ARGON2)
+        note = add_note(vault, client.id, "session", f"What {who}'s client confided.")
+        return {"coach": coach.id, "client": client.id, "note": note, "key": vault.key_id}
+    finally:
+        database.close()
+
+
+def test_setup_leaves_every_table_owned_by_the_admin_role_and_fenced(pg_practice):
+    with psycopg.connect(pg_practice.admin) as conn:
+        rows = conn.execute(
+            "SELECT c.relname, pg_get_userbyid(c.relowner), c.relrowsecurity,"
+            " c.relforcerowsecurity FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relname = ANY(%s)",
+            (TABLES,),
+        ).fetchall()
+    assert sorted(r[0] for r in rows) == TABLES
+    for table, owner, enabled, forced in rows:
+        assert (owner, enabled, forced) == (ADMIN_ROLE, True, True), table
+
+
+def test_setup_can_be_run_again(pg_practice):
+    database = open_database(pg_practice.admin)  # the admin sees the schema is current
+    try:
+        assert setup_practice(database) == []
+    finally:
+        database.close()
+
+
+def test_as_one_coach_even_raw_sql_cannot_reach_the_others_rows(pg_practice):
+    ann = fill(pg_practice.ann, "Ann")
+    ben = fill(pg_practice.ben, "Ben")
+    with psycopg.connect(pg_practice.ann, autocommit=True) as conn:
+        for table in ("client", "touch", "commitment", "note", "key_slot", "coach"):
+            column = "id" if table == "coach" else "coach_id"
+            seen = {r[0] for r in conn.execute(f"SELECT {column} FROM {table}")}
+            assert seen == {ann["coach"]}, table
+            assert conn.execute(
+                f"SELECT count(*) FROM {table} WHERE {column} = %s", (ben["coach"],)
+            ).fetchone() == (0,)
+        # Changing or removing Ben's rows touches nothing.
+        assert conn.execute("UPDATE client SET name = 'taken' WHERE id = %s",
+                            (ben["client"],)).rowcount == 0  # fmt: skip
+        assert conn.execute("DELETE FROM note WHERE coach_id = %s", (ben["coach"],)).rowcount == 0
+        # Handing her own rows to Ben is refused too: the policy checks the row after it.
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("UPDATE touch SET coach_id = %s", (ben["coach"],))
+        # Writing a row in Ben's name is refused by the policy's check.
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(
+                "INSERT INTO client (coach_id, name, sort_name, email, phone, status, started_on,"
+                " ideal_gap_days, max_gap_days, reference_consent, created_at) VALUES"
+                " (%s, 'x', 'x', '', '', 'active', '2026-03-16', 7, 21, false, now())",
+                (ben["coach"],),
+            )
+        # Nor can a coach add a coach, or take over another coach's row.
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("INSERT INTO coach (name, email, created_at, db_role)"
+                         " VALUES ('x', '', now(), %s)", (pg_practice.ann_role,))  # fmt: skip
+    with psycopg.connect(pg_practice.ben) as conn:
+        assert conn.execute("SELECT name FROM client").fetchall() == [("Ben's client",)]
+        assert conn.execute("SELECT coach_id FROM touch").fetchall() == [(ben["coach"],)]
+        assert conn.execute("SELECT count(*) FROM note").fetchone() == (1,)
+
+
+def test_a_coach_cannot_switch_the_fence_off(pg_practice):
+    fill(pg_practice.ben, "Ben")
+    attempts = [
+        "ALTER TABLE client DISABLE ROW LEVEL SECURITY",
+        "ALTER TABLE note NO FORCE ROW LEVEL SECURITY",
+        "DROP POLICY own_rows ON note",
+        "CREATE POLICY everything ON note FOR ALL USING (true)",
+        f"SET ROLE {ADMIN_ROLE}",
+        "ALTER TABLE touch OWNER TO CURRENT_USER",
+        "CREATE OR REPLACE FUNCTION trustdesk_coach_id() RETURNS integer LANGUAGE sql"
+        " AS $$ SELECT 2 $$",
+    ]
+    for statement in attempts:
+        with psycopg.connect(pg_practice.ann, autocommit=True) as conn:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement)
+    with psycopg.connect(pg_practice.ann, autocommit=True) as conn:
+        conn.execute("SET row_security = off")  # allowed, but then a fenced table refuses
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("SELECT * FROM note")
+
+
+def test_each_coach_has_their_own_notes_key(pg_practice):
+    ann = fill(pg_practice.ann, "Ann")
+    ben = fill(pg_practice.ben, "Ben")
+    assert ann["key"] != ben["key"]
+    database = open_database(pg_practice.ann)
+    try:
+        vault = Vault(current_coach())
+        assert vault.unlock_with_passphrase(PASSPHRASE).unlocked
+        assert read_note(vault, ann["note"]).body == "What Ann's client confided."
+        assert not Note.select().where(Note.id == ben["note"]).exists()
+    finally:
+        database.close()
+
+
+def test_a_role_that_is_not_a_coach_is_told_so(pg_practice, pg_server_url):
+    stranger = f"{pg_practice.ann_role}_x"
+    with psycopg.connect(pg_server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE ROLE "{stranger}" LOGIN IN ROLE trustdesk_coach')
+    try:
+        database = open_database(pg_url(pg_practice.admin, user=stranger))
+        try:
+            with pytest.raises(StoreError, match="not a coach of this practice"):
+                current_coach()
+        finally:
+            database.close()
+    finally:
+        with psycopg.connect(pg_server_url, autocommit=True) as conn:
+            conn.execute(f'DROP ROLE "{stranger}"')
+
+
+def test_adding_a_coach_twice_or_with_a_bad_role_is_refused(pg_practice):
+    database = open_database(pg_practice.admin)
+    try:
+        with pytest.raises(StoreError, match="already a coach"):
+            add_coach(database, "Ann Again", pg_practice.ann_role)
+        with pytest.raises(StoreError, match="cannot be a database role"):
+            add_coach(database, "Robert", 'bobby"; DROP TABLE note; --')
+    finally:
+        database.close()
+
+
+def test_the_command_line_sets_up_adds_and_reports(pg_practice, run, passphrase_file):
+    result = run("--db", pg_practice.admin, "practice", "setup")
+    assert result.returncode == 0, result.stderr.decode()
+    assert b"already up to date" in result.stderr
+    role = f"{pg_practice.ann_role}_c"
+    result = run("--db", pg_practice.admin, "practice", "add-coach", "Cleo Coach", "--role", role)
+    assert result.returncode == 0, result.stderr.decode()
+    assert b"trustdesk --db postgresql://" in result.stderr and b"user=" not in result.stderr
+    cleo = pg_url(pg_practice.admin, user=role)
+    try:
+        result = run("--db", cleo, "init", "--passphrase-file", str(passphrase_file))
+        assert result.returncode == 0, result.stderr.decode()
+        result = run("--db", cleo, "report", "--json")
+        assert result.returncode == 0, result.stderr.decode()
+        assert b"Cleo Coach" in result.stdout
+        line = one_line_error(run("--db", pg_practice.ann, "practice", "setup"))
+        assert "cannot set up the practice" in line
+    finally:
+        with psycopg.connect(pg_practice.admin, autocommit=True) as conn:
+            conn.execute("DELETE FROM coach WHERE db_role = %s", (role,))
+            conn.execute(f'DROP OWNED BY "{role}"')
+            conn.execute(f'DROP ROLE "{role}"')
+
+
+def test_a_practice_not_set_up_is_named_and_untouched(pg_server_url, run):
+    url = pg_url(pg_server_url, dbname="postgres")
+    line = one_line_error(run("--db", url, "report"))
+    assert "holds no trustdesk practice yet" in line and "practice setup" in line
+
+
+def test_a_wrong_password_is_never_echoed(pg_server_url, run):
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(pg_url(pg_server_url, dbname="postgres"))
+    url = f"{parts.scheme}://nobody:s3cret-pw@{parts.netloc.rpartition('@')[2]}{parts.path}"
+    url += f"?{parts.query}" if parts.query else ""
+    result = run("--db", url, "report")
+    assert result.returncode != 0
+    assert b"s3cret-pw" not in result.stderr + result.stdout
+    assert b"***" in result.stderr
