@@ -81,13 +81,56 @@ def today():
     return FIXED_TODAY
 
 
+# The behaviour suites whose `database` runs on both backends: every test in them runs
+# once on a SQLite file and once as a coach of a shared PostgreSQL practice.
+BOTH_BACKENDS = {
+    "test_trust_actions",
+    "test_trust_dashboard",
+    "test_trust_journey",
+    "test_trust_programs",
+    "test_trust_prompts",
+    "test_trust_rules",
+    "test_trust_workspace",
+    "test_importer",
+    "test_versions",
+    "test_hostile_input",
+    "test_ics",
+    "test_vault",
+    "test_fast_paths",
+}
+
+
+def pytest_generate_tests(metafunc):
+    module = metafunc.module.__name__.rpartition(".")[2]
+    if (
+        module in BOTH_BACKENDS
+        and "database" in metafunc.fixturenames
+        and metafunc.definition.get_closest_marker("sqlite_only") is None
+    ):
+        metafunc.parametrize("store_backend", ["sqlite", "postgresql"], indirect=True)
+
+
 @pytest.fixture
-def database(isolated_home):
-    """A fresh, migrated SQLite database with one coach; the models are bound to it."""
+def store_backend(request):
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture
+def database(isolated_home, store_backend, request):
+    """A fresh, migrated database with one coach; the models are bound to it.
+
+    A SQLite file, or (for the suites in BOTH_BACKENDS, a second time) a new PostgreSQL
+    practice opened as its coach Morgan, with another coach beside her whose rows she
+    must never see.
+    """
     from trustdesk.store import ensure_coach, open_database
 
-    database = open_database(isolated_home / "test.sqlite3", create=True)
-    ensure_coach("Morgan Reyes")
+    if store_backend == "postgresql":
+        practice = request.getfixturevalue("pg_practice")
+        database = open_database(practice.ann)
+    else:
+        database = open_database(isolated_home / "test.sqlite3", create=True)
+        ensure_coach("Morgan Reyes")
     yield database
     database.close()
 
@@ -214,7 +257,7 @@ def pg_practice(pg_server_url):
     db.initialize(database)
     try:
         setup_practice(database)
-        add_coach(database, "Ann Coach", ann)
+        add_coach(database, "Morgan Reyes", ann)
         add_coach(database, "Ben Coach", ben)
     finally:
         database.close()

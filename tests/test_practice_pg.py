@@ -198,3 +198,38 @@ def test_a_wrong_password_is_never_echoed(pg_server_url, run):
     assert result.returncode != 0
     assert b"s3cret-pw" not in result.stderr + result.stdout
     assert b"***" in result.stderr
+
+
+async def test_the_dashboard_as_one_coach_shows_only_their_practice(pg_practice):
+    from helpers import settle
+
+    from trustdesk.store.models import Touch
+    from trustdesk.trust import actions as acts
+    from trustdesk.tui.app import TrustdeskApp
+    from trustdesk.tui.screens.client import ClientScreen
+    from trustdesk.tui.screens.dashboard import DashboardScreen
+    from trustdesk.tui.widgets.virtual_table import VirtualTable
+
+    ann = fill(pg_practice.ann, "Ann")
+    fill(pg_practice.ben, "Ben")
+    database = open_database(pg_practice.ann)
+    try:
+        app = TrustdeskApp(database, current_coach())
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            assert isinstance(app.screen, DashboardScreen)
+            clients = app.screen.query_one("#clients", VirtualTable)
+            assert clients.total == 1 and clients.row_at(0).name == "Ann's client"
+            overdue = app.screen.query_one("#overdue", VirtualTable)
+            assert overdue.total == 1 and overdue.row_at(0).title == "Ann promised"
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, ClientScreen)
+            assert app.screen.workspace.client_id == ann["client"]
+            # A touch logged in her session is stored in her name; only hers are visible.
+            coach = current_coach()
+            acts.log_touch(coach, ann["client"], channel="email", direction="inbound",
+                           summary="Thanks!", occurred_on=DAY, today=DAY)  # fmt: skip
+            assert {t.coach_id for t in Touch.select()} == {ann["coach"]}
+    finally:
+        database.close()

@@ -360,6 +360,7 @@ def snapshot():
 
 
 @pytest.mark.parametrize("action", sorted(ROW_ACTIONS))
+@pytest.mark.sqlite_only  # a second coach; on PostgreSQL see test_practice_pg.py
 def test_another_coachs_row_is_refused_as_if_it_did_not_exist(
     coach, today, other_coachs_rows, action
 ):
@@ -761,6 +762,7 @@ NEW_ROW_ACTIONS = {
 
 
 @pytest.mark.parametrize("action", sorted(NEW_ROW_ACTIONS))
+@pytest.mark.sqlite_only  # a second coach; on PostgreSQL see test_practice_pg.py
 def test_another_coachs_session_or_touch_is_refused_as_if_it_did_not_exist(
     coach, today, other_coachs_rows, action
 ):

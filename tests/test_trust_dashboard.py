@@ -84,6 +84,7 @@ def test_an_empty_practice_has_an_empty_page(coach, today):
     assert page.total == 0 and page.rows == ()
 
 
+@pytest.mark.sqlite_only  # a second coach; on PostgreSQL see test_practice_pg.py
 def test_only_the_coachs_own_clients_are_listed(coach, today):
     """Another coach in the same database is invisible, in the rows and in the total."""
     other = Coach.create(name="Other Coach")

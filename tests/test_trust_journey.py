@@ -126,6 +126,7 @@ def test_program_refusals(coach, program, name, typical, message):
     assert Program.select().count() == before
 
 
+@pytest.mark.sqlite_only  # a second coach; on PostgreSQL see test_practice_pg.py
 def test_programs_of_another_coach_are_out_of_reach(coach, other_coach, program):
     with pytest.raises(ActionError, match="that program no longer exists"):
         j.program_detail(other_coach, program)
@@ -269,6 +270,7 @@ def test_a_stage_of_another_program_moves_the_client_onto_it(coach, today, progr
     assert (ann.program_id, ann.stage_id) == (other, first)
 
 
+@pytest.mark.sqlite_only  # a second coach; on PostgreSQL see test_practice_pg.py
 def test_stage_move_refusals(coach, other_coach, today, program):
     a, b = stage_id(program, "A"), stage_id(program, "B")
     ann = client(coach, today, program=program, stage=a)
@@ -369,6 +371,7 @@ def test_outcomes_added_edited_and_removed(coach, today):
     assert [o.outcome_id for o in j.client_journey(coach, ann.id).outcomes] == [first]
 
 
+@pytest.mark.sqlite_only  # a second coach; on PostgreSQL see test_practice_pg.py
 def test_outcome_refusals(coach, other_coach, today):
     ann = client(coach, today)
     with pytest.raises(j.JourneyError, match="the outcome is empty"):

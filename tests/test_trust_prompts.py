@@ -156,6 +156,7 @@ def test_ensure_library_keeps_what_the_coach_already_has(coach):
     assert ensure_library(coach) == 0
 
 
+@pytest.mark.sqlite_only  # a second coach; on PostgreSQL see test_practice_pg.py
 def test_each_coach_gets_their_own_copy(coach):
     other = Coach.create(name="Sam Other")
     assert ensure_library(coach) == len(library())
@@ -183,6 +184,7 @@ def test_list_prompts_by_habit_in_order(coach):
     refused(list_prompts, coach, "kindness", match="unknown habit 'kindness'")
 
 
+@pytest.mark.sqlite_only  # a second coach; on PostgreSQL see test_practice_pg.py
 def test_add_and_edit_refuse_in_one_line(coach):
     refused(add_prompt, coach, "depth", "  ", "Body", match="the title is empty")
     refused(add_prompt, coach, "depth", "Title", "\n\t ", match="the question is empty")
@@ -260,6 +262,7 @@ def test_compose_keeps_what_was_typed_literally(coach, today):
     )
 
 
+@pytest.mark.sqlite_only  # a second coach; on PostgreSQL see test_practice_pg.py
 def test_compose_refuses_another_coachs_prompt_or_client(coach, today):
     ann = client(coach, today)
     other = Coach.create(name="Sam Other")
@@ -286,6 +289,7 @@ def test_send_logs_an_outbound_journal_prompt_linked_to_the_prompt(coach, today)
     assert row.summary == "One good moment"
 
 
+@pytest.mark.sqlite_only  # a second coach; on PostgreSQL see test_practice_pg.py
 def test_send_refuses_what_is_not_the_coachs(coach, today):
     ann = client(coach, today)
     other = Coach.create(name="Sam Other")
@@ -362,6 +366,7 @@ def test_awaiting_reply_on_a_fixed_clock(coach, today):
     assert [w.client_id for w in awaiting_reply(coach, today)] == [ann.id, cy.id, cy.id]
 
 
+@pytest.mark.sqlite_only  # a second coach; on PostgreSQL see test_practice_pg.py
 def test_awaiting_reply_ignores_other_coaches_and_sends_after_today(coach, today):
     ann = client(coach, today)
     p = prompt(coach)

@@ -232,6 +232,7 @@ def test_a_missing_client_raises_client_missing(coach, today):
         client_workspace(coach, 999_999, today)
 
 
+@pytest.mark.sqlite_only  # a second coach; on PostgreSQL see test_practice_pg.py
 def test_another_coachs_client_is_missing(coach, today):
     other = Coach.create(name="Other Coach")
     theirs = client(other, today, name="Theirs")

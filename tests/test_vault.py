@@ -196,6 +196,7 @@ class WrongKeyring(MemoryKeyring):
         (WrongKeyring, LockReason.WRONG_KEY),
     ],
 )
+@pytest.mark.sqlite_only  # compares the database file's bytes
 def test_keyring_failures_leave_notes_locked_and_the_database_unchanged(
     database, coach, ann, memory_keyring, monkeypatch, backend, reason
 ):
@@ -235,6 +236,7 @@ def test_no_keyring_at_all_is_a_clear_reason(coach, memory_keyring, monkeypatch)
     assert "no keyring" in status.detail
 
 
+@pytest.mark.sqlite_only  # compares the database file's bytes
 def test_a_wrong_passphrase_changes_nothing(database, vault, coach, ann):
     add_note(vault, ann.id, "belief", SECRET)
     database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -389,6 +391,7 @@ def test_search_decrypts_in_memory_and_respects_the_client(vault, coach, ann):
     assert search_notes(vault, "") == []
 
 
+@pytest.mark.sqlite_only  # compares the database file's bytes
 def test_no_body_reaches_the_database_wal_or_a_backup(database, vault, ann, tmp_path):
     marker = "ZEBRA-" + uuid.uuid4().hex
     for kind in ("goal", "regret", "struggle"):

@@ -68,7 +68,15 @@ def _client(coach: Coach, client_id: int) -> Client:
     return client
 
 
+def no_nul(value: str, what: str, error: type[Exception] = ActionError) -> str:
+    """NUL is the one character PostgreSQL cannot keep in text; refused the same everywhere."""
+    if "\x00" in value:
+        raise error(f"{what} holds a NUL character (\\x00), which cannot be stored; remove it")
+    return value
+
+
 def _text(value: str, what: str, *, required: bool = True) -> str:
+    no_nul(value, what)
     if required and not value.strip():
         raise ActionError(f"{what} is empty")
     if len(value) > MAX_TEXT:

@@ -27,7 +27,13 @@ from trustdesk.store.models import (
     StageChange,
     db,
 )
-from trustdesk.trust.actions import MAX_TEXT, ActionError, refuse_if_changed, unchanged_since
+from trustdesk.trust.actions import (
+    MAX_TEXT,
+    ActionError,
+    no_nul,
+    refuse_if_changed,
+    unchanged_since,
+)
 from trustdesk.trust.rules import _as_date
 
 MAX_NAME = 200
@@ -171,7 +177,7 @@ def _outcome(coach: Coach, outcome_id: int) -> Outcome:
 
 
 def _name(value: str, what: str) -> str:
-    value = (value or "").strip()
+    value = no_nul((value or "").strip(), what, JourneyError)
     if not value:
         raise JourneyError(f"{what} is empty")
     if len(value) > MAX_NAME:
@@ -180,7 +186,7 @@ def _name(value: str, what: str) -> str:
 
 
 def _text(value: str | None, what: str) -> str:
-    value = (value or "").strip()
+    value = no_nul((value or "").strip(), what, JourneyError)
     if len(value) > MAX_TEXT:
         raise JourneyError(f"{what} is longer than {MAX_TEXT} characters")
     return value

@@ -24,7 +24,7 @@ from pathlib import Path
 from peewee import JOIN, Case, fn
 
 from trustdesk.store.models import TRUST_HABITS, Client, Coach, Prompt, Stage, Touch, db
-from trustdesk.trust.actions import ActionError
+from trustdesk.trust.actions import ActionError, no_nul
 from trustdesk.trust.rules import _as_date
 
 LIBRARY_FILE = "prompts.toml"
@@ -222,6 +222,7 @@ def _habit(habit: str) -> str:
 def _checked(value: str, what: str, limit: int, *, required: bool = True) -> str:
     if not isinstance(value, str):
         raise PromptError(f"{what} must be text")
+    no_nul(value, what, PromptError)
     if required and not value.strip():
         raise PromptError(f"{what} is empty")
     if len(value) > limit:
