@@ -70,6 +70,16 @@ def read_application_id(path: Path) -> int | None:
     return struct.unpack(">I", header[68:72])[0]
 
 
+def require_trustdesk_file(path: Path, otherwise: str) -> None:
+    """A file is opened only if its SQLite header carries trustdesk's application_id."""
+    try:
+        app_id = read_application_id(path)
+    except OSError as exc:
+        raise StoreError(f"cannot read {path}: {exc.strerror}") from None
+    if app_id != APPLICATION_ID:
+        raise StoreError(f"{path} is not a trustdesk database; {otherwise}")
+
+
 def _create_sqlite_file(path: Path) -> None:
     """Make an empty database that is marked as trustdesk's and readable only by its owner."""
     if not path.parent.exists():
@@ -144,12 +154,7 @@ def _open_sqlite(path: Path, create: bool) -> peewee.SqliteDatabase:
         raise StoreError(f"{path} is a directory, not a trustdesk database")
     else:
         check_private(path)
-        try:
-            app_id = read_application_id(path)
-        except OSError as exc:
-            raise StoreError(f"cannot read {path}: {exc.strerror}") from None
-        if app_id != APPLICATION_ID:
-            raise StoreError(f"{path} is not a trustdesk database; refusing to open it")
+        require_trustdesk_file(path, "refusing to open it")
 
     # mode=rw: a connection opened later (a worker thread, after the file was moved away)
     # fails rather than quietly creating an empty database in its place.
@@ -399,12 +404,7 @@ def inspect_backup(source: Path, migrations_dir: Path = MIGRATIONS_DIR) -> Backu
     """Check that `source` is a whole trustdesk database this code can take; say what it holds."""
     if not source.is_file():
         raise StoreError(f"no backup at {source}")
-    try:
-        app_id = read_application_id(source)
-    except OSError as exc:
-        raise StoreError(f"cannot read {source}: {exc.strerror}") from None
-    if app_id != APPLICATION_ID:
-        raise StoreError(f"{source} is not a trustdesk database; nothing was restored")
+    require_trustdesk_file(source, "nothing was restored")
     conn = sqlite3.connect(f"{source.absolute().as_uri()}?mode=ro", uri=True)
     try:
         result = conn.execute("PRAGMA integrity_check").fetchone()[0]
