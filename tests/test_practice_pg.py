@@ -117,6 +117,33 @@ def test_a_coach_cannot_switch_the_fence_off(pg_practice):
             conn.execute("SELECT * FROM note")
 
 
+def test_a_temporary_table_cannot_stand_in_for_the_coaches(pg_practice):
+    """The policies name public.coach: a coach's own `coach` cannot redirect them."""
+    fill(pg_practice.ann, "Ann")
+    ben = fill(pg_practice.ben, "Ben")
+    with psycopg.connect(pg_practice.ann, autocommit=True) as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("CREATE TEMP TABLE coach (id integer, db_role name)")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("CREATE TABLE public.coach_shadow (id integer)")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("UPDATE coach SET id = %s", (ben["coach"],))
+        assert conn.execute("UPDATE coach SET name = 'Ann L.'").rowcount == 1
+        assert conn.execute("SELECT count(*) FROM client WHERE coach_id = %s",
+                            (ben["coach"],)).fetchone() == (0,)  # fmt: skip
+
+
+def test_a_role_the_fences_do_not_apply_to_cannot_be_a_coach(pg_practice, pg_server_url):
+    database = open_database(pg_practice.admin)
+    try:
+        with pytest.raises(StoreError, match="superuser or bypasses row-level security"):
+            add_coach(database, "Root", "postgres")
+        with pytest.raises(StoreError, match="one of trustdesk's own roles"):
+            add_coach(database, "Admin", ADMIN_ROLE)
+    finally:
+        database.close()
+
+
 def test_each_coach_has_their_own_notes_key(pg_practice):
     ann = fill(pg_practice.ann, "Ann")
     ben = fill(pg_practice.ben, "Ben")

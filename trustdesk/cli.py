@@ -569,7 +569,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     from trustdesk.asking import confirm
     from trustdesk.store import inspect_backup, open_database, restore_database
-    from trustdesk.store.database import practice_contents
+    from trustdesk.store.database import describe_practice
 
     source = Path(args.path).expanduser()
     target = config.database_target(getattr(args, "db", None))
@@ -580,18 +580,19 @@ def cmd_restore(args: argparse.Namespace) -> int:
     if path.exists() and source.resolve() == path.resolve():
         raise UsageError(f"{source} is the practice itself; name a backup file")
     existed = path.exists()
+    if existed:
+        # Asked before anything is opened for writing: saying no changes nothing at all.
+        held = describe_practice(path)
+        question = (
+            f"Replace the practice in {path} ({held}) "
+            f"with the backup {source} ({backup.clients} clients, {backup.notes} notes)? "
+            "The practice there now is kept as a backup of its own."
+        )
+        if not args.yes and not confirm(question):
+            _say("Nothing was restored.")
+            return EXIT_ERROR
     database = open_database(path, create=True)
     try:
-        if existed:
-            now = practice_contents(database.connection())
-            question = (
-                f"Replace the practice in {path} ({now.clients} clients, {now.notes} notes) "
-                f"with the backup {source} ({backup.clients} clients, {backup.notes} notes)? "
-                "The practice there now is kept as a backup of its own."
-            )
-            if not args.yes and not confirm(question):
-                _say("Nothing was restored.")
-                return EXIT_ERROR
         keep = path.with_name(f"{path.name}.before-restore-{config.now():%Y%m%d-%H%M%S}")
         restore_database(database, source, keep if existed else None)
     finally:

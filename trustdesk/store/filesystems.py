@@ -67,13 +67,14 @@ def filesystem_type(path: Path, mountinfo: Path | None = None) -> str | None:
 
     None when the system does not say (not Linux, or /proc is not mounted).
     """
+    # Resolved first: reaching an automounted share mounts it, and only then is it listed.
+    where = Path(os.path.realpath(path))
+    while not where.exists() and where != where.parent:
+        where = where.parent
     try:
         text = (mountinfo or MOUNTINFO).read_text(encoding="utf-8", errors="surrogateescape")
     except OSError:
         return None
-    where = Path(os.path.realpath(path))
-    while not where.exists() and where != where.parent:
-        where = where.parent
     best: tuple[int, str] | None = None
     for point, fstype in parse_mountinfo(text):
         mount = Path(point)

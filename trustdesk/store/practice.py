@@ -29,7 +29,6 @@ from trustdesk.store.models import ALL_MODELS, Coach
 
 ADMIN_ROLE = "trustdesk_admin"
 COACH_ROLE = "trustdesk_coach"
-COACH_ID_FUNCTION = "trustdesk_coach_id"
 ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 # Every table but `coach` carries its coach's id; `coach` is fenced by its own role column.
@@ -50,6 +49,11 @@ def _quote(name: str) -> str:
             f"{name!r} cannot be a database role here: use lower-case letters, digits and _"
         )
     return f'"{name}"'
+
+
+def _database_name(database: peewee.Database) -> str:
+    (name,) = database.execute_sql("SELECT current_database()").fetchone()
+    return name
 
 
 def _role_exists(database: peewee.Database, role: str) -> bool:
@@ -81,6 +85,10 @@ def _setup(database: PracticeServer) -> list[str]:
     run(f"GRANT {_quote(ADMIN_ROLE)} TO CURRENT_USER")
     run(f"GRANT USAGE, CREATE ON SCHEMA public TO {_quote(ADMIN_ROLE)}")
     run(f"GRANT USAGE ON SCHEMA public TO {_quote(COACH_ROLE)}")
+    # Coaches need neither temporary tables nor (before PostgreSQL 15 it was the default)
+    # the right to create objects in public; taken away as the database's owner.
+    run("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+    run(f'REVOKE TEMPORARY ON DATABASE "{_database_name(database)}" FROM PUBLIC')
     # Everything below is created by, and so owned by, the admin role: no coach owns a table.
     run(f"SET ROLE {_quote(ADMIN_ROLE)}")
     try:
@@ -95,29 +103,26 @@ def _setup(database: PracticeServer) -> list[str]:
 def _fence(database: PracticeServer) -> None:
     run = database.execute_sql
     coach = _quote(COACH_ROLE)
-    # Which coach the logged-in role is; the coach table's own policy shows just that row.
+    # Every name below is schema-qualified: a coach's own temporary table called "coach"
+    # must not be able to stand in for the real one (and coaches may not make one).
+    run("ALTER TABLE public.coach ENABLE ROW LEVEL SECURITY")
+    run("ALTER TABLE public.coach FORCE ROW LEVEL SECURITY")
+    run("DROP POLICY IF EXISTS own_coach_row ON public.coach")
     run(
-        f"CREATE OR REPLACE FUNCTION {COACH_ID_FUNCTION}() RETURNS integer "
-        "LANGUAGE sql STABLE AS $$ SELECT id FROM coach WHERE db_role = current_user $$"
-    )
-    run(f"REVOKE ALL ON FUNCTION {COACH_ID_FUNCTION}() FROM PUBLIC")
-    run(f"GRANT EXECUTE ON FUNCTION {COACH_ID_FUNCTION}() TO {coach}")
-    run("ALTER TABLE coach ENABLE ROW LEVEL SECURITY")
-    run("ALTER TABLE coach FORCE ROW LEVEL SECURITY")
-    run("DROP POLICY IF EXISTS own_coach_row ON coach")
-    run(
-        f"CREATE POLICY own_coach_row ON coach FOR ALL TO {coach} "
+        f"CREATE POLICY own_coach_row ON public.coach FOR ALL TO {coach} "
         "USING (db_role = current_user) WITH CHECK (db_role = current_user)"
     )
-    run(f"GRANT SELECT, UPDATE ON coach TO {coach}")  # coaches are added by the admin only
+    # Coaches are added by the admin only, and may change only their name and address.
+    run(f"REVOKE ALL ON public.coach FROM {coach}")
+    run(f"GRANT SELECT, UPDATE (name, email) ON public.coach TO {coach}")
+    own_id = "(SELECT c.id FROM public.coach AS c WHERE c.db_role = current_user)"
     for table in FENCED_TABLES:
-        run(f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY')
-        run(f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY')
-        run(f'DROP POLICY IF EXISTS own_rows ON "{table}"')
+        run(f'ALTER TABLE public."{table}" ENABLE ROW LEVEL SECURITY')
+        run(f'ALTER TABLE public."{table}" FORCE ROW LEVEL SECURITY')
+        run(f'DROP POLICY IF EXISTS own_rows ON public."{table}"')
         run(
-            f'CREATE POLICY own_rows ON "{table}" FOR ALL TO {coach} '
-            f"USING (coach_id = {COACH_ID_FUNCTION}()) "
-            f"WITH CHECK (coach_id = {COACH_ID_FUNCTION}())"
+            f'CREATE POLICY own_rows ON public."{table}" FOR ALL TO {coach} '
+            f"USING (coach_id = {own_id}) WITH CHECK (coach_id = {own_id})"
         )
         run(f'GRANT SELECT, INSERT, UPDATE, DELETE ON "{table}" TO {coach}')
     run(f'GRANT SELECT ON "{HISTORY_TABLE}" TO {coach}')
@@ -132,10 +137,27 @@ def add_coach(database: peewee.Database, name: str, role: str, email: str = "") 
     quoted = _quote(role)
     if role in (ADMIN_ROLE, COACH_ROLE):
         raise StoreError(f"{role} is one of trustdesk's own roles; choose the coach's login")
-    if Coach.select().where(Coach.db_role == role).exists():
-        raise StoreError(f"{role} is already a coach of this practice")
-    with server.atomic():
-        if not _role_exists(server, role):
-            server.execute_sql(f"CREATE ROLE {quoted} LOGIN")
-        server.execute_sql(f"GRANT {_quote(COACH_ROLE)} TO {quoted}")
-        return Coach.create(name=name.strip(), email=email, created_at=config.now(), db_role=role)
+    found = server.execute_sql(
+        "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = %s", (role,)
+    ).fetchone()
+    if found is not None and found[0]:
+        raise StoreError(
+            f"{role} is a superuser or bypasses row-level security; a coach needs a role "
+            "the fences apply to"
+        )
+    # As the admin role, which row-level security lets see every coach.
+    server.execute_sql(f"SET ROLE {_quote(ADMIN_ROLE)}")
+    try:
+        if Coach.select().where(Coach.db_role == role).exists():
+            raise StoreError(f"{role} is already a coach of this practice")
+        server.execute_sql("RESET ROLE")
+        with server.atomic():
+            if found is None:
+                server.execute_sql(f"CREATE ROLE {quoted} LOGIN")
+            server.execute_sql(f"GRANT {_quote(COACH_ROLE)} TO {quoted}")
+            server.execute_sql(f"SET LOCAL ROLE {_quote(ADMIN_ROLE)}")
+            return Coach.create(
+                name=name.strip(), email=email, created_at=config.now(), db_role=role
+            )
+    finally:
+        server.execute_sql("RESET ROLE")
