@@ -936,6 +936,6 @@ def test_a_note_rewritten_in_two_places_keeps_both(practice, client_id):
         assert read_note(app.vault, note_id).body == "Saved in the other window."
         (beside,) = {n.id for n in Note.select(Note.id).where(Note.client == client_id)} - before
         assert read_note(app.vault, beside).body == "Typed in this one."
-        assert any("saved as a new note beside it" in said for said in app.said)
+        assert any("your words were saved as a new note" in said for said in app.said)
 
     run(practice, scenario, client=client_id)

@@ -126,3 +126,39 @@ def test_a_note_edited_in_two_places_keeps_both_sets_of_words(coach, today, ann)
     current = read_note(vault, nid)
     assert save_note_edit(vault, nid, "Settled words.", version=current.version) is None
     assert read_note(vault, nid).body == "Settled words."
+
+
+def test_a_note_removed_while_being_edited_keeps_the_new_words(coach, today, ann):
+    vault = Vault(coach)
+    vault.create(passphrase=PASSPHRASE, use_keyring=False, argon2=FAST_ARGON2)
+    nid = add_note(vault, ann, "goal", "Lead the offsite.")
+    opened = read_note(vault, nid)
+    Note.delete().where(Note.id == nid).execute()  # removed in another window
+    kept = save_note_edit(vault, nid, "Lead the offsite, then the quarter.",
+                          version=opened.version, client_id=ann, kind="goal")  # fmt: skip
+    assert kept is not None
+    assert read_note(vault, kept).body == "Lead the offsite, then the quarter."
+
+
+def test_key_rotation_does_not_write_over_a_note_saved_meanwhile(coach, ann, monkeypatch):
+    from trustdesk.vault import VaultError
+
+    vault = Vault(coach)
+    vault.create(passphrase=PASSPHRASE, use_keyring=False, argon2=FAST_ARGON2)
+    nid = add_note(vault, ann, "goal", "First words.")
+    real_update = Note.update
+
+    def saved_elsewhere_first(*args, **kwargs):
+        # Another terminal saves the note between the rotation's read and its write.
+        monkeypatch.setattr(Note, "update", real_update)
+        update_note(vault, nid, "Saved elsewhere meanwhile.")
+        return real_update(*args, **kwargs)
+
+    old_key = vault.key_id
+    monkeypatch.setattr(Note, "update", saved_elsewhere_first)
+    with pytest.raises(VaultError, match="saved elsewhere during the rotation"):
+        vault.rotate(passphrase=PASSPHRASE, argon2=FAST_ARGON2)
+    # Refused and rolled back whole (here the other save shared the transaction, so it went
+    # too; from another terminal it would stand): the old key still opens every note.
+    assert vault.key_id == old_key
+    assert read_note(vault, nid).body == "First words."

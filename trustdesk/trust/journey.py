@@ -698,6 +698,7 @@ def references(coach: Coach) -> list[ReferenceItem]:
             Outcome.achieved_on,
             Outcome.title,
             Outcome.detail,
+            Outcome.version,
         )
         .join(Program, JOIN.LEFT_OUTER, on=(Client.program == Program.id))
         .switch(Client)
@@ -707,11 +708,11 @@ def references(coach: Coach) -> list[ReferenceItem]:
     )
     heads: dict[int, tuple[str, str, str | None]] = {}
     outcomes: dict[int, list[OutcomeItem]] = {}
-    for cid, name, status, program, oid, on, title, detail in query.tuples():
+    for cid, name, status, program, oid, on, title, detail, version in query.tuples():
         heads.setdefault(cid, (name, status, program))
         found = outcomes.setdefault(cid, [])
         if oid is not None:
-            found.append(OutcomeItem(oid, cid, _as_date(on), title, detail))
+            found.append(OutcomeItem(oid, cid, _as_date(on), title, detail, version))
     items = [
         ReferenceItem(cid, name, status, program, tuple(outcomes[cid]))
         for cid, (name, status, program) in heads.items()

@@ -95,19 +95,30 @@ def update_note(vault: Vault, note_id: uuid.UUID, body: str, *, version: int | N
 
 
 def save_note_edit(
-    vault: Vault, note_id: uuid.UUID, body: str, *, version: int | None
+    vault: Vault,
+    note_id: uuid.UUID,
+    body: str,
+    *,
+    version: int | None,
+    client_id: int | None = None,
+    kind: str | None = None,
 ) -> uuid.UUID | None:
     """Save an edit made from the copy at `version`; never lose either side of a conflict.
 
     If the note was saved elsewhere after that copy was read, the edit is not written over
-    it: the new words become a note of their own, beside the original, and its id is
-    returned (None when the edit was saved in place).
+    it, and if it was deleted meanwhile it is not lost with it: either way the new words
+    become a note of their own (for `client_id` and `kind`, as read) and its id is
+    returned. None means the edit was saved in place.
     """
     try:
         update_note(vault, note_id, body, version=version)
-    except ChangedElsewhere:
-        original = Note.get((Note.id == note_id) & (Note.coach == vault.coach))
-        return add_note(vault, original.client_id, original.kind, body)
+    except (ChangedElsewhere, NoteError):
+        original = Note.get_or_none((Note.id == note_id) & (Note.coach == vault.coach))
+        if original is not None:
+            client_id, kind = original.client_id, original.kind
+        if client_id is None or kind is None:
+            raise
+        return add_note(vault, client_id, kind, body)
     return None
 
 

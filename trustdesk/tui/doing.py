@@ -679,6 +679,7 @@ def edit_note(
     body_default: str | None,
     done: Done | None,
     version: int | None = None,
+    client_id: int | None = None,
 ) -> None:
     """Rewrite a note's words; saving seals them again.
 
@@ -687,7 +688,7 @@ def edit_note(
     the notes locked under a save, so nothing typed is ever lost. If the note was saved
     elsewhere after it was read (`version`), the new words are kept as a note of their own.
     """
-    read_version = {"version": version}
+    read_version = {"version": version, "client_id": client_id}
     title = f"Edit a {NOTE_KIND_LABELS.get(kind, kind).lower()} note"
 
     def ask(body: str) -> None:
@@ -707,15 +708,28 @@ def edit_note(
         def run() -> None:
             try:
                 kept_apart = app.fetch(
-                    save_note_edit, app.vault, note_id, body, version=read_version["version"]
+                    save_note_edit,
+                    app.vault,
+                    note_id,
+                    body,
+                    version=read_version["version"],
+                    client_id=read_version["client_id"],
+                    kind=kind,
                 )
             except VaultLocked:
                 # The notes locked between Save and the write: the words come back in the form.
                 app.call_from_thread(
-                    edit_note, app, note_id, kind, body, done, read_version["version"]
+                    edit_note,
+                    app,
+                    note_id,
+                    kind,
+                    body,
+                    done,
+                    read_version["version"],
+                    read_version["client_id"],
                 )
                 return
-            except (NoteError, SealError, VaultError) as exc:
+            except (NoteError, SealError, VaultError, actions.ActionError) as exc:
                 app.call_from_thread(app.notify, str(exc), severity="warning", markup=False)
             except peewee.DatabaseError as exc:
                 message = f"Not saved: {exc}"
@@ -725,8 +739,8 @@ def edit_note(
                     app.call_from_thread(app.notify, "Note sealed and saved", markup=False)
                 else:
                     message = (
-                        "That note was changed elsewhere after you opened it, so your words "
-                        "were saved as a new note beside it. Nothing was overwritten."
+                        "That note was changed or removed elsewhere after you opened it, so "
+                        "your words were saved as a new note. Nothing was overwritten."
                     )
                     app.call_from_thread(app.notify, message, severity="warning", markup=False)
             if done is not None:
@@ -759,6 +773,7 @@ def edit_note(
             app.request_unlock(then=fetch)
             return
         read_version["version"] = note.version
+        read_version["client_id"] = note.client_id
         ask(note.body)
 
     if body_default is None:

@@ -457,7 +457,7 @@ class Vault:
             last_id = None
             while True:
                 query = (
-                    Note.select(Note.id, Note.body_sealed)
+                    Note.select(Note.id, Note.body_sealed, Note.version)
                     .where(Note.coach == self.coach)
                     .order_by(Note.id)
                     .limit(batch)
@@ -467,14 +467,25 @@ class Vault:
                 rows = list(query.tuples())
                 if not rows:
                     break
-                for note_id, sealed in rows:
+                for note_id, sealed, version in rows:
                     text = open_sealed(
                         old_keys, sealed, table=NOTE_TABLE, row_id=note_id, column=NOTE_COLUMN
                     )
                     resealed = seal(
                         new_key, new_id, text, table=NOTE_TABLE, row_id=note_id, column=NOTE_COLUMN
                     )
-                    Note.update(body_sealed=resealed).where(Note.id == note_id).execute()
+                    # A note saved elsewhere since it was read is not written over with the
+                    # old words: the whole rotation rolls back and can simply be run again.
+                    rewritten = (
+                        Note.update(body_sealed=resealed)
+                        .where((Note.id == note_id) & (Note.version == version))
+                        .execute()
+                    )
+                    if rewritten != 1:
+                        raise VaultError(
+                            "a note was saved elsewhere during the rotation; nothing was "
+                            "changed, run it again"
+                        )
                 done += len(rows)
                 last_id = rows[-1][0]
                 if progress:
