@@ -93,8 +93,8 @@ def _open_commitment(coach: Coach, commitment_id: int) -> Commitment:
     return promise
 
 
-def _close(promise: Commitment, version: int | None = None, **changes) -> None:
-    """Close an open promise, unless another window closed or changed it first."""
+def _change_open(promise: Commitment, version: int | None = None, **changes) -> None:
+    """Change (edit or close) an open promise, unless another window changed it first."""
     updated = (
         Commitment.update(**changes)
         .where(
@@ -150,17 +150,7 @@ def edit_commitment(
     if due_on < promise.promised_on:
         raise ActionError("the due date is before the day it was promised")
     with db.atomic():
-        updated = (
-            Commitment.update(title=title, due_on=due_on)
-            .where(
-                (Commitment.id == promise.id)
-                & (Commitment.status == "open")
-                & unchanged_since(Commitment, version)
-            )
-            .execute()
-        )
-    if updated != 1:
-        raise ChangedElsewhere("that promise")
+        _change_open(promise, version, title=title, due_on=due_on)
 
 
 def mark_done(
@@ -170,7 +160,7 @@ def mark_done(
     if done_on < promise.promised_on:
         raise ActionError("a promise cannot be kept before it was made")
     with db.atomic():
-        _close(promise, version, status="done", done_on=done_on)
+        _change_open(promise, version, status="done", done_on=done_on)
 
 
 def renegotiate(
@@ -191,7 +181,7 @@ def renegotiate(
     if new_due == promise.due_on:
         raise ActionError("the new due date is the same as the old one")
     with db.atomic():
-        _close(promise, version, status="renegotiated", done_on=today)
+        _change_open(promise, version, status="renegotiated", done_on=today)
         return Commitment.create(
             coach=coach,
             client=promise.client_id,
@@ -214,10 +204,23 @@ def drop(
     promise = _open_commitment(coach, commitment_id)
     _text(reason, "the reason")
     with db.atomic():
-        _close(promise, version, status="dropped", done_on=today, reason=reason)
+        _change_open(promise, version, status="dropped", done_on=today, reason=reason)
 
 
 # --- contact -------------------------------------------------------------------------
+
+
+def _check_touch(
+    channel: str, direction: str, summary: str, occurred_on: dt.date, today: dt.date, verb: str
+) -> None:
+    """What a new touch and a corrected one must both be."""
+    if channel not in TOUCH_CHANNELS:
+        raise ActionError(f"unknown channel {channel!r}")
+    if direction not in TOUCH_DIRECTIONS:
+        raise ActionError(f"unknown direction {direction!r}")
+    _text(summary, "the summary", required=False)
+    if occurred_on > today:
+        raise ActionError(f"a touch cannot be {verb} in the future")
 
 
 def log_touch(
@@ -232,13 +235,7 @@ def log_touch(
     counts_for_cadence: bool = True,
 ) -> int:
     client = _client(coach, client_id)
-    if channel not in TOUCH_CHANNELS:
-        raise ActionError(f"unknown channel {channel!r}")
-    if direction not in TOUCH_DIRECTIONS:
-        raise ActionError(f"unknown direction {direction!r}")
-    _text(summary, "the summary", required=False)
-    if occurred_on > today:
-        raise ActionError("a touch cannot be logged in the future")
+    _check_touch(channel, direction, summary, occurred_on, today, "logged")
     with db.atomic():
         return Touch.create(
             coach=coach,
@@ -380,13 +377,7 @@ def edit_touch(
 ) -> None:
     """Correct a logged touch: checked as log_touch checks a new one."""
     touch = _touch(coach, touch_id)
-    if channel not in TOUCH_CHANNELS:
-        raise ActionError(f"unknown channel {channel!r}")
-    if direction not in TOUCH_DIRECTIONS:
-        raise ActionError(f"unknown direction {direction!r}")
-    _text(summary, "the summary", required=False)
-    if occurred_on > today:
-        raise ActionError("a touch cannot be dated in the future")
+    _check_touch(channel, direction, summary, occurred_on, today, "dated")
     if not isinstance(counts_for_cadence, bool):
         raise ActionError("whether a touch counts for cadence is yes or no")
     with db.atomic():
