@@ -258,37 +258,44 @@ def edit_promise(
 # --- contact ---------------------------------------------------------------------------
 
 
+def _touch_fields(
+    today: dt.date, *, channel: str | None, direction: str | None, summary: str, on: dt.date
+) -> list[Field]:
+    """The fields a new touch and a corrected one share, filled with these values."""
+    return [
+        Field(
+            "channel",
+            "Channel",
+            kind="choice",
+            choices=[(CHANNEL_LABELS[c], c) for c in TOUCH_CHANNELS],
+            default=channel,
+            required=True,
+        ),
+        Field(
+            "direction",
+            "Direction",
+            kind="choice",
+            choices=[("I reached out", "outbound"), ("They reached out", "inbound")],
+            default=direction,
+            required=True,
+        ),
+        Field("summary", "In a line: what was it about?", default=summary),
+        Field(
+            "occurred_on",
+            "When (YYYY-MM-DD)",
+            kind="date",
+            default=on,
+            required=True,
+            check=not_after(today, "today"),
+        ),
+    ]
+
+
 def log_touch(app: TrustdeskApp, client_id: int, client_name: str, done: Done | None) -> None:
     today = app.today
     form = FormScreen(
         f"Log a touch with {_name(client_name)}",
-        [
-            Field(
-                "channel",
-                "Channel",
-                kind="choice",
-                choices=[(CHANNEL_LABELS[c], c) for c in TOUCH_CHANNELS],
-                default="email",
-                required=True,
-            ),
-            Field(
-                "direction",
-                "Direction",
-                kind="choice",
-                choices=[("I reached out", "outbound"), ("They reached out", "inbound")],
-                default="outbound",
-                required=True,
-            ),
-            Field("summary", "In a line: what was it about?"),
-            Field(
-                "occurred_on",
-                "When (YYYY-MM-DD)",
-                kind="date",
-                default=today,
-                required=True,
-                check=not_after(today, "today"),
-            ),
-        ],
+        _touch_fields(today, channel="email", direction="outbound", summary="", on=today),
     )
 
     ask_then_perform(
@@ -552,30 +559,12 @@ def edit_touch(app: TrustdeskApp, touch: TouchItem, done: Done | None) -> None:
     form = FormScreen(
         "Edit a touch",
         [
-            Field(
-                "channel",
-                "Channel",
-                kind="choice",
-                choices=[(CHANNEL_LABELS[c], c) for c in TOUCH_CHANNELS],
-                default=touch.channel if touch.channel in TOUCH_CHANNELS else None,
-                required=True,
-            ),
-            Field(
-                "direction",
-                "Direction",
-                kind="choice",
-                choices=[("I reached out", "outbound"), ("They reached out", "inbound")],
-                default=touch.direction if touch.direction in TOUCH_DIRECTIONS else None,
-                required=True,
-            ),
-            Field("summary", "In a line: what was it about?", default=touch.summary),
-            Field(
-                "occurred_on",
-                "When (YYYY-MM-DD)",
-                kind="date",
-                default=touch.occurred_on,
-                required=True,
-                check=not_after(today, "today"),
+            *_touch_fields(
+                today,
+                channel=touch.channel if touch.channel in TOUCH_CHANNELS else None,
+                direction=touch.direction if touch.direction in TOUCH_DIRECTIONS else None,
+                summary=touch.summary,
+                on=touch.occurred_on,
             ),
             Field(
                 "counts",
