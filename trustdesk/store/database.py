@@ -251,6 +251,11 @@ def connect_server(url: str) -> PracticeServer:
     return database
 
 
+def known_migrations(migrations_dir: Path = MIGRATIONS_DIR) -> set[str]:
+    """The schema versions this code knows, by their migrations' names."""
+    return {p.stem for p in migrations_dir.glob("[0-9]*.py")}
+
+
 def check_schema(database: peewee.Database, migrations_dir: Path = MIGRATIONS_DIR) -> None:
     """A shared practice is upgraded by its administrator only: a coach's session checks."""
     where = getattr(database, "url", "the database")
@@ -260,7 +265,7 @@ def check_schema(database: peewee.Database, migrations_dir: Path = MIGRATIONS_DI
             "trustdesk practice setup"
         )
     applied = {n for (n,) in database.execute_sql(f'SELECT name FROM "{HISTORY_TABLE}"')}
-    known = {p.stem for p in migrations_dir.glob("[0-9]*.py")}
+    known = known_migrations(migrations_dir)
     if applied - known:
         raise StoreError(
             f"{where} was set up by a newer trustdesk (schema {max(applied - known)}); "
@@ -441,8 +446,7 @@ def inspect_backup(source: Path, migrations_dir: Path = MIGRATIONS_DIR) -> Backu
         raise StoreError(f"cannot read {source}: {exc}; nothing was restored") from None
     finally:
         conn.close()
-    known = {p.stem for p in migrations_dir.glob("[0-9]*.py")}
-    newer = sorted(applied - known)
+    newer = sorted(applied - known_migrations(migrations_dir))
     if newer:
         raise StoreError(
             f"{source} was written by a newer trustdesk (schema {newer[-1]}); "
