@@ -260,3 +260,96 @@ async def test_the_dashboard_as_one_coach_shows_only_their_practice(pg_practice)
             assert {t.coach_id for t in Touch.select()} == {ann["coach"]}
     finally:
         database.close()
+
+
+def _refusal(conn, statement: str, params: tuple) -> tuple[str, str]:
+    """What the server answers a refused statement: its error code and its words."""
+    with pytest.raises(psycopg.Error) as refused:
+        conn.execute(statement, params)
+    return refused.value.sqlstate, str(refused.value)
+
+
+def test_pointing_at_another_coachs_row_fails_as_if_it_did_not_exist(pg_practice):
+    """Foreign-key checks look past row-level security; checked on (id, coach) they tell
+    a coach nothing about whether another coach's client exists."""
+    ann = fill(pg_practice.ann, "Ann")
+    ben = fill(pg_practice.ben, "Ben")
+    missing = ben["client"] + 1000
+    touch = ("INSERT INTO touch (coach_id, client_id, occurred_on, channel, direction,"
+             " counts_for_cadence, summary) VALUES (%s, %s, '2026-03-16', 'call', 'outbound',"
+             " true, '')")  # fmt: skip
+    with psycopg.connect(pg_practice.ann, autocommit=True) as conn:
+        bens = _refusal(conn, touch, (ann["coach"], ben["client"]))
+        nobodys = _refusal(conn, touch, (ann["coach"], missing))
+        assert bens[0] == nobodys[0] == "23503"  # foreign_key_violation
+        assert bens[1].replace(str(ben["client"]), "N") == nobodys[1].replace(str(missing), "N")
+        # Moving one of her own rows across fails the same way, and so does a stage move.
+        moved = _refusal(conn, "UPDATE touch SET client_id = %s", (ben["client"],))
+        assert moved[0] == "23503"
+        # Nor can she write an id of her choosing and learn from a duplicate.
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(
+                "INSERT INTO program (id, coach_id, name, summary, typical_sessions)"
+                " VALUES (%s, %s, 'mine', '', 0)",
+                (ben["client"], ann["coach"]),
+            )
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("UPDATE client SET id = %s", (missing,))
+        # Her own references still work both ways.
+        assert conn.execute("UPDATE touch SET client_id = %s", (ann["client"],)).rowcount == 1
+
+
+def test_removing_a_stage_clears_it_from_clients_and_sessions_but_keeps_them(pg_practice):
+    fill(pg_practice.ann, "Ann")
+    with psycopg.connect(pg_practice.ann, autocommit=True) as conn:
+        (program,) = conn.execute(
+            "INSERT INTO program (coach_id, name, summary, typical_sessions)"
+            " SELECT coach_id, 'Path', '', 0 FROM client RETURNING id"
+        ).fetchone()
+        (stage,) = conn.execute(
+            "INSERT INTO stage (coach_id, program_id, position, name, purpose,"
+            " typical_sessions, asks_of_client) SELECT coach_id, %s, 1, 'Start', '', 1, ''"
+            " FROM client RETURNING id",
+            (program,),
+        ).fetchone()
+        conn.execute("UPDATE client SET program_id = %s, stage_id = %s", (program, stage))
+        conn.execute("DELETE FROM stage WHERE id = %s", (stage,))
+        row = conn.execute("SELECT coach_id IS NOT NULL, program_id, stage_id FROM client")
+        assert row.fetchall() == [(True, program, None)]
+
+
+def test_setup_names_rows_that_already_cross_between_coaches(pg_practice):
+    """A practice set up before the references were fenced is checked before fencing."""
+    ann = fill(pg_practice.ann, "Ann")
+    ben = fill(pg_practice.ben, "Ben")
+    with psycopg.connect(pg_practice.admin, autocommit=True) as conn:
+        conn.execute(f"SET ROLE {ADMIN_ROLE}")
+        conn.execute("ALTER TABLE touch DROP CONSTRAINT touch_client_id_same_coach")
+        conn.execute("UPDATE touch SET client_id = %s WHERE coach_id = %s",
+                     (ben["client"], ann["coach"]))  # fmt: skip
+    database = open_database(pg_practice.admin)
+    try:
+        with pytest.raises(StoreError) as refused:
+            setup_practice(database)
+        assert str(refused.value) == (
+            "1 rows of touch point at another coach's client; "
+            "correct them before setting up the practice"
+        )
+    finally:
+        database.close()
+
+
+def test_a_server_too_old_for_the_fences_is_named(pg_practice, monkeypatch):
+    from trustdesk.store import practice
+
+    monkeypatch.setattr(practice, "OLDEST_SERVER", 10**8)
+    database = open_database(pg_practice.admin)
+    try:
+        with pytest.raises(StoreError) as refused:
+            setup_practice(database)
+        assert str(refused.value).startswith("a practice needs PostgreSQL 15 or newer; ")
+        with psycopg.connect(pg_practice.admin) as conn:
+            (shown,) = conn.execute("SHOW server_version").fetchone()
+        assert str(refused.value).endswith(f" runs {shown}")
+    finally:
+        database.close()

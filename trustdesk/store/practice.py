@@ -30,9 +30,21 @@ from trustdesk.store.models import ALL_MODELS, Coach
 ADMIN_ROLE = "trustdesk_admin"
 COACH_ROLE = "trustdesk_coach"
 ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+# The first release whose ON DELETE SET NULL can leave the coach column of a two-column
+# reference alone; PostgreSQL 14 and older are out of support.
+OLDEST_SERVER = 150000
 
 # Every table but `coach` carries its coach's id; `coach` is fenced by its own role column.
-FENCED_TABLES = tuple(m._meta.table_name for m in ALL_MODELS if m is not Coach)
+FENCED_MODELS = tuple(m for m in ALL_MODELS if m is not Coach)
+FENCED_TABLES = tuple(m._meta.table_name for m in FENCED_MODELS)
+# Every reference from one coach's row to another row (a touch's client, a stage's
+# program...): each is checked on (id, coach_id), so it can only point within its coach.
+SAME_COACH_REFERENCES = tuple(
+    field
+    for model in FENCED_MODELS
+    for field in model._meta.sorted_fields
+    if isinstance(field, peewee.ForeignKeyField) and field.rel_model is not Coach
+)
 
 
 def _require_server(database: peewee.Database) -> PracticeServer:
@@ -79,6 +91,10 @@ def setup_practice(database: peewee.Database) -> list[str]:
 
 def _setup(database: PracticeServer) -> list[str]:
     run = database.execute_sql
+    (version,) = run("SELECT current_setting('server_version_num')::integer").fetchone()
+    if version < OLDEST_SERVER:
+        (shown,) = run("SHOW server_version").fetchone()
+        raise StoreError(f"a practice needs PostgreSQL 15 or newer; {database.url} runs {shown}")
     for role, attributes in ((ADMIN_ROLE, "NOLOGIN BYPASSRLS"), (COACH_ROLE, "NOLOGIN")):
         if not _role_exists(database, role):
             run(f"CREATE ROLE {_quote(role)} {attributes}")
@@ -124,9 +140,71 @@ def _fence(database: PracticeServer) -> None:
             f'CREATE POLICY own_rows ON public."{table}" FOR ALL TO {coach} '
             f"USING (coach_id = {own_id}) WITH CHECK (coach_id = {own_id})"
         )
-        run(f'GRANT SELECT, INSERT, UPDATE, DELETE ON "{table}" TO {coach}')
+    for model in FENCED_MODELS:
+        _grant_rows(database, model)
+    for field in SAME_COACH_REFERENCES:
+        _keep_within_coach(database, field)
     run(f'GRANT SELECT ON "{HISTORY_TABLE}" TO {coach}')
     run(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {coach}")
+
+
+def _grant_rows(database: PracticeServer, model: type[peewee.Model]) -> None:
+    """Let coaches read and write rows, but never choose a numbered id themselves.
+
+    Ids are unique across the practice, so writing another coach's id would be refused
+    as a duplicate and so tell that the row exists. Ids come from the sequence instead.
+    """
+    table, coach = model._meta.table_name, _quote(COACH_ROLE)
+    columns = ", ".join(
+        f'"{f.column_name}"'
+        for f in model._meta.sorted_fields
+        if not isinstance(f, peewee.AutoField)
+    )
+    run = database.execute_sql
+    run(f'REVOKE ALL ON public."{table}" FROM {coach}')
+    run(f'GRANT SELECT, DELETE ON public."{table}" TO {coach}')
+    run(f'GRANT INSERT ({columns}), UPDATE ({columns}) ON public."{table}" TO {coach}')
+
+
+def _keep_within_coach(database: PracticeServer, field: peewee.ForeignKeyField) -> None:
+    """Make a reference check the coach as well as the id.
+
+    A foreign-key check looks past row-level security: with the id alone, a coach could
+    learn whether another coach's client 42 exists by pointing a touch of their own at
+    it. Checked on (id, coach_id), pointing at any row but one's own fails the same way.
+    """
+    table = field.model._meta.table_name
+    parent = field.rel_model._meta.table_name
+    column = field.column_name
+    name = f"{table}_{column}_same_coach"
+    run = database.execute_sql
+    if run("SELECT 1 FROM pg_constraint WHERE conname = %s", (name,)).fetchone():
+        return
+    (crossing,) = run(
+        f'SELECT count(*) FROM public."{table}" AS x JOIN public."{parent}" AS p '
+        f'ON p.id = x."{column}" WHERE p.coach_id <> x.coach_id'
+    ).fetchone()
+    if crossing:
+        raise StoreError(
+            f"{crossing} rows of {table} point at another coach's {parent}; "
+            "correct them before setting up the practice"
+        )
+    unique = f"{parent}_id_coach"
+    if not run("SELECT 1 FROM pg_constraint WHERE conname = %s", (unique,)).fetchone():
+        run(f'ALTER TABLE public."{parent}" ADD CONSTRAINT "{unique}" UNIQUE (id, coach_id)')
+    for (old,) in run(
+        "SELECT c.conname FROM pg_constraint AS c JOIN pg_attribute AS a "
+        "ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey) "
+        "WHERE c.contype = 'f' AND c.conrelid = %s::regclass AND a.attname = %s "
+        "AND cardinality(c.conkey) = 1",
+        (f'public."{table}"', column),
+    ).fetchall():
+        run(f'ALTER TABLE public."{table}" DROP CONSTRAINT "{old}"')
+    on_delete = "CASCADE" if field.on_delete == "CASCADE" else f'SET NULL ("{column}")'
+    run(
+        f'ALTER TABLE public."{table}" ADD CONSTRAINT "{name}" FOREIGN KEY ("{column}", coach_id) '
+        f'REFERENCES public."{parent}" (id, coach_id) ON DELETE {on_delete}'
+    )
 
 
 def add_coach(database: peewee.Database, name: str, role: str, email: str = "") -> Coach:
