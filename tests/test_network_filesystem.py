@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from trustdesk import cli
-from trustdesk.store import StoreError, filesystems, open_database
+from trustdesk.store import StoreError, current_coach, ensure_coach, filesystems, open_database
 
 LOCAL = "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
 
@@ -31,7 +31,9 @@ def mountinfo(tmp_path: Path, *mounts: tuple[Path | str, str]) -> Path:
         ("cifs", True),
         ("smb3", True),
         ("fuse.sshfs", True),
-        ("fuse", True),
+        ("fuse.rclone", True),
+        ("fuse", False),
+        ("fuse.gocryptfs", False),
         ("9p", True),
         ("ext4", False),
         ("xfs", False),
@@ -100,3 +102,59 @@ def test_a_local_disk_still_opens(tmp_path, monkeypatch):
     monkeypatch.setattr(filesystems, "MOUNTINFO", mountinfo(tmp_path, (tmp_path, "ext4")))
     database = open_database(tmp_path / "p.sqlite3", create=True)
     database.close()
+
+
+@pytest.mark.parametrize("fstype", ["fuse.gocryptfs", "fuse.encfs", "fuseblk"])
+def test_an_encrypted_folder_on_this_machine_opens_with_the_rollback_journal(
+    tmp_path, monkeypatch, fstype
+):
+    """Locks hold on a FUSE file system every process reaches on this machine; WAL's
+    shared memory might not, so the journal that needs none is used there."""
+    monkeypatch.setattr(filesystems, "MOUNTINFO", mountinfo(tmp_path, (tmp_path, fstype)))
+    database = open_database(tmp_path / "p.sqlite3", create=True)
+    try:
+        assert database.execute_sql("PRAGMA journal_mode").fetchone()[0] == "delete"
+        ensure_coach("Morgan Reyes")
+    finally:
+        database.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mountinfo", "p.sqlite3"]
+
+
+def test_a_practice_moved_into_an_encrypted_folder_leaves_wal(database, tmp_path, monkeypatch):
+    path = Path(database.path)
+    database.close()
+    monkeypatch.setattr(
+        filesystems, "MOUNTINFO", mountinfo(tmp_path, (path.parent, "fuse.gocryptfs"))
+    )
+    reopened = open_database(path)
+    try:
+        assert reopened.execute_sql("PRAGMA journal_mode").fetchone()[0] == "delete"
+        assert current_coach().name == "Morgan Reyes"
+    finally:
+        reopened.close()
+    assert not Path(f"{path}-wal").exists() and not Path(f"{path}-shm").exists()
+
+
+def test_an_unknown_fuse_file_system_opens_only_when_declared_local(tmp_path, monkeypatch):
+    monkeypatch.setattr(filesystems, "MOUNTINFO", mountinfo(tmp_path, (tmp_path, "fuse.mystery")))
+    target = tmp_path / "p.sqlite3"
+    with pytest.raises(StoreError) as caught:
+        open_database(target, create=True)
+    assert "FUSE file system (fuse.mystery)" in str(caught.value)
+    assert str(caught.value).endswith("set TRUSTDESK_LOCAL_FUSE=1")
+    assert not target.exists()
+    monkeypatch.setenv("TRUSTDESK_LOCAL_FUSE", "1")
+    database = open_database(target, create=True)
+    try:
+        assert database.execute_sql("PRAGMA journal_mode").fetchone()[0] == "delete"
+    finally:
+        database.close()
+
+
+def test_declaring_a_network_share_local_does_not_make_it_so(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRUSTDESK_LOCAL_FUSE", "1")
+    for fstype in ("fuse.sshfs", "nfs4", "cifs"):
+        monkeypatch.setattr(filesystems, "MOUNTINFO", mountinfo(tmp_path, (tmp_path, fstype)))
+        with pytest.raises(StoreError, match=f"network file system \\({fstype}\\)"):
+            open_database(tmp_path / "p.sqlite3", create=True)
+    assert not (tmp_path / "p.sqlite3").exists()

@@ -222,7 +222,7 @@ def _bulk_settings(database: peewee.Database, *, on: bool) -> None:
         database.execute_sql("PRAGMA cache_size = -262144")
         database.execute_sql("PRAGMA temp_store = memory")
     else:
-        database.execute_sql("PRAGMA journal_mode = wal")
+        database.execute_sql(f"PRAGMA journal_mode = {database.safe_journal}")
         database.execute_sql("PRAGMA synchronous = normal")
         database.execute_sql("PRAGMA cache_size = -2000")
         database.execute_sql("PRAGMA temp_store = default")

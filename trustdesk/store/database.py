@@ -40,9 +40,9 @@ class StoreError(Exception):
     """A database problem the coach can act on; the message is one line."""
 
 
-def _sqlite_pragmas() -> dict[str, object]:
+def _sqlite_pragmas(journal_mode: str = "wal") -> dict[str, object]:
     return {
-        "journal_mode": "wal",
+        "journal_mode": journal_mode,
         "foreign_keys": 1,
         "busy_timeout": BUSY_TIMEOUT_MS,
         "synchronous": "normal",
@@ -129,6 +129,10 @@ class Lending(PooledDatabase):
 class SqliteFile(Lending, PooledSqliteDatabase):
     """One coach's practice in a SQLite file."""
 
+    path: Path
+    # The journal the file's file system can be trusted with (see journal_mode_for).
+    safe_journal = "wal"
+
 
 class PracticeServer(Lending, PooledPostgresqlDatabase):
     """A practice shared by several coaches on PostgreSQL, each fenced in by row-level security."""
@@ -136,18 +140,39 @@ class PracticeServer(Lending, PooledPostgresqlDatabase):
     url = ""  # as given, with any password hidden: for messages
 
 
-def refuse_network_filesystem(path: Path) -> None:
+LOCAL_FUSE_ENV = "TRUSTDESK_LOCAL_FUSE"
+
+
+def journal_mode_for(path: Path) -> str:
+    """The journal SQLite can trust where `path` lives; refuses a network file system.
+
+    WAL on a local disk. On a FUSE file system on this machine, the rollback journal,
+    which needs no shared memory. An unknown FUSE file system is refused unless the
+    coach declares it local (TRUSTDESK_LOCAL_FUSE=1): only they know where it leads.
+    """
     fstype = filesystems.filesystem_type(path)
+    advice = (
+        "keep the database on a local disk (--db or TRUSTDESK_DB) or share a PostgreSQL "
+        "practice database"
+    )
     if filesystems.is_network_filesystem(fstype):
         raise StoreError(
             f"{path} is on a network file system ({fstype}), where SQLite's locks cannot be "
-            "trusted and a crash can corrupt the practice; keep the database on a local disk "
-            "(--db or TRUSTDESK_DB) or share a PostgreSQL practice database"
+            f"trusted and a crash can corrupt the practice; {advice}"
         )
+    if not filesystems.is_fuse(fstype):
+        return "wal"
+    if filesystems.is_local_fuse(fstype, os.environ.get(LOCAL_FUSE_ENV) == "1"):
+        return "delete"
+    raise StoreError(
+        f"{path} is on a FUSE file system ({fstype}) that may reach another machine, where "
+        f"SQLite's locks cannot be trusted; {advice}, or if it is kept on this machine "
+        f"(an encrypted folder), set {LOCAL_FUSE_ENV}=1"
+    )
 
 
 def _open_sqlite(path: Path, create: bool) -> peewee.SqliteDatabase:
-    refuse_network_filesystem(path)
+    journal_mode = journal_mode_for(path)
     if not path.exists():
         if not create:
             raise StoreError(f"no trustdesk database at {path}; create one with: trustdesk init")
@@ -163,7 +188,7 @@ def _open_sqlite(path: Path, create: bool) -> peewee.SqliteDatabase:
     database = SqliteFile(
         f"{path.absolute().as_uri()}?mode=rw",
         uri=True,
-        pragmas=_sqlite_pragmas(),
+        pragmas=_sqlite_pragmas(journal_mode),
         timeout=BUSY_TIMEOUT_MS / 1000,
         check_same_thread=False,
         # A transaction takes the write lock when it begins, so one that reads before it
@@ -174,6 +199,7 @@ def _open_sqlite(path: Path, create: bool) -> peewee.SqliteDatabase:
         stale_timeout=STALE_SECONDS,
     )
     database.path = path
+    database.safe_journal = journal_mode
     try:
         database.connect()
     except peewee.DatabaseError as exc:
@@ -477,8 +503,8 @@ def restore_database(database: peewee.Database, source: Path, keep: Path | None)
     if result != "ok":
         kept = f"; the practice it replaced is in {keep}" if keep is not None else ""
         raise StoreError(f"the restored practice fails its integrity check: {result}{kept}")
-    if database.execute_sql("PRAGMA journal_mode").fetchone()[0] != "wal":
-        database.execute_sql("PRAGMA journal_mode = wal")
+    if database.execute_sql("PRAGMA journal_mode").fetchone()[0] != database.safe_journal:
+        database.execute_sql(f"PRAGMA journal_mode = {database.safe_journal}")
 
 
 def database_path(database: peewee.Database) -> Path | None:

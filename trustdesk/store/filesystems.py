@@ -5,6 +5,11 @@ file. On NFS, SMB/CIFS and most FUSE file systems those are unreliable or absent
 processes can both believe they hold the write lock, and a crash can leave a file that
 no longer opens. A coach's home folder on a shared server is often such a share, so
 trustdesk looks before it opens.
+
+A FUSE file system that lives on this machine (an encrypted folder such as gocryptfs,
+or a local disk through ntfs-3g) is different: every process that locks the file runs
+here, so the kernel's locks hold. There only the shared memory of WAL is doubtful, and
+SQLite's older rollback journal, which needs none, is used instead.
 """
 
 from __future__ import annotations
@@ -31,8 +36,39 @@ NETWORK_FILESYSTEMS = frozenset(
         "beegfs",
         "davfs",
         "sshfs",
-        "fuse",
+    }
+)
+# FUSE file systems that reach another machine: never trusted, whatever is declared.
+NETWORK_FUSE = frozenset(
+    {
+        "fuse.sshfs",
+        "fuse.s3fs",
+        "fuse.rclone",
+        "fuse.gcsfuse",
+        "fuse.goofys",
+        "fuse.juicefs",
+        "fuse.glusterfs",
+        "fuse.ceph-fuse",
+        "fuse.ceph",
+        "fuse.davfs",
+        "fuse.curlftpfs",
+        "fuse.smbnetfs",
+        "fuse.cvmfs",
+        "fuse.lizardfs",
+        "fuse.mfs",
+    }
+)
+# FUSE file systems kept on this machine's own disks.
+LOCAL_FUSE = frozenset(
+    {
         "fuseblk",
+        "fuse.gocryptfs",
+        "fuse.encfs",
+        "fuse.securefs",
+        "fuse.cryfs",
+        "fuse.bindfs",
+        "fuse.ntfs-3g",
+        "fuse.exfat",
     }
 )
 
@@ -85,7 +121,19 @@ def filesystem_type(path: Path, mountinfo: Path | None = None) -> str | None:
     return best[1] if best else None
 
 
+def is_fuse(fstype: str | None) -> bool:
+    return bool(fstype) and (fstype in ("fuse", "fuseblk") or fstype.startswith("fuse."))
+
+
 def is_network_filesystem(fstype: str | None) -> bool:
+    """A share whose locks other machines take part in: never safe for SQLite."""
     if not fstype:
         return False
-    return fstype in NETWORK_FILESYSTEMS or fstype.startswith(("fuse.", "nfs"))
+    return fstype in NETWORK_FILESYSTEMS or fstype in NETWORK_FUSE or fstype.startswith("nfs")
+
+
+def is_local_fuse(fstype: str | None, declared_local: bool = False) -> bool:
+    """A FUSE file system on this machine: known to be, or declared so by the coach."""
+    if not is_fuse(fstype) or is_network_filesystem(fstype):
+        return False
+    return fstype in LOCAL_FUSE or declared_local
