@@ -885,7 +885,7 @@ def test_a_note_being_rewritten_survives_the_notes_locking(practice, client_id):
     run(practice, scenario, client=client_id)
 
 
-def test_a_promise_changed_elsewhere_while_its_form_is_open_is_not_overwritten(practice, client_id):
+def test_a_promise_changed_elsewhere_comes_back_with_what_the_coach_typed(practice, client_id):
     promise = open_promise(client_id)
 
     async def scenario(app, pilot):
@@ -893,27 +893,137 @@ def test_a_promise_changed_elsewhere_while_its_form_is_open_is_not_overwritten(p
         await highlight(pilot, workspace(app).query_one(PromisesTable), promise.id)
         await pilot.press("e")
         await wait_for_screen(pilot, FormScreen)
+        first = app.screen
         # Meanwhile, in another terminal:
         Commitment.update(title="Send the worksheet and the reading list").where(
             Commitment.id == promise.id
         ).execute()
         await type_into(pilot, "#field-title", "Mine")
+        await type_into(pilot, "#field-due_on", "2026-03-27")
         await pilot.press("enter")
         await settle(pilot)
+        await wait_for_screen(pilot, FormScreen)
+        # Nothing was written over, and nothing typed was lost: the form is back with it.
         assert Commitment.get_by_id(promise.id).title == "Send the worksheet and the reading list"
-        assert any("changed elsewhere after you opened it" in said for said in app.said)
-        # The workspace reloaded: the next edit starts from what was saved, and is kept.
+        assert any("Not saved yet: that promise was changed elsewhere" in s for s in app.said)
+        again = app.screen
+        assert again is not first
+        assert again.query_one("#field-title", Input).value == "Mine"
+        assert again.query_one("#field-due_on", Input).value == "2026-03-27"
+        intro = str(again.query_one(".dialog-intro", Static).render())
+        assert "saved now: \u201cSend the worksheet and the reading list\u201d, due" in intro
+        # Behind it, the workspace already shows what was saved.
         rows = workspace(app).workspace.promises
         assert [p.title for p in rows if p.commitment_id == promise.id] == [
             "Send the worksheet and the reading list"
         ]
-        await highlight(pilot, workspace(app).query_one(PromisesTable), promise.id)
+        await pilot.press("enter")  # saving again puts the coach's words in place
+        await settle(pilot)
+        assert isinstance(app.screen, ClientScreen)
+        saved = Commitment.get_by_id(promise.id)
+        assert (saved.title, saved.due_on) == ("Mine", dt.date(2026, 3, 27))
+        assert saved.version == promise.version + 2
+
+    run(practice, scenario, client=client_id)
+
+
+def test_a_refilled_form_cancelled_keeps_what_was_saved_elsewhere(practice, client_id):
+    touch = latest_touch(client_id)
+
+    async def scenario(app, pilot):
+        await pilot.press("4")
+        await highlight(pilot, workspace(app).query_one(ContactTable), touch.id)
         await pilot.press("e")
         await wait_for_screen(pilot, FormScreen)
-        await type_into(pilot, "#field-title", "Mine, after reading theirs")
+        other = "inbound" if touch.direction == "outbound" else "outbound"
+        Touch.update(summary="Fixed in the other window", direction=other).where(
+            Touch.id == touch.id
+        ).execute()
+        await type_into(pilot, "#field-summary", "Typed here")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await wait_for_screen(pilot, FormScreen)
+        # Both changed the summary: the coach's words stand. Only the other changed the
+        # direction: the form now holds theirs.
+        assert app.screen.query_one("#field-summary", Input).value == "Typed here"
+        assert app.screen.query_one("#field-direction", Select).value == other
+        assert "Fixed in the other window" in str(
+            app.screen.query_one(".dialog-intro", Static).render()
+        )
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ClientScreen)
+        assert Touch.get_by_id(touch.id).summary == "Fixed in the other window"
+
+    run(practice, scenario, client=client_id)
+
+
+def test_a_drop_reason_survives_a_change_elsewhere_but_not_a_closing(practice, client_id):
+    promise = open_promise(client_id)
+
+    async def scenario(app, pilot):
+        await pilot.press("3")
+        await highlight(pilot, workspace(app).query_one(PromisesTable), promise.id)
+        await pilot.press("x")
+        await wait_for_screen(pilot, FormScreen)
+        Commitment.update(due_on=dt.date(2026, 4, 1)).where(Commitment.id == promise.id).execute()
+        await type_into(pilot, "#field-reason", "They chose another route")
         await pilot.press("enter")
         await settle(pilot)
-        assert Commitment.get_by_id(promise.id).title == "Mine, after reading theirs"
+        await wait_for_screen(pilot, FormScreen)
+        assert app.screen.query_one("#field-reason", Input).value == "They chose another route"
+        assert "due 01 Apr 2026" in str(app.screen.query_one(".dialog-intro", Static).render())
+        await pilot.press("enter")
+        await settle(pilot)
+        dropped = Commitment.get_by_id(promise.id)
+        assert (dropped.status, dropped.reason) == ("dropped", "They chose another route")
+
+    run(practice, scenario, client=client_id)
+
+
+def test_a_promise_closed_elsewhere_is_not_offered_again(practice, client_id):
+    promise = open_promise(client_id)
+
+    async def scenario(app, pilot):
+        await pilot.press("3")
+        await highlight(pilot, workspace(app).query_one(PromisesTable), promise.id)
+        await pilot.press("r")
+        await wait_for_screen(pilot, FormScreen)
+        Commitment.update(status="done", done_on=TODAY).where(Commitment.id == promise.id).execute()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ClientScreen)
+        assert Commitment.get_by_id(promise.id).status == "done"
+        assert app.said[-1] == "that promise is already done; the list has been refreshed"
+
+    run(practice, scenario, client=client_id)
+
+
+def test_a_reschedule_changed_elsewhere_keeps_the_new_time(practice, client_id):
+    session = scheduled_session(client_id)
+
+    async def scenario(app, pilot):
+        await pilot.press("2")
+        await highlight(pilot, workspace(app).query_one(SessionsTable), session.id)
+        await pilot.press("e")
+        await wait_for_screen(pilot, FormScreen)
+        Session.update(duration_minutes=45).where(Session.id == session.id).execute()
+        await type_into(pilot, "#field-start", "2026-03-26 16:15")
+        await pilot.press("enter")
+        await settle(pilot)
+        await wait_for_screen(pilot, FormScreen)
+        assert app.screen.query_one("#field-start", Input).value == "2026-03-26 16:15"
+        assert app.screen.query_one("#field-duration", Input).value == "45"
+        assert "45 minutes, scheduled" in str(
+            app.screen.query_one(".dialog-intro", Static).render()
+        )
+        await pilot.press("enter")
+        await settle(pilot)
+        moved = Session.get_by_id(session.id)
+        assert (moved.scheduled_start, moved.duration_minutes) == (
+            dt.datetime(2026, 3, 26, 16, 15),
+            45,
+        )
 
     run(practice, scenario, client=client_id)
 

@@ -355,6 +355,35 @@ async def test_outcomes_are_edited_and_removed_on_their_tab(app):
         assert Outcome.get_or_none(Outcome.id == outcome.id) is None
 
 
+async def test_an_outcome_changed_elsewhere_comes_back_with_what_was_typed(app):
+    outcome = Outcome.select().order_by(Outcome.id).first()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_screen(pilot, ClientScreen(outcome.client_id))
+        await pilot.press("6")
+        table = app.screen.query_one(OutcomesTable)
+        table.move_cursor(row=table.get_row_index(str(outcome.id)))
+        await pilot.press("e")
+        await wait_for_screen(pilot, FormScreen)
+        first = app.screen
+        Outcome.update(title="Named team lead").where(Outcome.id == outcome.id).execute()
+        await fill(pilot, detail="After two quarters of practice")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await wait_for_screen(pilot, FormScreen)
+        again = app.screen
+        assert again is not first
+        assert again.query_one("#field-detail", Input).value == "After two quarters of practice"
+        # The title the coach left alone now holds what the other window saved.
+        assert again.query_one("#field-title", Input).value == "Named team lead"
+        assert "saved now: Named team lead" in str(
+            again.query_one(".dialog-intro", Static).render()
+        )
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        saved = Outcome.get_by_id(outcome.id)
+        assert (saved.title, saved.detail) == ("Named team lead", "After two quarters of practice")
+
+
 # --- the keys -----------------------------------------------------------------------------
 
 

@@ -42,6 +42,7 @@ class ChangedElsewhere(ActionError):
             f"Not saved: {what} was changed elsewhere after you opened it. "
             "It has been reloaded; make your change again."
         )
+        self.what = what
 
 
 def unchanged_since(model, version: int | None):

@@ -585,6 +585,15 @@ def stage_progress(coach: Coach, client_id: int) -> tuple[StageProgress, ...]:
     return _progress(_client(coach, client_id))
 
 
+def outcome(coach: Coach, outcome_id: int) -> OutcomeItem | None:
+    """One outcome as it is saved now."""
+    row = Outcome.get_or_none((Outcome.id == outcome_id) & (Outcome.coach == coach))
+    if row is None:
+        return None
+    return OutcomeItem(row.id, row.client_id, _as_date(row.achieved_on), row.title,
+                       row.detail, row.version)  # fmt: skip
+
+
 def _outcomes_of(client_id: int) -> tuple[OutcomeItem, ...]:
     return tuple(
         OutcomeItem(oid, cid, _as_date(on), title, detail, version)

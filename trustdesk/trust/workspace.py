@@ -126,6 +126,39 @@ def _stages(client: Client) -> tuple[StageStep, ...]:
     return tuple(steps)
 
 
+def _session_item(s: Session) -> SessionItem:
+    return SessionItem(s.id, s.scheduled_start, s.actual_start, s.late_minutes,
+                       s.duration_minutes, s.status, s.version)  # fmt: skip
+
+
+def _promise_item(c: Commitment) -> PromiseItem:
+    return PromiseItem(c.id, c.owner, c.title, c.promised_on, c.due_on, c.done_on, c.status,
+                       c.reason, c.version)  # fmt: skip
+
+
+def _touch_item(t: Touch) -> TouchItem:
+    return TouchItem(t.id, t.occurred_on, t.channel, t.direction, t.counts_for_cadence,
+                     t.summary, t.version)  # fmt: skip
+
+
+# One record as it is saved now: what a form refused as changed elsewhere is laid over.
+
+
+def session(coach: Coach, session_id: int) -> SessionItem | None:
+    row = Session.get_or_none((Session.id == session_id) & (Session.coach == coach))
+    return None if row is None else _session_item(row)
+
+
+def promise(coach: Coach, commitment_id: int) -> PromiseItem | None:
+    row = Commitment.get_or_none((Commitment.id == commitment_id) & (Commitment.coach == coach))
+    return None if row is None else _promise_item(row)
+
+
+def touch(coach: Coach, touch_id: int) -> TouchItem | None:
+    row = Touch.get_or_none((Touch.id == touch_id) & (Touch.coach == coach))
+    return None if row is None else _touch_item(row)
+
+
 def client_workspace(coach: Coach, client_id: int, today: dt.date) -> ClientWorkspace:
     client = Client.get_or_none((Client.id == client_id) & (Client.coach == coach))
     if client is None:
@@ -133,21 +166,18 @@ def client_workspace(coach: Coach, client_id: int, today: dt.date) -> ClientWork
     (journey,) = rules.journeys(coach, client_ids=[client.id])
     cadence_rows = rules.cadence(coach, today, statuses=(client.status,), client_ids=[client.id])
     sessions = tuple(
-        SessionItem(s.id, s.scheduled_start, s.actual_start, s.late_minutes,
-                    s.duration_minutes, s.status, s.version)
+        _session_item(s)
         for s in Session.select().where(Session.client == client.id)
         .order_by(Session.scheduled_start.desc())
     )  # fmt: skip
     promises = tuple(
-        PromiseItem(c.id, c.owner, c.title, c.promised_on, c.due_on, c.done_on, c.status,
-                    c.reason, c.version)
+        _promise_item(c)
         for c in Commitment.select().where(Commitment.client == client.id)
         .order_by(Commitment.status != "open", _open_due_first, Commitment.due_on.desc(),
                   Commitment.id)
     )  # fmt: skip
     touches = tuple(
-        TouchItem(t.id, t.occurred_on, t.channel, t.direction, t.counts_for_cadence, t.summary,
-                  t.version)
+        _touch_item(t)
         for t in Touch.select().where(Touch.client == client.id)
         .order_by(Touch.occurred_on.desc(), Touch.id.desc()).limit(RECENT_TOUCHES)
     )  # fmt: skip

@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import peewee
 from textual.widgets import Button, Static
@@ -19,9 +20,9 @@ from textual.widgets import Button, Static
 from trustdesk import config
 from trustdesk.literal import visible
 from trustdesk.store.models import NOTE_KINDS, TOUCH_CHANNELS, TOUCH_DIRECTIONS
-from trustdesk.trust import actions
+from trustdesk.trust import actions, workspace
 from trustdesk.trust.notes import NoteBody, NoteError, add_note, read_note, save_note_edit
-from trustdesk.trust.workspace import TouchItem
+from trustdesk.trust.workspace import PromiseItem, SessionItem, TouchItem
 from trustdesk.tui.screens.form import Field, FormScreen, Invalid, not_after, not_before
 from trustdesk.vault import SealError, VaultError, VaultLocked, VaultStatus
 
@@ -29,6 +30,13 @@ if TYPE_CHECKING:
     from trustdesk.tui.app import TrustdeskApp
 
 Done = Callable[[], None]
+
+
+class _Saved(Protocol):
+    version: int
+
+
+T = TypeVar("T", bound=_Saved)
 
 CHANNEL_LABELS = {
     "email": "Email",
@@ -48,12 +56,30 @@ NOTE_KIND_LABELS = {
 }
 
 
-def perform(app: TrustdeskApp, work: Callable[[], Any], success: str, done: Done | None) -> None:
-    """Run a write in a thread worker with its own connection; report on the UI thread."""
+def perform(
+    app: TrustdeskApp,
+    work: Callable[[], Any],
+    success: str,
+    done: Done | None,
+    *,
+    changed: Callable[[], None] | None = None,
+) -> None:
+    """Run a write in a thread worker with its own connection; report on the UI thread.
+
+    `changed`, if given, is run (on the worker thread) when the write is refused because
+    the record changed elsewhere, instead of asking the coach to start again.
+    """
 
     def run() -> None:
         try:
             app.fetch(work)
+        except actions.ChangedElsewhere as exc:
+            if changed is None:
+                app.call_from_thread(app.notify, str(exc), severity="warning", markup=False)
+            else:
+                message = f"Not saved yet: {exc.what} was changed elsewhere after you opened it."
+                app.call_from_thread(app.notify, message, severity="warning", markup=False)
+                changed()
         except (actions.ActionError, NoteError, VaultError) as exc:
             app.call_from_thread(app.notify, str(exc), severity="warning", markup=False)
         except peewee.OperationalError as exc:
@@ -87,11 +113,98 @@ def ask_then_perform(
     app.push_screen(form, saved)
 
 
+@dataclass(frozen=True)
+class SavedRecord(Generic[T]):
+    """How a form's record is read again as saved now, and laid under the coach's changes."""
+
+    read: Callable[[], T | None]  # on a worker thread; None once the change cannot apply
+    describe: Callable[[T], str]  # a line for the coach about what is saved
+    fields: Callable[[T], dict[str, Any]] = lambda now: {}  # the form's values for it
+
+
+def _unchanged(typed: Any, base: Any) -> bool:
+    return typed == base or (typed is None and base in ("", None))
+
+
+def ask_then_change(
+    app: TrustdeskApp,
+    form: FormScreen,
+    change: Callable[[dict, int | None], Any],
+    success: str | Callable[[dict], str],
+    done: Done | None,
+    *,
+    version: int | None,
+    record: SavedRecord[T],
+    base: dict[str, Any] | None = None,
+) -> None:
+    """`ask_then_perform` for a change to a record the form was filled from (`version`).
+
+    If another window or terminal saved the record meanwhile, nothing is written over
+    and nothing the coach typed is lost. The form comes back filled with what is saved
+    now, with every field the coach changed (from `base`, what the form first showed)
+    kept as they typed it; it says what was saved, and saving again applies their
+    changes to that copy.
+    """
+    shown = base if base is not None else {f.key: f.default for f in form.fields}
+
+    def saved(values: dict | None) -> None:
+        if values is None:
+            return
+        message = success(values) if callable(success) else success
+
+        def changed() -> None:
+            try:
+                now = app.fetch(record.read)
+            except peewee.DatabaseError:
+                return  # the refusal is already on screen; the workspace reloads
+            if now is not None:
+                app.call_from_thread(again, values, now)
+
+        perform(app, lambda: change(values, version), message, done, changed=changed)
+
+    def again(values: dict, now: T) -> None:
+        fresh = record.fields(now)
+        merged = {
+            key: fresh[key] if key in fresh and _unchanged(typed, shown.get(key)) else typed
+            for key, typed in values.items()
+        }
+        intro = (
+            f"Changed elsewhere while you were editing; saved now: {record.describe(now)}. "
+            "Below is that, with your changes kept: save to apply them, or cancel."
+        )
+        ask_then_change(
+            app,
+            form.refilled(merged, intro),
+            change,
+            success,
+            done,
+            version=now.version,
+            record=record,
+            base={**values, **fresh},
+        )
+
+    app.push_screen(form, saved)
+
+
 def _name(name: str) -> str:
     return visible(name)
 
 
 # --- promises ----------------------------------------------------------------------
+
+
+def promise_words(promise: PromiseItem) -> str:
+    return f"“{visible(promise.title)}”, due {promise.due_on:%d %b %Y}"
+
+
+def _open_promise(app: TrustdeskApp, commitment_id: int) -> SavedRecord[PromiseItem]:
+    """The promise as saved now, while it is still open (a closed one cannot change)."""
+
+    def read() -> PromiseItem | None:
+        now = workspace.promise(app.coach, commitment_id)
+        return now if now is not None and now.status == "open" else None
+
+    return SavedRecord(read, promise_words, lambda now: {"title": now.title, "due_on": now.due_on})
 
 
 def mark_done(
@@ -136,14 +249,16 @@ def renegotiate(
         intro=f"{visible(title)} (was due {due_on.isoformat()})",
     )
 
-    ask_then_perform(
+    ask_then_change(
         app,
         form,
-        lambda values: actions.renegotiate(
+        lambda values, version: actions.renegotiate(
             app.coach, commitment_id, values["due_on"], today, version=version
         ),
         lambda values: f"Renegotiated, now due {values['due_on'].isoformat()}",
         done,
+        version=version,
+        record=_open_promise(app, commitment_id),
     )
 
 
@@ -163,14 +278,16 @@ def drop(
         save="Drop it",
     )
 
-    ask_then_perform(
+    ask_then_change(
         app,
         form,
-        lambda values: actions.drop(
+        lambda values, version: actions.drop(
             app.coach, commitment_id, values["reason"], today, version=version
         ),
         f"Dropped: {visible(title)}",
         done,
+        version=version,
+        record=_open_promise(app, commitment_id),
     )
 
 
@@ -240,10 +357,10 @@ def edit_promise(
         ],
     )
 
-    ask_then_perform(
+    ask_then_change(
         app,
         form,
-        lambda values: actions.edit_commitment(
+        lambda values, version: actions.edit_commitment(
             app.coach,
             commitment_id,
             title=values["title"],
@@ -252,6 +369,8 @@ def edit_promise(
         ),
         "Promise saved",
         done,
+        version=version,
+        record=_open_promise(app, commitment_id),
     )
 
 
@@ -398,15 +517,44 @@ def mark_session_held(
         intro=f"Scheduled for {scheduled:%a %d %b %H:%M}.",
     )  # fmt: skip
 
-    ask_then_perform(
+    ask_then_change(
         app,
         form,
-        lambda values: actions.set_session_status(
+        lambda values, version: actions.set_session_status(
             app.coach, session_id, "held", actual_start=values["actual"], version=version
         ),
         "Session marked held",
         done,
+        version=version,
+        record=_session_unless(
+            app,
+            session_id,
+            "held",
+            fields=lambda now: {"actual": now.actual_start or now.scheduled_start},
+        ),
     )
+
+
+def session_words(session: SessionItem) -> str:
+    status = SESSION_STATUS_WORDS.get(session.status, session.status)
+    return (
+        f"{session.scheduled_start:%a %d %b %Y %H:%M}, {session.duration_minutes} minutes, {status}"
+    )
+
+
+def _session_unless(
+    app: TrustdeskApp,
+    session_id: int,
+    *ended: str,
+    fields: Callable[[SessionItem], dict[str, Any]],
+) -> SavedRecord[SessionItem]:
+    """The session as saved now, unless it has reached one of the `ended` states."""
+
+    def read() -> SessionItem | None:
+        now = workspace.session(app.coach, session_id)
+        return now if now is not None and now.status not in ended else None
+
+    return SavedRecord(read, session_words, fields)
 
 
 def not_after_moment(moment: dt.datetime):
@@ -526,10 +674,10 @@ def reschedule_session(
         save="Reschedule",
     )  # fmt: skip
 
-    ask_then_perform(
+    ask_then_change(
         app,
         form,
-        lambda values: actions.reschedule_session(
+        lambda values, version: actions.reschedule_session(
             app.coach,
             session_id,
             start=values["start"],
@@ -538,6 +686,13 @@ def reschedule_session(
         ),
         lambda values: f"Session moved to {values['start']:%a %d %b %H:%M}",
         done,
+        version=version,
+        record=_session_unless(
+            app,
+            session_id,
+            *SESSION_STATUS_WORDS.keys() - {"scheduled"},
+            fields=lambda now: {"start": now.scheduled_start, "duration": now.duration_minutes},
+        ),
     )
 
 
@@ -578,10 +733,10 @@ def edit_touch(app: TrustdeskApp, touch: TouchItem, done: Done | None) -> None:
         ],
     )
 
-    ask_then_perform(
+    ask_then_change(
         app,
         form,
-        lambda values: actions.edit_touch(
+        lambda values, version: actions.edit_touch(
             app.coach,
             touch.touch_id,
             channel=values["channel"],
@@ -590,10 +745,22 @@ def edit_touch(app: TrustdeskApp, touch: TouchItem, done: Done | None) -> None:
             occurred_on=values["occurred_on"],
             today=today,
             counts_for_cadence=values["counts"] == "yes",
-            version=touch.version,
+            version=version,
         ),
         "Touch saved",
         done,
+        version=touch.version,
+        record=SavedRecord(
+            lambda: workspace.touch(app.coach, touch.touch_id),
+            touch_words,
+            lambda now: {
+                "channel": now.channel if now.channel in TOUCH_CHANNELS else None,
+                "direction": now.direction if now.direction in TOUCH_DIRECTIONS else None,
+                "summary": now.summary,
+                "occurred_on": now.occurred_on,
+                "counts": "yes" if now.counts_for_cadence else "no",
+            },
+        ),
     )
 
 

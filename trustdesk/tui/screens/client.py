@@ -1257,26 +1257,32 @@ class ClientScreen(Screen[None]):
         if outcome is None:
             self.app.notify("Highlight an outcome first.", severity="warning", markup=False)
             return
-        today = self.td.today
-
-        def saved(values: dict | None) -> None:
-            if values:
-                doing.perform(
-                    self.td,
-                    lambda: journey.edit_outcome(
-                        self.td.coach,
-                        outcome.outcome_id,
-                        achieved_on=values["achieved_on"],
-                        title=values["title"],
-                        detail=values["detail"] or "",
-                        today=today,
-                        version=outcome.version,
-                    ),
-                    "Outcome saved",
-                    self._after_change,
-                )
-
-        self.app.push_screen(self._outcome_form("Edit an outcome", outcome), saved)
+        today, coach = self.td.today, self.td.coach
+        doing.ask_then_change(
+            self.td,
+            self._outcome_form("Edit an outcome", outcome),
+            lambda values, version: journey.edit_outcome(
+                coach,
+                outcome.outcome_id,
+                achieved_on=values["achieved_on"],
+                title=values["title"],
+                detail=values["detail"] or "",
+                today=today,
+                version=version,
+            ),
+            "Outcome saved",
+            self._after_change,
+            version=outcome.version,
+            record=doing.SavedRecord(
+                lambda: journey.outcome(coach, outcome.outcome_id),
+                lambda now: f"{visible(now.title)} ({now.achieved_on:%d %b %Y})",
+                lambda now: {
+                    "achieved_on": now.achieved_on,
+                    "title": now.title,
+                    "detail": now.detail,
+                },
+            ),
+        )
 
     def remove_outcome(self) -> None:
         outcome = self.current_outcome()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from textual.app import ComposeResult
@@ -99,6 +99,11 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
         self._errors: dict[str, str] = {}
         # Stored text holding control characters is shown escaped; untouched, it is kept as is.
         self._shown_as: dict[str, tuple[str, str]] = {}
+
+    def refilled(self, values: dict[str, Any], intro: str) -> FormScreen:
+        """This form again, holding what the coach typed (`values`), under a new intro."""
+        fields = [replace(f, default=values.get(f.key, f.default)) for f in self.fields]
+        return FormScreen(self.form_title, fields, intro=intro, save=self.save_label)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form", classes="dialog"):
