@@ -353,3 +353,148 @@ def test_a_server_too_old_for_the_fences_is_named(pg_practice, monkeypatch):
         assert str(refused.value).endswith(f" runs {shown}")
     finally:
         database.close()
+
+
+# --- a coach's own file, brought in --------------------------------------------------------
+
+
+def _file_rows(path) -> dict[str, int]:
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    try:
+        return {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in TABLES}
+    finally:
+        conn.close()
+
+
+def _first_note_body(path_or_url, passphrase: str) -> tuple[str, str]:
+    """(note id, its words), opened in whichever practice `path_or_url` names."""
+    database = open_database(path_or_url)
+    try:
+        note = Note.select().order_by(Note.id).first()
+        vault = Vault(current_coach())
+        vault.unlock_with_passphrase(passphrase)
+        return str(note.id), read_note(vault, note.id).body
+    finally:
+        database.close()
+
+
+def test_a_coachs_own_file_joins_their_share_whole(pg_practice, isolated_home, today):
+    from trustdesk.config import Settings
+    from trustdesk.demo import DEMO_PASSPHRASE, build_demo
+    from trustdesk.store.models import Commitment
+    from trustdesk.store.practice import join_practice
+    from trustdesk.trust.dashboard import summary
+    from trustdesk.trust.prompts import ensure_library
+
+    path = isolated_home / "mine.sqlite3"
+    build_demo(path, today=today)
+    before = _file_rows(path)
+    database = open_database(path)
+    try:
+        mine = summary(current_coach(), today, Settings())
+    finally:
+        database.close()
+    fill(pg_practice.ben, "Ben")  # another coach, whose rows stay as they are
+
+    database = open_database(pg_practice.ann)
+    try:
+        # Opening the prompts screen first copied the library in: the file's copies of the
+        # same prompts are matched to them, not doubled.
+        assert ensure_library(current_coach()) > 0
+        joined = join_practice(database, path)
+        coach = current_coach()
+        assert (joined.clients, joined.notes) == (before["client"], before["note"])
+        for model in ALL_MODELS:
+            if model._meta.table_name != "coach":
+                held = model.select().where(model.coach == coach).count()
+                assert held == before[model._meta.table_name], model
+        assert summary(coach, today, Settings()) == mine  # the same practice, counted the same way
+        # Every reference points within the share, renegotiated promises at their first.
+        for promise in Commitment.select().where(Commitment.renegotiated_from.is_null(False)):
+            first = Commitment.get_by_id(promise.renegotiated_from_id)
+            assert (first.client_id, first.status) == (promise.client_id, "renegotiated")
+    finally:
+        database.close()
+    assert _first_note_body(pg_practice.ann, DEMO_PASSPHRASE) == _first_note_body(
+        path, DEMO_PASSPHRASE
+    )
+    assert _file_rows(path) == before  # the file itself is left as it was
+    with psycopg.connect(pg_practice.ben) as conn:
+        assert conn.execute("SELECT count(*) FROM client").fetchone() == (1,)
+
+
+def test_joining_is_refused_into_a_used_share_and_leaves_nothing_half_done(
+    pg_practice, isolated_home, today, monkeypatch
+):
+    import peewee
+
+    from trustdesk.demo import build_demo
+    from trustdesk.store import practice
+
+    path = isolated_home / "mine.sqlite3"
+    build_demo(path, today=today)
+    clients = _file_rows(path)["client"]
+    database = open_database(pg_practice.ann)
+    try:
+        # A failure late on (the notes come last but one) takes everything back.
+        monkeypatch.setattr(practice, "JOIN_BATCH", 7)
+        real = Note.insert_many
+
+        def server_gone(*args, **kwargs):
+            raise peewee.OperationalError("the server went away")
+
+        monkeypatch.setattr(Note, "insert_many", server_gone)
+        with pytest.raises(peewee.OperationalError):
+            practice.join_practice(database, path)
+        monkeypatch.setattr(Note, "insert_many", real)
+        coach = current_coach()
+        for model in ALL_MODELS:
+            if model._meta.table_name != "coach":
+                assert model.select().where(model.coach == coach).count() == 0, model
+        practice.join_practice(database, path)  # in batches of 7, every reference mapped
+        with pytest.raises(StoreError) as refused:
+            practice.join_practice(database, path)
+        assert str(refused.value).startswith(
+            f"your share of this practice already holds {clients} clients, 3 programs, "
+            "2 notes keys; "
+        )
+    finally:
+        database.close()
+
+
+def test_join_names_what_it_cannot_take(pg_practice, isolated_home, run, today):
+    import sqlite3
+
+    from trustdesk.demo import DemoSize, build_demo
+
+    path = isolated_home / "two.sqlite3"
+    build_demo(path, today=today, size=DemoSize(clients=3))
+    conn = sqlite3.connect(path)
+    conn.execute("INSERT INTO coach (name, email, created_at) VALUES ('Other', '', '2026-01-01')")
+    conn.commit()
+    conn.close()
+    line = one_line_error(run("--db", pg_practice.ann, "practice", "join", str(path)))
+    assert line == f"trustdesk: {path} holds 2 coaches; join brings in one"
+    line = one_line_error(run("--db", pg_practice.ann, "practice", "join", "absent.sqlite3"))
+    assert "no trustdesk database at absent.sqlite3; nothing was brought in" in line
+    (isolated_home / "not.sqlite3").write_text("hello")
+    line = one_line_error(run("--db", pg_practice.ann, "practice", "join", "not.sqlite3"))
+    assert "nothing was brought in" in line
+    line = one_line_error(run("--db", str(path), "practice", "join", str(path)))
+    assert "practice commands are for a shared PostgreSQL practice" in line
+
+
+def test_join_from_the_command_line(pg_practice, isolated_home, run, today):
+    from trustdesk.demo import DemoSize, build_demo
+
+    path = isolated_home / "small.sqlite3"
+    build_demo(path, today=today, size=DemoSize(clients=6))
+    result = run("--db", pg_practice.ann, "practice", "join", str(path))
+    assert result.returncode == 0, result.stderr.decode()
+    said = result.stderr.decode()
+    assert said.startswith("Brought 6 clients and ")
+    assert said.endswith(f"{path} is unchanged: keep it as a backup, or remove it.\n")
+    result = run("--db", pg_practice.ann, "report", "--json")
+    assert result.returncode == 0, result.stderr.decode()

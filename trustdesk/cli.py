@@ -169,6 +169,12 @@ def build_parser() -> Parser:
         "--role", required=True, help="their database role: usually their login name on the server"
     )
     add_coach.add_argument("--email", default="", help="their email address")
+    join = practice_sub.add_parser(
+        "join",
+        parents=[common],
+        help="bring your own practice file into your share of this one (as yourself, once)",
+    )
+    join.add_argument("file", metavar="FILE", help="your trustdesk SQLite database")
 
     program = sub.add_parser("program", parents=[common], help="coaching programs and their stages")
     program_sub = program.add_subparsers(
@@ -782,6 +788,8 @@ def cmd_practice(args: argparse.Namespace) -> int:
                 "every table is fenced by coach."
             )
             return EXIT_OK
+        if args.practice_command == "join":
+            return _join(database, Path(args.file))
         try:
             coach = add_coach(database, args.name, args.role, args.email)
         except Exception as exc:
@@ -797,6 +805,20 @@ def cmd_practice(args: argparse.Namespace) -> int:
         return EXIT_OK
     finally:
         database.close()
+
+
+def _join(database, source: Path) -> int:
+    from trustdesk.store.database import check_schema
+    from trustdesk.store.practice import join_practice
+
+    check_schema(database)
+    joined = join_practice(database, source)
+    _say(
+        f"Brought {joined.clients} clients and {joined.notes} sealed notes into your share of "
+        "the practice; the notes open with the same passphrase or recovery code as before. "
+        f"{source} is unchanged: keep it as a backup, or remove it."
+    )
+    return EXIT_OK
 
 
 def cmd_program(args: argparse.Namespace) -> int:

@@ -456,27 +456,32 @@ def describe_practice(path: Path) -> str:
     return f"{held.clients} clients, {held.notes} notes"
 
 
-def inspect_backup(source: Path, migrations_dir: Path = MIGRATIONS_DIR) -> BackupContents:
-    """Check that `source` is a whole trustdesk database this code can take; say what it holds."""
+def inspect_backup(
+    source: Path, migrations_dir: Path = MIGRATIONS_DIR, *, doing: str = "nothing was restored"
+) -> BackupContents:
+    """Check that `source` is a whole trustdesk database this code can take; say what it holds.
+
+    `doing` ends each refusal: what did not happen because of it.
+    """
     if not source.is_file():
         raise StoreError(f"no backup at {source}")
-    require_trustdesk_file(source, "nothing was restored")
+    require_trustdesk_file(source, doing)
     conn = sqlite3.connect(f"{source.absolute().as_uri()}?mode=ro", uri=True)
     try:
         result = conn.execute("PRAGMA integrity_check").fetchone()[0]
         if result != "ok":
-            raise StoreError(f"{source} fails its integrity check ({result}); nothing was restored")
+            raise StoreError(f"{source} fails its integrity check ({result}); {doing}")
         contents = practice_contents(conn)
         applied = {r[0] for r in conn.execute(f"SELECT name FROM {HISTORY_TABLE}")}
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"cannot read {source}: {exc}; nothing was restored") from None
+        raise StoreError(f"cannot read {source}: {exc}; {doing}") from None
     finally:
         conn.close()
     newer = sorted(applied - known_migrations(migrations_dir))
     if newer:
         raise StoreError(
             f"{source} was written by a newer trustdesk (schema {newer[-1]}); "
-            "upgrade trustdesk to restore it"
+            f"upgrade trustdesk first ({doing})"
         )
     return contents
 

@@ -14,6 +14,9 @@ practice's administrator); `add_coach` adds a coach and their login role.
 from __future__ import annotations
 
 import re
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
 
 import peewee
 
@@ -23,9 +26,21 @@ from trustdesk.store.database import (
     MIGRATIONS_DIR,
     PracticeServer,
     StoreError,
+    current_coach,
+    inspect_backup,
+    known_migrations,
     upgrade_schema,
 )
-from trustdesk.store.models import ALL_MODELS, Coach
+from trustdesk.store.models import (
+    ALL_MODELS,
+    Client,
+    Coach,
+    Commitment,
+    KeySlot,
+    Note,
+    Program,
+    Prompt,
+)
 
 ADMIN_ROLE = "trustdesk_admin"
 COACH_ROLE = "trustdesk_coach"
@@ -239,3 +254,126 @@ def add_coach(database: peewee.Database, name: str, role: str, email: str = "") 
             )
     finally:
         server.execute_sql("RESET ROLE")
+
+
+# --- a coach's own file, brought into the shared practice ------------------------------
+
+JOIN_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Joined:
+    """What a coach's file brought into their share of the practice."""
+
+    clients: int
+    notes: int
+    rows: int
+
+
+def join_practice(database: peewee.Database, source: Path) -> Joined:
+    """Bring the coach's own SQLite practice into their (empty) share of this one.
+
+    Run as the coach, so every row lands inside their fence. Ids are the practice's own:
+    each reference is mapped to the new id of the row it pointed at. Note and key slot
+    ids are kept, since each sealed body and wrapped key is bound to its row's id; so the
+    notes open with the same passphrase or recovery code as before. All or nothing.
+    """
+    server = _require_server(database)
+    source = source.expanduser()
+    if not source.is_file():
+        raise StoreError(f"no trustdesk database at {source}; nothing was brought in")
+    inspect_backup(source, MIGRATIONS_DIR, doing="nothing was brought in")
+    conn = sqlite3.connect(f"{source.absolute().as_uri()}?mode=ro", uri=True)
+    try:
+        applied = {r[0] for r in conn.execute(f'SELECT name FROM "{HISTORY_TABLE}"')}
+        if applied != known_migrations(MIGRATIONS_DIR):
+            raise StoreError(
+                f"{source} is at an older schema; open it once to bring it up to date "
+                f"(trustdesk --db {source} report), then join again"
+            )
+        coaches = [r[0] for r in conn.execute("SELECT id FROM coach")]
+        if len(coaches) != 1:
+            raise StoreError(f"{source} holds {len(coaches)} coaches; join brings in one")
+        coach = current_coach()
+        _require_empty_share(coach)
+        with server.atomic():
+            return _bring(conn, coaches[0], coach)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"cannot read {source}: {exc}; nothing was brought in") from None
+    finally:
+        conn.close()
+
+
+def _require_empty_share(coach: Coach) -> None:
+    held = {
+        "clients": Client.select().where(Client.coach == coach).count(),
+        "programs": Program.select().where(Program.coach == coach).count(),
+        "notes keys": KeySlot.select().where(KeySlot.coach == coach).count(),
+    }
+    found = ", ".join(f"{n} {what}" for what, n in held.items() if n)
+    if found:
+        raise StoreError(
+            f"your share of this practice already holds {found}; a file can be brought "
+            "into a share only before it is used (and before init)"
+        )
+
+
+def _bring(conn: sqlite3.Connection, old_coach: int, coach: Coach) -> Joined:
+    new_ids: dict[type[peewee.Model], dict[int, int]] = {}
+    later: list[tuple[int, int]] = []  # (commitment, the one it was renegotiated from)
+    rows = 0
+    for model in FENCED_MODELS:
+        fields = [f for f in model._meta.sorted_fields if f.name != "coach"]
+        numbered = isinstance(model._meta.primary_key, peewee.AutoField)
+        columns = ", ".join(f'"{f.column_name}"' for f in fields)
+        cursor = conn.execute(
+            f'SELECT {columns} FROM "{model._meta.table_name}" WHERE coach_id = ? ORDER BY 1',
+            (old_coach,),
+        )
+        mapped = new_ids.setdefault(model, {})
+        existing = _existing_prompts(coach) if model is Prompt else {}
+        while batch := cursor.fetchmany(JOIN_BATCH):
+            old_ids, values = [], []
+            for raw in batch:
+                row = {f.name: f.python_value(v) for f, v in zip(fields, raw, strict=True)}
+                old = row.pop("id") if numbered else row["id"]
+                if model is Prompt and (row["title"], row["body"]) in existing:
+                    mapped[old] = existing[(row["title"], row["body"])]
+                    continue
+                for f in fields:
+                    if isinstance(f, peewee.ForeignKeyField) and row[f.name] is not None:
+                        if f.rel_model is model:  # renegotiated from: set once all are in
+                            later.append((old, row[f.name]))
+                            row[f.name] = None
+                        else:
+                            row[f.name] = new_ids[f.rel_model][row[f.name]]
+                row["coach"] = coach.id
+                old_ids.append(old)
+                values.append(row)
+            if not values:
+                continue
+            rows += len(values)
+            insert = model.insert_many(values)
+            if numbered:
+                # PostgreSQL returns the new ids in the order of the rows inserted.
+                made = insert.returning(model._meta.primary_key).tuples().execute()
+                mapped.update(zip(old_ids, (r[0] for r in made), strict=True))
+            else:
+                insert.execute()
+    commitments = new_ids[Commitment]
+    for old, earlier in later:
+        promise = Commitment.get_by_id(commitments[old])
+        Commitment.update(renegotiated_from=commitments[earlier], version=promise.version).where(
+            Commitment.id == promise.id
+        ).execute()
+    return Joined(
+        clients=len(new_ids[Client]),
+        notes=Note.select().where(Note.coach == coach).count(),
+        rows=rows,
+    )
+
+
+def _existing_prompts(coach: Coach) -> dict[tuple[str, str], int]:
+    """The coach's prompts already here (the library, once the prompts screen opened)."""
+    query = Prompt.select(Prompt.title, Prompt.body, Prompt.id).where(Prompt.coach == coach)
+    return {(title, body): pid for title, body, pid in query.tuples()}
