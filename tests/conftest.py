@@ -97,6 +97,14 @@ BOTH_BACKENDS = {
     "test_ics",
     "test_vault",
     "test_fast_paths",
+    # The app itself, through Pilot: the demo practice, brought into a coach's share.
+    "test_tui_client",
+    "test_tui_dashboard",
+    "test_tui_journey",
+    "test_tui_prompts",
+    # The command line, from `trustdesk init` on.
+    "test_cli",
+    "test_cli_keys",
 }
 
 
@@ -104,7 +112,7 @@ def pytest_generate_tests(metafunc):
     module = metafunc.module.__name__.rpartition(".")[2]
     if (
         module in BOTH_BACKENDS
-        and "database" in metafunc.fixturenames
+        and {"database", "demo_practice", "initialised"} & set(metafunc.fixturenames)
         and metafunc.definition.get_closest_marker("sqlite_only") is None
     ):
         metafunc.parametrize("store_backend", ["sqlite", "postgresql"], indirect=True)
@@ -136,8 +144,12 @@ def database(isolated_home, store_backend, request):
 
 
 @pytest.fixture
-def demo_practice(isolated_home, today):
-    """Build the demo practice for the frozen Monday, at the size asked, and open it."""
+def demo_practice(isolated_home, today, store_backend, request):
+    """Build the demo practice for the frozen Monday, at the size asked, and open it.
+
+    On PostgreSQL, the demo file is brought into the share of the practice's coach
+    Morgan (`practice join`), and that share is what is opened.
+    """
     from trustdesk.demo import DemoSize, build_demo
     from trustdesk.store import open_database
 
@@ -146,7 +158,13 @@ def demo_practice(isolated_home, today):
     def make(clients: int = 24):
         path = isolated_home / f"demo-{clients}.sqlite3"
         build_demo(path, today=today, size=DemoSize(clients=clients))
-        opened.append(open_database(path))
+        if store_backend == "postgresql":
+            from trustdesk.store.practice import join_practice
+
+            opened.append(open_database(request.getfixturevalue("pg_practice").ann))
+            join_practice(opened[-1], path)
+        else:
+            opened.append(open_database(path))
         return opened[-1]
 
     yield make
@@ -165,8 +183,15 @@ def coach(database):
 
 
 @pytest.fixture
-def run(isolated_home):
-    """Run `python -m trustdesk ARGS` with this test's home and no terminal to prompt on."""
+def run(isolated_home, store_backend, request):
+    """Run `python -m trustdesk ARGS` with this test's home and no terminal to prompt on.
+
+    On PostgreSQL (the suites in BOTH_BACKENDS that start from `initialised`), every
+    command runs as the practice's coach Morgan: TRUSTDESK_DB names her share.
+    """
+    practice = {}
+    if store_backend == "postgresql":
+        practice["TRUSTDESK_DB"] = request.getfixturevalue("pg_practice").ann
 
     def run(*args, input=None, env=None, cwd=None):
         full_env = {
@@ -176,6 +201,7 @@ def run(isolated_home):
             TRUSTDESK_HOME=str(isolated_home),
             PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
             NO_COLOR="1",
+            **practice,
         )
         full_env.update(env or {})
         return subprocess.run(
@@ -198,6 +224,14 @@ def passphrase_file(tmp_path):
     path.write_text(PASSPHRASE + "\n")
     os.chmod(path, 0o600)
     return path
+
+
+@pytest.fixture
+def practice_target(isolated_home, store_backend, request):
+    """Where `initialised` makes the practice: the file in the home, or Morgan's share."""
+    if store_backend == "postgresql":
+        return request.getfixturevalue("pg_practice").ann
+    return isolated_home / "trustdesk.sqlite3"
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ def test_help_lists_every_command(run):
         assert command in out
 
 
+@pytest.mark.sqlite_only  # the file itself
 def test_init_creates_a_private_database_once(initialised, isolated_home):
     db = isolated_home / "trustdesk.sqlite3"
     assert stat.S_IMODE(db.stat().st_mode) == 0o600
@@ -83,6 +84,7 @@ def test_report_without_a_database_says_how_to_start_and_writes_nothing(run, iso
     assert list(isolated_home.iterdir()) == []
 
 
+@pytest.mark.sqlite_only  # the file itself
 def test_loose_permissions_are_refused_with_the_fix(initialised, isolated_home):
     db = isolated_home / "trustdesk.sqlite3"
     os.chmod(db, 0o644)
@@ -91,6 +93,7 @@ def test_loose_permissions_are_refused_with_the_fix(initialised, isolated_home):
 
 
 @pytest.mark.skipif(os.getuid() != 0, reason="changing a file's owner needs root")
+@pytest.mark.sqlite_only  # the file itself
 def test_another_owner_is_refused_with_the_fix(initialised, isolated_home):
     db = isolated_home / "trustdesk.sqlite3"
     os.chown(db, 65534, 65534)
@@ -109,6 +112,7 @@ def test_a_non_trustdesk_file_is_refused_and_untouched(run, tmp_path):
     assert other.read_bytes() == before
 
 
+@pytest.mark.sqlite_only  # the file itself
 def test_a_newer_schema_is_refused(initialised, isolated_home):
     conn = sqlite3.connect(isolated_home / "trustdesk.sqlite3")
     conn.execute("INSERT INTO schema_migration (name, applied) VALUES ('0042_later', '2030-01-01')")
@@ -193,6 +197,7 @@ def test_export_json_streams_every_table_without_sealed_bodies(run, tmp_path):
     )
 
 
+@pytest.mark.sqlite_only  # the file itself
 def test_backup_command(initialised, tmp_path):
     dest = tmp_path / "nightly.sqlite3"
     result = initialised("backup", str(dest))
@@ -208,6 +213,7 @@ def test_backup_command(initialised, tmp_path):
     assert len(list(folder.iterdir())) == 1
 
 
+@pytest.mark.sqlite_only  # the file itself
 def test_backup_to_an_unwritable_place_is_one_line(initialised, tmp_path):
     line = one_line_error(initialised("backup", str(tmp_path / "missing-dir" / "b.sqlite3")))
     assert "does not exist" in line
@@ -222,7 +228,9 @@ def test_the_dashboard_without_a_terminal_says_what_to_use_instead(initialised):
     "command",
     [("report",), ("report", "--json"), ("export",), ("demo", "--no-tui"), ("--version",)],
 )
-def test_commands_without_the_dashboard_never_import_textual(initialised, command, isolated_home):
+def test_commands_without_the_dashboard_never_import_textual(
+    initialised, command, isolated_home, practice_target
+):
     code = (
         "import sys\n"
         "from trustdesk.cli import main\n"
@@ -235,6 +243,7 @@ def test_commands_without_the_dashboard_never_import_textual(initialised, comman
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRUSTDESK_")}
     env["TRUSTDESK_HOME"] = str(isolated_home)
+    env["TRUSTDESK_DB"] = str(practice_target)
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, env=env, cwd=isolated_home, timeout=120
     )

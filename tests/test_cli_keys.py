@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import sqlite3
 import stat
 
 import pytest
 from helpers import PASSPHRASE, TODAY, one_line_error, text
 
 from trustdesk.store import Client, Note, current_coach, open_database
+from trustdesk.store.models import KeySlot
 from trustdesk.trust.notes import add_note
 from trustdesk.vault import Vault
 
@@ -32,9 +32,9 @@ def recovery_code(result):
 
 
 @pytest.fixture
-def practice(initialised, isolated_home):
+def practice(initialised, practice_target):
     """An initialised practice with one client and one sealed note, added in-process."""
-    database = open_database(isolated_home / "trustdesk.sqlite3")
+    database = open_database(practice_target)
     vault = Vault(current_coach())
     assert vault.unlock_with_passphrase(PASSPHRASE).unlocked
     ann = Client.create(coach=current_coach(), name="Ann", started_on="2026-01-01")
@@ -43,8 +43,8 @@ def practice(initialised, isolated_home):
     return initialised
 
 
-def sealed_bodies(isolated_home):
-    database = open_database(isolated_home / "trustdesk.sqlite3")
+def sealed_bodies(practice_target):
+    database = open_database(practice_target)
     try:
         return {n.id: bytes(n.body_sealed) for n in Note.select()}
     finally:
@@ -93,15 +93,15 @@ def test_export_decrypt_needs_the_right_passphrase(practice, tmp_path, passphras
     assert note["body"] == SECRET and note["kind"] == "struggle"
 
 
-def test_changing_the_passphrase_rewraps_only(practice, tmp_path, passphrase_file, isolated_home):
-    before = sealed_bodies(isolated_home)
+def test_changing_the_passphrase_rewraps_only(practice, tmp_path, passphrase_file, practice_target):
+    before = sealed_bodies(practice_target)
     new = secret_file(tmp_path, "new.txt", "an even longer walk home")
     result = practice(
         "key", "passphrase", "--passphrase-file", str(passphrase_file),
         "--new-passphrase-file", str(new),
     )  # fmt: skip
     assert result.returncode == 0, text(result)
-    assert sealed_bodies(isolated_home) == before
+    assert sealed_bodies(practice_target) == before
     assert one_line_error(
         practice("export", "--decrypt", "--passphrase-file", str(passphrase_file))
     )
@@ -122,15 +122,15 @@ def test_a_new_recovery_code_revokes_the_old_one(run, tmp_path, passphrase_file)
 
 
 def test_rotate_reseals_every_note_and_keeps_them_readable(
-    practice, passphrase_file, isolated_home
+    practice, passphrase_file, practice_target
 ):
-    before = sealed_bodies(isolated_home)
+    before = sealed_bodies(practice_target)
     old_status = text(practice("key", "status"))[0]
     result = practice("key", "rotate", "--passphrase-file", str(passphrase_file))
     assert result.returncode == 0, text(result)
     assert "re-sealed 1 of 1 notes" in text(result)[1]
     recovery_code(result)
-    after = sealed_bodies(isolated_home)
+    after = sealed_bodies(practice_target)
     assert after.keys() == before.keys() and all(after[k] != before[k] for k in after)
     assert text(practice("key", "status"))[0] != old_status
     ok = practice("export", "--decrypt", "--passphrase-file", str(passphrase_file))
@@ -161,12 +161,14 @@ def test_the_demo_opens_with_the_passphrase_demo(run, tmp_path, isolated_home):
     assert stat.S_IMODE((isolated_home / "demo.sqlite3").stat().st_mode) == 0o600
 
 
-def test_lost_key_slots_never_lead_to_a_new_key(practice, isolated_home, tmp_path, passphrase_file):
-    db_path = isolated_home / "trustdesk.sqlite3"
-    conn = sqlite3.connect(db_path)
-    conn.execute("DELETE FROM key_slot")
-    conn.commit()
-    conn.close()
+def test_lost_key_slots_never_lead_to_a_new_key(
+    practice, practice_target, tmp_path, passphrase_file
+):
+    database = open_database(practice_target)
+    try:
+        assert KeySlot.delete().execute() > 0
+    finally:
+        database.close()
     new = secret_file(tmp_path, "new.txt", "an even longer walk home")
     line = one_line_error(practice("key", "passphrase", "--new-passphrase-file", str(new)))
     assert "from a backup" in line
@@ -177,12 +179,16 @@ def test_lost_key_slots_never_lead_to_a_new_key(practice, isolated_home, tmp_pat
 
 
 def test_a_note_that_will_not_open_stops_the_export_before_any_output(
-    practice, isolated_home, passphrase_file
+    practice, practice_target, passphrase_file
 ):
-    conn = sqlite3.connect(isolated_home / "trustdesk.sqlite3")
-    conn.execute("UPDATE note SET body_sealed = substr(body_sealed, 1, 30)")
-    conn.commit()
-    conn.close()
+    database = open_database(practice_target)
+    try:
+        for note in Note.select():
+            Note.update(body_sealed=bytes(note.body_sealed)[:30]).where(
+                Note.id == note.id
+            ).execute()
+    finally:
+        database.close()
     result = practice("export", "--decrypt", "--passphrase-file", str(passphrase_file))
     assert "does not open" in one_line_error(result)
     assert result.stdout == b""
