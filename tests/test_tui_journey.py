@@ -132,6 +132,33 @@ async def test_the_program_editor_creates_adds_reorders_and_edits(app):
         assert Program.select().count() == 4
 
 
+async def test_a_stage_changed_elsewhere_comes_back_with_what_was_typed(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await open_screen(pilot, ProgramsScreen())
+        screen = app.screen
+        stages = screen.query_one(StagesTable)
+        stages.focus()
+        stage = Stage.get_by_id(int(stages.current_key()))
+        await pilot.press("E")
+        await wait_for_screen(pilot, FormScreen)
+        Stage.update(purpose="Agreed in the other window").where(Stage.id == stage.id).execute()
+        await fill(pilot, asks_of_client="One page, before we meet")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await wait_for_screen(pilot, FormScreen)
+        again = app.screen
+        assert again.query_one("#field-purpose", Input).value == "Agreed in the other window"
+        assert again.query_one("#field-asks_of_client", Input).value == "One page, before we meet"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        saved = Stage.get_by_id(stage.id)
+        assert (saved.purpose, saved.asks_of_client, saved.name) == (
+            "Agreed in the other window",
+            "One page, before we meet",
+            stage.name,
+        )
+
+
 async def test_an_empty_practice_starts_with_n(database, coach, today):
     app = TrustdeskApp(database, coach)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -287,6 +287,30 @@ async def test_a_refused_edit_says_why_in_one_line(practice, ann):
         assert "that prompt is not in your library" in app.said
 
 
+async def test_a_prompt_changed_elsewhere_comes_back_with_the_new_words(practice, ann):
+    client_id, name = ann
+    app = open_app(practice)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(app, pilot)
+        send_prompt_flow(app, client_id, name, None)
+        await wait_for(pilot, PromptPicker)
+        current = app.screen.current()
+        await pilot.press("e")
+        await wait_for(pilot, FormScreen)
+        Prompt.update(stage_hint="ending").where(Prompt.id == current.prompt_id).execute()
+        app.screen.query_one("#field-body", TextArea).text = "A question in my own words"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await wait_for(pilot, FormScreen)
+        again = app.screen
+        assert again.query_one("#field-body", TextArea).text == "A question in my own words"
+        assert again.query_one("#field-stage_hint", Input).value == "ending"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        saved = Prompt.get_by_id(current.prompt_id)
+        assert (saved.body, saved.stage_hint) == ("A question in my own words", "ending")
+
+
 # --- logging the reply -----------------------------------------------------------------------
 
 

@@ -162,3 +162,38 @@ def test_key_rotation_does_not_write_over_a_note_saved_meanwhile(coach, ann, mon
     # too; from another terminal it would stand): the old key still opens every note.
     assert vault.key_id == old_key
     assert read_note(vault, nid).body == "First words."
+
+
+def test_a_program_or_stage_edited_elsewhere_is_not_overwritten(coach):
+    pid = journey.create_program(coach, "Leading well", "For new managers", 8)
+    sid = journey.add_stage(coach, pid, "Start", "Where are we", 2, "A page on your team")
+    program, stage = journey.saved_program(coach, pid), journey.saved_stage(coach, sid)
+    assert (program.version, stage.version) == (1, 1)
+    journey.edit_program(coach, pid, name="Leading well, together", summary="", typical_sessions=8)
+    with pytest.raises(ChangedElsewhere, match="that program was changed elsewhere"):
+        journey.edit_program(coach, pid, name="Mine", summary="", typical_sessions=8,
+                             version=program.version)  # fmt: skip
+    journey.move_stage(coach, journey.add_stage(coach, pid, "Next", "", 1, ""), up=True)
+    with pytest.raises(ChangedElsewhere, match="that stage was changed elsewhere"):
+        journey.edit_stage(coach, sid, name="Mine", purpose="", typical_sessions=1,
+                           asks_of_client="", version=stage.version)  # fmt: skip
+    assert journey.saved_program(coach, pid).name == "Leading well, together"
+    now = journey.saved_stage(coach, sid)
+    assert (now.name, now.position) == ("Start", 2)
+    journey.edit_stage(coach, sid, name="Mine", purpose="", typical_sessions=1,
+                       asks_of_client="", version=now.version)  # fmt: skip
+    assert journey.saved_stage(coach, sid).name == "Mine"
+    assert journey.saved_stage(coach, sid + 1000) is None
+
+
+def test_a_prompt_edited_elsewhere_is_not_overwritten(coach):
+    from trustdesk.trust import prompts
+
+    pid = prompts.add_prompt(coach, "depth", "Mornings", "What do your mornings ask of you?")
+    read = prompts.saved_prompt(coach, pid).version
+    prompts.edit_prompt(coach, pid, body="What do your mornings give you?")
+    with pytest.raises(ChangedElsewhere, match="that prompt was changed elsewhere"):
+        prompts.edit_prompt(coach, pid, title="Mine", version=read)
+    assert prompts.saved_prompt(coach, pid).title == "Mornings"
+    prompts.edit_prompt(coach, pid, title="Mine", version=read + 1)
+    assert prompts.saved_prompt(coach, pid).title == "Mine"

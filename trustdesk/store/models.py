@@ -92,19 +92,20 @@ class Coach(BaseModel):
     db_role = TextField(null=True, unique=True)
 
 
-class Program(BaseModel):
+class Program(Versioned, BaseModel):
     """An ordered journey of stages that a coach leads clients through."""
 
     coach = ForeignKeyField(Coach, backref="programs", on_delete="CASCADE")
     name = TextField()
     summary = TextField(default="")
     typical_sessions = IntegerField(default=0)
+    version = IntegerField(default=1)
 
     class Meta:
         indexes = ((("coach", "name"), True),)
 
 
-class Stage(BaseModel):
+class Stage(Versioned, BaseModel):
     coach = ForeignKeyField(Coach, on_delete="CASCADE")
     program = ForeignKeyField(Program, backref="stages", on_delete="CASCADE")
     position = IntegerField()
@@ -112,6 +113,7 @@ class Stage(BaseModel):
     purpose = TextField(default="")
     typical_sessions = IntegerField(default=1)
     asks_of_client = TextField(default="")
+    version = IntegerField(default=1)
 
     class Meta:
         indexes = ((("program", "position"), True),)
@@ -211,7 +213,7 @@ class Commitment(Versioned, BaseModel):
         )
 
 
-class Prompt(BaseModel):
+class Prompt(Versioned, BaseModel):
     """A between-session question the coach can send, from the library or their own."""
 
     coach = ForeignKeyField(Coach, on_delete="CASCADE")
@@ -219,6 +221,7 @@ class Prompt(BaseModel):
     stage_hint = TextField(default="")
     title = TextField()
     body = TextField()
+    version = IntegerField(default=1)
 
 
 class Touch(Versioned, BaseModel):

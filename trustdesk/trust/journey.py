@@ -68,6 +68,7 @@ class StageItem:
     typical_sessions: int
     asks_of_client: str
     clients_here: int  # clients (of any status) whose current stage this is
+    version: int = 1  # as read; a save from this copy is refused once it has changed
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class ProgramDetail:
     typical_sessions: int
     active_clients: int
     stages: tuple[StageItem, ...]
+    version: int = 1  # as read; a save from this copy is refused once it has changed
 
 
 @dataclass(frozen=True)
@@ -249,6 +251,7 @@ def program_detail(coach: Coach, program_id: int) -> ProgramDetail:
             Program.summary,
             Program.typical_sessions,
             active.alias("active_clients"),
+            Program.version,
         )
         .where((Program.id == program_id) & (Program.coach == coach))
         .tuples()
@@ -256,24 +259,45 @@ def program_detail(coach: Coach, program_id: int) -> ProgramDetail:
     )
     if row is None:
         raise JourneyError("that program no longer exists")
-    pid, name, summary, typical, n_active = row
+    pid, name, summary, typical, n_active, version = row
+    stages = tuple(_stage_items(Stage.program == pid))
+    return ProgramDetail(pid, name, summary, int(typical or 0), int(n_active or 0), stages, version)
+
+
+def _stage_items(where) -> list[StageItem]:
     here = Client.select(fn.COUNT(Client.id)).where(Client.stage == Stage.id)
-    stages = tuple(
-        StageItem(sid, pid, position, sname, purpose, int(sessions or 0), asks, int(n or 0))
-        for sid, position, sname, purpose, sessions, asks, n in Stage.select(
+    return [
+        StageItem(sid, pid, position, sname, purpose, int(sessions or 0), asks, int(n or 0),
+                  version)
+        for sid, pid, position, sname, purpose, sessions, asks, n, version in Stage.select(
             Stage.id,
+            Stage.program,
             Stage.position,
             Stage.name,
             Stage.purpose,
             Stage.typical_sessions,
             Stage.asks_of_client,
             here.alias("clients_here"),
+            Stage.version,
         )
-        .where(Stage.program == pid)
+        .where(where)
         .order_by(Stage.position)
         .tuples()
-    )
-    return ProgramDetail(pid, name, summary, int(typical or 0), int(n_active or 0), stages)
+    ]  # fmt: skip
+
+
+def saved_program(coach: Coach, program_id: int) -> ProgramDetail | None:
+    """A program as it is saved now, or None once it is gone."""
+    try:
+        return program_detail(coach, program_id)
+    except JourneyError:
+        return None
+
+
+def saved_stage(coach: Coach, stage_id: int) -> StageItem | None:
+    """A stage as it is saved now, or None once it is gone."""
+    found = _stage_items((Stage.id == stage_id) & (Stage.coach == coach))
+    return found[0] if found else None
 
 
 def _unique_program_name(coach: Coach, name: str, *, other_than: int | None = None) -> None:
@@ -298,7 +322,13 @@ def create_program(coach: Coach, name: str, summary: str = "", typical_sessions:
 
 
 def edit_program(
-    coach: Coach, program_id: int, *, name: str, summary: str, typical_sessions: int
+    coach: Coach,
+    program_id: int,
+    *,
+    name: str,
+    summary: str,
+    typical_sessions: int,
+    version: int | None = None,
 ) -> None:
     program = _program(coach, program_id)
     name = _name(name, "the program's name")
@@ -308,9 +338,14 @@ def edit_program(
     )
     with db.atomic():
         _unique_program_name(coach, name, other_than=program.id)
-        Program.update(name=name, summary=summary, typical_sessions=typical_sessions).where(
-            Program.id == program.id
-        ).execute()
+        updated = (
+            Program.update(name=name, summary=summary, typical_sessions=typical_sessions)
+            .where((Program.id == program.id) & unchanged_since(Program, version))
+            .execute()
+        )
+    if updated != 1:
+        refuse_if_changed(Program, program.id, coach, version, "that program")
+        raise JourneyError("that program no longer exists")
 
 
 def stage_choices(coach: Coach) -> list[StageChoice]:
@@ -393,6 +428,7 @@ def edit_stage(
     purpose: str,
     typical_sessions: int,
     asks_of_client: str,
+    version: int | None = None,
 ) -> None:
     stage = _stage(coach, stage_id)
     name = _name(name, "the stage's name")
@@ -403,12 +439,19 @@ def edit_stage(
     )
     with db.atomic():
         _unique_stage_name(stage.program_id, name, other_than=stage.id)
-        Stage.update(
-            name=name,
-            purpose=purpose,
-            typical_sessions=typical_sessions,
-            asks_of_client=asks_of_client,
-        ).where(Stage.id == stage.id).execute()
+        updated = (
+            Stage.update(
+                name=name,
+                purpose=purpose,
+                typical_sessions=typical_sessions,
+                asks_of_client=asks_of_client,
+            )
+            .where((Stage.id == stage.id) & unchanged_since(Stage, version))
+            .execute()
+        )
+    if updated != 1:
+        refuse_if_changed(Stage, stage.id, coach, version, "that stage")
+        raise JourneyError("that stage no longer exists")
 
 
 def move_stage(coach: Coach, stage_id: int, up: bool) -> int:

@@ -24,7 +24,7 @@ from pathlib import Path
 from peewee import JOIN, Case, fn
 
 from trustdesk.store.models import TRUST_HABITS, Client, Coach, Prompt, Stage, Touch, db
-from trustdesk.trust.actions import ActionError, no_nul
+from trustdesk.trust.actions import ActionError, no_nul, refuse_if_changed, unchanged_since
 from trustdesk.trust.rules import _as_date
 
 LIBRARY_FILE = "prompts.toml"
@@ -61,6 +61,7 @@ class PromptItem:
     title: str
     body: str
     stage_hint: str
+    version: int = 1  # as read; a save from this copy is refused once it has changed
 
 
 @dataclass(frozen=True)
@@ -246,7 +247,15 @@ def _client(coach: Coach, client_id: int) -> Client:
 
 
 def _item(prompt: Prompt) -> PromptItem:
-    return PromptItem(prompt.id, prompt.habit, prompt.title, prompt.body, prompt.stage_hint)
+    return PromptItem(
+        prompt.id, prompt.habit, prompt.title, prompt.body, prompt.stage_hint, prompt.version
+    )
+
+
+def saved_prompt(coach: Coach, prompt_id: int) -> PromptItem | None:
+    """A prompt as it is saved now, or None once it is gone."""
+    prompt = Prompt.get_or_none((Prompt.id == prompt_id) & (Prompt.coach == coach))
+    return None if prompt is None else _item(prompt)
 
 
 def list_prompts(coach: Coach, habit: str | None = None) -> list[PromptItem]:
@@ -287,6 +296,7 @@ def edit_prompt(
     title: str | None = None,
     body: str | None = None,
     stage_hint: str | None = None,
+    version: int | None = None,
 ) -> None:
     """Change what is given; what is left as None stays as it was."""
     prompt = _prompt(coach, prompt_id)
@@ -304,8 +314,13 @@ def edit_prompt(
     if not changes:
         return
     with db.atomic():
-        updated = Prompt.update(**changes).where(Prompt.id == prompt.id).execute()
+        updated = (
+            Prompt.update(**changes)
+            .where((Prompt.id == prompt.id) & unchanged_since(Prompt, version))
+            .execute()
+        )
     if updated != 1:
+        refuse_if_changed(Prompt, prompt.id, coach, version, "that prompt")
         raise PromptError("that prompt was deleted elsewhere")
 
 

@@ -464,24 +464,31 @@ class ProgramsScreen(Screen[None]):
                 "No program yet: press n to create one.", severity="warning", markup=False
             )
             return
-
-        def saved(values: dict | None) -> None:
-            if values:
-                doing.perform(
-                    self.td,
-                    lambda: journey.edit_program(
-                        self.td.coach,
-                        program.program_id,
-                        name=values["name"],
-                        summary=values["summary"] or "",
-                        typical_sessions=values["typical_sessions"],
-                    ),
-                    "Program saved",
-                    self._after_change,
-                )
-
-        form = FormScreen(f"Edit {visible(program.name)}", self._program_fields(program))
-        self.app.push_screen(form, saved)
+        coach = self.td.coach
+        doing.ask_then_change(
+            self.td,
+            FormScreen(f"Edit {visible(program.name)}", self._program_fields(program)),
+            lambda values, version: journey.edit_program(
+                coach,
+                program.program_id,
+                name=values["name"],
+                summary=values["summary"] or "",
+                typical_sessions=values["typical_sessions"],
+                version=version,
+            ),
+            "Program saved",
+            self._after_change,
+            version=program.version,
+            record=doing.SavedRecord(
+                lambda: journey.saved_program(coach, program.program_id),
+                lambda now: visible(now.name),
+                lambda now: {
+                    "name": now.name,
+                    "summary": now.summary,
+                    "typical_sessions": now.typical_sessions,
+                },
+            ),
+        )
 
     def _stage_fields(self, stage: StageItem | None) -> list[Field]:
         names = [s.name for s in self.detail.stages] if self.detail else []
@@ -555,25 +562,33 @@ class ProgramsScreen(Screen[None]):
         if stage is None:
             self.app.notify("Highlight a stage first.", severity="warning", markup=False)
             return
-
-        def saved(values: dict | None) -> None:
-            if values:
-                doing.perform(
-                    self.td,
-                    lambda: journey.edit_stage(
-                        self.td.coach,
-                        stage.stage_id,
-                        name=values["name"],
-                        purpose=values["purpose"] or "",
-                        typical_sessions=values["typical_sessions"],
-                        asks_of_client=values["asks_of_client"] or "",
-                    ),
-                    "Stage saved",
-                    self._after_change,
-                )
-
-        form = FormScreen(f"Edit stage {stage.position}", self._stage_fields(stage))
-        self.app.push_screen(form, saved)
+        coach = self.td.coach
+        doing.ask_then_change(
+            self.td,
+            FormScreen(f"Edit stage {stage.position}", self._stage_fields(stage)),
+            lambda values, version: journey.edit_stage(
+                coach,
+                stage.stage_id,
+                name=values["name"],
+                purpose=values["purpose"] or "",
+                typical_sessions=values["typical_sessions"],
+                asks_of_client=values["asks_of_client"] or "",
+                version=version,
+            ),
+            "Stage saved",
+            self._after_change,
+            version=stage.version,
+            record=doing.SavedRecord(
+                lambda: journey.saved_stage(coach, stage.stage_id),
+                lambda now: f"stage {now.position}, {visible(now.name)}",
+                lambda now: {
+                    "name": now.name,
+                    "purpose": now.purpose,
+                    "typical_sessions": now.typical_sessions,
+                    "asks_of_client": now.asks_of_client,
+                },
+            ),
+        )
 
     def move_stage(self, up: bool) -> None:
         stage = self.current_stage()

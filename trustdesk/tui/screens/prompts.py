@@ -44,9 +44,10 @@ from trustdesk.trust.prompts import (
     first_name,
     list_prompts,
     log_reply,
+    saved_prompt,
     send_prompt,
 )
-from trustdesk.tui.doing import perform
+from trustdesk.tui.doing import SavedRecord, ask_then_change, perform
 from trustdesk.tui.screens.form import Field, FormScreen
 
 if TYPE_CHECKING:
@@ -324,26 +325,33 @@ class PromptPicker(ModalScreen[PromptItem | None]):
         item = self.current()
         if item is None:
             return
-        app = self.td
-        form = FormScreen("Edit a prompt", _prompt_fields(item))
-
-        def saved(values: dict | None) -> None:
-            if values:
-                perform(
-                    app,
-                    lambda: edit_prompt(
-                        app.coach,
-                        item.prompt_id,
-                        habit=values["habit"],
-                        title=values["title"],
-                        body=values["body"],
-                        stage_hint=values["stage_hint"] or "",
-                    ),
-                    "Prompt saved",
-                    self._reload_if_open,
-                )
-
-        app.push_screen(form, saved)
+        app, coach = self.td, self.td.coach
+        ask_then_change(
+            app,
+            FormScreen("Edit a prompt", _prompt_fields(item)),
+            lambda values, version: edit_prompt(
+                coach,
+                item.prompt_id,
+                habit=values["habit"],
+                title=values["title"],
+                body=values["body"],
+                stage_hint=values["stage_hint"] or "",
+                version=version,
+            ),
+            "Prompt saved",
+            self._reload_if_open,
+            version=item.version,
+            record=SavedRecord(
+                lambda: saved_prompt(coach, item.prompt_id),
+                lambda now: visible(now.title),
+                lambda now: {
+                    "habit": now.habit,
+                    "title": now.title,
+                    "body": now.body,
+                    "stage_hint": now.stage_hint,
+                },
+            ),
+        )
 
     def _reload_if_open(self) -> None:
         if self.is_attached:
