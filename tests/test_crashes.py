@@ -4,6 +4,9 @@ Each test runs the real command in a child process on a copy of a prepared pract
 once to the end to learn how long it takes, then again on fresh copies killed at points
 spread across that time. After every kill the file must pass integrity_check and hold
 exactly the state from before or the state from after, never a mix.
+
+On a shared PostgreSQL practice the same is asked of the server: a coach's `practice
+join` and `key rotate`, killed part way, leave their share all before or all after.
 """
 
 from __future__ import annotations
@@ -272,3 +275,107 @@ def test_kill_during_backup_and_restore(big_demo, tmp_path):
         tmp_path / "restore",
         restore_check,
     )
+
+
+# --- a shared practice on PostgreSQL: the server keeps the transaction whole ----------------
+
+
+def server_crash_runs(args: list[str], home: Path, check, reset) -> None:
+    """`crash_runs` for a PostgreSQL share: `reset` puts the share back between runs."""
+    started = time.monotonic()
+    child = start(args, home)
+    _, err = child.communicate(timeout=300)
+    took = time.monotonic() - started
+    assert child.returncode == 0, err.decode()
+    check(finished=True)
+    codes = []
+    for fraction in FRACTIONS:
+        reset()
+        child = start(args, home)
+        time.sleep(took * fraction)
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=60)
+        child.stderr.close()
+        codes.append(child.returncode)
+        check(finished=child.returncode == 0)
+    assert sum(code == -signal.SIGKILL for code in codes) >= len(FRACTIONS) - 1, codes
+
+
+def test_kill_during_join_and_key_rotation_on_postgresql(big_demo, pg_practice, tmp_path):
+    import psycopg
+
+    from trustdesk.store.models import ALL_MODELS
+    from trustdesk.store.practice import ADMIN_ROLE
+
+    tables = [m._meta.table_name for m in ALL_MODELS if m._meta.table_name != "coach"]
+    whole = {t: scalar(big_demo, f'SELECT COUNT(*) FROM "{t}"') for t in tables}
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+
+    def as_admin(sql: str, params=()) -> list[tuple]:
+        with psycopg.connect(pg_practice.admin, autocommit=True) as conn:
+            conn.execute(f"SET ROLE {ADMIN_ROLE}")
+            found = conn.execute(sql, params)
+            return found.fetchall() if found.description else []
+
+    ((ann,),) = as_admin("SELECT id FROM coach WHERE db_role = %s", (pg_practice.ann_role,))
+
+    def held() -> dict[str, int]:
+        return {
+            t: as_admin(f'SELECT COUNT(*) FROM "{t}" WHERE coach_id = %s', (ann,))[0][0]
+            for t in tables
+        }
+
+    def joined(finished: bool) -> None:
+        now = held()
+        assert now in (whole, dict.fromkeys(tables, 0)), now  # all of it, or none
+        assert now == whole or not finished
+
+    def empty_share() -> None:
+        for table in ("client", "program", "prompt", "key_slot"):  # the rest cascade
+            as_admin(f'DELETE FROM "{table}" WHERE coach_id = %s', (ann,))
+
+    join = ["--db", pg_practice.ann, "practice", "join", str(big_demo)]
+    server_crash_runs(join, home, joined, empty_share)
+    empty_share()
+    assert start(join, home).wait(timeout=300) == 0
+
+    demo = secret_file(tmp_path / "demo-passphrase", DEMO_PASSPHRASE)
+    secret = secret_file(tmp_path / "passphrase", "a long walk on the beach")
+    changed = subprocess.run(
+        [sys.executable, "-m", "trustdesk", "--db", pg_practice.ann, "key", "passphrase",
+         "--passphrase-file", str(demo), "--new-passphrase-file", str(secret)],
+        env=child_env(home), cwd=home, capture_output=True, timeout=120,
+    )  # fmt: skip
+    assert changed.returncode == 0, changed.stderr.decode()
+
+    def key_ids() -> tuple[set[str], set[str]]:
+        notes = as_admin(
+            "SELECT DISTINCT encode(substr(body_sealed, 2, 8), 'hex') FROM note"
+            " WHERE coach_id = %s",
+            (ann,),
+        )
+        slots = as_admin(
+            "SELECT DISTINCT key_id FROM key_slot WHERE coach_id = %s AND revoked_at IS NULL",
+            (ann,),
+        )
+        return {k for (k,) in notes}, {k for (k,) in slots}
+
+    (first_key,), _ = key_ids()
+    rotations = []
+
+    def rotated(finished: bool) -> None:
+        notes, slots = key_ids()
+        assert len(notes) == 1 and notes == slots  # every note under the key the slots hold
+        if finished:
+            assert notes != {first_key}
+        rotations.append(notes)
+        result = subprocess.run(
+            [sys.executable, "-m", "trustdesk", "--db", pg_practice.ann, "export", "--decrypt",
+             "--passphrase-file", str(secret), "-o", str(home / f"out-{len(rotations)}.json")],
+            env=child_env(home), cwd=home, capture_output=True, timeout=120,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr.decode()
+
+    rotate = ["--db", pg_practice.ann, "key", "rotate", "--passphrase-file", str(secret)]
+    server_crash_runs(rotate, home, rotated, lambda: None)
