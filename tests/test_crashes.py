@@ -281,13 +281,19 @@ def test_kill_during_backup_and_restore(big_demo, tmp_path):
 
 
 def server_crash_runs(args: list[str], home: Path, check, reset) -> None:
-    """`crash_runs` for a PostgreSQL share: `reset` puts the share back between runs."""
-    started = time.monotonic()
-    child = start(args, home)
-    _, err = child.communicate(timeout=300)
-    took = time.monotonic() - started
-    assert child.returncode == 0, err.decode()
-    check(finished=True)
+    """`crash_runs` for a PostgreSQL share: `reset` puts the share back between runs.
+
+    Run to the end twice first, timing the quicker: the first run warms the server.
+    """
+    took = float("inf")
+    for _ in range(2):
+        reset()
+        started = time.monotonic()
+        child = start(args, home)
+        _, err = child.communicate(timeout=300)
+        took = min(took, time.monotonic() - started)
+        assert child.returncode == 0, err.decode()
+        check(finished=True)
     codes = []
     for fraction in FRACTIONS:
         reset()

@@ -12,12 +12,13 @@ from trustdesk.store import StoreError, current_coach, ensure_coach, filesystems
 LOCAL = "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
 
 
-def mountinfo(tmp_path: Path, *mounts: tuple[Path | str, str]) -> Path:
-    """A mountinfo file with a local root and the given (mount point, type) lines on top."""
+def mountinfo(tmp_path: Path, *mounts: tuple) -> Path:
+    """A mountinfo file with a local root and the given (mount point, type[, source]) lines."""
     lines = [LOCAL]
-    for i, (point, fstype) in enumerate(mounts):
+    for i, (point, fstype, *source) in enumerate(mounts):
         escaped = str(point).replace("\\", "\\134").replace(" ", "\\040")
-        lines.append(f"{40 + i} 22 0:{50 + i} / {escaped} rw,relatime - {fstype} server:/x rw\n")
+        source = source[0] if source else "server:/x"
+        lines.append(f"{40 + i} 22 0:{50 + i} / {escaped} rw,relatime - {fstype} {source} rw\n")
     info = tmp_path / "mountinfo"
     info.write_text("".join(lines))
     return info
@@ -114,6 +115,7 @@ def test_an_encrypted_folder_on_this_machine_opens_with_the_rollback_journal(
     database = open_database(tmp_path / "p.sqlite3", create=True)
     try:
         assert database.execute_sql("PRAGMA journal_mode").fetchone()[0] == "delete"
+        assert database.execute_sql("PRAGMA synchronous").fetchone()[0] == 2  # FULL
         ensure_coach("Morgan Reyes")
     finally:
         database.close()
@@ -158,3 +160,34 @@ def test_declaring_a_network_share_local_does_not_make_it_so(tmp_path, monkeypat
         with pytest.raises(StoreError, match=f"network file system \\({fstype}\\)"):
             open_database(tmp_path / "p.sqlite3", create=True)
     assert not (tmp_path / "p.sqlite3").exists()
+
+
+def test_an_encrypted_folder_is_judged_by_where_its_files_are_kept(tmp_path, monkeypatch):
+    share, plain, local = tmp_path / "share", tmp_path / "plain", tmp_path / "local"
+    for folder in (share / "cipher", plain, local / "cipher"):
+        folder.mkdir(parents=True)
+    monkeypatch.setattr(
+        filesystems,
+        "MOUNTINFO",
+        mountinfo(tmp_path, (share, "nfs4"), (plain, "fuse.gocryptfs", str(share / "cipher"))),
+    )
+    with pytest.raises(StoreError) as caught:
+        open_database(plain / "p.sqlite3", create=True)
+    assert "whose files are kept on a network file system (nfs4 at " in str(caught.value)
+    assert not (plain / "p.sqlite3").exists()
+    # cryfs names its folder after an @; kept on a local disk, the folder is fine.
+    monkeypatch.setattr(
+        filesystems,
+        "MOUNTINFO",
+        mountinfo(tmp_path, (share, "nfs4"), (plain, "fuse.cryfs", f"cryfs@{local / 'cipher'}")),
+    )
+    open_database(plain / "p.sqlite3", create=True).close()
+
+
+def test_a_file_held_open_in_wal_elsewhere_is_not_used_on_fuse(database, tmp_path, monkeypatch):
+    path = Path(database.path)  # still open, in WAL, as another trustdesk would hold it
+    monkeypatch.setattr(
+        filesystems, "MOUNTINFO", mountinfo(tmp_path, (path.parent, "fuse.gocryptfs"))
+    )
+    with pytest.raises(StoreError, match="is open elsewhere in WAL mode"):
+        open_database(path)

@@ -498,3 +498,93 @@ def test_join_from_the_command_line(pg_practice, isolated_home, run, today):
     assert said.endswith(f"{path} is unchanged: keep it as a backup, or remove it.\n")
     result = run("--db", pg_practice.ann, "report", "--json")
     assert result.returncode == 0, result.stderr.decode()
+
+
+def test_a_row_the_practice_refuses_is_one_line_and_nothing_comes_in(
+    pg_practice, isolated_home, run, today
+):
+    """The demo's notes have the same ids in every build: a second coach bringing the
+    same demo in is refused on the first such note, and keeps an empty share."""
+    from trustdesk.demo import DemoSize, build_demo
+
+    path = isolated_home / "demo.sqlite3"
+    build_demo(path, today=today, size=DemoSize(clients=4))
+    assert run("--db", pg_practice.ann, "practice", "join", str(path)).returncode == 0
+    line = one_line_error(run("--db", pg_practice.ben, "practice", "join", str(path)))
+    assert line.startswith(f"trustdesk: the practice refused a row of {path} (")
+    assert line.endswith("; nothing was brought in")
+    with psycopg.connect(pg_practice.ben) as conn:
+        for table in ("client", "touch", "note", "key_slot", "program", "prompt"):
+            assert conn.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,), table
+
+
+def test_a_practice_set_up_by_the_previous_release_is_brought_up_to_date(
+    pg_server_url, tmp_path, monkeypatch
+):
+    """Schema 0005 with table-wide grants and id-only references: setup moves it on."""
+    import shutil
+    import uuid
+
+    from trustdesk.store import practice
+    from trustdesk.store.database import MIGRATIONS_DIR, connect_server
+    from trustdesk.store.models import db
+
+    older = tmp_path / "migrations"
+    older.mkdir()
+    for script in sorted(MIGRATIONS_DIR.glob("000[1-5]_*.py")):
+        shutil.copy(script, older)
+    suffix = uuid.uuid4().hex[:10]
+    name, ann = f"td_old_{suffix}", f"ann_{suffix}"
+    with psycopg.connect(pg_server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    admin = pg_url(pg_server_url, dbname=name)
+    try:
+        with monkeypatch.context() as old:
+            old.setattr(practice, "MIGRATIONS_DIR", older)
+            old.setattr(practice, "SAME_COACH_REFERENCES", ())
+            old.setattr(
+                practice,
+                "_grant_rows",
+                lambda database, model: database.execute_sql(
+                    f'GRANT SELECT, INSERT, UPDATE, DELETE ON "{model._meta.table_name}"'
+                    f" TO {practice.COACH_ROLE}"
+                ),
+            )
+            database = connect_server(admin)
+            db.initialize(database)
+            try:
+                practice.setup_practice(database)
+                add_coach(database, "Morgan Reyes", ann)
+            finally:
+                database.close()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"SET ROLE {ADMIN_ROLE}")
+            conn.execute(
+                "INSERT INTO client (coach_id, name, sort_name, email, phone, status,"
+                " started_on, ideal_gap_days, max_gap_days, reference_consent, created_at)"
+                " SELECT id, 'Kept', 'kept', '', '', 'active', '2026-03-02', 7, 21, false,"
+                " now() FROM coach"
+            )
+        database = connect_server(admin)
+        db.initialize(database)
+        try:
+            applied = practice.setup_practice(database)
+        finally:
+            database.close()
+        assert applied == ["0006_edit_versions", "0007_stage_position_per_coach"]
+        database = open_database(pg_url(admin, user=ann))
+        try:
+            (kept,) = Client.select().where(Client.coach == current_coach())
+            assert kept.name == "Kept"
+            actions.log_touch(current_coach(), kept.id, channel="call", direction="outbound",
+                              summary="", occurred_on=DAY, today=DAY)  # fmt: skip
+        finally:
+            database.close()
+        with psycopg.connect(admin) as conn:
+            names = {r[0] for r in conn.execute("SELECT conname FROM pg_constraint")}
+        assert {"touch_client_id_same_coach", "stage_program_id_same_coach"} <= names
+        assert "touch_client_id_fkey" not in names
+    finally:
+        with psycopg.connect(pg_server_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'DROP ROLE IF EXISTS "{ann}"')

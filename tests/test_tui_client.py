@@ -958,6 +958,33 @@ def test_a_refilled_form_cancelled_keeps_what_was_saved_elsewhere(practice, clie
     run(practice, scenario, client=client_id)
 
 
+def test_a_record_gone_by_the_time_it_is_read_again_is_said_plainly(
+    practice, client_id, monkeypatch
+):
+    from trustdesk.trust import workspace as rules_workspace
+
+    touch = latest_touch(client_id)
+
+    async def scenario(app, pilot):
+        await pilot.press("4")
+        await highlight(pilot, workspace(app).query_one(ContactTable), touch.id)
+        await pilot.press("e")
+        await wait_for_screen(pilot, FormScreen)
+        Touch.update(summary="Changed elsewhere").where(Touch.id == touch.id).execute()
+        # Removed in the moment between the refusal and reading it again.
+        monkeypatch.setattr(rules_workspace, "touch", lambda coach, touch_id: None)
+        await type_into(pilot, "#field-summary", "Typed here")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ClientScreen)
+        assert app.said[-1] == (
+            "Not saved: that touch was changed elsewhere and can no longer take this change. "
+            "It has been reloaded."
+        )
+
+    run(practice, scenario, client=client_id)
+
+
 def test_a_drop_reason_survives_a_change_elsewhere_but_not_a_closing(practice, client_id):
     promise = open_promise(client_id)
 

@@ -45,7 +45,8 @@ def _sqlite_pragmas(journal_mode: str = "wal") -> dict[str, object]:
         "journal_mode": journal_mode,
         "foreign_keys": 1,
         "busy_timeout": BUSY_TIMEOUT_MS,
-        "synchronous": "normal",
+        # NORMAL is safe against power loss with WAL only; the rollback journal needs FULL.
+        "synchronous": "normal" if journal_mode == "wal" else "full",
     }
 
 
@@ -150,7 +151,7 @@ def journal_mode_for(path: Path) -> str:
     which needs no shared memory. An unknown FUSE file system is refused unless the
     coach declares it local (TRUSTDESK_LOCAL_FUSE=1): only they know where it leads.
     """
-    fstype = filesystems.filesystem_type(path)
+    fstype, source = filesystems.mount_of(path) or (None, "")
     advice = (
         "keep the database on a local disk (--db or TRUSTDESK_DB) or share a PostgreSQL "
         "practice database"
@@ -163,6 +164,15 @@ def journal_mode_for(path: Path) -> str:
     if not filesystems.is_fuse(fstype):
         return "wal"
     if filesystems.is_local_fuse(fstype, os.environ.get(LOCAL_FUSE_ENV) == "1"):
+        # An encrypted folder is only as local as the folder its files are kept in.
+        backing = filesystems.backing_folder(source)
+        under = filesystems.filesystem_type(backing) if backing else None
+        if filesystems.is_network_filesystem(under):
+            raise StoreError(
+                f"{path} is in a {fstype} folder whose files are kept on a network file "
+                f"system ({under} at {backing}), where SQLite's locks cannot be trusted; "
+                f"{advice}"
+            )
         return "delete"
     raise StoreError(
         f"{path} is on a FUSE file system ({fstype}) that may reach another machine, where "
@@ -202,9 +212,23 @@ def _open_sqlite(path: Path, create: bool) -> peewee.SqliteDatabase:
     database.safe_journal = journal_mode
     try:
         database.connect()
+        in_use = database.execute_sql("PRAGMA journal_mode").fetchone()[0]
     except peewee.DatabaseError as exc:
+        database.close()
+        if journal_mode != "wal" and "locked" in str(exc):
+            raise StoreError(_OPEN_IN_WAL.format(path=path)) from None
         raise StoreError(f"cannot open {path}: {exc}") from None
+    if journal_mode != "wal" and in_use == "wal":
+        # SQLite keeps WAL while another connection holds the file open that way.
+        database.close()
+        raise StoreError(_OPEN_IN_WAL.format(path=path))
     return database
+
+
+_OPEN_IN_WAL = (
+    "{path} is open elsewhere in WAL mode, which its file system cannot be trusted with; "
+    "close trustdesk everywhere else and open it again"
+)
 
 
 SERVER_SCHEMES = ("postgres", "postgresql", "psycopg3", "cockroachdb", "crdb")
@@ -508,8 +532,15 @@ def restore_database(database: peewee.Database, source: Path, keep: Path | None)
     if result != "ok":
         kept = f"; the practice it replaced is in {keep}" if keep is not None else ""
         raise StoreError(f"the restored practice fails its integrity check: {result}{kept}")
-    if database.execute_sql("PRAGMA journal_mode").fetchone()[0] != database.safe_journal:
-        database.execute_sql(f"PRAGMA journal_mode = {database.safe_journal}")
+    wanted = database.safe_journal
+    if database.execute_sql("PRAGMA journal_mode").fetchone()[0] != wanted:
+        # The pages brought back carry the backup's journal mode in their header.
+        now = database.execute_sql(f"PRAGMA journal_mode = {wanted}").fetchone()[0]
+        if now != wanted and wanted != "wal":
+            raise StoreError(
+                f"the practice was restored, but is left in {now} mode while another "
+                "trustdesk has it open; close trustdesk everywhere else and open it again"
+            )
 
 
 def database_path(database: peewee.Database) -> Path | None:

@@ -86,20 +86,21 @@ def _unescape(field: str) -> str:
     return "".join(out)
 
 
-def parse_mountinfo(text: str) -> list[tuple[str, str]]:
-    """(mount point, file system type) for each line of /proc/self/mountinfo."""
+def parse_mountinfo(text: str) -> list[tuple[str, str, str]]:
+    """(mount point, file system type, source) for each line of /proc/self/mountinfo."""
     mounts = []
     for line in text.splitlines():
         before, sep, after = line.partition(" - ")
-        fields = before.split()
-        if not sep or len(fields) < 5 or not after.split():
+        fields, tail = before.split(), after.split()
+        if not sep or len(fields) < 5 or not tail:
             continue
-        mounts.append((_unescape(fields[4]), after.split()[0]))
+        source = _unescape(tail[1]) if len(tail) > 1 else ""
+        mounts.append((_unescape(fields[4]), tail[0], source))
     return mounts
 
 
-def filesystem_type(path: Path, mountinfo: Path | None = None) -> str | None:
-    """The type of the file system holding `path` (or the folder it would be made in).
+def mount_of(path: Path, mountinfo: Path | None = None) -> tuple[str, str] | None:
+    """(type, source) of the file system holding `path` (or the folder it would be made in).
 
     None when the system does not say (not Linux, or /proc is not mounted).
     """
@@ -111,14 +112,28 @@ def filesystem_type(path: Path, mountinfo: Path | None = None) -> str | None:
         text = (mountinfo or MOUNTINFO).read_text(encoding="utf-8", errors="surrogateescape")
     except OSError:
         return None
-    best: tuple[int, str] | None = None
-    for point, fstype in parse_mountinfo(text):
+    best: tuple[int, str, str] | None = None
+    for point, fstype, source in parse_mountinfo(text):
         mount = Path(point)
         if where == mount or mount in where.parents:
             depth = len(mount.parts)
             if best is None or depth >= best[0]:  # the last of equal mounts is on top
-                best = (depth, fstype)
-    return best[1] if best else None
+                best = (depth, fstype, source)
+    return (best[1], best[2]) if best else None
+
+
+def filesystem_type(path: Path, mountinfo: Path | None = None) -> str | None:
+    found = mount_of(path, mountinfo)
+    return found[0] if found else None
+
+
+def backing_folder(source: str) -> Path | None:
+    """Where a stacked FUSE file system keeps its files, when its source names a folder.
+
+    gocryptfs names its cipher folder; cryfs and securefs write `name@/folder`.
+    """
+    folder = source.partition("@")[2] if "@/" in source else source
+    return Path(folder) if folder.startswith("/") else None
 
 
 def is_fuse(fstype: str | None) -> bool:

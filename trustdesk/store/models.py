@@ -116,7 +116,8 @@ class Stage(Versioned, BaseModel):
     version = IntegerField(default=1)
 
     class Meta:
-        indexes = ((("program", "position"), True),)
+        # With the coach: a uniqueness check must not reach into another coach's rows.
+        indexes = ((("coach", "program", "position"), True),)
 
 
 class Client(BaseModel):

@@ -123,8 +123,9 @@ def _setup(database: PracticeServer) -> list[str]:
     # Everything below is created by, and so owned by, the admin role: no coach owns a table.
     run(f"SET ROLE {_quote(ADMIN_ROLE)}")
     try:
-        applied = upgrade_schema(database, None, MIGRATIONS_DIR)
+        # One transaction: a practice is never left upgraded but fenced the old way.
         with database.atomic():
+            applied = upgrade_schema(database, None, MIGRATIONS_DIR)
             _fence(database)
     finally:
         run("RESET ROLE")
@@ -160,7 +161,9 @@ def _fence(database: PracticeServer) -> None:
     for field in SAME_COACH_REFERENCES:
         _keep_within_coach(database, field)
     run(f'GRANT SELECT ON "{HISTORY_TABLE}" TO {coach}')
-    run(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {coach}")
+    # USAGE only: enough to number new rows, not to read how far a sequence has gone.
+    run(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {coach}")
+    run(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {coach}")
 
 
 def _grant_rows(database: PracticeServer, model: type[peewee.Model]) -> None:
@@ -259,6 +262,7 @@ def add_coach(database: peewee.Database, name: str, role: str, email: str = "") 
 # --- a coach's own file, brought into the shared practice ------------------------------
 
 JOIN_BATCH = 1000
+JOIN_LOCK = 0x7D_0000_0000  # advisory lock keys of `practice join`: this plus the coach's id
 
 
 @dataclass(frozen=True)
@@ -291,15 +295,27 @@ def join_practice(database: peewee.Database, source: Path) -> Joined:
                 f"{source} is at an older schema; open it once to bring it up to date "
                 f"(trustdesk --db {source} report), then join again"
             )
+        conn.execute("BEGIN")  # one snapshot of the file, whatever writes to it meanwhile
         coaches = [r[0] for r in conn.execute("SELECT id FROM coach")]
         if len(coaches) != 1:
             raise StoreError(f"{source} holds {len(coaches)} coaches; join brings in one")
         coach = current_coach()
-        _require_empty_share(coach)
         with server.atomic():
+            # A second join of the same coach waits here, then finds the share in use.
+            server.execute_sql("SELECT pg_advisory_xact_lock(%s)", (JOIN_LOCK + coach.id,))
+            _require_empty_share(coach)
             return _bring(conn, coaches[0], coach)
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"cannot read {source}: {exc}; nothing was brought in") from None
+    except KeyError:
+        raise StoreError(
+            f"{source} has a row that points at one it does not hold; nothing was brought in"
+        ) from None
+    except (peewee.IntegrityError, peewee.DataError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StoreError(
+            f"the practice refused a row of {source} ({reason}); nothing was brought in"
+        ) from None
     finally:
         conn.close()
 

@@ -62,24 +62,21 @@ def perform(
     success: str,
     done: Done | None,
     *,
-    changed: Callable[[], None] | None = None,
+    changed: Callable[[actions.ChangedElsewhere], str] | None = None,
 ) -> None:
     """Run a write in a thread worker with its own connection; report on the UI thread.
 
     `changed`, if given, is run (on the worker thread) when the write is refused because
-    the record changed elsewhere, instead of asking the coach to start again.
+    the record changed elsewhere, instead of asking the coach to start again; it returns
+    what to tell them.
     """
 
     def run() -> None:
         try:
             app.fetch(work)
         except actions.ChangedElsewhere as exc:
-            if changed is None:
-                app.call_from_thread(app.notify, str(exc), severity="warning", markup=False)
-            else:
-                message = f"Not saved yet: {exc.what} was changed elsewhere after you opened it."
-                app.call_from_thread(app.notify, message, severity="warning", markup=False)
-                changed()
+            message = str(exc) if changed is None else changed(exc)
+            app.call_from_thread(app.notify, message, severity="warning", markup=False)
         except (actions.ActionError, NoteError, VaultError) as exc:
             app.call_from_thread(app.notify, str(exc), severity="warning", markup=False)
         except peewee.OperationalError as exc:
@@ -152,13 +149,18 @@ def ask_then_change(
             return
         message = success(values) if callable(success) else success
 
-        def changed() -> None:
+        def changed(refused: actions.ChangedElsewhere) -> str:
             try:
                 now = app.fetch(record.read)
             except peewee.DatabaseError:
-                return  # the refusal is already on screen; the workspace reloads
-            if now is not None:
-                app.call_from_thread(again, values, now)
+                now = None
+            if now is None:
+                return (
+                    f"Not saved: {refused.what} was changed elsewhere and can no longer take "
+                    "this change. It has been reloaded."
+                )
+            app.call_from_thread(again, values, now)
+            return f"Not saved yet: {refused.what} was changed elsewhere after you opened it."
 
         perform(app, lambda: change(values, version), message, done, changed=changed)
 
