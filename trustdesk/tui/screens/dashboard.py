@@ -335,10 +335,21 @@ class DashboardScreen(Screen):
         summary, awaiting = self.summary, self._awaiting
         if summary is None:
             return
-        waiting = f" · {awaiting} awaiting reply (w)" if awaiting else ""
-        self.query_one("#cadence-pane", Pane).set_title(
-            f"Due for contact ({summary.quiet} quiet, {summary.due} due){waiting}"
-        )
+        pane = self.query_one("#cadence-pane", Pane)
+        full = f"Due for contact ({summary.quiet} quiet, {summary.due} due)"
+        titles = [full]
+        if awaiting:
+            # Quiet and due are in the strip above; in a narrow pane, what only this
+            # title says (the replies awaited) goes before them.
+            short = f"Due for contact ({summary.quiet + summary.due})"
+            titles = [
+                f"{full} · {awaiting} awaiting reply (w)",
+                f"{short} · {awaiting} awaiting reply (w)",
+                f"{short} · {awaiting} awaiting (w)",
+                f"{short} · {awaiting} awaiting",
+            ]
+        room = pane.content_size.width - 2
+        pane.set_title(next((t for t in titles if len(t) <= room), titles[-1]))
 
     def _draw_summary(self) -> None:
         """The strip across the top: the most important numbers first, cut to what fits."""
@@ -376,6 +387,7 @@ class DashboardScreen(Screen):
 
     def on_resize(self) -> None:
         self._draw_summary()
+        self.call_after_refresh(self._title_cadence)
 
     def _client_page(self, name_filter: str, sort: str, descending: bool, offset: int, limit: int):
         app = self.app
