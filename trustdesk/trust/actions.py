@@ -62,6 +62,23 @@ def refuse_if_changed(model, row_id, coach: Coach, version: int | None, what: st
         raise ChangedElsewhere(what)
 
 
+def change_unless_changed(
+    model, row_id, coach: Coach, version: int | None, what: str, gone: ActionError, **changes
+) -> None:
+    """UPDATE one of the coach's rows, unless it changed since `version` or is gone.
+
+    Refused with ChangedElsewhere, or with `gone` (in the caller's own words).
+    """
+    updated = (
+        model.update(**changes)
+        .where((model.id == row_id) & (model.coach == coach) & unchanged_since(model, version))
+        .execute()
+    )
+    if updated != 1:
+        refuse_if_changed(model, row_id, coach, version, what)
+        raise gone
+
+
 def _client(coach: Coach, client_id: int) -> Client:
     client = Client.get_or_none((Client.id == client_id) & (Client.coach == coach))
     if client is None:
@@ -382,22 +399,19 @@ def edit_touch(
     if not isinstance(counts_for_cadence, bool):
         raise ActionError("whether a touch counts for cadence is yes or no")
     with db.atomic():
-        updated = (
-            Touch.update(
-                channel=channel,
-                direction=direction,
-                summary=summary,
-                occurred_on=occurred_on,
-                counts_for_cadence=counts_for_cadence,
-            )
-            .where(
-                (Touch.id == touch.id) & (Touch.coach == coach) & unchanged_since(Touch, version)
-            )
-            .execute()
+        change_unless_changed(
+            Touch,
+            touch.id,
+            coach,
+            version,
+            "that touch",
+            ActionError("that touch no longer exists"),
+            channel=channel,
+            direction=direction,
+            summary=summary,
+            occurred_on=occurred_on,
+            counts_for_cadence=counts_for_cadence,
         )
-    if updated != 1:
-        refuse_if_changed(Touch, touch.id, coach, version, "that touch")
-        raise ActionError("that touch no longer exists")
 
 
 def remove_touch(coach: Coach, touch_id: int, *, version: int | None = None) -> None:

@@ -30,6 +30,7 @@ from trustdesk.store.models import (
 from trustdesk.trust.actions import (
     MAX_TEXT,
     ActionError,
+    change_unless_changed,
     no_nul,
     refuse_if_changed,
     unchanged_since,
@@ -338,14 +339,17 @@ def edit_program(
     )
     with db.atomic():
         _unique_program_name(coach, name, other_than=program.id)
-        updated = (
-            Program.update(name=name, summary=summary, typical_sessions=typical_sessions)
-            .where((Program.id == program.id) & unchanged_since(Program, version))
-            .execute()
+        change_unless_changed(
+            Program,
+            program.id,
+            coach,
+            version,
+            "that program",
+            JourneyError("that program no longer exists"),
+            name=name,
+            summary=summary,
+            typical_sessions=typical_sessions,
         )
-    if updated != 1:
-        refuse_if_changed(Program, program.id, coach, version, "that program")
-        raise JourneyError("that program no longer exists")
 
 
 def stage_choices(coach: Coach) -> list[StageChoice]:
@@ -439,19 +443,18 @@ def edit_stage(
     )
     with db.atomic():
         _unique_stage_name(stage.program_id, name, other_than=stage.id)
-        updated = (
-            Stage.update(
-                name=name,
-                purpose=purpose,
-                typical_sessions=typical_sessions,
-                asks_of_client=asks_of_client,
-            )
-            .where((Stage.id == stage.id) & unchanged_since(Stage, version))
-            .execute()
+        change_unless_changed(
+            Stage,
+            stage.id,
+            coach,
+            version,
+            "that stage",
+            JourneyError("that stage no longer exists"),
+            name=name,
+            purpose=purpose,
+            typical_sessions=typical_sessions,
+            asks_of_client=asks_of_client,
         )
-    if updated != 1:
-        refuse_if_changed(Stage, stage.id, coach, version, "that stage")
-        raise JourneyError("that stage no longer exists")
 
 
 def move_stage(coach: Coach, stage_id: int, up: bool) -> int:
@@ -706,14 +709,17 @@ def edit_outcome(
     outcome = _outcome(coach, outcome_id)
     title, detail = _check_outcome(achieved_on, title, detail, today)
     with db.atomic():
-        updated = (
-            Outcome.update(achieved_on=achieved_on, title=title, detail=detail)
-            .where((Outcome.id == outcome.id) & unchanged_since(Outcome, version))
-            .execute()
+        change_unless_changed(
+            Outcome,
+            outcome.id,
+            coach,
+            version,
+            "that outcome",
+            JourneyError("that outcome no longer exists"),
+            achieved_on=achieved_on,
+            title=title,
+            detail=detail,
         )
-    if updated != 1:
-        refuse_if_changed(Outcome, outcome.id, coach, version, "that outcome")
-        raise JourneyError("that outcome no longer exists")
 
 
 def remove_outcome(coach: Coach, outcome_id: int, *, version: int | None = None) -> None:

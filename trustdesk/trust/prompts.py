@@ -24,7 +24,7 @@ from pathlib import Path
 from peewee import JOIN, Case, fn
 
 from trustdesk.store.models import TRUST_HABITS, Client, Coach, Prompt, Stage, Touch, db
-from trustdesk.trust.actions import ActionError, no_nul, refuse_if_changed, unchanged_since
+from trustdesk.trust.actions import ActionError, change_unless_changed, no_nul
 from trustdesk.trust.rules import _as_date
 
 LIBRARY_FILE = "prompts.toml"
@@ -314,14 +314,15 @@ def edit_prompt(
     if not changes:
         return
     with db.atomic():
-        updated = (
-            Prompt.update(**changes)
-            .where((Prompt.id == prompt.id) & unchanged_since(Prompt, version))
-            .execute()
+        change_unless_changed(
+            Prompt,
+            prompt.id,
+            coach,
+            version,
+            "that prompt",
+            PromptError("that prompt was deleted elsewhere"),
+            **changes,
         )
-    if updated != 1:
-        refuse_if_changed(Prompt, prompt.id, coach, version, "that prompt")
-        raise PromptError("that prompt was deleted elsewhere")
 
 
 # --- composing and sending ------------------------------------------------------------------
