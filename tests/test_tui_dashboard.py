@@ -376,7 +376,9 @@ async def test_w_lists_prompts_awaiting_a_reply(app):
     send_prompt(coach, prompt.prompt_id, client.id, TODAY - dt.timedelta(days=3))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert "1 awaiting reply" in str(app.screen.query_one("#cadence-pane .pane-title").render())
+        # At 80 columns the title keeps the replies awaited, giving up the quiet/due split.
+        title = str(app.screen.query_one("#cadence-pane .pane-title").render())
+        assert title.startswith("Due for contact (") and title.endswith(" · 1 awaiting (w)")
         await pilot.press("w")
         await settle(pilot)
         assert isinstance(app.screen, AwaitingRepliesScreen)
