@@ -800,7 +800,9 @@ def cmd_practice(args: argparse.Namespace) -> int:
         _say(
             f"Added {coach.name} as a coach, logging in as the role {args.role}. Logged in as "
             f"themselves, they set up their notes key with: "
-            f"trustdesk --db {without_user(database.url)} init"
+            f"trustdesk --db {without_user(database.url)} init (or, first, bring in the "
+            f"practice they kept in their own file with: trustdesk --db "
+            f"{without_user(database.url)} practice join FILE)"
         )
         return EXIT_OK
     finally:
