@@ -768,7 +768,7 @@ KEY_COMMANDS = {
 
 def cmd_practice(args: argparse.Namespace) -> int:
     from trustdesk.store import StoreError
-    from trustdesk.store.database import connect_server, without_user
+    from trustdesk.store.database import connect_server, first_line, without_user
     from trustdesk.store.models import db
     from trustdesk.store.practice import add_coach, setup_practice
 
@@ -795,8 +795,7 @@ def cmd_practice(args: argparse.Namespace) -> int:
         except Exception as exc:
             if isinstance(exc, StoreError):
                 raise
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise StoreError(f"cannot add {args.role}: {reason}") from None
+            raise StoreError(f"cannot add {args.role}: {first_line(exc)}") from None
         _say(
             f"Added {coach.name} as a coach, logging in as the role {args.role}. Logged in as "
             f"themselves, they set up their notes key with: "

@@ -40,6 +40,12 @@ class StoreError(Exception):
     """A database problem the coach can act on; the message is one line."""
 
 
+def first_line(exc: BaseException) -> str:
+    """What a driver's error says, in one line (its first), for a one-line message."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def _sqlite_pragmas(journal_mode: str = "wal") -> dict[str, object]:
     return {
         "journal_mode": journal_mode,
@@ -296,8 +302,7 @@ def connect_server(url: str) -> PracticeServer:
     try:
         database.connect()
     except peewee.DatabaseError as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise StoreError(f"cannot connect to {shown}: {reason}") from None
+        raise StoreError(f"cannot connect to {shown}: {first_line(exc)}") from None
     return database
 
 

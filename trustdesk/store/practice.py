@@ -27,6 +27,7 @@ from trustdesk.store.database import (
     PracticeServer,
     StoreError,
     current_coach,
+    first_line,
     inspect_backup,
     known_migrations,
     upgrade_schema,
@@ -97,9 +98,8 @@ def setup_practice(database: peewee.Database) -> list[str]:
     try:
         return _setup(server)
     except peewee.ProgrammingError as exc:
-        reason = str(exc).strip().splitlines()[0]
         raise StoreError(
-            f"cannot set up the practice on {server.url}: {reason} "
+            f"cannot set up the practice on {server.url}: {first_line(exc)} "
             "(run it as the server's superuser, or a role that can create roles)"
         ) from None
 
@@ -271,7 +271,6 @@ class Joined:
 
     clients: int
     notes: int
-    rows: int
 
 
 def join_practice(database: peewee.Database, source: Path) -> Joined:
@@ -286,15 +285,14 @@ def join_practice(database: peewee.Database, source: Path) -> Joined:
     source = source.expanduser()
     if not source.is_file():
         raise StoreError(f"no trustdesk database at {source}; nothing was brought in")
-    inspect_backup(source, MIGRATIONS_DIR, doing="nothing was brought in")
+    held = inspect_backup(source, MIGRATIONS_DIR, doing="nothing was brought in")
+    if held.schema != max(known_migrations(MIGRATIONS_DIR)):  # not newer: inspect refuses that
+        raise StoreError(
+            f"{source} is at an older schema; open it once to bring it up to date "
+            f"(trustdesk --db {source} report), then join again"
+        )
     conn = sqlite3.connect(f"{source.absolute().as_uri()}?mode=ro", uri=True)
     try:
-        applied = {r[0] for r in conn.execute(f'SELECT name FROM "{HISTORY_TABLE}"')}
-        if applied != known_migrations(MIGRATIONS_DIR):
-            raise StoreError(
-                f"{source} is at an older schema; open it once to bring it up to date "
-                f"(trustdesk --db {source} report), then join again"
-            )
         conn.execute("BEGIN")  # one snapshot of the file, whatever writes to it meanwhile
         coaches = [r[0] for r in conn.execute("SELECT id FROM coach")]
         if len(coaches) != 1:
@@ -312,9 +310,8 @@ def join_practice(database: peewee.Database, source: Path) -> Joined:
             f"{source} has a row that points at one it does not hold; nothing was brought in"
         ) from None
     except (peewee.IntegrityError, peewee.DataError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise StoreError(
-            f"the practice refused a row of {source} ({reason}); nothing was brought in"
+            f"the practice refused a row of {source} ({first_line(exc)}); nothing was brought in"
         ) from None
     finally:
         conn.close()
@@ -337,7 +334,7 @@ def _require_empty_share(coach: Coach) -> None:
 def _bring(conn: sqlite3.Connection, old_coach: int, coach: Coach) -> Joined:
     new_ids: dict[type[peewee.Model], dict[int, int]] = {}
     later: list[tuple[int, int]] = []  # (commitment, the one it was renegotiated from)
-    rows = 0
+    brought: dict[type[peewee.Model], int] = {}
     for model in FENCED_MODELS:
         fields = [f for f in model._meta.sorted_fields if f.name != "coach"]
         numbered = isinstance(model._meta.primary_key, peewee.AutoField)
@@ -368,7 +365,7 @@ def _bring(conn: sqlite3.Connection, old_coach: int, coach: Coach) -> Joined:
                 values.append(row)
             if not values:
                 continue
-            rows += len(values)
+            brought[model] = brought.get(model, 0) + len(values)
             insert = model.insert_many(values)
             if numbered:
                 # PostgreSQL returns the new ids in the order of the rows inserted.
@@ -378,15 +375,11 @@ def _bring(conn: sqlite3.Connection, old_coach: int, coach: Coach) -> Joined:
                 insert.execute()
     commitments = new_ids[Commitment]
     for old, earlier in later:
-        promise = Commitment.get_by_id(commitments[old])
-        Commitment.update(renegotiated_from=commitments[earlier], version=promise.version).where(
-            Commitment.id == promise.id
+        # Linking them is not an edit: the version stays as it was in the file.
+        Commitment.update(renegotiated_from=commitments[earlier], version=Commitment.version).where(
+            Commitment.id == commitments[old]
         ).execute()
-    return Joined(
-        clients=len(new_ids[Client]),
-        notes=Note.select().where(Note.coach == coach).count(),
-        rows=rows,
-    )
+    return Joined(clients=brought.get(Client, 0), notes=brought.get(Note, 0))
 
 
 def _existing_prompts(coach: Coach) -> dict[tuple[str, str], int]:
