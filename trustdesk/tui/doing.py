@@ -99,13 +99,19 @@ def ask_then_perform(
     work: Callable[[dict], Any],
     success: str | Callable[[dict], str],
     done: Done | None,
+    *,
+    changed: Callable[[dict], Callable[[actions.ChangedElsewhere], str]] | None = None,
 ) -> None:
-    """Open a form; once it is saved, run the write it asks for with its values (`perform`)."""
+    """Open a form; once it is saved, run the write it asks for with its values (`perform`).
+
+    `changed`, given the values, makes `perform`'s answer to a record changed elsewhere.
+    """
 
     def saved(values: dict | None) -> None:
         if values is not None:
             message = success(values) if callable(success) else success
-            perform(app, lambda: work(values), message, done)
+            refused = changed(values) if changed is not None else None
+            perform(app, lambda: work(values), message, done, changed=refused)
 
     app.push_screen(form, saved)
 
@@ -144,12 +150,8 @@ def ask_then_change(
     """
     shown = base if base is not None else {f.key: f.default for f in form.fields}
 
-    def saved(values: dict | None) -> None:
-        if values is None:
-            return
-        message = success(values) if callable(success) else success
-
-        def changed(refused: actions.ChangedElsewhere) -> str:
+    def changed(values: dict) -> Callable[[actions.ChangedElsewhere], str]:
+        def answer(refused: actions.ChangedElsewhere) -> str:
             try:
                 now = app.fetch(record.read)
             except peewee.DatabaseError:
@@ -162,7 +164,7 @@ def ask_then_change(
             app.call_from_thread(again, values, now)
             return f"Not saved yet: {refused.what} was changed elsewhere after you opened it."
 
-        perform(app, lambda: change(values, version), message, done, changed=changed)
+        return answer
 
     def again(values: dict, now: T) -> None:
         fresh = record.fields(now)
@@ -185,7 +187,9 @@ def ask_then_change(
             base={**values, **fresh},
         )
 
-    app.push_screen(form, saved)
+    ask_then_perform(
+        app, form, lambda values: change(values, version), success, done, changed=changed
+    )
 
 
 def _name(name: str) -> str:
