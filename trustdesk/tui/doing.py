@@ -505,38 +505,34 @@ def schedule_session(
     )
 
 
-def mark_session_held(
-    app: TrustdeskApp,
-    session_id: int,
-    scheduled: dt.datetime,
-    done: Done | None,
-    *,
-    version: int | None = None,
-) -> None:
+def _held_start(session: SessionItem) -> dt.datetime:
+    """When a held session started, as the form offers it: as recorded, or as scheduled."""
+    return session.actual_start or session.scheduled_start
+
+
+def mark_session_held(app: TrustdeskApp, session: SessionItem, done: Done | None) -> None:
     now = config.now()
+    start = _held_start(session)
     form = FormScreen(
         "Session held",
         [
-            Field("actual", "Started at (YYYY-MM-DD HH:MM)", kind="datetime", default=scheduled,
+            Field("actual", "Started at (YYYY-MM-DD HH:MM)", kind="datetime", default=start,
                   required=True, check=not_after_moment(now)),
         ],
-        intro=f"Scheduled for {scheduled:%a %d %b %H:%M}.",
+        intro=f"Scheduled for {start:%a %d %b %H:%M}.",
     )  # fmt: skip
 
     ask_then_change(
         app,
         form,
         lambda values, version: actions.set_session_status(
-            app.coach, session_id, "held", actual_start=values["actual"], version=version
+            app.coach, session.session_id, "held", actual_start=values["actual"], version=version
         ),
         "Session marked held",
         done,
-        version=version,
+        version=session.version,
         record=_session_unless(
-            app,
-            session_id,
-            "held",
-            fields=lambda now: {"actual": now.actual_start or now.scheduled_start},
+            app, session.session_id, "held", fields=lambda now: {"actual": _held_start(now)}
         ),
     )
 
@@ -658,25 +654,23 @@ class ConfirmForm(FormScreen):
 # --- sessions, moved -------------------------------------------------------------------------
 
 
-def reschedule_session(
-    app: TrustdeskApp,
-    session_id: int,
-    scheduled_start: dt.datetime,
-    duration_minutes: int,
-    done: Done | None,
-    *,
-    version: int | None = None,
-) -> None:
+def _timing(session: SessionItem) -> dict[str, Any]:
+    """A session's start and length, as the reschedule form holds them."""
+    return {"start": session.scheduled_start, "duration": session.duration_minutes}
+
+
+def reschedule_session(app: TrustdeskApp, session: SessionItem, done: Done | None) -> None:
     """Move a session that is still scheduled to another time, or change how long it is."""
+    timing = _timing(session)
     form = FormScreen(
         "Reschedule a session",
         [
-            Field("start", "Starts (YYYY-MM-DD HH:MM)", kind="datetime", default=scheduled_start,
+            Field("start", "Starts (YYYY-MM-DD HH:MM)", kind="datetime", default=timing["start"],
                   required=True),
-            Field("duration", "Minutes", kind="number", default=duration_minutes, required=True,
-                  minimum=5, maximum=480),
+            Field("duration", "Minutes", kind="number", default=timing["duration"],
+                  required=True, minimum=5, maximum=480),
         ],
-        intro=f"Now {scheduled_start:%a %d %b %Y %H:%M}, {duration_minutes} minutes.",
+        intro=f"Now {timing['start']:%a %d %b %Y %H:%M}, {timing['duration']} minutes.",
         save="Reschedule",
     )  # fmt: skip
 
@@ -685,19 +679,19 @@ def reschedule_session(
         form,
         lambda values, version: actions.reschedule_session(
             app.coach,
-            session_id,
+            session.session_id,
             start=values["start"],
             duration_minutes=values["duration"],
             version=version,
         ),
         lambda values: f"Session moved to {values['start']:%a %d %b %H:%M}",
         done,
-        version=version,
+        version=session.version,
         record=_session_unless(
             app,
-            session_id,
+            session.session_id,
             *SESSION_STATUS_WORDS.keys() - {"scheduled"},
-            fields=lambda now: {"start": now.scheduled_start, "duration": now.duration_minutes},
+            fields=_timing,
         ),
     )
 
@@ -715,17 +709,29 @@ def touch_words(touch: TouchItem) -> str:
     return words
 
 
+def _touch_values(touch: TouchItem) -> dict[str, Any]:
+    """A touch as the edit form holds it (a channel or direction it does not offer: none)."""
+    return {
+        "channel": touch.channel if touch.channel in TOUCH_CHANNELS else None,
+        "direction": touch.direction if touch.direction in TOUCH_DIRECTIONS else None,
+        "summary": touch.summary,
+        "occurred_on": touch.occurred_on,
+        "counts": "yes" if touch.counts_for_cadence else "no",
+    }
+
+
 def edit_touch(app: TrustdeskApp, touch: TouchItem, done: Done | None) -> None:
     today = app.today
+    shown = _touch_values(touch)
     form = FormScreen(
         "Edit a touch",
         [
             *_touch_fields(
                 today,
-                channel=touch.channel if touch.channel in TOUCH_CHANNELS else None,
-                direction=touch.direction if touch.direction in TOUCH_DIRECTIONS else None,
-                summary=touch.summary,
-                on=touch.occurred_on,
+                channel=shown["channel"],
+                direction=shown["direction"],
+                summary=shown["summary"],
+                on=shown["occurred_on"],
             ),
             Field(
                 "counts",
@@ -733,7 +739,7 @@ def edit_touch(app: TrustdeskApp, touch: TouchItem, done: Done | None) -> None:
                 kind="choice",
                 # Not True/False: the form reads a Select's False as "nothing chosen".
                 choices=[("Yes", "yes"), ("No, only on the record", "no")],
-                default="yes" if touch.counts_for_cadence else "no",
+                default=shown["counts"],
                 required=True,
             ),
         ],
@@ -757,15 +763,7 @@ def edit_touch(app: TrustdeskApp, touch: TouchItem, done: Done | None) -> None:
         done,
         version=touch.version,
         record=SavedRecord(
-            lambda: workspace.touch(app.coach, touch.touch_id),
-            touch_words,
-            lambda now: {
-                "channel": now.channel if now.channel in TOUCH_CHANNELS else None,
-                "direction": now.direction if now.direction in TOUCH_DIRECTIONS else None,
-                "summary": now.summary,
-                "occurred_on": now.occurred_on,
-                "counts": "yes" if now.counts_for_cadence else "no",
-            },
+            lambda: workspace.touch(app.coach, touch.touch_id), touch_words, _touch_values
         ),
     )
 

@@ -1037,14 +1037,7 @@ class ClientScreen(Screen[None]):
                 markup=False,
             )
         else:
-            doing.reschedule_session(
-                self.td,
-                session.session_id,
-                session.scheduled_start,
-                session.duration_minutes,
-                self._after_change,
-                version=session.version,
-            )
+            doing.reschedule_session(self.td, session, self._after_change)
 
     def set_session_status(self, status: str) -> None:
         session = self.current_session()
@@ -1057,10 +1050,7 @@ class ClientScreen(Screen[None]):
                 markup=False,
             )
         elif status == "held":
-            start = session.actual_start or session.scheduled_start
-            doing.mark_session_held(
-                self.td, session.session_id, start, self._after_change, version=session.version
-            )
+            doing.mark_session_held(self.td, session, self._after_change)
         else:
             doing.set_session_status(
                 self.td, session.session_id, status, self._after_change, version=session.version
