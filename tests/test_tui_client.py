@@ -276,6 +276,30 @@ def test_h_marks_a_session_held_with_its_late_start(practice, client_id):
     run(practice, scenario, client=client_id)
 
 
+def test_correcting_a_held_start_shows_when_it_was_scheduled(practice, client_id):
+    session = Session.get((Session.client == client_id) & (Session.status == "scheduled"))
+    friday = dt.datetime.combine(TODAY - dt.timedelta(days=3), dt.time(10, 0))
+    Session.update(
+        scheduled_start=friday,
+        status="held",
+        actual_start=friday + dt.timedelta(minutes=12),
+        late_minutes=12,
+    ).where(Session.id == session.id).execute()
+
+    async def scenario(app, pilot):
+        await pilot.press("2")
+        await highlight(pilot, workspace(app).query_one(SessionsTable), session.id)
+        await pilot.press("h")
+        await wait_for_screen(pilot, FormScreen)
+        form = app.screen
+        assert form.query_one("#field-actual", Input).value == f"{friday:%Y-%m-%d} 10:12"
+        assert str(form.query_one(".dialog-intro", Static).render()) == (
+            f"Scheduled for {friday:%a %d %b} 10:00."
+        )
+
+    run(practice, scenario, client=client_id)
+
+
 @pytest.mark.parametrize(
     ("key", "status"), [("n", "no_show"), ("l", "late_cancel"), ("c", "cancelled")]
 )

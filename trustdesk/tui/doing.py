@@ -519,7 +519,7 @@ def mark_session_held(app: TrustdeskApp, session: SessionItem, done: Done | None
             Field("actual", "Started at (YYYY-MM-DD HH:MM)", kind="datetime", default=start,
                   required=True, check=not_after_moment(now)),
         ],
-        intro=f"Scheduled for {start:%a %d %b %H:%M}.",
+        intro=f"Scheduled for {session.scheduled_start:%a %d %b %H:%M}.",
     )  # fmt: skip
 
     ask_then_change(
