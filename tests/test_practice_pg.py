@@ -136,7 +136,7 @@ def test_a_temporary_table_cannot_stand_in_for_the_coaches(pg_practice):
 def test_a_role_the_fences_do_not_apply_to_cannot_be_a_coach(pg_practice, pg_server_url):
     database = open_database(pg_practice.admin)
     try:
-        with pytest.raises(StoreError, match="superuser or bypasses row-level security"):
+        with pytest.raises(StoreError, match="postgres is a superuser"):
             add_coach(database, "Root", "postgres")
         with pytest.raises(StoreError, match="one of trustdesk's own roles"):
             add_coach(database, "Admin", ADMIN_ROLE)

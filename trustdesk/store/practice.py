@@ -233,14 +233,14 @@ def add_coach(database: peewee.Database, name: str, role: str, email: str = "") 
     quoted = _quote(role)
     if role in (ADMIN_ROLE, COACH_ROLE):
         raise StoreError(f"{role} is one of trustdesk's own roles; choose the coach's login")
-    found = server.execute_sql(
-        "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = %s", (role,)
-    ).fetchone()
-    if found is not None and found[0]:
-        raise StoreError(
-            f"{role} is a superuser or bypasses row-level security; a coach needs a role "
-            "the fences apply to"
-        )
+    found = _role_exists(server, role)
+    if found:
+        problem = _unfit_for_coach(server, role)
+        if problem:
+            raise StoreError(
+                f"{role} {problem}; a coach needs a plain login role whose only membership "
+                f"is {COACH_ROLE}"
+            )
     # As the admin role, which row-level security lets see every coach.
     server.execute_sql(f"SET ROLE {_quote(ADMIN_ROLE)}")
     try:
@@ -248,7 +248,7 @@ def add_coach(database: peewee.Database, name: str, role: str, email: str = "") 
             raise StoreError(f"{role} is already a coach of this practice")
         server.execute_sql("RESET ROLE")
         with server.atomic():
-            if found is None:
+            if not found:
                 server.execute_sql(f"CREATE ROLE {quoted} LOGIN")
             server.execute_sql(f"GRANT {_quote(COACH_ROLE)} TO {quoted}")
             server.execute_sql(f"SET LOCAL ROLE {_quote(ADMIN_ROLE)}")
@@ -257,6 +257,55 @@ def add_coach(database: peewee.Database, name: str, role: str, email: str = "") 
             )
     finally:
         server.execute_sql("RESET ROLE")
+
+
+# What makes a role more than a coach: each one would let it past the fences.
+_ROLE_POWERS = (
+    ("rolsuper", "is a superuser"),
+    ("rolbypassrls", "bypasses row-level security"),
+    ("rolcreaterole", "can create roles (and so grant itself others)"),
+    ("rolcreatedb", "can create databases"),
+    ("rolreplication", "can stream replication (a copy of every coach's rows)"),
+)
+
+
+def _unfit_for_coach(database: PracticeServer, role: str) -> str | None:
+    """Why an existing role cannot be a coach, or None for a plain login role."""
+    run = database.execute_sql
+    columns = ", ".join(column for column, _ in _ROLE_POWERS)
+    row = run(f"SELECT rolcanlogin, {columns} FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+    if not row[0]:
+        return "cannot log in (a built-in or group role)"
+    for held, (_, why) in zip(row[1:], _ROLE_POWERS, strict=True):
+        if held:
+            return why
+    (owner,) = run(
+        "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()"
+    ).fetchone()
+    if owner == role:
+        return "owns this database"
+    parents = [
+        name
+        for (name,) in run(
+            "SELECT g.rolname FROM pg_auth_members AS m JOIN pg_roles AS g ON g.oid = m.roleid "
+            "JOIN pg_roles AS r ON r.oid = m.member WHERE r.rolname = %s ORDER BY 1",
+            (role,),
+        )
+        if name != COACH_ROLE
+    ]
+    if parents:
+        return f"is a member of {', '.join(parents)}"
+    members = [
+        name
+        for (name,) in run(
+            "SELECT r.rolname FROM pg_auth_members AS m JOIN pg_roles AS g ON g.oid = m.roleid "
+            "JOIN pg_roles AS r ON r.oid = m.member WHERE g.rolname = %s ORDER BY 1",
+            (role,),
+        )
+    ]
+    if members:
+        return f"is granted to other roles: {', '.join(members)} can act as it"
+    return None
 
 
 # --- a coach's own file, brought into the shared practice ------------------------------
