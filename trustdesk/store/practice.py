@@ -50,6 +50,24 @@ ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 # reference alone; PostgreSQL 14 and older are out of support.
 OLDEST_SERVER = 150000
 
+# Set on each coach's login role in the practice's database (role settings are not
+# inherited from trustdesk_coach): a lock another coach holds makes trustdesk fail after
+# lock_timeout instead of waiting; a transaction left open is ended; no statement runs on.
+COACH_SETTINGS = {
+    "lock_timeout": "10s",
+    "idle_in_transaction_session_timeout": "1min",
+    "statement_timeout": "5min",
+}
+# Functions that make a large object: kept in a catalog beside every coach's rows, outside
+# the fences, and able to fill the disk. trustdesk keeps none.
+LARGE_OBJECT_MAKERS = (
+    "lo_create(oid)",
+    "lo_creat(integer)",
+    "lo_import(text)",
+    "lo_import(text, oid)",
+    "lo_from_bytea(oid, bytea)",
+)
+
 # Every table but `coach` carries its coach's id; `coach` is fenced by its own role column.
 FENCED_MODELS = tuple(m for m in ALL_MODELS if m is not Coach)
 FENCED_TABLES = tuple(m._meta.table_name for m in FENCED_MODELS)
@@ -120,6 +138,13 @@ def _setup(database: PracticeServer) -> list[str]:
     # the right to create objects in public; taken away as the database's owner.
     run("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
     run(f'REVOKE TEMPORARY ON DATABASE "{_database_name(database)}" FROM PUBLIC')
+    _revoke_large_objects(database)
+    for (role,) in run(
+        "SELECT r.rolname FROM pg_auth_members AS m JOIN pg_roles AS r ON r.oid = m.member "
+        "WHERE m.roleid = %s::regrole AND r.rolcanlogin",
+        (COACH_ROLE,),
+    ).fetchall():
+        _set_coach_timeouts(database, role)
     # Everything below is created by, and so owned by, the admin role: no coach owns a table.
     run(f"SET ROLE {_quote(ADMIN_ROLE)}")
     try:
@@ -130,6 +155,22 @@ def _setup(database: PracticeServer) -> list[str]:
     finally:
         run("RESET ROLE")
     return applied
+
+
+def _revoke_large_objects(database: PracticeServer) -> None:
+    """No coach makes a large object. The functions belong to the server's superuser, so
+    only a superuser running setup can take them back from PUBLIC."""
+    run = database.execute_sql
+    (superuser,) = run("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
+    if superuser:
+        for function in LARGE_OBJECT_MAKERS:
+            run(f"REVOKE EXECUTE ON FUNCTION pg_catalog.{function} FROM PUBLIC")
+
+
+def _set_coach_timeouts(database: PracticeServer, role: str) -> None:
+    where = f'IN DATABASE "{_database_name(database)}"'
+    for name, value in COACH_SETTINGS.items():
+        database.execute_sql(f"ALTER ROLE {_quote(role)} {where} SET {name} = '{value}'")
 
 
 def _fence(database: PracticeServer) -> None:
@@ -251,6 +292,7 @@ def add_coach(database: peewee.Database, name: str, role: str, email: str = "") 
             if not found:
                 server.execute_sql(f"CREATE ROLE {quoted} LOGIN")
             server.execute_sql(f"GRANT {_quote(COACH_ROLE)} TO {quoted}")
+            _set_coach_timeouts(server, role)
             server.execute_sql(f"SET LOCAL ROLE {_quote(ADMIN_ROLE)}")
             return Coach.create(
                 name=name.strip(), email=email, created_at=config.now(), db_role=role
@@ -311,7 +353,6 @@ def _unfit_for_coach(database: PracticeServer, role: str) -> str | None:
 # --- a coach's own file, brought into the shared practice ------------------------------
 
 JOIN_BATCH = 1000
-JOIN_LOCK = 0x7D_0000_0000  # advisory lock keys of `practice join`: this plus the coach's id
 
 
 @dataclass(frozen=True)
@@ -348,8 +389,12 @@ def join_practice(database: peewee.Database, source: Path) -> Joined:
             raise StoreError(f"{source} holds {len(coaches)} coaches; join brings in one")
         coach = current_coach()
         with server.atomic():
-            # A second join of the same coach waits here, then finds the share in use.
-            server.execute_sql("SELECT pg_advisory_xact_lock(%s)", (JOIN_LOCK + coach.id,))
+            # A second join of the same coach waits here, then finds the share in use. A lock
+            # on the coach's own row, which no other coach can see, let alone lock (an
+            # advisory lock's key is open to every coach).
+            server.execute_sql(
+                "SELECT id FROM public.coach WHERE id = %s FOR NO KEY UPDATE", (coach.id,)
+            )
             _require_empty_share(coach)
             return _bring(conn, coaches[0], coach)
     except sqlite3.DatabaseError as exc:
