@@ -503,13 +503,17 @@ def test_join_from_the_command_line(pg_practice, isolated_home, run, today):
 def test_a_row_the_practice_refuses_is_one_line_and_nothing_comes_in(
     pg_practice, isolated_home, run, today
 ):
-    """The demo's notes have the same ids in every build: a second coach bringing the
-    same demo in is refused on the first such note, and keeps an empty share."""
+    """A value the server will not store (a status longer than its column) is refused
+    in one line, and the coach keeps an empty share."""
+    import sqlite3
+
     from trustdesk.demo import DemoSize, build_demo
 
     path = isolated_home / "demo.sqlite3"
     build_demo(path, today=today, size=DemoSize(clients=4))
-    assert run("--db", pg_practice.ann, "practice", "join", str(path)).returncode == 0
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE client SET status = ? WHERE id = (SELECT max(id) FROM client)",
+                     ("x" * 40,))  # fmt: skip
     line = one_line_error(run("--db", pg_practice.ben, "practice", "join", str(path)))
     assert line.startswith(f"trustdesk: the practice refused a row of {path} (")
     assert line.endswith("; nothing was brought in")

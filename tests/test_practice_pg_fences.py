@@ -3,6 +3,7 @@ and the roles could tell or let them do, and how a coach leaves the practice."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 import uuid
@@ -233,3 +234,250 @@ def test_a_coach_cannot_create_large_objects(pg_practice):
         ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(statement)
+
+
+# --- 15, 16: what the planner tells one coach about another's rows ------------------------
+
+BEN_DAY = "2027-07-07"  # a date only Ben's rows carry
+BEN_TITLE = "Call the insurer about Mira"
+
+
+def _give_rows(
+    url: str, *, title: str, summary: str, day: str, count: int, client: int | None = None
+) -> dict:
+    """As the coach at `url`: a client (new, or the one given) with `count` more promises,
+    touches and outcomes."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        (coach,) = conn.execute("SELECT id FROM coach").fetchone()
+        if client is None:
+            (client,) = conn.execute(
+                "INSERT INTO client (coach_id, name, sort_name, email, phone, status,"
+                " started_on, ideal_gap_days, max_gap_days, reference_consent, created_at)"
+                " VALUES (%s, %s, %s, '', '', 'active', %s, 7, 21, false, now()) RETURNING id",
+                (coach, f"{title} client", title.lower(), day),
+            ).fetchone()
+        conn.execute(
+            "INSERT INTO commitment (coach_id, client_id, owner, title, promised_on, due_on,"
+            " status, reason, version) SELECT %s, %s, 'coach', %s, %s::date, %s::date, 'open',"
+            " '', 1 FROM generate_series(1, %s)",
+            (coach, client, title, day, day, count),
+        )
+        conn.execute(
+            "INSERT INTO touch (coach_id, client_id, occurred_on, channel, direction,"
+            " counts_for_cadence, summary, version) SELECT %s, %s, %s::date, 'call',"
+            " 'outbound', true, %s, 1 FROM generate_series(1, %s)",
+            (coach, client, day, summary, count),
+        )
+        conn.execute(
+            "INSERT INTO outcome (coach_id, client_id, achieved_on, title, detail, version)"
+            " SELECT %s, %s, %s::date, %s, '', 1 FROM generate_series(1, %s)",
+            (coach, client, day, title, count),
+        )
+        (promise,) = conn.execute(
+            "SELECT max(id) FROM commitment WHERE client_id = %s", (client,)
+        ).fetchone()
+    return {"coach": coach, "client": client, "promise": promise}
+
+
+def _analyze(pg_practice) -> None:
+    with psycopg.connect(pg_practice.admin, autocommit=True) as conn:
+        conn.execute("ANALYZE")
+
+
+def _estimate(conn, query: str, params: tuple = ()) -> float:
+    ((plan,),) = conn.execute(f"EXPLAIN (FORMAT JSON) {query}", params).fetchall()
+    return plan[0]["Plan"]["Plan Rows"]
+
+
+def _fenced_columns(conn) -> list[tuple[str, str, int]]:
+    """(table, column, statistics target) of every column of every fenced table that is
+    not a key: not in a primary or foreign key, nor what a policy keys on."""
+    return conn.execute(
+        "SELECT c.relname, a.attname, a.attstattarget FROM pg_class AS c"
+        " JOIN pg_namespace AS n ON n.oid = c.relnamespace AND n.nspname = 'public'"
+        " JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0"
+        " AND NOT a.attisdropped WHERE c.relkind = 'r' AND c.relrowsecurity"
+        " AND NOT EXISTS (SELECT 1 FROM pg_constraint AS k WHERE k.conrelid = c.oid"
+        " AND k.contype IN ('p', 'f') AND a.attnum = ANY (k.conkey))"
+        " AND NOT EXISTS (SELECT 1 FROM pg_depend AS d WHERE d.classid = 'pg_policy'::regclass"
+        " AND d.refobjid = c.oid AND d.refobjsubid = a.attnum) ORDER BY 1, 2"
+    ).fetchall()
+
+
+def test_the_planner_keeps_no_statistics_of_what_coaches_wrote(pg_practice):
+    _give_rows(pg_practice.ann, title="Send Ann's worksheet", summary="Ann called",
+               day="2026-03-16", count=20)  # fmt: skip
+    _give_rows(pg_practice.ben, title=BEN_TITLE, summary="Ben heard about the divorce",
+               day=BEN_DAY, count=300)  # fmt: skip
+    _analyze(pg_practice)
+    with psycopg.connect(pg_practice.ann) as conn:
+        probes = [
+            ("SELECT * FROM commitment WHERE title = %s", BEN_TITLE, "Nothing like it at all"),
+            ("SELECT * FROM commitment WHERE title >= %s AND title < 'Cam'", "Cal", "Caa"),
+            ("SELECT * FROM touch WHERE summary = %s", "Ben heard about the divorce", "Zzz"),
+            ("SELECT * FROM outcome WHERE title = %s", BEN_TITLE, "Nothing like it at all"),
+            ("SELECT * FROM commitment WHERE due_on = %s::date", BEN_DAY, "2031-01-01"),
+            ("SELECT * FROM touch WHERE occurred_on >= %s::date", BEN_DAY, "2031-01-01"),
+            ("SELECT * FROM client WHERE sort_name = %s", BEN_TITLE.lower(), "nobody"),
+        ]
+        for query, bens, nobodys in probes:
+            assert _estimate(conn, query, (bens,)) == _estimate(conn, query, (nobodys,)), query
+    with psycopg.connect(pg_practice.admin) as conn:
+        columns = _fenced_columns(conn)
+        assert {(t, c) for t, c, _ in columns} >= {
+            ("commitment", "title"), ("touch", "summary"), ("outcome", "title"),
+            ("client", "name"), ("note", "body_sealed"), ("commitment", "due_on"),
+        }  # fmt: skip
+        assert [(t, c) for t, c, target in columns if target != 0] == []
+        kept = conn.execute(
+            "SELECT tablename, attname FROM pg_stats WHERE schemaname = 'public'"
+            " AND (most_common_vals IS NOT NULL OR histogram_bounds IS NOT NULL)"
+        ).fetchall()
+        assert not {(t, c) for t, c in kept} & {(t, c) for t, c, _ in columns}
+
+
+def test_setup_drops_statistics_gathered_before_it(pg_practice):
+    _give_rows(pg_practice.ben, title=BEN_TITLE, summary="x", day=BEN_DAY, count=50)
+    with psycopg.connect(pg_practice.admin, autocommit=True) as conn:
+        conn.execute("ALTER TABLE commitment ALTER COLUMN title SET STATISTICS -1")
+        conn.execute("ANALYZE commitment")
+        assert conn.execute("SELECT most_common_vals::text FROM pg_stats"
+                            " WHERE tablename = 'commitment' AND attname = 'title'"
+                            ).fetchone() == (f"{{\"{BEN_TITLE}\"}}",)  # fmt: skip
+    database = open_database(pg_practice.admin)
+    try:
+        setup_practice(database)
+    finally:
+        database.close()
+    _analyze(pg_practice)
+    with psycopg.connect(pg_practice.admin) as conn:
+        assert conn.execute("SELECT count(*) FROM pg_stats WHERE tablename = 'commitment'"
+                            " AND attname = 'title'").fetchone() == (0,)  # fmt: skip
+
+
+def test_every_index_of_a_fenced_table_leads_with_the_coach(pg_practice):
+    with psycopg.connect(pg_practice.admin) as conn:
+        leading = conn.execute(
+            "SELECT i.indexrelid::regclass::text, a.attname FROM pg_index AS i"
+            " JOIN pg_class AS c ON c.oid = i.indrelid AND c.relrowsecurity"
+            " JOIN pg_namespace AS n ON n.oid = c.relnamespace AND n.nspname = 'public'"
+            " LEFT JOIN pg_attribute AS a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]"
+            " WHERE c.relname <> 'coach'"
+        ).fetchall()
+    assert len(leading) > 20
+    assert [name for name, first in leading if first != "coach_id"] == []
+
+
+INDEX_SCANS = ("Index Scan", "Index Only Scan", "Bitmap Index Scan")
+
+
+def _index_reads(plan: dict) -> tuple[int, list[str]]:
+    """Rows that scans other than a whole-table one read and then dropped, anywhere in a
+    plan, and the index conditions that did not name the coach."""
+    removed, unfenced = 0, []
+    if plan["Node Type"] != "Seq Scan" and (
+        plan["Node Type"] not in INDEX_SCANS[:2] or "Index Cond" in plan
+    ):
+        removed += plan.get("Rows Removed by Filter", 0)
+        removed += plan.get("Rows Removed by Index Recheck", 0)
+    cond = plan.get("Index Cond")
+    if plan["Node Type"] in INDEX_SCANS and cond and "coach_id" not in cond:
+        unfenced.append(f"{plan['Index Name']}: {cond}")
+    for child in plan.get("Plans", []):
+        more, others = _index_reads(child)
+        removed, unfenced = removed + more, unfenced + others
+    return removed, unfenced
+
+
+def _explain_analyze(conn, query: str, params) -> tuple[int, list[str]]:
+    ((plan,),) = conn.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {query}", params).fetchall()
+    return _index_reads(plan[0]["Plan"])
+
+
+def _dashboard_queries(url: str) -> list[tuple[str, tuple]]:
+    """The statements the dashboard, the client list and the report run, as the coach."""
+    from trustdesk import config
+    from trustdesk.store import current_coach
+    from trustdesk.trust.dashboard import client_page, summary
+    from trustdesk.trust.report import build_report
+
+    database = open_database(url)
+    seen: list[tuple[str, tuple]] = []
+    original = database.execute_sql
+
+    def recording(sql, params=None, *args, **kwargs):
+        if sql.lstrip().upper().startswith(("SELECT", "WITH")):
+            seen.append((sql, tuple(params or ())))
+        return original(sql, params, *args, **kwargs)
+
+    try:
+        coach = current_coach()
+        day = dt.date(2026, 3, 16)
+        database.execute_sql = recording
+        summary(coach, day, config.load_settings())
+        client_page(coach, day)
+        for sort in ("contact", "promises", "next_session"):
+            client_page(coach, day, sort=sort, name_filter="a")
+        build_report(coach, day, config.load_settings())
+    finally:
+        database.execute_sql = original
+        database.close()
+    return seen
+
+
+def test_explain_analyze_counts_no_rows_of_another_coach(pg_practice, today):
+    _give_rows(pg_practice.ann, title="Send Ann's worksheet", summary="Ann called",
+               day="2026-03-10", count=30)  # fmt: skip
+    ben = _give_rows(pg_practice.ben, title=BEN_TITLE, summary="Ben called", day="2026-03-10",
+                     count=1)  # fmt: skip
+    queries = _dashboard_queries(pg_practice.ann)
+    assert len(queries) >= 5
+    # What a prying coach would try: the indexed columns, with Ben's ids and dates.
+    queries += [
+        ("SELECT * FROM touch WHERE client_id = %s", (ben["client"],)),
+        (
+            "SELECT * FROM touch WHERE client_id = %s AND occurred_on = %s::date",
+            (ben["client"], "2026-03-10"),
+        ),  # fmt: skip
+        ("SELECT * FROM commitment WHERE client_id = %s AND status = 'open'", (ben["client"],)),
+        ("SELECT * FROM commitment WHERE id = %s", (ben["promise"],)),
+        ("SELECT * FROM commitment WHERE due_on = %s::date", ("2026-03-10",)),
+        ("SELECT * FROM outcome WHERE client_id = %s", (ben["client"],)),
+        ("SELECT * FROM client WHERE id = %s", (ben["client"],)),
+        ("SELECT * FROM note WHERE client_id = %s", (ben["client"],)),
+        ("SELECT * FROM session WHERE client_id = %s", (ben["client"],)),
+        ("SELECT count(*) FROM touch WHERE occurred_on > %s::date", ("2026-01-01",)),
+    ]
+
+    _give_rows(pg_practice.ben, title=BEN_TITLE, summary="Ben called", day="2026-03-10",
+               count=400, client=ben["client"])  # fmt: skip
+    _analyze(pg_practice)
+    with psycopg.connect(pg_practice.ann) as conn:
+        (anns,) = conn.execute(
+            "SELECT (SELECT count(*) FROM client) + (SELECT count(*) FROM touch)"
+            " + (SELECT count(*) FROM commitment) + (SELECT count(*) FROM outcome)"
+        ).fetchone()
+        for setting in ("enable_seqscan", "enable_indexscan", "enable_bitmapscan"):
+            conn.execute(f"SET {setting} = off")  # as a prying coach would
+            for sql, params in queries:
+                removed, unfenced = _explain_analyze(conn, sql, params)
+                # Ben's 400 rows are never read: the index scans see Ann's rows alone.
+                assert unfenced == [], (setting, sql)
+                assert removed <= anns, (setting, sql)
+            conn.execute(f"RESET {setting}")
+
+
+def test_a_note_id_another_coach_holds_tells_nothing(pg_practice, isolated_home, run, today):
+    """Keys lead with the coach: the same demo (the same note ids) joins two shares, where
+    a refusal would have told the second coach that someone holds those notes."""
+    from trustdesk.demo import DemoSize, build_demo
+
+    path = isolated_home / "demo.sqlite3"
+    build_demo(path, today=today, size=DemoSize(clients=4))
+    for url in (pg_practice.ann, pg_practice.ben):
+        result = run("--db", url, "practice", "join", str(path))
+        assert result.returncode == 0, result.stderr.decode()
+    with psycopg.connect(pg_practice.admin) as conn:
+        assert conn.execute(
+            "SELECT count(DISTINCT coach_id) FROM note GROUP BY id LIMIT 1"
+        ).fetchone() == (2,)

@@ -201,6 +201,8 @@ def _fence(database: PracticeServer) -> None:
         _grant_rows(database, model)
     for field in SAME_COACH_REFERENCES:
         _keep_within_coach(database, field)
+    _lead_with_coach(database)
+    _hide_statistics(database)
     run(f'GRANT SELECT ON "{HISTORY_TABLE}" TO {coach}')
     # USAGE only: enough to number new rows, not to read how far a sequence has gone.
     run(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {coach}")
@@ -249,8 +251,8 @@ def _keep_within_coach(database: PracticeServer, field: peewee.ForeignKeyField) 
             "correct them before setting up the practice"
         )
     unique = f"{parent}_id_coach"
-    if not run("SELECT 1 FROM pg_constraint WHERE conname = %s", (unique,)).fetchone():
-        run(f'ALTER TABLE public."{parent}" ADD CONSTRAINT "{unique}" UNIQUE (id, coach_id)')
+    if not _has_unique_on(database, parent, {"id", "coach_id"}):
+        run(f'ALTER TABLE public."{parent}" ADD CONSTRAINT "{unique}" UNIQUE (coach_id, id)')
     for (old,) in run(
         "SELECT c.conname FROM pg_constraint AS c JOIN pg_attribute AS a "
         "ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey) "
@@ -264,6 +266,101 @@ def _keep_within_coach(database: PracticeServer, field: peewee.ForeignKeyField) 
         f'ALTER TABLE public."{table}" ADD CONSTRAINT "{name}" FOREIGN KEY ("{column}", coach_id) '
         f'REFERENCES public."{parent}" (id, coach_id) ON DELETE {on_delete}'
     )
+
+
+def _has_unique_on(database: PracticeServer, table: str, columns: set[str]) -> bool:
+    """Whether a primary key or unique constraint of `table` is on exactly these columns."""
+    for (names,) in database.execute_sql(
+        "SELECT array_agg(a.attname::text) FROM pg_constraint AS k JOIN pg_attribute AS a "
+        "ON a.attrelid = k.conrelid AND a.attnum = ANY (k.conkey) "
+        "WHERE k.conrelid = %s::regclass AND k.contype IN ('p', 'u') GROUP BY k.oid",
+        (f'public."{table}"',),
+    ).fetchall():
+        if set(names) == columns:
+            return True
+    return False
+
+
+def _lead_with_coach(database: PracticeServer) -> None:
+    """Make every index of every fenced table begin with coach_id, kept so after any migration.
+
+    Row-level security adds `coach_id = <the coach's id>` to every query. When an index
+    begins with another column (a client's id, a date, the row id), a scan reads through
+    it every coach's matching rows and only then drops the ones the policy hides, and
+    EXPLAIN ANALYZE counts them ("Rows Removed by Filter"): a coach could count another
+    coach's promises to client 42, or find which days they touched anyone. Led by
+    coach_id, the policy is part of the index condition and no other coach's row is read.
+    """
+    run = database.execute_sql
+    found = run(
+        "SELECT c.relname, x.relname, i.indexrelid, k.oid, k.contype, i.indisunique, "
+        "pg_get_expr(i.indpred, i.indrelid), "
+        "ARRAY(SELECT pg_get_indexdef(i.indexrelid, n, false) "
+        "      FROM generate_series(1, i.indnkeyatts) AS n ORDER BY n) "
+        "FROM pg_index AS i JOIN pg_class AS c ON c.oid = i.indrelid "
+        "JOIN pg_class AS x ON x.oid = i.indexrelid "
+        "JOIN pg_namespace AS s ON s.oid = c.relnamespace AND s.nspname = 'public' "
+        "LEFT JOIN pg_constraint AS k ON k.conindid = i.indexrelid AND k.conrelid = c.oid "
+        "AND k.contype IN ('p', 'u') "
+        "WHERE c.relname = ANY (%s) ORDER BY k.contype = 'p' DESC, 1, 2",
+        (list(FENCED_TABLES),),
+    ).fetchall()
+    for table, index, index_oid, constraint, kind, unique, predicate, columns in found:
+        if columns[0] == "coach_id":
+            continue
+        led = ", ".join(["coach_id", *(c for c in columns if c != "coach_id")])
+        if constraint is None:
+            run(f'DROP INDEX public."{index}"')
+            where = f" WHERE {predicate}" if predicate else ""
+            made = "UNIQUE INDEX" if unique else "INDEX"
+            run(f'CREATE {made} "{index}" ON public."{table}" ({led}){where}')
+            continue
+        # A key that references point at: they are set aside and made again on the new one.
+        references = run(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+            "FROM pg_constraint WHERE contype = 'f' AND conindid = %s",
+            (index_oid,),
+        ).fetchall()
+        for child, name, _ in references:
+            run(f'ALTER TABLE {child} DROP CONSTRAINT "{name}"')
+        run(f'ALTER TABLE public."{table}" DROP CONSTRAINT "{index}"')
+        if kind == "p":
+            run(f'ALTER TABLE public."{table}" ADD CONSTRAINT "{index}" PRIMARY KEY ({led})')
+        elif not _has_unique_on(database, table, {"coach_id", *columns}):
+            run(f'ALTER TABLE public."{table}" ADD CONSTRAINT "{index}" UNIQUE ({led})')
+        for child, name, definition in references:
+            run(f'ALTER TABLE {child} ADD CONSTRAINT "{name}" {definition}')
+
+
+def _hide_statistics(database: PracticeServer) -> None:
+    """Keep the planner from gathering statistics on what coaches wrote.
+
+    ANALYZE keeps, per column, the most common values and a histogram over every coach's
+    rows; a coach reading EXPLAIN's row estimates for `title = '...'` or `due_on >= ...`
+    could recover another coach's promise titles, touch summaries, outcomes and dates.
+    Every column of a fenced table but its keys (primary and foreign keys, and what a
+    policy keys on) gets a statistics target of 0, and any statistics already gathered on
+    it are dropped (changing a column to its own type drops them, rewriting nothing).
+    """
+    run = database.execute_sql
+    for table, column, target, typed, gathered in run(
+        "SELECT c.relname, a.attname, a.attstattarget, format_type(a.atttypid, a.atttypmod), "
+        "EXISTS (SELECT 1 FROM pg_stats AS s WHERE s.schemaname = 'public' "
+        "        AND s.tablename = c.relname AND s.attname = a.attname) "
+        "FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace "
+        "JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
+        "WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relname = ANY (%s) "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint AS k WHERE k.conrelid = c.oid "
+        "    AND k.contype IN ('p', 'f') AND a.attnum = ANY (k.conkey)) "
+        "AND NOT EXISTS (SELECT 1 FROM pg_depend AS d WHERE d.classid = 'pg_policy'::regclass "
+        "    AND d.refobjid = c.oid AND d.refobjsubid = a.attnum) "
+        "ORDER BY 1, 2",
+        (["coach", *FENCED_TABLES],),
+    ).fetchall():
+        if target != 0:
+            run(f'ALTER TABLE public."{table}" ALTER COLUMN "{column}" SET STATISTICS 0')
+        if gathered:
+            run(f'ALTER TABLE public."{table}" ALTER COLUMN "{column}" TYPE {typed}')
 
 
 def add_coach(database: peewee.Database, name: str, role: str, email: str = "") -> Coach:
