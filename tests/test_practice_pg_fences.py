@@ -11,7 +11,7 @@ import uuid
 import peewee
 import psycopg
 import pytest
-from helpers import pg_url
+from helpers import one_line_error, pg_url
 
 from trustdesk.store import Client, StoreError, open_database
 from trustdesk.store.practice import add_coach, setup_practice
@@ -481,3 +481,105 @@ def test_a_note_id_another_coach_holds_tells_nothing(pg_practice, isolated_home,
         assert conn.execute(
             "SELECT count(DISTINCT coach_id) FROM note GROUP BY id LIMIT 1"
         ).fetchone() == (2,)
+
+
+# --- 19: a coach leaves the practice --------------------------------------------------
+
+
+def test_remove_coach_keeps_their_share_in_a_private_file_and_frees_the_role(
+    pg_practice, isolated_home, run, today
+):
+    import os
+    import sqlite3
+    import stat
+
+    from helpers import PASSPHRASE
+    from test_practice_pg import fill
+
+    from trustdesk.store import current_coach
+    from trustdesk.trust.notes import read_note
+    from trustdesk.vault import Vault
+
+    fill(pg_practice.ann, "Ann")
+    ben = fill(pg_practice.ben, "Ben")
+    dest = isolated_home / "ben-leaving.sqlite3"
+    # Without --yes and with no terminal to ask at, nothing happens.
+    refused = run("--db", pg_practice.admin, "practice", "remove-coach",
+                  pg_practice.ben_role, "--output", str(dest))  # fmt: skip
+    assert "add --yes" in one_line_error(refused)
+    assert not dest.exists()
+    result = run("--db", pg_practice.admin, "practice", "remove-coach", pg_practice.ben_role,
+                 "--output", str(dest), "--yes")  # fmt: skip
+    assert result.returncode == 0, result.stderr.decode()
+    said = result.stderr.decode()
+    assert str(dest) in said and "1 clients" in said and "1 notes" in said
+    assert stat.S_IMODE(os.stat(dest).st_mode) == 0o600
+    with sqlite3.connect(dest) as conn:
+        assert conn.execute("SELECT name FROM client").fetchall() == [("Ben's client",)]
+        assert conn.execute("SELECT count(*) FROM coach").fetchone() == (1,)
+    # The notes open from the file with Ben's passphrase, as they did in the practice.
+    database = open_database(dest)
+    try:
+        vault = Vault(current_coach())
+        assert vault.unlock_with_passphrase(PASSPHRASE).unlocked
+        assert read_note(vault, ben["note"]).body == "What Ben's client confided."
+    finally:
+        database.close()
+    with psycopg.connect(pg_practice.admin) as conn:
+        for table in ("client", "touch", "commitment", "note", "key_slot"):
+            assert conn.execute(f"SELECT count(*) FROM {table} WHERE coach_id = %s",
+                                (ben["coach"],)).fetchone() == (0,), table  # fmt: skip
+        assert conn.execute("SELECT count(*) FROM client").fetchone() == (1,)  # Ann's
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        with psycopg.connect(pg_practice.ben) as conn:
+            conn.execute("SELECT * FROM client")
+    # The same role added again starts from an empty share.
+    again = run("--db", pg_practice.admin, "practice", "add-coach", "Ben Again",
+                "--role", pg_practice.ben_role)  # fmt: skip
+    assert again.returncode == 0, again.stderr.decode()
+    with psycopg.connect(pg_practice.ben) as conn:
+        for table in ("client", "touch", "commitment", "note", "key_slot"):
+            assert conn.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,), table
+
+
+def test_remove_coach_never_writes_through_a_link_or_over_a_file(pg_practice, isolated_home, run):
+    from test_practice_pg import fill
+
+    fill(pg_practice.ben, "Ben")
+    target = isolated_home / "elsewhere.txt"
+    target.write_text("keep me")
+    link = isolated_home / "link.sqlite3"
+    link.symlink_to(target)
+    for dest in (link, target):
+        args = ("practice", "remove-coach", pg_practice.ben_role, "--output", str(dest), "--yes")
+        line = one_line_error(run("--db", pg_practice.admin, *args))
+        assert "nothing was removed" in line
+    assert target.read_text() == "keep me"
+    with psycopg.connect(pg_practice.ben) as conn:
+        assert conn.execute("SELECT count(*) FROM client").fetchone() == (1,)
+
+
+def test_remove_coach_names_a_role_that_is_not_a_coach(pg_practice, run):
+    line = one_line_error(
+        run("--db", pg_practice.admin, "practice", "remove-coach", "nobody_here", "--yes")
+    )
+    assert "nobody_here is not a coach of this practice" in line
+
+
+def test_list_coaches(pg_practice, run):
+    import json
+
+    from test_practice_pg import fill
+
+    fill(pg_practice.ann, "Ann")
+    result = run("--db", pg_practice.admin, "practice", "list-coaches", "--json")
+    assert result.returncode == 0, result.stderr.decode()
+    listed = {c["role"]: c for c in json.loads(result.stdout)}
+    assert listed[pg_practice.ann_role]["name"] == "Morgan Reyes"
+    assert listed[pg_practice.ann_role]["clients"] == 1
+    assert listed[pg_practice.ben_role]["clients"] == 0
+    assert listed[pg_practice.ben_role]["can_log_in"] is True
+    text = run("--db", pg_practice.admin, "practice", "list-coaches")
+    assert text.returncode == 0
+    lines = text.stdout.decode().splitlines()
+    assert any(pg_practice.ann_role in line and "Morgan Reyes" in line for line in lines)

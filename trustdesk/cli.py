@@ -169,6 +169,20 @@ def build_parser() -> Parser:
         "--role", required=True, help="their database role: usually their login name on the server"
     )
     add_coach.add_argument("--email", default="", help="their email address")
+    remove_coach = practice_sub.add_parser(
+        "remove-coach",
+        parents=[common],
+        help="keep a coach's share in a new file, then take them and their rows out",
+    )
+    remove_coach.add_argument("role", metavar="ROLE", help="the coach's database role")
+    remove_coach.add_argument(
+        "--output", "-o", help="the new file for their share (default: in the data folder)"
+    )
+    remove_coach.add_argument("--yes", action="store_true", help="do not ask before removing")
+    list_coaches = practice_sub.add_parser(
+        "list-coaches", parents=[common], help="the practice's coaches and their roles"
+    )
+    list_coaches.add_argument("--json", action="store_true", help="as JSON")
     join = practice_sub.add_parser(
         "join",
         parents=[common],
@@ -790,6 +804,10 @@ def cmd_practice(args: argparse.Namespace) -> int:
             return EXIT_OK
         if args.practice_command == "join":
             return _join(database, Path(args.file))
+        if args.practice_command == "remove-coach":
+            return _remove_coach(database, args)
+        if args.practice_command == "list-coaches":
+            return _list_coaches(database, args.json)
         try:
             coach = add_coach(database, args.name, args.role, args.email)
         except Exception as exc:
@@ -806,6 +824,64 @@ def cmd_practice(args: argparse.Namespace) -> int:
         return EXIT_OK
     finally:
         database.close()
+
+
+def _remove_coach(database, args: argparse.Namespace) -> int:
+    from trustdesk.asking import confirm
+    from trustdesk.literal import visible
+    from trustdesk.store import StoreError
+    from trustdesk.store.database import check_schema
+    from trustdesk.store.practice import list_coaches, remove_coach
+
+    check_schema(database)
+    role = args.role
+    coach = next((c for c in list_coaches(database) if c.role == role), None)
+    if coach is None:
+        raise StoreError(f"{visible(role)} is not a coach of this practice; nothing was removed")
+    if args.output:
+        dest = Path(args.output).expanduser()
+    else:
+        folder = config.ensure_private_dir(config.home_dir())
+        dest = folder / f"removed-coach-{role}-{config.now():%Y%m%d-%H%M%S}.sqlite3"
+    question = (
+        f"Remove {visible(coach.name)} (role {role}, {coach.clients} clients) from the practice? "
+        f"Their whole share, sealed notes and key slots too, is first kept in {dest} "
+        "(readable only by you); then their rows are deleted and the role loses trustdesk_coach."
+    )
+    if not args.yes and not confirm(question):
+        _say("Nothing was removed.")
+        return EXIT_ERROR
+    removed = remove_coach(database, role, dest)
+    _say(
+        f"Removed {visible(removed.name)} (role {role}) from the practice: "
+        f"{removed.clients} clients and {removed.notes} notes, with everything else of theirs, "
+        f"are kept in {removed.kept_in} (0600). It opens with: trustdesk --db "
+        f"{removed.kept_in} (their notes with their passphrase or recovery code), and "
+        "practice join brings it into a practice."
+    )
+    return EXIT_OK
+
+
+def _list_coaches(database, as_json: bool) -> int:
+    import json
+    from dataclasses import asdict
+
+    from trustdesk.literal import visible
+    from trustdesk.store.database import check_schema
+    from trustdesk.store.practice import list_coaches
+
+    check_schema(database)
+    coaches = list_coaches(database)
+    if as_json:
+        _out(json.dumps([asdict(c) for c in coaches], indent=2) + "\n")
+        return EXIT_OK
+    for c in coaches:
+        state = "" if c.can_log_in else "  (role cannot log in as a coach)"
+        email = f" <{visible(c.email)}>" if c.email else ""
+        _out(f"{c.role}  {visible(c.name)}{email}  {c.clients} clients{state}\n")
+    if not coaches:
+        _say("This practice has no coaches yet; add one with: trustdesk practice add-coach")
+    return EXIT_OK
 
 
 def _join(database, source: Path) -> int:

@@ -13,8 +13,11 @@ practice's administrator); `add_coach` adds a coach and their login role.
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import re
 import sqlite3
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +25,7 @@ import peewee
 
 from trustdesk import config
 from trustdesk.store.database import (
+    APPLICATION_ID,
     HISTORY_TABLE,
     MIGRATIONS_DIR,
     PracticeServer,
@@ -577,3 +581,176 @@ def _existing_prompts(coach: Coach) -> dict[tuple[str, str], int]:
     """The coach's prompts already here (the library, once the prompts screen opened)."""
     query = Prompt.select(Prompt.title, Prompt.body, Prompt.id).where(Prompt.coach == coach)
     return {(title, body): pid for title, body, pid in query.tuples()}
+
+
+# --- the coaches of a practice, and a coach leaving it ------------------------------------
+
+
+@dataclass(frozen=True)
+class CoachEntry:
+    """A coach of the practice, as its administrator sees them."""
+
+    id: int
+    name: str
+    email: str
+    role: str
+    created_at: str
+    clients: int
+    can_log_in: bool  # the role exists, may log in and still carries trustdesk_coach
+
+
+def list_coaches(database: peewee.Database) -> list[CoachEntry]:
+    server = _require_server(database)
+    server.execute_sql(f"SET ROLE {_quote(ADMIN_ROLE)}")  # it sees every coach's row
+    try:
+        rows = server.execute_sql(
+            "SELECT c.id, c.name, c.email, c.db_role, c.created_at, "
+            "(SELECT count(*) FROM public.client AS x WHERE x.coach_id = c.id), "
+            "EXISTS (SELECT 1 FROM pg_roles AS r JOIN pg_auth_members AS m ON m.member = r.oid "
+            "        WHERE r.rolname = c.db_role AND r.rolcanlogin AND m.roleid = %s::regrole) "
+            "FROM public.coach AS c ORDER BY c.name, c.id",
+            (COACH_ROLE,),
+        ).fetchall()
+    finally:
+        server.execute_sql("RESET ROLE")
+    return [
+        CoachEntry(i, name, email, role or "", str(created), clients, bool(can))
+        for i, name, email, role, created, clients, can in rows
+    ]
+
+
+@dataclass(frozen=True)
+class Removed:
+    """What `remove_coach` took out of the practice, and where it was kept."""
+
+    name: str
+    clients: int
+    notes: int
+    kept_in: Path
+
+
+def remove_coach(database: peewee.Database, role: str, dest: Path) -> Removed:
+    """Take a coach out of the practice, after keeping their whole share in a new file.
+
+    One transaction, on one snapshot: the coach's row is locked (so no row of theirs can
+    be added meanwhile), every row of theirs is copied into `dest`, a new trustdesk SQLite
+    file only its owner can read (their sealed notes and key slots too, so the notes open
+    from it with their passphrase or recovery code, and `practice join` can bring it into
+    another practice), and only once the file is written and synced are their rows
+    deleted, trustdesk_coach taken from the role and its practice settings cleared. So the
+    role, if it is ever a coach again, starts from an empty share. All or nothing: on any
+    failure the practice is unchanged and the file is removed.
+    """
+    server = _require_server(database)
+    quoted = _quote(role)
+    dest = dest.expanduser()
+    _create_private_file(dest)
+    try:
+        with server.atomic():
+            # One snapshot for every table read below.
+            server.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            server.execute_sql(f"SET LOCAL ROLE {_quote(ADMIN_ROLE)}")
+            found = server.execute_sql(
+                "SELECT id, name FROM public.coach WHERE db_role = %s FOR UPDATE", (role,)
+            ).fetchone()
+            if found is None:
+                raise StoreError(f"{role} is not a coach of this practice; nothing was removed")
+            coach_id, name = found
+            counts = _copy_share(server, coach_id, dest)
+            server.execute_sql("DELETE FROM public.coach WHERE id = %s", (coach_id,))
+            server.execute_sql("RESET ROLE")
+            if _role_exists(server, role):
+                server.execute_sql(f"REVOKE {_quote(COACH_ROLE)} FROM {quoted}")
+                server.execute_sql(
+                    f'ALTER ROLE {quoted} IN DATABASE "{_database_name(server)}" RESET ALL'
+                )
+    except BaseException:
+        dest.unlink(missing_ok=True)
+        raise
+    finally:
+        server.execute_sql("RESET ROLE")
+    return Removed(name=name, clients=counts[Client], notes=counts[Note], kept_in=dest)
+
+
+def _create_private_file(path: Path) -> None:
+    """A new, empty file only its owner can read; never through a link, never over a file."""
+    if not path.parent.is_dir():
+        raise StoreError(f"cannot write {path}: folder {path.parent} does not exist")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except FileExistsError:
+        raise StoreError(
+            f"{path} already exists (or is a link); choose a new name; nothing was removed"
+        ) from None
+    except OSError as exc:
+        raise StoreError(f"cannot write {path}: {exc.strerror}; nothing was removed") from None
+    os.close(fd)
+
+
+def _as_sqlite(value: object) -> object:
+    """A value read from PostgreSQL as trustdesk's models keep it in a SQLite file."""
+    if isinstance(value, uuid.UUID):
+        return value.hex
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return str(value)
+    return value
+
+
+def _copy_share(server: PracticeServer, coach_id: int, dest: Path) -> dict[type, int]:
+    """Copy one coach's rows, ids and all, into the empty file at `dest` (a trustdesk
+    database at the current schema, holding that coach alone)."""
+    conn = sqlite3.connect(dest)
+    try:
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        conn.commit()
+    finally:
+        conn.close()
+    target = peewee.SqliteDatabase(str(dest), pragmas={"foreign_keys": 1})
+    try:
+        upgrade_schema(target, None, MIGRATIONS_DIR)
+    finally:
+        target.close()
+    counts: dict[type, int] = {}
+    conn = sqlite3.connect(dest)
+    try:
+        with conn:
+            for model in ALL_MODELS:
+                fields = model._meta.sorted_fields
+                columns = ", ".join(f'"{f.column_name}"' for f in fields)
+                owner = "id" if model is Coach else "coach_id"
+                cursor = server.execute_sql(
+                    f'SELECT {columns} FROM public."{model._meta.table_name}" '
+                    f"WHERE {owner} = %s ORDER BY 1",
+                    (coach_id,),
+                )
+                insert = (
+                    f'INSERT INTO "{model._meta.table_name}" ({columns}) '
+                    f"VALUES ({', '.join('?' for _ in fields)})"
+                )
+                counts[model] = 0
+                while batch := cursor.fetchmany(JOIN_BATCH):
+                    rows = [tuple(map(_as_sqlite, row)) for row in batch]
+                    if model is Coach:  # a file's coach logs in as no role
+                        role_at = [f.name for f in fields].index("db_role")
+                        rows = [r[:role_at] + (None,) + r[role_at + 1 :] for r in rows]
+                    conn.executemany(insert, rows)
+                    counts[model] += len(rows)
+        problems = conn.execute("PRAGMA foreign_key_check").fetchall()
+        if problems:
+            raise StoreError(
+                f"the copy in {dest} would leave {len(problems)} rows pointing nowhere; "
+                "nothing was removed"
+            )
+    finally:
+        conn.close()
+    fd = os.open(dest, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return counts
