@@ -588,6 +588,15 @@ def test_a_practice_set_up_by_the_previous_release_is_brought_up_to_date(
             names = {r[0] for r in conn.execute("SELECT conname FROM pg_constraint")}
         assert {"touch_client_id_same_coach", "stage_program_id_same_coach"} <= names
         assert "touch_client_id_fkey" not in names
+        with psycopg.connect(admin) as conn:
+            # Every key of a fenced table now leads with the coach, as a new practice's do.
+            leading = conn.execute(
+                "SELECT i.indexrelid::regclass::text FROM pg_index AS i"
+                " JOIN pg_class AS c ON c.oid = i.indrelid AND c.relrowsecurity"
+                " JOIN pg_attribute AS a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]"
+                " WHERE c.relname <> 'coach' AND a.attname <> 'coach_id'"
+            ).fetchall()
+        assert leading == []
     finally:
         with psycopg.connect(pg_server_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

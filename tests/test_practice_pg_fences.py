@@ -14,7 +14,7 @@ import pytest
 from helpers import one_line_error, pg_url
 
 from trustdesk.store import Client, StoreError, open_database
-from trustdesk.store.practice import add_coach, setup_practice
+from trustdesk.store.practice import FENCED_TABLES, add_coach, setup_practice
 
 
 @pytest.fixture
@@ -366,6 +366,14 @@ def test_every_index_of_a_fenced_table_leads_with_the_coach(pg_practice):
         ).fetchall()
     assert len(leading) > 20
     assert [name for name, first in leading if first != "coach_id"] == []
+    with psycopg.connect(pg_practice.admin) as conn:
+        twice = conn.execute(
+            "SELECT indrelid::regclass::text, indkey::text FROM pg_index"
+            " WHERE indrelid::regclass::text = ANY (%s)"
+            " GROUP BY 1, 2, indpred::text HAVING count(*) > 1",
+            (list(FENCED_TABLES),),
+        ).fetchall()
+    assert twice == []  # and no two indexes on the same columns
 
 
 INDEX_SCANS = ("Index Scan", "Index Only Scan", "Bitmap Index Scan")

@@ -272,6 +272,17 @@ def _keep_within_coach(database: PracticeServer, field: peewee.ForeignKeyField) 
     )
 
 
+def _key_columns(database: PracticeServer, table: str, kind: str) -> set[str]:
+    """The columns of the primary key (kind "p") of `table`."""
+    (names,) = database.execute_sql(
+        "SELECT array_agg(a.attname::text) FROM pg_constraint AS k JOIN pg_attribute AS a "
+        "ON a.attrelid = k.conrelid AND a.attnum = ANY (k.conkey) "
+        "WHERE k.conrelid = %s::regclass AND k.contype = %s",
+        (f'public."{table}"', kind),
+    ).fetchone()
+    return set(names or ())
+
+
 def _has_unique_on(database: PracticeServer, table: str, columns: set[str]) -> bool:
     """Whether a primary key or unique constraint of `table` is on exactly these columns."""
     for (names,) in database.execute_sql(
@@ -310,7 +321,11 @@ def _lead_with_coach(database: PracticeServer) -> None:
         (list(FENCED_TABLES),),
     ).fetchall()
     for table, index, index_oid, constraint, kind, unique, predicate, columns in found:
-        if columns[0] == "coach_id":
+        # A unique key on the primary key's columns (made for references on the id and
+        # the coach before the primary key led with the coach) is dropped: the references
+        # move to the primary key.
+        twin = kind == "u" and _key_columns(database, table, "p") == set(columns)
+        if columns[0] == "coach_id" and not twin:
             continue
         led = ", ".join(["coach_id", *(c for c in columns if c != "coach_id")])
         if constraint is None:
@@ -321,18 +336,24 @@ def _lead_with_coach(database: PracticeServer) -> None:
             continue
         # A key that references point at: they are set aside and made again on the new one.
         references = run(
-            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
-            "FROM pg_constraint WHERE contype = 'f' AND conindid = %s",
+            "SELECT f.conrelid::regclass::text, f.conname, pg_get_constraintdef(f.oid), "
+            "EXISTS (SELECT 1 FROM pg_attribute AS a WHERE a.attrelid = f.confrelid "
+            "        AND a.attnum = ANY (f.confkey) AND a.attname = 'coach_id') "
+            "FROM pg_constraint AS f WHERE f.contype = 'f' AND f.conindid = %s",
             (index_oid,),
         ).fetchall()
-        for child, name, _ in references:
+        if not all(with_coach for *_, with_coach in references):
+            # A reference on the id alone needs this key as it is; it is checked with the
+            # coach first (_keep_within_coach), and the key follows at the next setup.
+            continue
+        for child, name, *_ in references:
             run(f'ALTER TABLE {child} DROP CONSTRAINT "{name}"')
         run(f'ALTER TABLE public."{table}" DROP CONSTRAINT "{index}"')
         if kind == "p":
             run(f'ALTER TABLE public."{table}" ADD CONSTRAINT "{index}" PRIMARY KEY ({led})')
         elif not _has_unique_on(database, table, {"coach_id", *columns}):
             run(f'ALTER TABLE public."{table}" ADD CONSTRAINT "{index}" UNIQUE ({led})')
-        for child, name, definition in references:
+        for child, name, definition, _ in references:
             run(f'ALTER TABLE {child} ADD CONSTRAINT "{name}" {definition}')
 
 
