@@ -357,15 +357,28 @@ def _lead_with_coach(database: PracticeServer) -> None:
             run(f'ALTER TABLE {child} ADD CONSTRAINT "{name}" {definition}')
 
 
+# What coaches write: free text (titles, summaries, names, addresses), sealed bodies and
+# identifiers, but not a choice among a few fixed values (a status, a channel: varchar of
+# at most 16 characters), whose statistics tell only how the whole practice divides among
+# them. Dates and numbers keep their statistics: without them the planner misjudges
+# every date range of the dashboard and the report (a hash join becomes a nested loop
+# that grows with the square of the practice).
+FREE_TEXT_COLUMN = (
+    "a.atttypid IN ('text'::regtype, 'bytea'::regtype) "
+    "OR (a.atttypid = 'character varying'::regtype AND a.atttypmod NOT BETWEEN 5 AND 20)"
+)
+
+
 def _hide_statistics(database: PracticeServer) -> None:
     """Keep the planner from gathering statistics on what coaches wrote.
 
     ANALYZE keeps, per column, the most common values and a histogram over every coach's
-    rows; a coach reading EXPLAIN's row estimates for `title = '...'` or `due_on >= ...`
-    could recover another coach's promise titles, touch summaries, outcomes and dates.
-    Every column of a fenced table but its keys (primary and foreign keys, and what a
-    policy keys on) gets a statistics target of 0, and any statistics already gathered on
-    it are dropped (changing a column to its own type drops them, rewriting nothing).
+    rows; a coach reading EXPLAIN's row estimates for `title = '...'` or `title >= '...'`
+    could recover another coach's promise titles, touch summaries and outcomes. Every
+    free-text column of a fenced table (FREE_TEXT_COLUMN) that is not a key (primary or
+    foreign key, or what a policy keys on) gets a statistics target of 0, and statistics
+    already gathered on it are dropped (changing a column to its own type drops them,
+    rewriting nothing).
     """
     run = database.execute_sql
     for table, column, target, typed, gathered in run(
@@ -379,6 +392,7 @@ def _hide_statistics(database: PracticeServer) -> None:
         "    AND k.contype IN ('p', 'f') AND a.attnum = ANY (k.conkey)) "
         "AND NOT EXISTS (SELECT 1 FROM pg_depend AS d WHERE d.classid = 'pg_policy'::regclass "
         "    AND d.refobjid = c.oid AND d.refobjsubid = a.attnum) "
+        f"AND ({FREE_TEXT_COLUMN}) "
         "ORDER BY 1, 2",
         (["coach", *FENCED_TABLES],),
     ).fetchall():
