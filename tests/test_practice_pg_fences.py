@@ -188,6 +188,24 @@ def test_a_table_locked_by_another_coach_holds_trustdesk_up_no_longer_than_the_t
         blocker.close()
 
 
+def test_a_command_held_up_by_a_lock_says_so_in_one_line(short_timeouts, pg_practice, run):
+    blocker = psycopg.connect(pg_practice.ann)
+    try:
+        blocker.execute("SET idle_in_transaction_session_timeout = 0")
+        blocker.execute("LOCK TABLE client IN ACCESS EXCLUSIVE MODE")
+        line = one_line_error(run("--db", pg_practice.ben, "report"))
+    finally:
+        blocker.close()
+    assert "another session holds a lock" in line and "try again" in line
+    assert "unexpected" not in line
+
+
+def test_only_the_administrator_lists_or_removes_coaches(pg_practice, run):
+    for args in (("list-coaches",), ("remove-coach", pg_practice.ann_role, "--yes")):
+        line = one_line_error(run("--db", pg_practice.ben, "practice", *args))
+        assert "the practice's administrator" in line, line
+
+
 def test_an_advisory_lock_cannot_hold_up_another_coachs_join(pg_practice, isolated_home, today):
     from trustdesk.demo import DemoSize, build_demo
     from trustdesk.store.practice import join_practice

@@ -1040,6 +1040,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - the last guard against a traceback
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        if "due to lock timeout" in first:  # PostgreSQL's lock_timeout, set for each coach
+            _say(
+                "trustdesk: another session holds a lock on the practice; try again (its "
+                "administrator can end a session that keeps it)"
+            )
+            return EXIT_ERROR
         _say(f"trustdesk: unexpected {type(exc).__name__}{': ' + first if first else ''}")
         return EXIT_ERROR
     finally:

@@ -634,9 +634,20 @@ class CoachEntry:
     can_log_in: bool  # the role exists, may log in and still carries trustdesk_coach
 
 
+def _as_admin(server: PracticeServer, local: bool = False) -> None:
+    """Act as trustdesk_admin, which sees every coach's rows; refused to coaches."""
+    try:
+        server.execute_sql(f"SET {'LOCAL ' if local else ''}ROLE {_quote(ADMIN_ROLE)}")
+    except peewee.ProgrammingError:
+        raise StoreError(
+            f"only the practice's administrator (a member of {ADMIN_ROLE}) can do this; "
+            "nothing was changed"
+        ) from None
+
+
 def list_coaches(database: peewee.Database) -> list[CoachEntry]:
     server = _require_server(database)
-    server.execute_sql(f"SET ROLE {_quote(ADMIN_ROLE)}")  # it sees every coach's row
+    _as_admin(server)
     try:
         rows = server.execute_sql(
             "SELECT c.id, c.name, c.email, c.db_role, c.created_at, "
@@ -684,7 +695,7 @@ def remove_coach(database: peewee.Database, role: str, dest: Path) -> Removed:
         with server.atomic():
             # One snapshot for every table read below.
             server.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            server.execute_sql(f"SET LOCAL ROLE {_quote(ADMIN_ROLE)}")
+            _as_admin(server, local=True)
             found = server.execute_sql(
                 "SELECT id, name FROM public.coach WHERE db_role = %s FOR UPDATE", (role,)
             ).fetchone()
