@@ -174,3 +174,67 @@ def test_a_prompt_file_goes_around_a_planted_partial_and_never_through_a_link(tm
     with pytest.raises(StoreError, match="chmod go-w"):
         write_private(shared / "prompt.txt", "Subject: hello\n")
     assert list(shared.iterdir()) == []
+
+
+# --- item: files SQLite keeps beside the database ---------------------------------------
+
+SIDECARS = ["-wal", "-shm", "-journal"]
+
+
+@AS_ROOT
+@pytest.mark.parametrize("suffix", SIDECARS)
+def test_a_new_database_is_refused_beside_another_users_sidecar(tmp_path, suffix):
+    path = tmp_path / "td.sqlite3"
+    planted = tmp_path / f"td.sqlite3{suffix}"
+    planted.write_bytes(b"")
+    os.chmod(planted, 0o666)
+    os.chown(planted, 65534, 65534)
+    with pytest.raises(StoreError) as err:
+        open_database(path, create=True)
+    assert "belongs to another user" in str(err.value) and "\n" not in str(err.value)
+    assert planted.read_bytes() == b"" and not path.exists()
+
+
+@pytest.mark.parametrize("suffix", SIDECARS)
+def test_a_new_database_is_refused_beside_a_sidecar_others_can_read(tmp_path, suffix):
+    path = tmp_path / "td.sqlite3"
+    planted = tmp_path / f"td.sqlite3{suffix}"
+    planted.write_bytes(b"")
+    os.chmod(planted, 0o666)
+    with pytest.raises(StoreError, match=f"chmod 600 '{planted}'"):
+        open_database(path, create=True)
+    assert planted.read_bytes() == b"" and not path.exists()
+
+
+def test_a_new_database_is_refused_beside_a_sidecar_left_from_another(tmp_path):
+    path = tmp_path / "td.sqlite3"
+    (tmp_path / "td.sqlite3-journal").write_bytes(b"left")
+    with pytest.raises(StoreError, match=f"rm '{tmp_path / 'td.sqlite3-journal'}'"):
+        open_database(path, create=True)
+    assert not path.exists()
+
+
+@pytest.mark.parametrize("suffix", ["-wal", "-shm"])
+@pytest.mark.parametrize("kind", ["symlink", "hardlink"])
+def test_a_sidecar_that_links_to_a_coachs_file_is_refused(tmp_path, victim, suffix, kind):
+    path = tmp_path / "td.sqlite3"
+    open_database(path, create=True).close()
+    plant(kind, tmp_path / f"td.sqlite3{suffix}", victim)
+    with pytest.raises(StoreError, match="is a link.*rm '"):
+        open_database(path)
+    assert victim.read_bytes() == SECRET
+
+
+def test_init_refuses_another_users_planted_wal_and_writes_no_keys(run, passphrase_file):
+    home = passphrase_file.parent
+    db = home / "practice.sqlite3"
+    wal = home / "practice.sqlite3-wal"
+    wal.write_bytes(b"")
+    os.chmod(wal, 0o666)
+    if os.getuid() == 0:
+        os.chown(wal, 65534, 65534)
+    result = run("--db", str(db), "init", "--passphrase-file", str(passphrase_file))
+    err = result.stderr.decode()
+    assert result.returncode != 0 and len(err.strip().splitlines()) == 1, err
+    assert str(wal) in err and ("chown" in err or "chmod 600" in err)
+    assert wal.read_bytes() == b"" and not db.exists()

@@ -69,11 +69,44 @@ def private_sidecars(path: Path) -> list[Path]:
     return [path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")]
 
 
+def sidecar_problem(path: Path) -> str | None:
+    """What is wrong with a file SQLite would write beside a database, with the command that
+    fixes it. SQLite opens these by name and follows links, so a link, or a file with other
+    names, would send the practice's pages (wrapped keys, salts) wherever it leads."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    if stat.S_ISLNK(st.st_mode) or not stat.S_ISREG(st.st_mode) or st.st_nlink > 1:
+        what = "a link" if stat.S_ISLNK(st.st_mode) or st.st_nlink > 1 else "not a plain file"
+        return (
+            f"{path} is {what}, which SQLite would write the practice through; "
+            f"if you did not make it, remove it with: rm '{path}'"
+        )
+    return config.loose_permission_problem(path)
+
+
 def check_private(path: Path) -> None:
-    for candidate in private_sidecars(path):
-        problem = config.loose_permission_problem(candidate)
+    """The database and the files beside it are the coach's alone, or it is not opened.
+
+    Without the database (a new one), a file beside it is left from another database or
+    put there by someone else; SQLite would read it into the new one, so it is refused.
+    """
+    main, *sidecars = private_sidecars(path)
+    problem = config.loose_permission_problem(main)
+    if problem:
+        raise StoreError(problem)
+    # SQLite keeps its files beside the file a link leads to.
+    real = Path(os.path.realpath(main))
+    for candidate in private_sidecars(real)[1:]:
+        problem = sidecar_problem(candidate)
         if problem:
             raise StoreError(problem)
+        if not os.path.lexists(real) and os.path.lexists(candidate):
+            raise StoreError(
+                f"{candidate} is left beside a database that is not there; if nothing "
+                f"uses it, remove it with: rm '{candidate}'"
+            )
 
 
 def check_folder(folder: Path, dest: Path) -> Path:
@@ -184,6 +217,7 @@ def _create_sqlite_file(path: Path) -> None:
     """Make an empty database that is marked as trustdesk's and readable only by its owner."""
     if not path.parent.exists():
         config.ensure_private_dir(path.parent)
+    check_private(path)
     with new_private_file(path) as partial:
         conn = sqlite3.connect(partial)
         try:
