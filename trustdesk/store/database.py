@@ -599,6 +599,8 @@ def inspect_backup(
     """
     if not source.is_file():
         raise StoreError(f"no backup at {source}")
+    # The rules that open a practice: what another user could have written is not taken in.
+    check_private(source)
     require_trustdesk_file(source, doing)
     conn = sqlite3.connect(f"{source.absolute().as_uri()}?mode=ro", uri=True)
     try:
