@@ -238,3 +238,23 @@ def test_init_refuses_another_users_planted_wal_and_writes_no_keys(run, passphra
     assert result.returncode != 0 and len(err.strip().splitlines()) == 1, err
     assert str(wal) in err and ("chown" in err or "chmod 600" in err)
     assert wal.read_bytes() == b"" and not db.exists()
+
+
+def test_where_hard_links_are_not_allowed_the_file_is_renamed_into_place(tmp_path, monkeypatch):
+    from trustdesk.store.database import new_private_file
+
+    def no_links(*args, **kwargs):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    dest = tmp_path / "out.txt"
+    with new_private_file(dest) as partial:
+        partial.write_text("done")
+    assert dest.read_text() == "done" and mode(dest) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+    with (
+        pytest.raises(StoreError, match="already exists"),
+        new_private_file(tmp_path / "late.txt") as partial,
+    ):
+        (tmp_path / "late.txt").write_text("appeared meanwhile")
+    assert (tmp_path / "late.txt").read_text() == "appeared meanwhile"

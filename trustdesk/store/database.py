@@ -191,7 +191,10 @@ def _publish(partial: Path, target: Path, dest: Path) -> None:
         # A file system without hard links: a rename, once nothing is there.
         if os.path.lexists(target):
             raise AlreadyThere(f"{dest} already exists; choose a new name") from None
-        os.rename(partial, target)
+        try:
+            os.rename(partial, target)
+        except OSError as exc:
+            raise StoreError(f"cannot write {dest}: {exc.strerror}") from None
 
 
 def read_application_id(path: Path) -> int | None:
