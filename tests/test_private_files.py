@@ -258,3 +258,18 @@ def test_where_hard_links_are_not_allowed_the_file_is_renamed_into_place(tmp_pat
     ):
         (tmp_path / "late.txt").write_text("appeared meanwhile")
     assert (tmp_path / "late.txt").read_text() == "appeared meanwhile"
+
+
+def test_backup_never_truncates_the_live_practice_through_a_planted_link(
+    run, passphrase_file, isolated_home, tmp_path
+):
+    made = run("init", "--name", "Morgan", "--passphrase-file", str(passphrase_file))
+    assert made.returncode == 0, made.stderr
+    live = isolated_home / "trustdesk.sqlite3"
+    before = clients_in(live), live.stat().st_size
+    dest = tmp_path / "nightly.sqlite3"
+    os.symlink(live, tmp_path / ".nightly.sqlite3.partial")
+    result = run("backup", str(dest))
+    assert result.returncode == 0, result.stderr
+    assert (clients_in(live), live.stat().st_size) == before
+    assert run("report").returncode == 0
