@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import stat
 
@@ -206,3 +207,30 @@ def test_the_question_is_asked_at_the_terminal(practice, isolated_home, answer, 
         assert code != 0, seen
         assert b"Nothing was restored" in seen
         assert names(db) == ["Ann", "Ben"]
+
+
+@pytest.mark.parametrize("owner", ["coach", "another user"])
+def test_a_backup_others_can_write_or_another_user_owns_is_refused(practice, initialised, owner):
+    if owner == "another user" and os.getuid() != 0:
+        pytest.skip("changing a file's owner needs root")
+    db, backup = practice
+    before = db.read_bytes()
+    os.chmod(backup, 0o666)
+    fix = f"chmod 600 '{backup}'"
+    if owner == "another user":
+        os.chown(backup, 65534, 65534)
+        fix = "chown"
+    line = one_line_error(initialised("restore", str(backup), "--yes"))
+    assert fix in line and str(backup) in line
+    assert db.read_bytes() == before
+    assert not list(db.parent.glob("*.before-restore-*"))
+
+
+def test_a_backup_with_a_planted_wal_beside_it_is_refused(practice, initialised):
+    db, backup = practice
+    before = db.read_bytes()
+    wal = backup.with_name(f"{backup.name}-wal")
+    wal.write_bytes(b"")
+    os.chmod(wal, 0o666)
+    assert f"chmod 600 '{wal}'" in one_line_error(initialised("restore", str(backup), "--yes"))
+    assert db.read_bytes() == before

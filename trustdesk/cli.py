@@ -551,24 +551,15 @@ def _write_export(
         write(sys.stdout.buffer if binary else sys.stdout)
         sys.stdout.flush()
         return
-    dest = Path(output)
-    if dest.exists():
-        raise UsageError(f"{dest} already exists; choose a new name")
-    partial = dest.with_name(f".{dest.name}.partial")
-    try:
+    from trustdesk.store.database import new_private_file
+
+    with new_private_file(Path(output)) as partial:
         if binary:
-            fh = open(partial, "xb")
+            fh = open(partial, "wb")
         else:
-            fh = open(partial, "x", encoding="utf-8", newline=newline)
-    except OSError as exc:
-        raise UsageError(f"cannot write {dest}: {exc.strerror}") from None
-    try:
+            fh = open(partial, "w", encoding="utf-8", newline=newline)
         with fh:
             write(fh)
-        os.replace(partial, dest)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
 
 
 def cmd_backup(args: argparse.Namespace) -> int:

@@ -8,9 +8,13 @@ than this code is refused rather than half-understood.
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 import sqlite3
+import stat
 import struct
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,6 +44,10 @@ class StoreError(Exception):
     """A database problem the coach can act on; the message is one line."""
 
 
+class AlreadyThere(StoreError):
+    """A new file was asked for where a file (or link) already is."""
+
+
 def first_line(exc: BaseException) -> str:
     """What a driver's error says, in one line (its first), for a one-line message."""
     text = str(exc).strip()
@@ -61,11 +69,132 @@ def private_sidecars(path: Path) -> list[Path]:
     return [path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")]
 
 
+def sidecar_problem(path: Path) -> str | None:
+    """What is wrong with a file SQLite would write beside a database, with the command that
+    fixes it. SQLite opens these by name and follows links, so a link, or a file with other
+    names, would send the practice's pages (wrapped keys, salts) wherever it leads."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    if stat.S_ISLNK(st.st_mode) or not stat.S_ISREG(st.st_mode) or st.st_nlink > 1:
+        what = "a link" if stat.S_ISLNK(st.st_mode) or st.st_nlink > 1 else "not a plain file"
+        return (
+            f"{path} is {what}, which SQLite would write the practice through; "
+            f"if you did not make it, remove it with: rm '{path}'"
+        )
+    return config.loose_permission_problem(path)
+
+
 def check_private(path: Path) -> None:
-    for candidate in private_sidecars(path):
-        problem = config.loose_permission_problem(candidate)
+    """The database and the files beside it are the coach's alone, or it is not opened.
+
+    Without the database (a new one), a file beside it is left from another database or
+    put there by someone else; SQLite would read it into the new one, so it is refused.
+    """
+    main, *sidecars = private_sidecars(path)
+    problem = config.loose_permission_problem(main)
+    if problem:
+        raise StoreError(problem)
+    # SQLite keeps its files beside the file a link leads to.
+    real = Path(os.path.realpath(main))
+    for candidate in private_sidecars(real)[1:]:
+        problem = sidecar_problem(candidate)
         if problem:
             raise StoreError(problem)
+        if not os.path.lexists(real) and os.path.lexists(candidate):
+            raise StoreError(
+                f"{candidate} is left beside a database that is not there; if nothing "
+                f"uses it, remove it with: rm '{candidate}'"
+            )
+
+
+def check_folder(folder: Path, dest: Path) -> Path:
+    """The folder a new file goes in, resolved, once it is safe to create files in.
+
+    It and every folder above it belong to the coach or to root, and no one else can
+    change what is in them (unless, like /tmp, they only let each user remove their own
+    files). Otherwise another user could swap a file trustdesk made for a link.
+    """
+    real = Path(os.path.realpath(folder))
+    if not real.is_dir():
+        raise StoreError(f"cannot write {dest}: folder {folder} does not exist")
+    uid = os.getuid()
+    for where in (real, *real.parents):
+        st = os.stat(where)
+        if st.st_uid not in (uid, 0):
+            raise StoreError(
+                f"cannot write {dest}: folder {where} belongs to another user "
+                f"(uid {st.st_uid}); choose a folder of your own"
+            )
+        if st.st_mode & 0o022 and not st.st_mode & stat.S_ISVTX:
+            raise StoreError(
+                f"cannot write {dest}: other users can change what is in folder {where} "
+                f"(mode {stat.S_IMODE(st.st_mode):o}); fix it with: chmod go-w '{where}'"
+            )
+    return real
+
+
+def create_private(path: Path) -> int:
+    """A new file only its owner can read or write, open for writing.
+
+    Never a file or link that was already there (O_EXCL, O_NOFOLLOW).
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0), 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+@contextmanager
+def new_private_file(dest: Path) -> Iterator[Path]:
+    """Where to write a new private file that appears at `dest` only once it is complete.
+
+    The file is made (create_private) in a folder of its own, 0700, beside `dest` in a
+    checked folder: nothing another user planted there is opened, followed or replaced,
+    and any file SQLite keeps beside it stays in that private folder. When the block
+    ends, the file is linked in at `dest`, which never replaces what is there.
+    """
+    if os.path.lexists(dest):
+        raise AlreadyThere(f"{dest} already exists; choose a new name")
+    folder = check_folder(dest.parent, dest)
+    target = folder / dest.name
+    try:
+        private = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".partial", dir=folder))
+    except OSError as exc:
+        raise StoreError(f"cannot write {dest}: {exc.strerror}") from None
+    try:
+        partial = private / dest.name
+        try:
+            os.close(create_private(partial))
+        except OSError as exc:
+            raise StoreError(f"cannot write {dest}: {exc.strerror}") from None
+        yield partial
+        _publish(partial, target, dest)
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def _publish(partial: Path, target: Path, dest: Path) -> None:
+    """Give the finished file its name; a link never replaces a file (or link) there."""
+    try:
+        os.link(partial, target, follow_symlinks=False)
+    except FileExistsError:
+        raise AlreadyThere(f"{dest} already exists; choose a new name") from None
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK):
+            raise StoreError(f"cannot write {dest}: {exc.strerror}") from None
+        # A file system without hard links: a rename, once nothing is there.
+        if os.path.lexists(target):
+            raise AlreadyThere(f"{dest} already exists; choose a new name") from None
+        try:
+            os.rename(partial, target)
+        except OSError as exc:
+            raise StoreError(f"cannot write {dest}: {exc.strerror}") from None
 
 
 def read_application_id(path: Path) -> int | None:
@@ -91,20 +220,15 @@ def _create_sqlite_file(path: Path) -> None:
     """Make an empty database that is marked as trustdesk's and readable only by its owner."""
     if not path.parent.exists():
         config.ensure_private_dir(path.parent)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise StoreError(f"{path} appeared while trustdesk was creating it; try again") from None
-    except OSError as exc:
-        raise StoreError(f"cannot create {path}: {exc.strerror}") from None
-    os.close(fd)
-    conn = sqlite3.connect(path)
-    try:
-        # Set in rollback-journal mode so the mark is in the main file from the start.
-        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-        conn.commit()
-    finally:
-        conn.close()
+    check_private(path)
+    with new_private_file(path) as partial:
+        conn = sqlite3.connect(partial)
+        try:
+            # Set in rollback-journal mode so the mark is in the main file from the start.
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.commit()
+        finally:
+            conn.close()
 
 
 class Lending(PooledDatabase):
@@ -426,19 +550,7 @@ def backup_database(database: peewee.Database, dest: Path) -> Path:
     """Copy a live SQLite database with the backup API into a new 0600 file, then verify it."""
     if not isinstance(database, peewee.SqliteDatabase):
         raise StoreError("backup copies SQLite databases; use pg_dump for PostgreSQL")
-    if dest.exists():
-        raise StoreError(f"{dest} already exists; choose a new name")
-    parent = dest.parent
-    if not parent.is_dir():
-        raise StoreError(f"cannot write {dest}: folder {parent} does not exist")
-    partial = dest.with_name(f".{dest.name}.partial")
-    try:
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.close(fd)
-        os.chmod(partial, 0o600)
-    except OSError as exc:
-        raise StoreError(f"cannot write {dest}: {exc.strerror}") from None
-    try:
+    with new_private_file(dest) as partial:
         target = sqlite3.connect(partial)
         try:
             database.connection().backup(target)
@@ -449,10 +561,6 @@ def backup_database(database: peewee.Database, dest: Path) -> Path:
             target.close()
         if result != "ok":
             raise StoreError(f"backup to {dest} failed its integrity check: {result}")
-        os.replace(partial, dest)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
     return dest
 
 
@@ -494,6 +602,8 @@ def inspect_backup(
     """
     if not source.is_file():
         raise StoreError(f"no backup at {source}")
+    # The rules that open a practice: what another user could have written is not taken in.
+    check_private(source)
     require_trustdesk_file(source, doing)
     conn = sqlite3.connect(f"{source.absolute().as_uri()}?mode=ro", uri=True)
     try:

@@ -30,6 +30,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Label, Static
 
 from trustdesk.literal import visible
+from trustdesk.store.database import AlreadyThere, StoreError, new_private_file
 from trustdesk.store.models import TRUST_HABITS
 from trustdesk.trust.prompts import (
     AwaitingReply,
@@ -369,24 +370,17 @@ def message_file_text(message: ComposedMessage) -> str:
 
 def write_private(path: Path, text: str) -> None:
     """Write a new file only its owner can read; an existing file is never replaced."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(path, flags, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            fd = -1  # the file object owns it now
+    with new_private_file(path) as partial:
+        with open(partial, "w", encoding="utf-8") as out:
             out.write(text)
-    except BaseException:
-        if fd >= 0:
-            os.close(fd)
-        path.unlink(missing_ok=True)
-        raise
 
 
-def save_refusal(path: Path, exc: OSError) -> str:
+def save_refusal(path: Path, exc: OSError | StoreError) -> str:
     """One plain line saying why the message was not saved."""
     shown = visible(str(path))
-    if isinstance(exc, FileExistsError):
+    if isinstance(exc, StoreError) and not isinstance(exc, AlreadyThere):
+        return f"Not saved: {visible(str(exc))}."
+    if isinstance(exc, FileExistsError | AlreadyThere):
         return f"Not saved: {shown} already exists; choose another name."
     if isinstance(exc, FileNotFoundError):
         return f"Not saved: the folder {visible(str(path.parent))} does not exist."
@@ -399,7 +393,7 @@ def save_message(app: App, path: Path, message: ComposedMessage) -> None:
     """Write the message to a new private file (in a thread worker) and say how it went."""
     try:
         write_private(path, message_file_text(message))
-    except OSError as exc:
+    except (OSError, StoreError) as exc:
         app.call_from_thread(app.notify, save_refusal(path, exc), severity="warning",
                              markup=False)  # fmt: skip
         return
