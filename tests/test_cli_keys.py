@@ -199,3 +199,31 @@ def test_an_odd_recovery_code_is_just_a_wrong_code(practice, tmp_path):
     assert "notes stay locked" in one_line_error(
         practice("export", "--decrypt", "--recovery-file", str(odd))
     )
+
+
+@pytest.mark.parametrize("store_backend", ["sqlite", "postgresql"], indirect=True)
+def test_two_inits_at_once_make_one_notes_key(run, tmp_path, practice_target):
+    import threading
+
+    files = [secret_file(tmp_path, f"p{n}.txt", f"passphrase number {n}") for n in range(2)]
+    results = [None, None]
+
+    def init(n: int) -> None:
+        results[n] = run("init", "--name", "Morgan", "--passphrase-file", str(files[n]))
+
+    threads = [threading.Thread(target=init, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    made = [r for r in results if r.returncode == 0]
+    assert len(made) == 1, [text(r) for r in results]
+    (refused,) = [r for r in results if r.returncode != 0]
+    one_line_error(refused)
+    database = open_database(practice_target)
+    try:
+        assert len({s.key_id for s in KeySlot.select()}) == 1
+        winner = files[results.index(made[0])].read_text().strip()
+        assert Vault(current_coach()).unlock_with_passphrase(winner).unlocked
+    finally:
+        database.close()

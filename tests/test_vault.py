@@ -417,3 +417,108 @@ def test_a_new_key_is_refused_while_sealed_notes_exist(vault, coach, ann):
 def test_a_recovery_code_with_foreign_letters_is_simply_wrong(vault, coach):
     status = Vault(coach).unlock_with_recovery_code("ÉÉÉÉ-12345-\u20ac")
     assert status.reason is LockReason.WRONG_KEY
+
+
+# --- one current key, whatever else runs at the same time ---------------------------------
+
+
+def test_notes_written_during_a_rotation_all_open_with_the_new_key(database, vault, coach, ann):
+    """Writers unlocked before `key rotate` and saving every 50 ms while it runs: afterwards
+    every note opens with the new key, and each writer was told to unlock again."""
+    import threading
+    import time
+
+    from trustdesk.vault import KeyChanged
+
+    for i in range(200):
+        add_note(vault, ann.id, "goal", f"{SECRET} {i}")
+    rotated = threading.Event()
+    refused: list[str] = []
+    written: list[uuid.UUID] = []
+
+    def writer(n: int) -> None:
+        session = Vault(coach)
+        assert session.unlock_with_passphrase(PASSPHRASE).unlocked
+        with database.connection_context():
+            after = 0
+            while after < 3:
+                after += rotated.is_set()
+                try:
+                    written.append(add_note(session, ann.id, "struggle", f"writer {n}"))
+                except KeyChanged as exc:
+                    refused.append(str(exc))
+                    return
+                time.sleep(0.05)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    time.sleep(0.1)
+    vault.rotate(
+        passphrase=PASSPHRASE, argon2=FAST_ARGON2, batch=20, progress=lambda *_: time.sleep(0.05)
+    )
+    rotated.set()
+    for t in threads:
+        t.join(timeout=60)
+    assert written, "no note was written while the rotation ran"
+    assert refused == ["the notes key changed in another session: unlock again"] * 2
+    fresh = Vault(coach)
+    assert fresh.unlock_with_passphrase(PASSPHRASE).unlocked
+    ids = [n for (n,) in Note.select(Note.id).where(Note.coach == coach).tuples()]
+    assert len(ids) == 200 + len(written)
+    for note_id in ids:
+        read_note(fresh, note_id)
+    assert {s.key_id for s in fresh.slots()} == {fresh.key_id}
+
+
+def test_a_session_holding_an_old_key_cannot_add_a_slot_for_it(vault, coach):
+    from trustdesk.vault import KeyChanged
+
+    stale = Vault(coach)
+    assert stale.unlock_with_passphrase(PASSPHRASE).unlocked
+    vault.rotate(passphrase=PASSPHRASE, argon2=FAST_ARGON2)
+    with pytest.raises(KeyChanged):
+        stale.replace_recovery_code()
+    assert not stale.unlocked
+    assert {s.key_id for s in Vault(coach).slots()} == {vault.key_id}
+
+
+def test_two_setups_at_once_make_one_key(database, coach):
+    """Two sessions that both found no slots: one makes the key, the other is refused."""
+    import threading
+
+    barrier = threading.Barrier(2)
+    results: list[object] = []
+
+    def setup(passphrase: str) -> None:
+        v = Vault(coach)
+        original = v.slots
+        calls = []
+
+        def slots_then_wait():
+            found = original()
+            if not calls:  # both look before either writes
+                calls.append(1)
+                barrier.wait(timeout=10)
+            return found
+
+        v.slots = slots_then_wait
+        with database.connection_context():
+            try:
+                results.append(
+                    v.create(passphrase=passphrase, use_keyring=False, argon2=FAST_ARGON2)
+                )
+            except VaultError as exc:
+                results.append(exc)
+
+    threads = [
+        threading.Thread(target=setup, args=(p,)) for p in ("first passphrase", "second one!")
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    made = [r for r in results if not isinstance(r, Exception)]
+    assert len(made) == 1, results
+    assert "already has a notes key" in str(next(r for r in results if isinstance(r, Exception)))
+    assert len({s.key_id for s in Vault(coach).slots()}) == 1

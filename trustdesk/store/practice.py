@@ -30,6 +30,7 @@ from trustdesk.store.database import (
     first_line,
     inspect_backup,
     known_migrations,
+    lock_coach,
     upgrade_schema,
 )
 from trustdesk.store.models import (
@@ -301,6 +302,8 @@ def join_practice(database: peewee.Database, source: Path) -> Joined:
         with server.atomic():
             # A second join of the same coach waits here, then finds the share in use.
             server.execute_sql("SELECT pg_advisory_xact_lock(%s)", (JOIN_LOCK + coach.id,))
+            # The lock `init` takes to make a key: join and init never both fill the share.
+            lock_coach(coach, exclusive=True)
             _require_empty_share(coach)
             return _bring(conn, coaches[0], coach)
     except sqlite3.DatabaseError as exc:

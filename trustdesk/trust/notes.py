@@ -64,8 +64,9 @@ def add_note(
     if client is None:
         raise NoteError("that client does not exist")
     note_id = uuid.uuid4()
-    sealed = vault.seal(body, table=NOTE_TABLE, row_id=note_id, column=NOTE_COLUMN)
-    with db.atomic():
+    # Sealed and written under the coach's current key, checked in the same transaction.
+    with vault.current_key():
+        sealed = vault.seal(body, table=NOTE_TABLE, row_id=note_id, column=NOTE_COLUMN)
         Note.create(
             id=note_id,
             coach=vault.coach,
@@ -80,8 +81,8 @@ def add_note(
 
 def update_note(vault: Vault, note_id: uuid.UUID, body: str, *, version: int | None = None) -> None:
     """Re-seal a note's new words, unless it was saved elsewhere after `version` was read."""
-    sealed = vault.seal(body, table=NOTE_TABLE, row_id=note_id, column=NOTE_COLUMN)
-    with db.atomic():
+    with vault.current_key():
+        sealed = vault.seal(body, table=NOTE_TABLE, row_id=note_id, column=NOTE_COLUMN)
         updated = (
             Note.update(body_sealed=sealed, updated_at=config.now())
             .where(

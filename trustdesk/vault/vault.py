@@ -14,7 +14,8 @@ import json
 import os
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -24,6 +25,7 @@ from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from trustdesk import config
+from trustdesk.store.database import lock_coach
 from trustdesk.store.models import Coach, KeySlot, Note, db
 from trustdesk.vault import keyring_access
 from trustdesk.vault.sealing import (
@@ -58,6 +60,7 @@ class LockReason(enum.Enum):
     NOTHING_STORED = "the keyring holds no trustdesk key"
     WRONG_KEY = "the key does not open this practice's notes"
     NEEDS_PASSPHRASE = "notes open with your passphrase"
+    KEY_CHANGED = "the notes key changed in another session: unlock again"
     LOCKED = "locked"
 
 
@@ -89,6 +92,10 @@ class VaultError(Exception):
 
 class VaultLocked(VaultError):
     pass
+
+
+class KeyChanged(VaultLocked):
+    """The notes key was replaced (rotated) in another session after this one unlocked."""
 
 
 def _b64(data: bytes) -> str:
@@ -293,6 +300,29 @@ class Vault:
         key_id, key = next(iter(self._keys.items()))
         return key_id, key
 
+    @contextmanager
+    def current_key(self, *, exclusive: bool = False) -> Iterator[tuple[str, bytes]]:
+        """A transaction in which this session's key is, and stays, the coach's current key.
+
+        Every write that seals under the key, or wraps it in a slot, happens inside one:
+        the check of the current key id and the write commit together, and a rotation
+        (which holds the same lock, exclusively) cannot slip in between. A session that
+        unlocked before a rotation elsewhere is locked and told to unlock again.
+        """
+        key_id, key = self._require()
+        with db.atomic():
+            lock_coach(self.coach, exclusive=exclusive)
+            current = {
+                k
+                for (k,) in KeySlot.select(KeySlot.key_id)
+                .where(KeySlot.coach == self.coach)
+                .tuples()
+            }
+            if key_id not in current:
+                self._locked(LockReason.KEY_CHANGED)
+                raise KeyChanged(LockReason.KEY_CHANGED.value)
+            yield key_id, key
+
     def seal(self, text: str, *, table: str, row_id: object, column: str) -> bytes:
         key_id, key = self._require()
         return seal(key, key_id, text, table=table, row_id=row_id, column=column)
@@ -369,13 +399,7 @@ class Vault:
 
         `min_length` is lowered only by the demo, whose passphrase is public anyway.
         """
-        if self.slots():
-            raise VaultError("this practice already has a notes key; it is never replaced silently")
-        if Note.select().where(Note.coach == self.coach).exists():
-            raise VaultError(
-                "this practice has sealed notes but no key slots; "
-                "restore the database from a backup rather than making a new key"
-            )
+        self._refuse_a_second_key()
         if passphrase is None and not use_keyring:
             raise VaultError("a notes key needs a keyring or a passphrase")
         if passphrase is not None:
@@ -383,6 +407,10 @@ class Vault:
         key_id, key = new_key_id(), new_data_key()
         kinds = []
         with db.atomic():
+            # Looked at again under the lock that `practice join` and another init take
+            # too: of two sessions that both found no key, only the first makes one.
+            lock_coach(self.coach, exclusive=True)
+            self._refuse_a_second_key()
             if use_keyring:
                 self._keyring_slot(key_id, key)
                 kinds.append("keyring")
@@ -394,26 +422,32 @@ class Vault:
         self._unlocked_with(key_id, key, "new key")
         return SetupResult(key_id, tuple(kinds), code)
 
+    def _refuse_a_second_key(self) -> None:
+        if self.slots():
+            raise VaultError("this practice already has a notes key; it is never replaced silently")
+        if Note.select().where(Note.coach == self.coach).exists():
+            raise VaultError(
+                "this practice has sealed notes but no key slots; "
+                "restore the database from a backup rather than making a new key"
+            )
+
     def set_passphrase(self, new_passphrase: str, *, argon2: dict | None = None) -> None:
         """Add or change the passphrase: only the key's wrapping changes, never a note."""
         check_passphrase(new_passphrase)
-        key_id, key = self._require()
-        with db.atomic():
+        with self.current_key(exclusive=True) as (key_id, key):
             for old in self._slot_rows("passphrase"):
                 old.delete_instance()
             self._passphrase_slot(new_passphrase, key_id, key, argon2)
 
     def replace_recovery_code(self) -> str:
         """A new recovery code; the old one stops working at once."""
-        key_id, key = self._require()
-        with db.atomic():
+        with self.current_key(exclusive=True) as (key_id, key):
             for old in self._slot_rows("recovery"):
                 old.delete_instance()
             return self._recovery_slot(key_id, key)
 
     def add_keyring_slot(self) -> None:
-        key_id, key = self._require()
-        with db.atomic():
+        with self.current_key(exclusive=True) as (key_id, key):
             self._keyring_slot(key_id, key)
 
     def rotate(
@@ -453,7 +487,7 @@ class Vault:
             ):
                 raise VaultError("cannot rotate: the keyring no longer holds this practice's key")
             keyring_keks.append((username, kek))
-        with db.atomic():
+        with self.current_key(exclusive=True):
             last_id = None
             while True:
                 query = (
@@ -503,6 +537,7 @@ class Vault:
 
 
 __all__ = [
+    "KeyChanged",
     "LockReason",
     "SealError",
     "SetupResult",
