@@ -227,3 +227,30 @@ def test_two_inits_at_once_make_one_notes_key(run, tmp_path, practice_target):
         assert Vault(current_coach()).unlock_with_passphrase(winner).unlocked
     finally:
         database.close()
+
+
+def test_key_status_warns_when_slots_wrap_more_than_one_key(practice, practice_target):
+    import uuid
+
+    from trustdesk.vault.sealing import new_key_id
+
+    database = open_database(practice_target)
+    try:
+        (current,) = {s.key_id for s in KeySlot.select()}
+        injected = new_key_id()
+        KeySlot.create(
+            id=uuid.uuid4(),
+            coach=current_coach(),
+            kind="passphrase",
+            key_id=injected,
+            wrapped_key=os.urandom(60),
+            params="{}",
+        )
+    finally:
+        database.close()
+    result = practice("key", "status")
+    out, err = text(result)
+    assert injected in out and current in out
+    line = one_line_error(result)
+    assert "2 different keys" in line
+    assert injected in line and current in line

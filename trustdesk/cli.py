@@ -684,6 +684,16 @@ def key_status(args: argparse.Namespace, coach) -> int:
         lines.append(f"Unlockable now: no ({status.detail or status.reason.value})")
     vault.lock()
     _out("\n".join(lines) + "\n")
+    keys = sorted({s.key_id for s in slots})
+    if len(keys) > 1:
+        # One coach has one notes key; a second one was put there by something other
+        # than trustdesk (or an older version's race), and may open notes it should not.
+        _say(
+            f"trustdesk: warning: the key slots wrap {len(keys)} different keys "
+            f"({', '.join(keys)}); a practice has one notes key, so a slot was added "
+            "outside trustdesk: remove the one you did not make, or restore from a backup"
+        )
+        return EXIT_ERROR
     return EXIT_OK
 
 
