@@ -254,3 +254,41 @@ def test_key_status_warns_when_slots_wrap_more_than_one_key(practice, practice_t
     line = one_line_error(result)
     assert "2 different keys" in line
     assert injected in line and current in line
+
+
+@pytest.mark.parametrize("store_backend", ["sqlite", "postgresql"], indirect=True)
+def test_key_reseal_brings_old_notes_to_the_new_format_once(
+    run, passphrase_file, practice_target, tmp_path
+):
+    from helpers import old_format_practice
+
+    from trustdesk.store import ensure_coach
+    from trustdesk.vault.sealing import format_of
+
+    database = open_database(practice_target, create=True)
+    try:
+        coach = ensure_coach("Morgan Reyes")
+        ann = Client.create(coach=coach, name="Ann", started_on="2026-01-01")
+        old_format_practice(coach, [ann], PASSPHRASE)
+    finally:
+        database.close()
+    out, _ = text(run("key", "status"))
+    assert "trustdesk key reseal" in out
+    before_reseal = run("export", "--json", "--decrypt", "--passphrase-file", str(passphrase_file))
+    assert before_reseal.returncode == 0, text(before_reseal)
+    assert "old note 0" in before_reseal.stdout.decode()
+    assert "trustdesk key reseal" in text(before_reseal)[1]
+    first = run("key", "reseal", "--passphrase-file", str(passphrase_file))
+    assert first.returncode == 0, text(first)
+    recovery_code(first)
+    assert "old-format notes no longer open" in text(first)[1]
+    assert {format_of(b) for b in sealed_bodies(practice_target).values()} == {2}
+    before = sealed_bodies(practice_target)
+    again = run("key", "reseal", "--passphrase-file", str(passphrase_file))
+    assert again.returncode == 0, text(again)
+    assert "nothing to do" in text(again)[1]
+    assert sealed_bodies(practice_target) == before
+    shown = run("export", "--json", "--decrypt", "--passphrase-file", str(passphrase_file))
+    assert shown.returncode == 0, text(shown)
+    assert "old note 0" in shown.stdout.decode()
+    assert "key reseal" not in text(run("key", "status"))[0]

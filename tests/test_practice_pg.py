@@ -571,11 +571,15 @@ def test_a_practice_set_up_by_the_previous_release_is_brought_up_to_date(
             applied = practice.setup_practice(database)
         finally:
             database.close()
-        assert applied == ["0006_edit_versions", "0007_stage_position_per_coach"]
+        assert applied == [
+            "0006_edit_versions",
+            "0007_stage_position_per_coach",
+            "0008_client_identity",
+        ]
         database = open_database(pg_url(admin, user=ann))
         try:
             (kept,) = Client.select().where(Client.coach == current_coach())
-            assert kept.name == "Kept"
+            assert kept.name == "Kept" and kept.uid is not None
             actions.log_touch(current_coach(), kept.id, channel="call", direction="outbound",
                               summary="", occurred_on=DAY, today=DAY)  # fmt: skip
         finally:

@@ -522,3 +522,77 @@ def test_two_setups_at_once_make_one_key(database, coach):
     assert len(made) == 1, results
     assert "already has a notes key" in str(next(r for r in results if isinstance(r, Exception)))
     assert len({s.key_id for s in Vault(coach).slots()}) == 1
+
+
+# --- a note's seal binds its client, kind and date -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "move",
+    [{"client": "other"}, {"kind": "regret"}, {"written_on": "2026-03-02"}],
+    ids=["client", "kind", "date"],
+)
+def test_a_note_moved_to_another_client_kind_or_date_does_not_open(vault, coach, ann, move):
+    import datetime as dt
+
+    other = Client.create(coach=coach, name="Bo", started_on="2026-01-01")
+    note_id = add_note(vault, ann.id, "goal", SECRET, written_on=dt.date(2026, 3, 1))
+    kept = add_note(vault, ann.id, "goal", "another note", written_on=dt.date(2026, 3, 1))
+    change = {k: (other.id if v == "other" else v) for k, v in move.items()}
+    Note.update(**change).where(Note.id == note_id).execute()
+    with pytest.raises(SealError, match=r"moved \(to another row, client, kind or date\)"):
+        read_note(vault, note_id)
+    with pytest.raises(SealError, match="moved"):
+        search_notes(vault, "promotion")
+    assert read_note(vault, kept).body == "another note"
+
+
+def test_old_format_notes_open_until_resealed_then_only_the_new_format(coach, ann):
+    from helpers import old_format_practice
+
+    from trustdesk.vault.sealing import format_of
+
+    bo = Client.create(coach=coach, name="Bo", started_on="2026-01-01")
+    ids = old_format_practice(coach, [ann, bo], PASSPHRASE)
+    old = Vault(coach)
+    assert old.unlock_with_passphrase(PASSPHRASE).unlocked and old.needs_reseal
+    assert [read_note(old, i).body for i in ids] == ["old note 0", "old note 1"]
+    assert [h.id for h in search_notes(old, "old note 1")] == [ids[1]]
+    # Before re-sealing, an old note still opens wherever it is put: the gap being closed.
+    old_bodies = bodies()
+    code = old.reseal(passphrase=PASSPHRASE, argon2=FAST_ARGON2)
+    assert code is not None and not old.needs_reseal
+    assert {format_of(b) for b in bodies().values()} == {2}
+    fresh = Vault(coach)
+    assert fresh.unlock_with_passphrase(PASSPHRASE).unlocked and not fresh.needs_reseal
+    assert [read_note(fresh, i).body for i in ids] == ["old note 0", "old note 1"]
+    # An old-format copy put back after the re-seal does not open, even under its old key.
+    Note.update(body_sealed=old_bodies[ids[0]]).where(Note.id == ids[0]).execute()
+    with pytest.raises(SealError, match="old format"):
+        read_note(fresh, ids[0])
+    Note.update(client=ann.id).where(Note.id == ids[1]).execute()
+    with pytest.raises(SealError, match="moved"):
+        read_note(fresh, ids[1])
+
+
+def test_reseal_is_idempotent(coach, ann):
+    from helpers import old_format_practice
+
+    ids = old_format_practice(coach, [ann], PASSPHRASE)
+    v = Vault(coach)
+    assert v.unlock_with_passphrase(PASSPHRASE).unlocked
+    assert v.reseal(passphrase=PASSPHRASE, argon2=FAST_ARGON2) is not None
+    after_first = (bodies(), list(KeySlot.select().tuples()))
+    again = Vault(coach)
+    assert again.unlock_with_passphrase(PASSPHRASE).unlocked
+    assert again.reseal(passphrase=PASSPHRASE, argon2=FAST_ARGON2) is None
+    assert (bodies(), list(KeySlot.select().tuples())) == after_first
+    assert read_note(again, ids[0]).body == "old note 0"
+
+
+def test_the_new_format_mark_cannot_be_taken_off_a_slot(vault, coach):
+    for slot in KeySlot.select():
+        params = json.loads(slot.params)
+        assert params.pop("notes_format") == 2
+        KeySlot.update(params=json.dumps(params)).where(KeySlot.id == slot.id).execute()
+    assert not Vault(coach).unlock_with_passphrase(PASSPHRASE).unlocked

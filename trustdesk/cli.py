@@ -206,6 +206,12 @@ def build_parser() -> Parser:
         "rotate", parents=[common], help="a new key: every note re-sealed in one transaction"
     )
     _unlock_options(rotate)
+    reseal = key_sub.add_parser(
+        "reseal",
+        parents=[common],
+        help="seal older notes so they open only for their client, kind and date",
+    )
+    _unlock_options(reseal)
     passphrase = key_sub.add_parser(
         "passphrase", parents=[common], help="add or change the passphrase (re-wraps only)"
     )
@@ -641,6 +647,11 @@ def _unlocked_vault(args: argparse.Namespace, coach):
                 _say("trustdesk: that passphrase does not open the notes")
     if not status.unlocked:
         raise VaultCommandError(f"notes stay locked: {status.detail or 'locked'}")
+    if vault.needs_reseal and getattr(args, "key_command", None) not in ("reseal", "rotate"):
+        _say(
+            "trustdesk: some notes are sealed in the older format that does not bind their "
+            "client, kind and date; seal them anew with: trustdesk key reseal"
+        )
     return vault
 
 
@@ -675,6 +686,8 @@ def key_status(args: argparse.Namespace, coach) -> int:
             lines.append(
                 f"  {slot.kind:<11} key {slot.key_id}  added {slot.created_at:%Y-%m-%d %H:%M}"
             )
+    if any(s.notes_format < 2 for s in slots):
+        lines.append("Notes: some may be in the older seal; run: trustdesk key reseal")
     state = "usable" if keyring.usable else f"not used: {keyring.reason}"
     lines.append(f"Keyring: {keyring.backend} ({state})")
     status = vault.unlock() if slots else vault.status()
@@ -729,6 +742,22 @@ def key_rotate(args: argparse.Namespace, coach) -> int:
     return EXIT_OK
 
 
+def key_reseal(args: argparse.Namespace, coach) -> int:
+    vault = _unlocked_vault(args, coach)
+    if not vault.needs_reseal:
+        _say("Every note is already sealed for its client, kind and date; nothing to do.")
+        return EXIT_OK
+    passphrase = _rotation_passphrase(args, vault)
+    code = vault.reseal(passphrase=passphrase)
+    _say(
+        f"Every note is now sealed for its client, kind and date, under a new key "
+        f"({vault.key_id}); old-format notes no longer open."
+    )
+    if code is not None:
+        _print_recovery_code(code)
+    return EXIT_OK
+
+
 def key_passphrase(args: argparse.Namespace, coach) -> int:
     from trustdesk.vault import Vault
     from trustdesk.vault.vault import MIN_PASSPHRASE_CHARS
@@ -770,6 +799,7 @@ def key_keyring(args: argparse.Namespace, coach) -> int:
 KEY_COMMANDS = {
     "status": key_status,
     "rotate": key_rotate,
+    "reseal": key_reseal,
     "passphrase": key_passphrase,
     "recovery": key_recovery,
     "keyring": key_keyring,
