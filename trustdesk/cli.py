@@ -175,6 +175,7 @@ def build_parser() -> Parser:
         help="bring your own practice file into your share of this one (as yourself, once)",
     )
     join.add_argument("file", metavar="FILE", help="your trustdesk SQLite database")
+    _unlock_options(join)
 
     program = sub.add_parser("program", parents=[common], help="coaching programs and their stages")
     program_sub = program.add_subparsers(
@@ -829,7 +830,7 @@ def cmd_practice(args: argparse.Namespace) -> int:
             )
             return EXIT_OK
         if args.practice_command == "join":
-            return _join(database, Path(args.file))
+            return _join(args, database, Path(args.file))
         try:
             coach = add_coach(database, args.name, args.role, args.email)
         except Exception as exc:
@@ -848,17 +849,38 @@ def cmd_practice(args: argparse.Namespace) -> int:
         database.close()
 
 
-def _join(database, source: Path) -> int:
+def _join(args: argparse.Namespace, database, source: Path) -> int:
     from trustdesk.store.database import check_schema
     from trustdesk.store.practice import join_practice
+    from trustdesk.vault.vault import BroughtKey
 
     check_schema(database)
-    joined = join_practice(database, source)
+    where = visible(str(source))
+
+    def open_key(slots: list[dict]) -> BroughtKey:
+        # The notes get new ids in the practice, so each is sealed anew: the key must open.
+        if args.recovery_file:
+            code = read_secret_file(args.recovery_file, "recovery code")
+            return BroughtKey(slots, recovery_code=code, where=where)
+        if args.passphrase_file:
+            passphrase = read_secret_file(args.passphrase_file)
+        else:
+            passphrase = ask(f"Passphrase for the notes in {where}: ")
+        return BroughtKey(slots, passphrase=passphrase, where=where)
+
+    joined = join_practice(database, source, open_key)
+    opens = (
+        "the notes open with the same passphrase as before"
+        if args.passphrase_file or not args.recovery_file
+        else "set a passphrase for them with: trustdesk key passphrase"
+    )
     _say(
         f"Brought {joined.clients} clients and {joined.notes} sealed notes into your share of "
-        "the practice; the notes open with the same passphrase or recovery code as before. "
-        f"{source} is unchanged: keep it as a backup, or remove it."
+        f"the practice; {opens}. {where} is unchanged: keep it as a backup, or remove it."
     )
+    if joined.recovery_code is not None:
+        _say("Your notes have a new recovery code here; the file's code does not open them.")
+        _print_recovery_code(joined.recovery_code)
     return EXIT_OK
 
 

@@ -661,7 +661,87 @@ class Vault:
         return self.rotate(passphrase=passphrase, argon2=argon2, progress=progress)
 
 
+class BroughtKey:
+    """The notes key of a coach's own file, opened for `practice join` with what the coach
+    gave (the passphrase or the recovery code), so that the notes and key slots brought in
+    get new ids from the practice: nothing the file says is used as a row's key.
+
+    Each note is opened where it was in the file and sealed anew, under the same key, for
+    its new id (in the format that binds its client, kind and date); the slots are made
+    anew for the coach's share: a passphrase slot when the passphrase was given, and a
+    new recovery code.
+    """
+
+    def __init__(
+        self,
+        slots: list[dict],
+        *,
+        passphrase: str | None = None,
+        recovery_code: str | None = None,
+        where: str = "the file",
+    ) -> None:
+        self.passphrase = passphrase
+        found = None
+        for slot in slots:
+            params = json.loads(slot["params"])
+            if slot["kind"] == "passphrase" and passphrase is not None:
+                kek = _argon2(passphrase, params)
+            elif slot["kind"] == "recovery" and recovery_code is not None:
+                kek = _hkdf(normalise_recovery_code(recovery_code), params)
+            else:
+                continue
+            slot_id, fmt = str(uuid.UUID(str(slot["id"]))), _slot_format(params)
+            key = _unwrap(kek, slot["wrapped_key"], slot_id, slot["kind"], slot["key_id"], fmt)
+            if key is not None:
+                found = (slot["key_id"], key, fmt)
+                break
+        if found is None:
+            given = "recovery code" if passphrase is None else "passphrase"
+            raise VaultError(
+                f"that {given} does not open the notes in {where}; nothing was brought in"
+            )
+        self.key_id, self._key, self._format = found
+
+    def reseal_note(
+        self,
+        old_id: object,
+        new_id: object,
+        client_uid: object,
+        kind: str,
+        written_on: object,
+        sealed: bytes,
+    ) -> bytes:
+        bound = note_bound(client_uid, kind, written_on)
+        text = open_sealed(
+            {self.key_id: self._key},
+            sealed,
+            table=NOTE_TABLE,
+            row_id=old_id,
+            column=NOTE_COLUMN,
+            bound=bound,
+            accept_v1=self._format < FORMAT_VERSION,
+        )
+        return seal(
+            self._key,
+            self.key_id,
+            text,
+            table=NOTE_TABLE,
+            row_id=new_id,
+            column=NOTE_COLUMN,
+            bound=bound,
+        )
+
+    def make_slots(self, coach: Coach) -> str:
+        """The coach's slots in the practice (inside join's transaction); the recovery code."""
+        vault = Vault(coach)
+        vault._unlocked_with(self.key_id, self._key, "practice join", FORMAT_VERSION)
+        if self.passphrase is not None:
+            vault._passphrase_slot(self.passphrase, self.key_id, self._key, None)
+        return vault._recovery_slot(self.key_id, self._key)
+
+
 __all__ = [
+    "BroughtKey",
     "KeyChanged",
     "LockReason",
     "SealError",
