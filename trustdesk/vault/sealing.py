@@ -64,7 +64,9 @@ def associated_data(
 
 
 def _bound_suffix(version: int, bound: tuple) -> bytes:
-    return "".join(f"\x1f{p}" for p in bound).encode("utf-8") if version >= 2 else b""
+    if version < 2 or not bound:
+        return b""
+    return ("\x1f" + "\x1f".join(bound)).encode("utf-8")
 
 
 def format_of(sealed: bytes) -> int:
