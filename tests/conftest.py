@@ -159,10 +159,12 @@ def demo_practice(isolated_home, today, store_backend, request):
         path = isolated_home / f"demo-{clients}.sqlite3"
         build_demo(path, today=today, size=DemoSize(clients=clients))
         if store_backend == "postgresql":
+            from trustdesk.demo import DEMO_PASSPHRASE
             from trustdesk.store.practice import join_practice
+            from trustdesk.vault.vault import BroughtKey
 
             opened.append(open_database(request.getfixturevalue("pg_practice").ann))
-            join_practice(opened[-1], path)
+            join_practice(opened[-1], path, lambda s: BroughtKey(s, passphrase=DEMO_PASSPHRASE))
         else:
             opened.append(open_database(path))
         return opened[-1]

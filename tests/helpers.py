@@ -71,3 +71,53 @@ def pg_url(url: str, *, dbname: str | None = None, user: str | None = None) -> s
     path = f"/{dbname}" if dbname is not None else parts.path
     encoded = urlencode(query, safe="/")
     return f"{parts.scheme}://{netloc}{path}" + (f"?{encoded}" if encoded else "")
+
+
+def old_format_practice(coach, clients, passphrase: str) -> list:
+    """A coach's key and notes as trustdesk sealed them before notes bound their client,
+    kind and date (seal format 1, a slot without the new format's mark): one note per
+    client, reading "old note N"."""
+    import json
+    import os
+    import uuid
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    from trustdesk.store import KeySlot, Note
+    from trustdesk.vault import vault as vault_module
+    from trustdesk.vault.sealing import associated_data, new_data_key, new_key_id
+
+    key, key_id = new_data_key(), new_key_id()
+    params = {
+        "kdf": "argon2id",
+        "salt": vault_module._b64(os.urandom(16)),
+        "memory_kib": 19 * 1024,
+        "iterations": 2,
+        "lanes": 1,
+    }
+    slot_id = uuid.uuid4()
+    kek = vault_module._argon2(passphrase, params)
+    KeySlot.create(
+        id=slot_id,
+        coach=coach,
+        kind="passphrase",
+        key_id=key_id,
+        wrapped_key=vault_module._wrap(kek, key, str(slot_id), "passphrase", key_id),
+        params=json.dumps(params),
+    )
+    ids = []
+    for n, client in enumerate(clients):
+        note_id = uuid.uuid4()
+        nonce = os.urandom(12)
+        aad = associated_data("note", note_id, "body", key_id, 1)
+        body = AESGCM(key).encrypt(nonce, f"old note {n}".encode(), aad)
+        Note.create(
+            id=note_id,
+            coach=coach,
+            client=client,
+            kind="goal",
+            written_on="2026-03-01",
+            body_sealed=bytes([1]) + bytes.fromhex(key_id) + nonce + body,
+        )
+        ids.append(note_id)
+    return ids

@@ -199,3 +199,96 @@ def test_an_odd_recovery_code_is_just_a_wrong_code(practice, tmp_path):
     assert "notes stay locked" in one_line_error(
         practice("export", "--decrypt", "--recovery-file", str(odd))
     )
+
+
+@pytest.mark.parametrize("store_backend", ["sqlite", "postgresql"], indirect=True)
+def test_two_inits_at_once_make_one_notes_key(run, tmp_path, practice_target):
+    import threading
+
+    files = [secret_file(tmp_path, f"p{n}.txt", f"passphrase number {n}") for n in range(2)]
+    results = [None, None]
+
+    def init(n: int) -> None:
+        results[n] = run("init", "--name", "Morgan", "--passphrase-file", str(files[n]))
+
+    threads = [threading.Thread(target=init, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    made = [r for r in results if r.returncode == 0]
+    assert len(made) == 1, [text(r) for r in results]
+    (refused,) = [r for r in results if r.returncode != 0]
+    one_line_error(refused)
+    database = open_database(practice_target)
+    try:
+        assert len({s.key_id for s in KeySlot.select()}) == 1
+        winner = files[results.index(made[0])].read_text().strip()
+        assert Vault(current_coach()).unlock_with_passphrase(winner).unlocked
+    finally:
+        database.close()
+
+
+def test_key_status_warns_when_slots_wrap_more_than_one_key(practice, practice_target):
+    import uuid
+
+    from trustdesk.vault.sealing import new_key_id
+
+    database = open_database(practice_target)
+    try:
+        (current,) = {s.key_id for s in KeySlot.select()}
+        injected = new_key_id()
+        KeySlot.create(
+            id=uuid.uuid4(),
+            coach=current_coach(),
+            kind="passphrase",
+            key_id=injected,
+            wrapped_key=os.urandom(60),
+            params="{}",
+        )
+    finally:
+        database.close()
+    result = practice("key", "status")
+    out, err = text(result)
+    assert injected in out and current in out
+    line = one_line_error(result)
+    assert "2 different keys" in line
+    assert injected in line and current in line
+
+
+@pytest.mark.parametrize("store_backend", ["sqlite", "postgresql"], indirect=True)
+def test_key_reseal_brings_old_notes_to_the_new_format_once(
+    run, passphrase_file, practice_target, tmp_path
+):
+    from helpers import old_format_practice
+
+    from trustdesk.store import ensure_coach
+    from trustdesk.vault.sealing import format_of
+
+    database = open_database(practice_target, create=True)
+    try:
+        coach = ensure_coach("Morgan Reyes")
+        ann = Client.create(coach=coach, name="Ann", started_on="2026-01-01")
+        old_format_practice(coach, [ann], PASSPHRASE)
+    finally:
+        database.close()
+    out, _ = text(run("key", "status"))
+    assert "trustdesk key reseal" in out
+    before_reseal = run("export", "--json", "--decrypt", "--passphrase-file", str(passphrase_file))
+    assert before_reseal.returncode == 0, text(before_reseal)
+    assert "old note 0" in before_reseal.stdout.decode()
+    assert "trustdesk key reseal" in text(before_reseal)[1]
+    first = run("key", "reseal", "--passphrase-file", str(passphrase_file))
+    assert first.returncode == 0, text(first)
+    recovery_code(first)
+    assert "old-format notes no longer open" in text(first)[1]
+    assert {format_of(b) for b in sealed_bodies(practice_target).values()} == {2}
+    before = sealed_bodies(practice_target)
+    again = run("key", "reseal", "--passphrase-file", str(passphrase_file))
+    assert again.returncode == 0, text(again)
+    assert "nothing to do" in text(again)[1]
+    assert sealed_bodies(practice_target) == before
+    shown = run("export", "--json", "--decrypt", "--passphrase-file", str(passphrase_file))
+    assert shown.returncode == 0, text(shown)
+    assert "old note 0" in shown.stdout.decode()
+    assert "key reseal" not in text(run("key", "status"))[0]

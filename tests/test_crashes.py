@@ -341,12 +341,20 @@ def test_kill_during_join_and_key_rotation_on_postgresql(big_demo, pg_practice, 
         for table in ("client", "program", "prompt", "key_slot"):  # the rest cascade
             as_admin(f'DELETE FROM "{table}" WHERE coach_id = %s', (ann,))
 
-    join = ["--db", pg_practice.ann, "practice", "join", str(big_demo)]
+    demo = secret_file(tmp_path / "demo-passphrase", DEMO_PASSPHRASE)
+    join = [
+        "--db",
+        pg_practice.ann,
+        "practice",
+        "join",
+        str(big_demo),
+        "--passphrase-file",
+        str(demo),
+    ]
     server_crash_runs(join, home, joined, empty_share)
     empty_share()
     assert start(join, home).wait(timeout=300) == 0
 
-    demo = secret_file(tmp_path / "demo-passphrase", DEMO_PASSPHRASE)
     secret = secret_file(tmp_path / "passphrase", "a long walk on the beach")
     changed = subprocess.run(
         [sys.executable, "-m", "trustdesk", "--db", pg_practice.ann, "key", "passphrase",

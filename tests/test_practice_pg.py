@@ -368,16 +368,38 @@ def _file_rows(path) -> dict[str, int]:
         conn.close()
 
 
-def _first_note_body(path_or_url, passphrase: str) -> tuple[str, str]:
-    """(note id, its words), opened in whichever practice `path_or_url` names."""
+def _note_bodies(path_or_url, passphrase: str) -> dict[str, list[str]]:
+    """Note ids, and the notes' words (sorted), opened in the practice `path_or_url` names."""
     database = open_database(path_or_url)
     try:
-        note = Note.select().order_by(Note.id).first()
         vault = Vault(current_coach())
-        vault.unlock_with_passphrase(passphrase)
-        return str(note.id), read_note(vault, note.id).body
+        assert vault.unlock_with_passphrase(passphrase).unlocked
+        ids = [n.id for n in Note.select(Note.id)]
+        return {
+            "ids": sorted(map(str, ids)),
+            "words": sorted(read_note(vault, i).body for i in ids),
+        }
     finally:
         database.close()
+
+
+def demo_key(slots):
+    from trustdesk.demo import DEMO_PASSPHRASE
+    from trustdesk.vault.vault import BroughtKey
+
+    return BroughtKey(slots, passphrase=DEMO_PASSPHRASE)
+
+
+@pytest.fixture
+def demo_passphrase_file(tmp_path):
+    import os
+
+    from trustdesk.demo import DEMO_PASSPHRASE
+
+    path = tmp_path / "demo-passphrase"
+    path.write_text(DEMO_PASSPHRASE + "\n")
+    os.chmod(path, 0o600)
+    return path
 
 
 def test_a_coachs_own_file_joins_their_share_whole(pg_practice, isolated_home, today):
@@ -403,7 +425,7 @@ def test_a_coachs_own_file_joins_their_share_whole(pg_practice, isolated_home, t
         # Opening the prompts screen first copied the library in: the file's copies of the
         # same prompts are matched to them, not doubled.
         assert ensure_library(current_coach()) > 0
-        joined = join_practice(database, path)
+        joined = join_practice(database, path, demo_key)
         coach = current_coach()
         assert (joined.clients, joined.notes) == (before["client"], before["note"])
         for model in ALL_MODELS:
@@ -417,9 +439,13 @@ def test_a_coachs_own_file_joins_their_share_whole(pg_practice, isolated_home, t
             assert (first.client_id, first.status) == (promise.client_id, "renegotiated")
     finally:
         database.close()
-    assert _first_note_body(pg_practice.ann, DEMO_PASSPHRASE) == _first_note_body(
-        path, DEMO_PASSPHRASE
+    # The same words, each note under an id the practice gave it, not the file's.
+    here, there = (
+        _note_bodies(pg_practice.ann, DEMO_PASSPHRASE),
+        _note_bodies(path, DEMO_PASSPHRASE),
     )
+    assert here["words"] == there["words"]
+    assert not set(here["ids"]) & set(there["ids"])
     assert _file_rows(path) == before  # the file itself is left as it was
     with psycopg.connect(pg_practice.ben) as conn:
         assert conn.execute("SELECT count(*) FROM client").fetchone() == (1,)
@@ -447,15 +473,15 @@ def test_joining_is_refused_into_a_used_share_and_leaves_nothing_half_done(
 
         monkeypatch.setattr(Note, "insert_many", server_gone)
         with pytest.raises(peewee.OperationalError):
-            practice.join_practice(database, path)
+            practice.join_practice(database, path, demo_key)
         monkeypatch.setattr(Note, "insert_many", real)
         coach = current_coach()
         for model in ALL_MODELS:
             if model._meta.table_name != "coach":
                 assert model.select().where(model.coach == coach).count() == 0, model
-        practice.join_practice(database, path)  # in batches of 7, every reference mapped
+        practice.join_practice(database, path, demo_key)  # in batches of 7, all mapped
         with pytest.raises(StoreError) as refused:
-            practice.join_practice(database, path)
+            practice.join_practice(database, path, demo_key)
         assert str(refused.value).startswith(
             f"your share of this practice already holds {clients} clients, 3 programs, "
             "2 notes keys; "
@@ -486,22 +512,74 @@ def test_join_names_what_it_cannot_take(pg_practice, isolated_home, run, today):
     assert "practice commands are for a shared PostgreSQL practice" in line
 
 
-def test_join_from_the_command_line(pg_practice, isolated_home, run, today):
+def test_join_from_the_command_line(pg_practice, isolated_home, run, today, demo_passphrase_file):
     from trustdesk.demo import DemoSize, build_demo
 
     path = isolated_home / "small.sqlite3"
     build_demo(path, today=today, size=DemoSize(clients=6))
-    result = run("--db", pg_practice.ann, "practice", "join", str(path))
+    line = one_line_error(run("--db", pg_practice.ann, "practice", "join", str(path)))
+    assert line == "trustdesk: no terminal to ask for your passphrase; use --passphrase-file PATH"
+    wrong = isolated_home / "wrong"
+    wrong.write_text("not the demo passphrase\n")
+    wrong.chmod(0o600)
+    line = one_line_error(
+        run("--db", pg_practice.ann, "practice", "join", str(path), "--passphrase-file", str(wrong))
+    )
+    assert (
+        line
+        == f"trustdesk: that passphrase does not open the notes in {path}; nothing was brought in"
+    )
+    result = run(
+        "--db", pg_practice.ann, "practice", "join", str(path),
+        "--passphrase-file", str(demo_passphrase_file),
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr.decode()
     said = result.stderr.decode()
     assert said.startswith("Brought 6 clients and ")
-    assert said.endswith(f"{path} is unchanged: keep it as a backup, or remove it.\n")
+    assert f"{path} is unchanged: keep it as a backup, or remove it.\n" in said
+    assert "Recovery code: " in result.stdout.decode()
     result = run("--db", pg_practice.ann, "report", "--json")
     assert result.returncode == 0, result.stderr.decode()
 
 
+def test_ids_in_a_joined_file_are_never_the_practices_ids(
+    pg_practice, isolated_home, run, today, demo_passphrase_file
+):
+    """The demo's notes and key slots have the same ids in every build, as a file a coach
+    made to probe would: two coaches bring the same file in, both whole, and no note or
+    slot id of the file is used, so neither learns of nor blocks the other's rows."""
+    from trustdesk.demo import DEMO_PASSPHRASE, DemoSize, build_demo
+
+    path = isolated_home / "demo.sqlite3"
+    build_demo(path, today=today, size=DemoSize(clients=4))
+    join = ("practice", "join", str(path), "--passphrase-file", str(demo_passphrase_file))
+    assert run("--db", pg_practice.ann, *join).returncode == 0
+    result = run("--db", pg_practice.ben, *join)
+    assert result.returncode == 0, result.stderr.decode()
+    database = open_database(path)
+    try:
+        from trustdesk.store.models import KeySlot
+
+        file_ids = {str(n.id) for n in Note.select(Note.id)} | {
+            str(s.id) for s in KeySlot.select(KeySlot.id)
+        }
+    finally:
+        database.close()
+    with psycopg.connect(pg_practice.admin) as conn:
+        held = {
+            str(r[0]) for r in conn.execute("SELECT id FROM note UNION SELECT id FROM key_slot")
+        }
+        (coaches,) = conn.execute("SELECT count(DISTINCT coach_id) FROM note").fetchone()
+    assert coaches == 2 and held and not held & file_ids
+    for url in (pg_practice.ann, pg_practice.ben):
+        assert (
+            _note_bodies(url, DEMO_PASSPHRASE)["words"]
+            == _note_bodies(path, DEMO_PASSPHRASE)["words"]
+        )
+
+
 def test_a_row_the_practice_refuses_is_one_line_and_nothing_comes_in(
-    pg_practice, isolated_home, run, today
+    pg_practice, isolated_home, run, today, demo_passphrase_file
 ):
     """A value the server will not store (a status longer than its column) is refused
     in one line, and the coach keeps an empty share."""
@@ -514,7 +592,10 @@ def test_a_row_the_practice_refuses_is_one_line_and_nothing_comes_in(
     with sqlite3.connect(path) as conn:
         conn.execute("UPDATE client SET status = ? WHERE id = (SELECT max(id) FROM client)",
                      ("x" * 40,))  # fmt: skip
-    line = one_line_error(run("--db", pg_practice.ben, "practice", "join", str(path)))
+    line = one_line_error(
+        run("--db", pg_practice.ben, "practice", "join", str(path),
+            "--passphrase-file", str(demo_passphrase_file))
+    )  # fmt: skip
     assert line.startswith(f"trustdesk: the practice refused a row of {path} (")
     assert line.endswith("; nothing was brought in")
     with psycopg.connect(pg_practice.ben) as conn:
@@ -575,11 +656,15 @@ def test_a_practice_set_up_by_the_previous_release_is_brought_up_to_date(
             applied = practice.setup_practice(database)
         finally:
             database.close()
-        assert applied == ["0006_edit_versions", "0007_stage_position_per_coach"]
+        assert applied == [
+            "0006_edit_versions",
+            "0007_stage_position_per_coach",
+            "0008_client_identity",
+        ]
         database = open_database(pg_url(admin, user=ann))
         try:
             (kept,) = Client.select().where(Client.coach == current_coach())
-            assert kept.name == "Kept"
+            assert kept.name == "Kept" and kept.uid is not None
             actions.log_touch(current_coach(), kept.id, channel="call", direction="outbound",
                               summary="", occurred_on=DAY, today=DAY)  # fmt: skip
         finally:
@@ -601,3 +686,22 @@ def test_a_practice_set_up_by_the_previous_release_is_brought_up_to_date(
         with psycopg.connect(pg_server_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             conn.execute(f'DROP ROLE IF EXISTS "{ann}"')
+
+
+def test_sealed_notes_come_in_only_with_the_key_that_opens_them(pg_practice, isolated_home, today):
+    from trustdesk.demo import DemoSize, build_demo
+    from trustdesk.store.practice import join_practice
+    from trustdesk.vault import VaultError
+    from trustdesk.vault.vault import BroughtKey
+
+    path = isolated_home / "mine.sqlite3"
+    build_demo(path, today=today, size=DemoSize(clients=3))
+    database = open_database(pg_practice.ann)
+    try:
+        with pytest.raises(StoreError, match="sealed notes: bring them in with the passphrase"):
+            join_practice(database, path)
+        with pytest.raises(VaultError, match="does not open the notes"):
+            join_practice(database, path, lambda s: BroughtKey(s, passphrase="not it"))
+        assert Client.select().where(Client.coach == current_coach()).count() == 0
+    finally:
+        database.close()

@@ -273,3 +273,28 @@ def test_an_open_database_whose_file_vanished_is_not_recreated(tmp_path):
         with database.connection_context():
             database.execute_sql("SELECT 1 FROM client")
     assert not path.exists()
+
+
+def test_upgrading_to_0008_gives_every_client_its_own_identity(tmp_path):
+    before = tmp_path / "before-0008"
+    before.mkdir()
+    for script in MIGRATIONS_DIR.glob("000[1-7]_*.py"):
+        shutil.copy(script, before)
+    path = tmp_path / "td.sqlite3"
+    database = open_database(path, create=True, migrations_dir=before)
+    database.execute_sql("INSERT INTO coach (name, email, created_at) VALUES ('M', '', '2026')")
+    for name in ("Ann", "Bo", "Cy"):
+        database.execute_sql(
+            "INSERT INTO client (coach_id, name, sort_name, email, phone, status, started_on, "
+            "ideal_gap_days, max_gap_days, reference_consent, created_at) "
+            "VALUES (1, ?, ?, '', '', 'active', '2026-01-01', 7, 21, 0, '2026')",
+            (name, name.lower()),
+        )
+    database.close()
+    database = open_database(path)
+    try:
+        uids = [c.uid for c in Client.select()]
+        assert len(uids) == 3 and None not in uids and len(set(uids)) == 3
+        assert Client.create(coach=1, name="Dee", started_on="2026-01-02").uid not in uids
+    finally:
+        database.close()

@@ -417,3 +417,182 @@ def test_a_new_key_is_refused_while_sealed_notes_exist(vault, coach, ann):
 def test_a_recovery_code_with_foreign_letters_is_simply_wrong(vault, coach):
     status = Vault(coach).unlock_with_recovery_code("ÉÉÉÉ-12345-\u20ac")
     assert status.reason is LockReason.WRONG_KEY
+
+
+# --- one current key, whatever else runs at the same time ---------------------------------
+
+
+def test_notes_written_during_a_rotation_all_open_with_the_new_key(database, vault, coach, ann):
+    """Writers unlocked before `key rotate` and saving every 50 ms while it runs: afterwards
+    every note opens with the new key, and each writer was told to unlock again."""
+    import threading
+    import time
+
+    from trustdesk.vault import KeyChanged
+
+    for i in range(200):
+        add_note(vault, ann.id, "goal", f"{SECRET} {i}")
+    rotated = threading.Event()
+    refused: list[str] = []
+    written: list[uuid.UUID] = []
+
+    def writer(n: int) -> None:
+        session = Vault(coach)
+        assert session.unlock_with_passphrase(PASSPHRASE).unlocked
+        with database.connection_context():
+            after = 0
+            while after < 3:
+                after += rotated.is_set()
+                try:
+                    written.append(add_note(session, ann.id, "struggle", f"writer {n}"))
+                except KeyChanged as exc:
+                    refused.append(str(exc))
+                    return
+                time.sleep(0.05)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    time.sleep(0.1)
+    vault.rotate(
+        passphrase=PASSPHRASE, argon2=FAST_ARGON2, batch=20, progress=lambda *_: time.sleep(0.05)
+    )
+    rotated.set()
+    for t in threads:
+        t.join(timeout=60)
+    assert written, "no note was written while the rotation ran"
+    assert refused == ["the notes key changed in another session: unlock again"] * 2
+    fresh = Vault(coach)
+    assert fresh.unlock_with_passphrase(PASSPHRASE).unlocked
+    ids = [n for (n,) in Note.select(Note.id).where(Note.coach == coach).tuples()]
+    assert len(ids) == 200 + len(written)
+    for note_id in ids:
+        read_note(fresh, note_id)
+    assert {s.key_id for s in fresh.slots()} == {fresh.key_id}
+
+
+def test_a_session_holding_an_old_key_cannot_add_a_slot_for_it(vault, coach):
+    from trustdesk.vault import KeyChanged
+
+    stale = Vault(coach)
+    assert stale.unlock_with_passphrase(PASSPHRASE).unlocked
+    vault.rotate(passphrase=PASSPHRASE, argon2=FAST_ARGON2)
+    with pytest.raises(KeyChanged):
+        stale.replace_recovery_code()
+    assert not stale.unlocked
+    assert {s.key_id for s in Vault(coach).slots()} == {vault.key_id}
+
+
+def test_two_setups_at_once_make_one_key(database, coach):
+    """Two sessions that both found no slots: one makes the key, the other is refused."""
+    import threading
+
+    barrier = threading.Barrier(2)
+    results: list[object] = []
+
+    def setup(passphrase: str) -> None:
+        v = Vault(coach)
+        original = v.slots
+        calls = []
+
+        def slots_then_wait():
+            found = original()
+            if not calls:  # both look before either writes
+                calls.append(1)
+                barrier.wait(timeout=10)
+            return found
+
+        v.slots = slots_then_wait
+        with database.connection_context():
+            try:
+                results.append(
+                    v.create(passphrase=passphrase, use_keyring=False, argon2=FAST_ARGON2)
+                )
+            except VaultError as exc:
+                results.append(exc)
+
+    threads = [
+        threading.Thread(target=setup, args=(p,)) for p in ("first passphrase", "second one!")
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    made = [r for r in results if not isinstance(r, Exception)]
+    assert len(made) == 1, results
+    assert "already has a notes key" in str(next(r for r in results if isinstance(r, Exception)))
+    assert len({s.key_id for s in Vault(coach).slots()}) == 1
+
+
+# --- a note's seal binds its client, kind and date -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "move",
+    [{"client": "other"}, {"kind": "regret"}, {"written_on": "2026-03-02"}],
+    ids=["client", "kind", "date"],
+)
+def test_a_note_moved_to_another_client_kind_or_date_does_not_open(vault, coach, ann, move):
+    import datetime as dt
+
+    other = Client.create(coach=coach, name="Bo", started_on="2026-01-01")
+    note_id = add_note(vault, ann.id, "goal", SECRET, written_on=dt.date(2026, 3, 1))
+    kept = add_note(vault, ann.id, "goal", "another note", written_on=dt.date(2026, 3, 1))
+    change = {k: (other.id if v == "other" else v) for k, v in move.items()}
+    Note.update(**change).where(Note.id == note_id).execute()
+    with pytest.raises(SealError, match=r"moved \(to another row, client, kind or date\)"):
+        read_note(vault, note_id)
+    with pytest.raises(SealError, match="moved"):
+        search_notes(vault, "promotion")
+    assert read_note(vault, kept).body == "another note"
+
+
+def test_old_format_notes_open_until_resealed_then_only_the_new_format(coach, ann):
+    from helpers import old_format_practice
+
+    from trustdesk.vault.sealing import format_of
+
+    bo = Client.create(coach=coach, name="Bo", started_on="2026-01-01")
+    ids = old_format_practice(coach, [ann, bo], PASSPHRASE)
+    old = Vault(coach)
+    assert old.unlock_with_passphrase(PASSPHRASE).unlocked and old.needs_reseal
+    assert [read_note(old, i).body for i in ids] == ["old note 0", "old note 1"]
+    assert [h.id for h in search_notes(old, "old note 1")] == [ids[1]]
+    # Before re-sealing, an old note still opens wherever it is put: the gap being closed.
+    old_bodies = bodies()
+    code = old.reseal(passphrase=PASSPHRASE, argon2=FAST_ARGON2)
+    assert code is not None and not old.needs_reseal
+    assert {format_of(b) for b in bodies().values()} == {2}
+    fresh = Vault(coach)
+    assert fresh.unlock_with_passphrase(PASSPHRASE).unlocked and not fresh.needs_reseal
+    assert [read_note(fresh, i).body for i in ids] == ["old note 0", "old note 1"]
+    # An old-format copy put back after the re-seal does not open, even under its old key.
+    Note.update(body_sealed=old_bodies[ids[0]]).where(Note.id == ids[0]).execute()
+    with pytest.raises(SealError, match="old format"):
+        read_note(fresh, ids[0])
+    Note.update(client=ann.id).where(Note.id == ids[1]).execute()
+    with pytest.raises(SealError, match="moved"):
+        read_note(fresh, ids[1])
+
+
+def test_reseal_is_idempotent(coach, ann):
+    from helpers import old_format_practice
+
+    ids = old_format_practice(coach, [ann], PASSPHRASE)
+    v = Vault(coach)
+    assert v.unlock_with_passphrase(PASSPHRASE).unlocked
+    assert v.reseal(passphrase=PASSPHRASE, argon2=FAST_ARGON2) is not None
+    after_first = (bodies(), list(KeySlot.select().tuples()))
+    again = Vault(coach)
+    assert again.unlock_with_passphrase(PASSPHRASE).unlocked
+    assert again.reseal(passphrase=PASSPHRASE, argon2=FAST_ARGON2) is None
+    assert (bodies(), list(KeySlot.select().tuples())) == after_first
+    assert read_note(again, ids[0]).body == "old note 0"
+
+
+def test_the_new_format_mark_cannot_be_taken_off_a_slot(vault, coach):
+    for slot in KeySlot.select():
+        params = json.loads(slot.params)
+        assert params.pop("notes_format") == 2
+        KeySlot.update(params=json.dumps(params)).where(KeySlot.id == slot.id).execute()
+    assert not Vault(coach).unlock_with_passphrase(PASSPHRASE).unlocked

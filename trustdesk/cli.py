@@ -189,6 +189,7 @@ def build_parser() -> Parser:
         help="bring your own practice file into your share of this one (as yourself, once)",
     )
     join.add_argument("file", metavar="FILE", help="your trustdesk SQLite database")
+    _unlock_options(join)
 
     program = sub.add_parser("program", parents=[common], help="coaching programs and their stages")
     program_sub = program.add_subparsers(
@@ -220,6 +221,12 @@ def build_parser() -> Parser:
         "rotate", parents=[common], help="a new key: every note re-sealed in one transaction"
     )
     _unlock_options(rotate)
+    reseal = key_sub.add_parser(
+        "reseal",
+        parents=[common],
+        help="seal older notes so they open only for their client, kind and date",
+    )
+    _unlock_options(reseal)
     passphrase = key_sub.add_parser(
         "passphrase", parents=[common], help="add or change the passphrase (re-wraps only)"
     )
@@ -646,6 +653,11 @@ def _unlocked_vault(args: argparse.Namespace, coach):
                 _say("trustdesk: that passphrase does not open the notes")
     if not status.unlocked:
         raise VaultCommandError(f"notes stay locked: {status.detail or 'locked'}")
+    if vault.needs_reseal and getattr(args, "key_command", None) not in ("reseal", "rotate"):
+        _say(
+            "trustdesk: some notes are sealed in the older format that does not bind their "
+            "client, kind and date; seal them anew with: trustdesk key reseal"
+        )
     return vault
 
 
@@ -680,6 +692,8 @@ def key_status(args: argparse.Namespace, coach) -> int:
             lines.append(
                 f"  {slot.kind:<11} key {slot.key_id}  added {slot.created_at:%Y-%m-%d %H:%M}"
             )
+    if any(s.notes_format < 2 for s in slots):
+        lines.append("Notes: some may be in the older seal; run: trustdesk key reseal")
     state = "usable" if keyring.usable else f"not used: {keyring.reason}"
     lines.append(f"Keyring: {keyring.backend} ({state})")
     status = vault.unlock() if slots else vault.status()
@@ -689,6 +703,16 @@ def key_status(args: argparse.Namespace, coach) -> int:
         lines.append(f"Unlockable now: no ({status.detail or status.reason.value})")
     vault.lock()
     _out("\n".join(lines) + "\n")
+    keys = sorted({s.key_id for s in slots})
+    if len(keys) > 1:
+        # One coach has one notes key; a second one was put there by something other
+        # than trustdesk (or an older version's race), and may open notes it should not.
+        _say(
+            f"trustdesk: warning: the key slots wrap {len(keys)} different keys "
+            f"({', '.join(keys)}); a practice has one notes key, so a slot was added "
+            "outside trustdesk: remove the one you did not make, or restore from a backup"
+        )
+        return EXIT_ERROR
     return EXIT_OK
 
 
@@ -721,6 +745,22 @@ def key_rotate(args: argparse.Namespace, coach) -> int:
     code = vault.rotate(passphrase=passphrase, progress=progress)
     _say(f"Rotated the notes key: {old} -> {vault.key_id}. Every note is sealed with the new key.")
     _print_recovery_code(code)
+    return EXIT_OK
+
+
+def key_reseal(args: argparse.Namespace, coach) -> int:
+    vault = _unlocked_vault(args, coach)
+    if not vault.needs_reseal:
+        _say("Every note is already sealed for its client, kind and date; nothing to do.")
+        return EXIT_OK
+    passphrase = _rotation_passphrase(args, vault)
+    code = vault.reseal(passphrase=passphrase)
+    _say(
+        f"Every note is now sealed for its client, kind and date, under a new key "
+        f"({vault.key_id}); old-format notes no longer open."
+    )
+    if code is not None:
+        _print_recovery_code(code)
     return EXIT_OK
 
 
@@ -765,6 +805,7 @@ def key_keyring(args: argparse.Namespace, coach) -> int:
 KEY_COMMANDS = {
     "status": key_status,
     "rotate": key_rotate,
+    "reseal": key_reseal,
     "passphrase": key_passphrase,
     "recovery": key_recovery,
     "keyring": key_keyring,
@@ -794,7 +835,7 @@ def cmd_practice(args: argparse.Namespace) -> int:
             )
             return EXIT_OK
         if args.practice_command == "join":
-            return _join(database, Path(args.file))
+            return _join(args, database, Path(args.file))
         if args.practice_command == "remove-coach":
             return _remove_coach(database, args)
         if args.practice_command == "list-coaches":
@@ -875,17 +916,38 @@ def _list_coaches(database, as_json: bool) -> int:
     return EXIT_OK
 
 
-def _join(database, source: Path) -> int:
+def _join(args: argparse.Namespace, database, source: Path) -> int:
     from trustdesk.store.database import check_schema
     from trustdesk.store.practice import join_practice
+    from trustdesk.vault.vault import BroughtKey
 
     check_schema(database)
-    joined = join_practice(database, source)
+    where = visible(str(source))
+
+    def open_key(slots: list[dict]) -> BroughtKey:
+        # The notes get new ids in the practice, so each is sealed anew: the key must open.
+        if args.recovery_file:
+            code = read_secret_file(args.recovery_file, "recovery code")
+            return BroughtKey(slots, recovery_code=code, where=where)
+        if args.passphrase_file:
+            passphrase = read_secret_file(args.passphrase_file)
+        else:
+            passphrase = ask(f"Passphrase for the notes in {where}: ")
+        return BroughtKey(slots, passphrase=passphrase, where=where)
+
+    joined = join_practice(database, source, open_key)
+    opens = (
+        "the notes open with the same passphrase as before"
+        if args.passphrase_file or not args.recovery_file
+        else "set a passphrase for them with: trustdesk key passphrase"
+    )
     _say(
         f"Brought {joined.clients} clients and {joined.notes} sealed notes into your share of "
-        "the practice; the notes open with the same passphrase or recovery code as before. "
-        f"{source} is unchanged: keep it as a backup, or remove it."
+        f"the practice; {opens}. {where} is unchanged: keep it as a backup, or remove it."
     )
+    if joined.recovery_code is not None:
+        _say("Your notes have a new recovery code here; the file's code does not open them.")
+        _print_recovery_code(joined.recovery_code)
     return EXIT_OK
 
 

@@ -93,6 +93,9 @@ WRITE_ORDER = (
 )  # fmt: skip
 # The demo's private notes open with this passphrase; `trustdesk demo` says so.
 DEMO_PASSPHRASE = "demo"
+# Demo clients' identities (bound in their notes' seals): derived from the client's id,
+# so the demo stays the same build after build without drawing from its random stream.
+DEMO_CLIENTS = uuid.UUID("5f1d2c0e-8b4a-4e36-9d1f-7a3c6b2e9d40")
 NOTE_KINDS_BY_WEIGHT = (
     ("session", 6), ("goal", 2), ("struggle", 2), ("belief", 1), ("regret", 1),
     ("past_experience", 1),
@@ -718,6 +721,7 @@ class _Practice:
                 snoozed_until=None if plan.snoozed_until is None else self.day(plan.snoozed_until),
                 reference_consent=int(plan.consent),
                 created_at=plan.created_at,
+                uid=self._client_uid(plan).hex,
             ),
         )
         for position, on in changes:
@@ -1108,6 +1112,10 @@ class _Practice:
         vault.create(passphrase=DEMO_PASSPHRASE, use_keyring=False, min_length=0)
         return vault
 
+    @staticmethod
+    def _client_uid(plan: _Plan) -> uuid.UUID:
+        return uuid.uuid5(DEMO_CLIENTS, str(plan.id))
+
     def _note_weight(self, plan: _Plan) -> int:
         if plan.status == "prospect":
             return 10
@@ -1122,13 +1130,17 @@ class _Practice:
             quota += self._span(plan) // 45
         kinds = [kind for kind, _ in NOTE_KINDS_BY_WEIGHT]
         weights = [weight for _, weight in NOTE_KINDS_BY_WEIGHT]
+        from trustdesk.vault.vault import note_bound
+
         end = min(plan.end, self.today)
+        client_uid = self._client_uid(plan)
         for _ in range(quota):
             kind = rng.choices(kinds, weights)[0]
             text = _tidy(pool[kind][rng.randrange(len(pool[kind]))])
             on = plan.start + rng.randint(0, max(end - plan.start, 0))
             note_id = uuid.UUID(int=rng.getrandbits(128), version=4)
-            sealed = self.vault.seal(text, table="note", row_id=note_id, column="body")
+            bound = note_bound(client_uid, kind, self.day(on))
+            sealed = self.vault.seal_note(text, note_id, bound)
             self.add(
                 Note,
                 (

@@ -30,7 +30,7 @@ from trustdesk.store.models import (
     Touch,
 )
 from trustdesk.vault import Vault, plaintext_length
-from trustdesk.vault.vault import NOTE_COLUMN, NOTE_TABLE
+from trustdesk.vault.vault import note_bound
 
 EXPORT_FORMAT = "trustdesk-export"
 EXPORT_VERSION = 1
@@ -68,8 +68,15 @@ def _write_table(out: TextIO, name: str, rows) -> None:
 def _note_rows(coach: Coach, vault: Vault | None):
     query = (
         Note.select(
-            Note.id, Note.client, Note.kind, Note.written_on, Note.updated_at, Note.body_sealed
+            Note.id,
+            Note.client,
+            Note.kind,
+            Note.written_on,
+            Note.updated_at,
+            Note.body_sealed,
+            Client.uid,
         )
+        .join(Client)
         .where(Note.coach == coach)
         .order_by(Note.written_on, Note.id)
     )
@@ -83,18 +90,21 @@ def _note_rows(coach: Coach, vault: Vault | None):
             "length": plaintext_length(note.body_sealed),
         }
         if vault is not None:
-            row["body"] = vault.open(
-                note.body_sealed, table=NOTE_TABLE, row_id=note.id, column=NOTE_COLUMN
-            )
+            bound = note_bound(note.client.uid, note.kind, note.written_on)
+            row["body"] = vault.open_note(note.body_sealed, note.id, bound)
         yield row
 
 
 def check_every_note_opens(coach: Coach, vault: Vault) -> int:
     """Open (and forget) every note body; raises SealError on the first that will not open."""
     count = 0
-    query = Note.select(Note.id, Note.body_sealed).where(Note.coach == coach)
-    for note_id, sealed in query.tuples().iterator():
-        vault.open(sealed, table=NOTE_TABLE, row_id=note_id, column=NOTE_COLUMN)
+    query = (
+        Note.select(Note.id, Note.body_sealed, Client.uid, Note.kind, Note.written_on)
+        .join(Client)
+        .where(Note.coach == coach)
+    )
+    for note_id, sealed, uid, kind, written_on in query.tuples().iterator():
+        vault.open_note(sealed, note_id, note_bound(uid, kind, written_on))
         count += 1
     return count
 

@@ -15,6 +15,7 @@ import csv
 import datetime as dt
 import io
 import re
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -176,6 +177,7 @@ def import_clients(
                 settings.default_max_gap_days if most is None else most,
                 False,
                 created_at,
+                uuid.uuid4(),
             )
         )
         if stage_id is not None:
@@ -418,6 +420,7 @@ _CLIENT_FIELDS = (
     Client.max_gap_days,
     Client.reference_consent,
     Client.created_at,
+    Client.uid,
 )
 
 

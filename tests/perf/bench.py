@@ -495,11 +495,11 @@ def child_search(ns: argparse.Namespace) -> None:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     from trustdesk import config
-    from trustdesk.store import Note, current_coach, open_database
+    from trustdesk.store import Client, Note, current_coach, open_database
     from trustdesk.trust.notes import search_notes
     from trustdesk.vault import Vault
     from trustdesk.vault.sealing import HEADER_BYTES, KEY_ID_BYTES, associated_data, key_id_of
-    from trustdesk.vault.vault import NOTE_COLUMN, NOTE_TABLE
+    from trustdesk.vault.vault import NOTE_COLUMN, NOTE_TABLE, note_bound
 
     config.set_today(TODAY)
     database = open_database(ns.db)
@@ -512,11 +512,18 @@ def child_search(ns: argparse.Namespace) -> None:
     # decrypted in a loop and nothing else.
     items = []
     key = None
-    for nid, sealed in Note.select(Note.id, Note.body_sealed).where(Note.coach == coach).tuples():
+    rows = (
+        Note.select(Note.id, Note.body_sealed, Client.uid, Note.kind, Note.written_on)
+        .join(Client)
+        .where(Note.coach == coach)
+        .tuples()
+    )
+    for nid, sealed, uid, kind, written_on in rows:
         sealed = bytes(sealed)
         key_id = key_id_of(sealed)
         key = vault._keys[key_id]  # the unlocked data key; the vault has no public getter
-        aad = associated_data(NOTE_TABLE, nid, NOTE_COLUMN, key_id, sealed[0])
+        bound = note_bound(uid, kind, written_on)
+        aad = associated_data(NOTE_TABLE, nid, NOTE_COLUMN, key_id, sealed[0], bound)
         items.append((sealed[1 + KEY_ID_BYTES : HEADER_BYTES], sealed[HEADER_BYTES:], aad))
     # Not a target: what reading the rows alone costs, which the floor above leaves out.
     scan_sql, scan_params = (

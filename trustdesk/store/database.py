@@ -687,7 +687,24 @@ def current_coach() -> Coach:
 def ensure_coach(name: str, email: str = "") -> Coach:
     if _shared():
         return current_coach()  # coaches are added by the practice's administrator
-    coach = Coach.select().order_by(Coach.id).first()
-    if coach is None:
-        coach = Coach.create(name=name, email=email, created_at=config.now())
+    with db.atomic():  # BEGIN IMMEDIATE: two first runs at once make one coach
+        coach = Coach.select().order_by(Coach.id).first()
+        if coach is None:
+            coach = Coach.create(name=name, email=email, created_at=config.now())
     return coach
+
+
+def lock_coach(coach: Coach, *, exclusive: bool = False) -> None:
+    """Hold the coach's own row until the transaction ends (call it inside one).
+
+    Sealing a note, or changing the notes key or its slots, happens under this lock, so a
+    key rotation (exclusive) and the writes that seal under the current key (shared)
+    take turns. On SQLite every transaction already holds the file's write lock from its
+    start (BEGIN IMMEDIATE), so there is nothing more to take. On PostgreSQL the row is
+    locked FOR NO KEY UPDATE or FOR SHARE: neither blocks the coach's other inserts, whose
+    references to the coach take only a key-share lock.
+    """
+    if not _shared():
+        return
+    mode = "NO KEY UPDATE" if exclusive else "SHARE"
+    db.execute_sql(f"SELECT id FROM public.coach WHERE id = %s FOR {mode}", (coach.id,))

@@ -138,9 +138,14 @@ class Client(BaseModel):
     snoozed_until = DateField(null=True)
     reference_consent = BooleanField(default=False)
     created_at = DateTimeField(default=_now)
+    # The client's identity that each of their notes' seals binds: unlike the numbered id,
+    # it stays the same through `practice join` (schema 0008).
+    uid = UUIDField(default=uuid.uuid4)
 
     class Meta:
         indexes = (
+            # With the coach: a clash must not tell a coach another coach's client exists.
+            (("coach", "uid"), True),
             (("coach", "status"), False),
             (("coach", "name"), False),
             (("coach", "sort_name"), False),

@@ -18,8 +18,10 @@ import os
 import re
 import sqlite3
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import peewee
 
@@ -34,6 +36,7 @@ from trustdesk.store.database import (
     first_line,
     inspect_backup,
     known_migrations,
+    lock_coach,
     upgrade_schema,
 )
 from trustdesk.store.models import (
@@ -497,15 +500,31 @@ class Joined:
 
     clients: int
     notes: int
+    recovery_code: str | None = None  # a new one, when the file's notes key came in
 
 
-def join_practice(database: peewee.Database, source: Path) -> Joined:
+class FileKey(Protocol):
+    """What join needs of the file's notes key, opened by the vault (see vault.BroughtKey)."""
+
+    def reseal_note(self, old_id, new_id, client_uid, kind, written_on, sealed) -> bytes: ...
+
+    def make_slots(self, coach: Coach) -> str: ...
+
+
+def join_practice(
+    database: peewee.Database,
+    source: Path,
+    open_key: Callable[[list[dict]], FileKey] | None = None,
+) -> Joined:
     """Bring the coach's own SQLite practice into their (empty) share of this one.
 
-    Run as the coach, so every row lands inside their fence. Ids are the practice's own:
-    each reference is mapped to the new id of the row it pointed at. Note and key slot
-    ids are kept, since each sealed body and wrapped key is bound to its row's id; so the
-    notes open with the same passphrase or recovery code as before. All or nothing.
+    Run as the coach, so every row lands inside their fence. Ids are the practice's own,
+    never the file's: each reference is mapped to the new id of the row it pointed at,
+    and notes and key slots get new UUIDs too (an id the coach supplied could clash with,
+    and so reveal or block, another coach's row). As each sealed body is bound to its
+    row's id, `open_key` opens the file's notes key from its slots (with the passphrase
+    or recovery code the coach gave) to seal each note anew for its new id, and makes the
+    coach's slots afresh. All or nothing.
     """
     server = _require_server(database)
     source = source.expanduser()
@@ -523,16 +542,31 @@ def join_practice(database: peewee.Database, source: Path) -> Joined:
         coaches = [r[0] for r in conn.execute("SELECT id FROM coach")]
         if len(coaches) != 1:
             raise StoreError(f"{source} holds {len(coaches)} coaches; join brings in one")
+        slots = [
+            dict(zip(("id", "kind", "key_id", "wrapped_key", "params"), row, strict=True))
+            for row in conn.execute(
+                "SELECT id, kind, key_id, wrapped_key, params FROM key_slot WHERE coach_id = ?",
+                (coaches[0],),
+            )
+        ]
+        (notes,) = conn.execute(
+            "SELECT count(*) FROM note WHERE coach_id = ?", (coaches[0],)
+        ).fetchone()
+        if notes and (open_key is None or not slots):
+            raise StoreError(
+                f"{source} holds {notes} sealed notes: bring them in with the passphrase or "
+                "recovery code that opens them; nothing was brought in"
+            )
+        key = open_key(slots) if open_key is not None and slots else None
         coach = current_coach()
         with server.atomic():
-            # A second join of the same coach waits here, then finds the share in use. A lock
-            # on the coach's own row, which no other coach can see, let alone lock (an
-            # advisory lock's key is open to every coach).
-            server.execute_sql(
-                "SELECT id FROM public.coach WHERE id = %s FOR NO KEY UPDATE", (coach.id,)
-            )
+            # A second join of the same coach waits here, then finds the share in use. The
+            # lock is on the coach's own row, which no other coach can see, let alone lock
+            # (an advisory lock's key is open to every coach); it is the lock `init` takes
+            # to make a key, so join and init never both fill the share.
+            lock_coach(coach, exclusive=True)
             _require_empty_share(coach)
-            return _bring(conn, coaches[0], coach)
+            return _bring(conn, coaches[0], coach, key)
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"cannot read {source}: {exc}; nothing was brought in") from None
     except KeyError:
@@ -561,11 +595,14 @@ def _require_empty_share(coach: Coach) -> None:
         )
 
 
-def _bring(conn: sqlite3.Connection, old_coach: int, coach: Coach) -> Joined:
+def _bring(conn: sqlite3.Connection, old_coach: int, coach: Coach, key: FileKey | None) -> Joined:
     new_ids: dict[type[peewee.Model], dict[int, int]] = {}
+    client_uids: dict[int, uuid.UUID] = {}
     later: list[tuple[int, int]] = []  # (commitment, the one it was renegotiated from)
     brought: dict[type[peewee.Model], int] = {}
     for model in FENCED_MODELS:
+        if model is KeySlot:
+            continue  # made anew below, with new ids, by the opened key
         fields = [f for f in model._meta.sorted_fields if f.name != "coach"]
         numbered = isinstance(model._meta.primary_key, peewee.AutoField)
         columns = ", ".join(f'"{f.column_name}"' for f in fields)
@@ -580,6 +617,18 @@ def _bring(conn: sqlite3.Connection, old_coach: int, coach: Coach) -> Joined:
             for raw in batch:
                 row = {f.name: f.python_value(v) for f, v in zip(fields, raw, strict=True)}
                 old = row.pop("id") if numbered else row["id"]
+                if model is Client:
+                    client_uids[old] = row["uid"]
+                elif model is Note and key is not None:
+                    row["id"] = uuid.uuid4()
+                    row["body_sealed"] = key.reseal_note(
+                        old,
+                        row["id"],
+                        client_uids[row["client"]],
+                        row["kind"],
+                        row["written_on"],
+                        row["body_sealed"],
+                    )
                 if model is Prompt and (row["title"], row["body"]) in existing:
                     mapped[old] = existing[(row["title"], row["body"])]
                     continue
@@ -609,7 +658,8 @@ def _bring(conn: sqlite3.Connection, old_coach: int, coach: Coach) -> Joined:
         Commitment.update(renegotiated_from=commitments[earlier], version=Commitment.version).where(
             Commitment.id == commitments[old]
         ).execute()
-    return Joined(clients=brought.get(Client, 0), notes=brought.get(Note, 0))
+    code = key.make_slots(coach) if key is not None else None
+    return Joined(clients=brought.get(Client, 0), notes=brought.get(Note, 0), recovery_code=code)
 
 
 def _existing_prompts(coach: Coach) -> dict[tuple[str, str], int]:

@@ -14,7 +14,7 @@ from trustdesk import config
 from trustdesk.store.models import NOTE_KINDS, Client, Coach, Note, db
 from trustdesk.trust.actions import ChangedElsewhere, refuse_if_changed, unchanged_since
 from trustdesk.vault import Vault, plaintext_length
-from trustdesk.vault.vault import NOTE_COLUMN, NOTE_TABLE
+from trustdesk.vault.vault import NOTE_COLUMN, NOTE_TABLE, note_bound
 
 
 class NoteError(Exception):
@@ -64,14 +64,16 @@ def add_note(
     if client is None:
         raise NoteError("that client does not exist")
     note_id = uuid.uuid4()
-    sealed = vault.seal(body, table=NOTE_TABLE, row_id=note_id, column=NOTE_COLUMN)
-    with db.atomic():
+    # Sealed and written under the coach's current key, checked in the same transaction.
+    written_on = written_on or config.today()
+    with vault.current_key():
+        sealed = vault.seal_note(body, note_id, note_bound(client.uid, kind, written_on))
         Note.create(
             id=note_id,
             coach=vault.coach,
             client=client,
             kind=kind,
-            written_on=written_on or config.today(),
+            written_on=written_on,
             updated_at=config.now(),
             body_sealed=sealed,
         )
@@ -80,8 +82,19 @@ def add_note(
 
 def update_note(vault: Vault, note_id: uuid.UUID, body: str, *, version: int | None = None) -> None:
     """Re-seal a note's new words, unless it was saved elsewhere after `version` was read."""
-    sealed = vault.seal(body, table=NOTE_TABLE, row_id=note_id, column=NOTE_COLUMN)
-    with db.atomic():
+    with vault.current_key():
+        # Sealed for the client, kind and date the row holds now, read in this transaction;
+        # the version check below refuses the write if the row changed after that.
+        found = (
+            Note.select(Client.uid, Note.kind, Note.written_on)
+            .join(Client)
+            .where((Note.id == note_id) & (Note.coach == vault.coach))
+            .tuples()
+            .first()
+        )
+        if found is None:
+            raise NoteError("that note no longer exists")
+        sealed = vault.seal_note(body, note_id, note_bound(*found))
         updated = (
             Note.update(body_sealed=sealed, updated_at=config.now())
             .where(
@@ -148,10 +161,17 @@ def list_notes(coach: Coach, *, client_id: int | None = None) -> list[NoteSummar
 
 
 def read_note(vault: Vault, note_id: uuid.UUID) -> NoteBody:
-    note = Note.get_or_none((Note.id == note_id) & (Note.coach == vault.coach))
+    note = (
+        Note.select(Note, Client.uid)
+        .join(Client)
+        .where((Note.id == note_id) & (Note.coach == vault.coach))
+        .objects()
+        .first()
+    )
     if note is None:
         raise NoteError("that note no longer exists")
-    body = vault.open(note.body_sealed, table=NOTE_TABLE, row_id=note.id, column=NOTE_COLUMN)
+    bound = note_bound(note.uid, note.kind, note.written_on)
+    body = vault.open_note(note.body_sealed, note.id, bound)
     return NoteBody(note.id, note.client_id, note.kind, note.written_on, body, note.version)
 
 
@@ -181,6 +201,12 @@ def search_notes(vault: Vault, query: str, *, client_id: int | None = None) -> l
     if not needle:
         return []
     opener = vault.opener(table=NOTE_TABLE, column=NOTE_COLUMN)
+    uids = {
+        cid: str(uuid.UUID(str(uid)))
+        for cid, uid in Client.select(Client.id, Client.uid)
+        .where(Client.coach == vault.coach)
+        .tuples()
+    }
     scan = Note.select(Note.id, Note.body_sealed, Note.client, Note.kind, Note.written_on).where(
         Note.coach == vault.coach
     )
@@ -191,7 +217,8 @@ def search_notes(vault: Vault, query: str, *, client_id: int | None = None) -> l
     open_ = opener.open_uuid
     # Ids come back as the database stores them: hex text in SQLite, a uuid in PostgreSQL.
     for raw_id, sealed, cid, kind, written in db.execute_sql(sql, params):
-        body = open_(str(raw_id), sealed)
+        # The date as the database gives it: text in SQLite, a date in PostgreSQL.
+        body = open_(str(raw_id), sealed, (uids.get(cid, ""), kind, str(written)))
         at = body.casefold().find(needle)
         if at >= 0:
             found.append((raw_id, cid, kind, written, _excerpt(body, at, len(needle))))

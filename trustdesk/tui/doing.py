@@ -24,7 +24,7 @@ from trustdesk.trust import actions, workspace
 from trustdesk.trust.notes import NoteBody, NoteError, add_note, read_note, save_note_edit
 from trustdesk.trust.workspace import PromiseItem, SessionItem, TouchItem
 from trustdesk.tui.screens.form import Field, FormScreen, Invalid, not_after, not_before
-from trustdesk.vault import SealError, VaultError, VaultLocked, VaultStatus
+from trustdesk.vault import KeyChanged, SealError, VaultError, VaultLocked, VaultStatus
 
 if TYPE_CHECKING:
     from trustdesk.tui.app import TrustdeskApp
@@ -876,7 +876,9 @@ def edit_note(
                     client_id=read_version["client_id"],
                     kind=kind,
                 )
-            except VaultLocked:
+            except VaultLocked as exc:
+                if isinstance(exc, KeyChanged):
+                    app.call_from_thread(app.notify, str(exc), severity="warning", markup=False)
                 # The notes locked between Save and the write: the words come back in the form.
                 app.call_from_thread(
                     edit_note,

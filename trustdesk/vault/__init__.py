@@ -2,6 +2,7 @@
 
 from trustdesk.vault.sealing import SealError, plaintext_length
 from trustdesk.vault.vault import (
+    KeyChanged,
     LockReason,
     SetupResult,
     SlotInfo,
@@ -14,6 +15,7 @@ from trustdesk.vault.vault import (
 )
 
 __all__ = [
+    "KeyChanged",
     "LockReason",
     "SealError",
     "SetupResult",

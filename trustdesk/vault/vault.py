@@ -14,7 +14,8 @@ import json
 import os
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -24,9 +25,12 @@ from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from trustdesk import config
-from trustdesk.store.models import Coach, KeySlot, Note, db
+from trustdesk.store.database import lock_coach
+from trustdesk.store.models import Client, Coach, KeySlot, Note, db
 from trustdesk.vault import keyring_access
 from trustdesk.vault.sealing import (
+    FORMAT_V1,
+    FORMAT_VERSION,
     Opener,
     SealError,
     new_data_key,
@@ -49,6 +53,21 @@ RECOVERY_CHARS = 25
 
 NOTE_TABLE = "note"
 NOTE_COLUMN = "body"
+# Slots made once every note is sealed in the format that binds client, kind and date
+# carry this in their params and in their wrapping's associated data, so it cannot be
+# taken off them: a key unlocked through one no longer opens an old-format note.
+NOTES_FORMAT = "notes_format"
+
+
+def note_bound(client_uid: object, kind: str, written_on: object) -> tuple[str, str, str]:
+    """What a note's seal binds besides its row: its client's identity, its kind, its date.
+
+    The client's UUID (not its numbered id, which `practice join` renumbers) as it is
+    written dashed; the date as YYYY-MM-DD (a date, or the text SQLite stores).
+    """
+    if client_uid is None:
+        raise SealError("the note's client has no identity to bind it to")
+    return (str(uuid.UUID(str(client_uid))), kind, str(written_on))
 
 
 class LockReason(enum.Enum):
@@ -58,6 +77,7 @@ class LockReason(enum.Enum):
     NOTHING_STORED = "the keyring holds no trustdesk key"
     WRONG_KEY = "the key does not open this practice's notes"
     NEEDS_PASSPHRASE = "notes open with your passphrase"
+    KEY_CHANGED = "the notes key changed in another session: unlock again"
     LOCKED = "locked"
 
 
@@ -81,6 +101,7 @@ class SlotInfo:
     kind: str
     key_id: str
     created_at: dt.datetime
+    notes_format: int = FORMAT_V1  # as the slot's params say (checked when it unwraps)
 
 
 class VaultError(Exception):
@@ -91,6 +112,10 @@ class VaultLocked(VaultError):
     pass
 
 
+class KeyChanged(VaultLocked):
+    """The notes key was replaced (rotated) in another session after this one unlocked."""
+
+
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
@@ -99,21 +124,44 @@ def _unb64(text: str) -> bytes:
     return base64.b64decode(text.encode("ascii"))
 
 
-def _slot_aad(slot_id: str, kind: str, key_id: str) -> bytes:
-    return f"trustdesk-slot\x1f{slot_id}\x1f{kind}\x1f{key_id}".encode()
+def _slot_aad(slot_id: str, kind: str, key_id: str, notes_format: int = FORMAT_V1) -> bytes:
+    aad = f"trustdesk-slot\x1f{slot_id}\x1f{kind}\x1f{key_id}"
+    if notes_format >= 2:
+        aad += f"\x1fnotes-v{notes_format}"
+    return aad.encode()
 
 
-def _wrap(kek: bytes, data_key: bytes, slot_id: str, kind: str, key_id: str) -> bytes:
+def _wrap(
+    kek: bytes,
+    data_key: bytes,
+    slot_id: str,
+    kind: str,
+    key_id: str,
+    notes_format: int = FORMAT_V1,
+) -> bytes:
     nonce = os.urandom(12)
-    return nonce + AESGCM(kek).encrypt(nonce, data_key, _slot_aad(slot_id, kind, key_id))
+    aad = _slot_aad(slot_id, kind, key_id, notes_format)
+    return nonce + AESGCM(kek).encrypt(nonce, data_key, aad)
 
 
-def _unwrap(kek: bytes, wrapped: bytes, slot_id: str, kind: str, key_id: str) -> bytes | None:
+def _unwrap(
+    kek: bytes,
+    wrapped: bytes,
+    slot_id: str,
+    kind: str,
+    key_id: str,
+    notes_format: int = FORMAT_V1,
+) -> bytes | None:
     wrapped = bytes(wrapped)
+    aad = _slot_aad(slot_id, kind, key_id, notes_format)
     try:
-        return AESGCM(kek).decrypt(wrapped[:12], wrapped[12:], _slot_aad(slot_id, kind, key_id))
+        return AESGCM(kek).decrypt(wrapped[:12], wrapped[12:], aad)
     except (InvalidTag, ValueError):
         return None
+
+
+def _slot_format(params: dict) -> int:
+    return int(params.get(NOTES_FORMAT, FORMAT_V1))
 
 
 def _argon2(secret: str, params: dict) -> bytes:
@@ -165,6 +213,8 @@ class Vault:
         self.coach = coach
         self.settings = settings or config.Settings()
         self._keys: dict[str, bytes] = {}
+        # FORMAT_V1 while the key's slots say old-format notes may remain (until reseal).
+        self._notes_format = FORMAT_VERSION
         self._via: str | None = None
         self._last: VaultStatus | None = None
 
@@ -202,7 +252,10 @@ class Vault:
 
     def slots(self) -> list[SlotInfo]:
         rows = KeySlot.select().where(KeySlot.coach == self.coach).order_by(KeySlot.created_at)
-        return [SlotInfo(str(s.id), s.kind, s.key_id, s.created_at) for s in rows]
+        return [
+            SlotInfo(str(s.id), s.kind, s.key_id, s.created_at, _slot_format(json.loads(s.params)))
+            for s in rows
+        ]
 
     def _slot_rows(self, kind: str) -> list[KeySlot]:
         return list(
@@ -211,8 +264,11 @@ class Vault:
             .order_by(KeySlot.created_at)
         )
 
-    def _unlocked_with(self, key_id: str, key: bytes, via: str) -> VaultStatus:
+    def _unlocked_with(
+        self, key_id: str, key: bytes, via: str, notes_format: int = FORMAT_VERSION
+    ) -> VaultStatus:
         self._keys = {key_id: key}
+        self._notes_format = notes_format
         self._via = via
         self._last = None
         return VaultStatus(True, via=via)
@@ -250,9 +306,10 @@ class Vault:
                 kek = _unb64(secret)
             except (ValueError, TypeError):
                 continue
-            key = _unwrap(kek, slot.wrapped_key, str(slot.id), slot.kind, slot.key_id)
+            fmt = _slot_format(params)
+            key = _unwrap(kek, slot.wrapped_key, str(slot.id), slot.kind, slot.key_id, fmt)
             if key is not None:
-                return self._unlocked_with(slot.key_id, key, "keyring")
+                return self._unlocked_with(slot.key_id, key, "keyring", fmt)
         if not found_any:
             return self._locked(LockReason.NOTHING_STORED)
         return self._locked(LockReason.WRONG_KEY, "the key in the keyring does not fit")
@@ -265,19 +322,23 @@ class Vault:
                 "no passphrase has been set",
             )
         for slot in rows:
-            kek = _argon2(passphrase, json.loads(slot.params))
-            key = _unwrap(kek, slot.wrapped_key, str(slot.id), slot.kind, slot.key_id)
+            params = json.loads(slot.params)
+            kek = _argon2(passphrase, params)
+            fmt = _slot_format(params)
+            key = _unwrap(kek, slot.wrapped_key, str(slot.id), slot.kind, slot.key_id, fmt)
             if key is not None:
-                return self._unlocked_with(slot.key_id, key, "passphrase")
+                return self._unlocked_with(slot.key_id, key, "passphrase", fmt)
         return self._locked(LockReason.WRONG_KEY, "that passphrase does not open the notes")
 
     def unlock_with_recovery_code(self, code: str) -> VaultStatus:
         code = normalise_recovery_code(code)
         for slot in self._slot_rows("recovery"):
-            kek = _hkdf(code, json.loads(slot.params))
-            key = _unwrap(kek, slot.wrapped_key, str(slot.id), slot.kind, slot.key_id)
+            params = json.loads(slot.params)
+            kek = _hkdf(code, params)
+            fmt = _slot_format(params)
+            key = _unwrap(kek, slot.wrapped_key, str(slot.id), slot.kind, slot.key_id, fmt)
             if key is not None:
-                return self._unlocked_with(slot.key_id, key, "recovery code")
+                return self._unlocked_with(slot.key_id, key, "recovery code", fmt)
         return self._locked(LockReason.WRONG_KEY, "that recovery code does not open the notes")
 
     def unlock(self) -> VaultStatus:
@@ -293,29 +354,79 @@ class Vault:
         key_id, key = next(iter(self._keys.items()))
         return key_id, key
 
-    def seal(self, text: str, *, table: str, row_id: object, column: str) -> bytes:
-        key_id, key = self._require()
-        return seal(key, key_id, text, table=table, row_id=row_id, column=column)
+    @contextmanager
+    def current_key(self, *, exclusive: bool = False) -> Iterator[tuple[str, bytes]]:
+        """A transaction in which this session's key is, and stays, the coach's current key.
 
-    def open(self, sealed: bytes, *, table: str, row_id: object, column: str) -> str:
+        Every write that seals under the key, or wraps it in a slot, happens inside one:
+        the check of the current key id and the write commit together, and a rotation
+        (which holds the same lock, exclusively) cannot slip in between. A session that
+        unlocked before a rotation elsewhere is locked and told to unlock again.
+        """
+        key_id, key = self._require()
+        with db.atomic():
+            lock_coach(self.coach, exclusive=exclusive)
+            current = {
+                k
+                for (k,) in KeySlot.select(KeySlot.key_id)
+                .where(KeySlot.coach == self.coach)
+                .tuples()
+            }
+            if key_id not in current:
+                self._locked(LockReason.KEY_CHANGED)
+                raise KeyChanged(LockReason.KEY_CHANGED.value)
+            yield key_id, key
+
+    @property
+    def needs_reseal(self) -> bool:
+        """Whether notes sealed in the old format (without client, kind and date) may remain."""
+        return bool(self._keys) and self._notes_format < FORMAT_VERSION
+
+    def seal(
+        self, text: str, *, table: str, row_id: object, column: str, bound: tuple = ()
+    ) -> bytes:
+        key_id, key = self._require()
+        return seal(key, key_id, text, table=table, row_id=row_id, column=column, bound=bound)
+
+    def open(
+        self, sealed: bytes, *, table: str, row_id: object, column: str, bound: tuple = ()
+    ) -> str:
         self._require()
-        return open_sealed(self._keys, sealed, table=table, row_id=row_id, column=column)
+        return open_sealed(
+            self._keys,
+            sealed,
+            table=table,
+            row_id=row_id,
+            column=column,
+            bound=bound,
+            accept_v1=self._notes_format < FORMAT_VERSION,
+        )
+
+    def seal_note(self, text: str, note_id: object, bound: tuple[str, str, str]) -> bytes:
+        return self.seal(text, table=NOTE_TABLE, row_id=note_id, column=NOTE_COLUMN, bound=bound)
+
+    def open_note(self, sealed: bytes, note_id: object, bound: tuple[str, str, str]) -> str:
+        return self.open(sealed, table=NOTE_TABLE, row_id=note_id, column=NOTE_COLUMN, bound=bound)
 
     def opener(self, *, table: str, column: str) -> Opener:
         """For opening many values in a row (search): see sealing.Opener."""
         self._require()
-        return Opener(self._keys, table=table, column=column)
+        accept_v1 = self._notes_format < FORMAT_VERSION
+        return Opener(self._keys, table=table, column=column, accept_v1=accept_v1)
 
     # --- setting up and changing slots ----------------------------------------------------
 
     def _add_slot(self, kind: str, kek: bytes, params: dict, key_id: str, key: bytes) -> KeySlot:
         slot_id = uuid.uuid4()
+        fmt = self._notes_format
+        if fmt >= 2:
+            params = {**params, NOTES_FORMAT: fmt}
         return KeySlot.create(
             id=slot_id,
             coach=self.coach,
             kind=kind,
             key_id=key_id,
-            wrapped_key=_wrap(kek, key, str(slot_id), kind, key_id),
+            wrapped_key=_wrap(kek, key, str(slot_id), kind, key_id, fmt),
             params=json.dumps(params, sort_keys=True),
             created_at=config.now(),
         )
@@ -369,13 +480,7 @@ class Vault:
 
         `min_length` is lowered only by the demo, whose passphrase is public anyway.
         """
-        if self.slots():
-            raise VaultError("this practice already has a notes key; it is never replaced silently")
-        if Note.select().where(Note.coach == self.coach).exists():
-            raise VaultError(
-                "this practice has sealed notes but no key slots; "
-                "restore the database from a backup rather than making a new key"
-            )
+        self._refuse_a_second_key()
         if passphrase is None and not use_keyring:
             raise VaultError("a notes key needs a keyring or a passphrase")
         if passphrase is not None:
@@ -383,6 +488,10 @@ class Vault:
         key_id, key = new_key_id(), new_data_key()
         kinds = []
         with db.atomic():
+            # Looked at again under the lock that `practice join` and another init take
+            # too: of two sessions that both found no key, only the first makes one.
+            lock_coach(self.coach, exclusive=True)
+            self._refuse_a_second_key()
             if use_keyring:
                 self._keyring_slot(key_id, key)
                 kinds.append("keyring")
@@ -394,26 +503,32 @@ class Vault:
         self._unlocked_with(key_id, key, "new key")
         return SetupResult(key_id, tuple(kinds), code)
 
+    def _refuse_a_second_key(self) -> None:
+        if self.slots():
+            raise VaultError("this practice already has a notes key; it is never replaced silently")
+        if Note.select().where(Note.coach == self.coach).exists():
+            raise VaultError(
+                "this practice has sealed notes but no key slots; "
+                "restore the database from a backup rather than making a new key"
+            )
+
     def set_passphrase(self, new_passphrase: str, *, argon2: dict | None = None) -> None:
         """Add or change the passphrase: only the key's wrapping changes, never a note."""
         check_passphrase(new_passphrase)
-        key_id, key = self._require()
-        with db.atomic():
+        with self.current_key(exclusive=True) as (key_id, key):
             for old in self._slot_rows("passphrase"):
                 old.delete_instance()
             self._passphrase_slot(new_passphrase, key_id, key, argon2)
 
     def replace_recovery_code(self) -> str:
         """A new recovery code; the old one stops working at once."""
-        key_id, key = self._require()
-        with db.atomic():
+        with self.current_key(exclusive=True) as (key_id, key):
             for old in self._slot_rows("recovery"):
                 old.delete_instance()
             return self._recovery_slot(key_id, key)
 
     def add_keyring_slot(self) -> None:
-        key_id, key = self._require()
-        with db.atomic():
+        with self.current_key(exclusive=True) as (key_id, key):
             self._keyring_slot(key_id, key)
 
     def rotate(
@@ -436,12 +551,14 @@ class Vault:
             check_passphrase(passphrase)
         new_id, new_key = new_key_id(), new_data_key()
         old_keys = {old_id: old_key}
+        accept_v1 = self._notes_format < FORMAT_VERSION
         total = Note.select().where(Note.coach == self.coach).count()
         done = 0
         # The keyring keeps its key-encrypting key; only what it wraps changes.
         keyring_keks: list[tuple[str, bytes]] = []
         for slot in self._slot_rows("keyring"):
-            username = json.loads(slot.params)["username"]
+            params = json.loads(slot.params)
+            username, fmt = params["username"], _slot_format(params)
             try:
                 secret = keyring_access.get_secret(username)
             except keyring_access.KeyringUnavailable as exc:
@@ -449,15 +566,23 @@ class Vault:
             kek = _unb64(secret) if secret else None
             if (
                 kek is None
-                or _unwrap(kek, slot.wrapped_key, str(slot.id), slot.kind, slot.key_id) is None
+                or _unwrap(kek, slot.wrapped_key, str(slot.id), slot.kind, slot.key_id, fmt) is None
             ):
                 raise VaultError("cannot rotate: the keyring no longer holds this practice's key")
             keyring_keks.append((username, kek))
-        with db.atomic():
+        with self.current_key(exclusive=True):
             last_id = None
             while True:
                 query = (
-                    Note.select(Note.id, Note.body_sealed, Note.version)
+                    Note.select(
+                        Note.id,
+                        Note.body_sealed,
+                        Note.version,
+                        Client.uid,
+                        Note.kind,
+                        Note.written_on,
+                    )
+                    .join(Client)
                     .where(Note.coach == self.coach)
                     .order_by(Note.id)
                     .limit(batch)
@@ -467,12 +592,26 @@ class Vault:
                 rows = list(query.tuples())
                 if not rows:
                     break
-                for note_id, sealed, version in rows:
+                for note_id, sealed, version, client_uid, kind, written_on in rows:
+                    bound = note_bound(client_uid, kind, written_on)
                     text = open_sealed(
-                        old_keys, sealed, table=NOTE_TABLE, row_id=note_id, column=NOTE_COLUMN
+                        old_keys,
+                        sealed,
+                        table=NOTE_TABLE,
+                        row_id=note_id,
+                        column=NOTE_COLUMN,
+                        bound=bound,
+                        accept_v1=accept_v1,
                     )
+                    # Every note leaves in the format that binds its client, kind and date.
                     resealed = seal(
-                        new_key, new_id, text, table=NOTE_TABLE, row_id=note_id, column=NOTE_COLUMN
+                        new_key,
+                        new_id,
+                        text,
+                        table=NOTE_TABLE,
+                        row_id=note_id,
+                        column=NOTE_COLUMN,
+                        bound=bound,
                     )
                     # A note saved elsewhere since it was read is not written over with the
                     # old words: the whole rotation rolls back and can simply be run again.
@@ -493,6 +632,8 @@ class Vault:
             old_slots = list(KeySlot.select().where(KeySlot.coach == self.coach))
             for slot in old_slots:
                 slot.delete_instance()
+            # Every note is now in the binding format: the new slots say so, unforgeably.
+            self._notes_format = FORMAT_VERSION
             for username, kek in keyring_keks:
                 self._add_slot("keyring", kek, {"username": username}, new_id, new_key)
             if passphrase is not None:
@@ -501,8 +642,107 @@ class Vault:
         self._unlocked_with(new_id, new_key, self._via or "rotation")
         return code
 
+    def reseal(
+        self,
+        *,
+        passphrase: str | None = None,
+        argon2: dict | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> str | None:
+        """Bring notes sealed in the old format to the one that binds client, kind and date.
+
+        Done as a rotation (one transaction, a new key and new slots), because only new
+        slots can say, unforgeably, that old-format notes are no longer accepted. Returns
+        the new recovery code, or None when there was nothing to do.
+        """
+        self._require()
+        if self._notes_format >= FORMAT_VERSION:
+            return None
+        return self.rotate(passphrase=passphrase, argon2=argon2, progress=progress)
+
+
+class BroughtKey:
+    """The notes key of a coach's own file, opened for `practice join` with what the coach
+    gave (the passphrase or the recovery code), so that the notes and key slots brought in
+    get new ids from the practice: nothing the file says is used as a row's key.
+
+    Each note is opened where it was in the file and sealed anew, under the same key, for
+    its new id (in the format that binds its client, kind and date); the slots are made
+    anew for the coach's share: a passphrase slot when the passphrase was given, and a
+    new recovery code.
+    """
+
+    def __init__(
+        self,
+        slots: list[dict],
+        *,
+        passphrase: str | None = None,
+        recovery_code: str | None = None,
+        where: str = "the file",
+    ) -> None:
+        self.passphrase = passphrase
+        found = None
+        for slot in slots:
+            params = json.loads(slot["params"])
+            if slot["kind"] == "passphrase" and passphrase is not None:
+                kek = _argon2(passphrase, params)
+            elif slot["kind"] == "recovery" and recovery_code is not None:
+                kek = _hkdf(normalise_recovery_code(recovery_code), params)
+            else:
+                continue
+            slot_id, fmt = str(uuid.UUID(str(slot["id"]))), _slot_format(params)
+            key = _unwrap(kek, slot["wrapped_key"], slot_id, slot["kind"], slot["key_id"], fmt)
+            if key is not None:
+                found = (slot["key_id"], key, fmt)
+                break
+        if found is None:
+            given = "recovery code" if passphrase is None else "passphrase"
+            raise VaultError(
+                f"that {given} does not open the notes in {where}; nothing was brought in"
+            )
+        self.key_id, self._key, self._format = found
+
+    def reseal_note(
+        self,
+        old_id: object,
+        new_id: object,
+        client_uid: object,
+        kind: str,
+        written_on: object,
+        sealed: bytes,
+    ) -> bytes:
+        bound = note_bound(client_uid, kind, written_on)
+        text = open_sealed(
+            {self.key_id: self._key},
+            sealed,
+            table=NOTE_TABLE,
+            row_id=old_id,
+            column=NOTE_COLUMN,
+            bound=bound,
+            accept_v1=self._format < FORMAT_VERSION,
+        )
+        return seal(
+            self._key,
+            self.key_id,
+            text,
+            table=NOTE_TABLE,
+            row_id=new_id,
+            column=NOTE_COLUMN,
+            bound=bound,
+        )
+
+    def make_slots(self, coach: Coach) -> str:
+        """The coach's slots in the practice (inside join's transaction); the recovery code."""
+        vault = Vault(coach)
+        vault._unlocked_with(self.key_id, self._key, "practice join", FORMAT_VERSION)
+        if self.passphrase is not None:
+            vault._passphrase_slot(self.passphrase, self.key_id, self._key, None)
+        return vault._recovery_slot(self.key_id, self._key)
+
 
 __all__ = [
+    "BroughtKey",
+    "KeyChanged",
     "LockReason",
     "SealError",
     "SetupResult",
