@@ -229,6 +229,19 @@ def passphrase_file(tmp_path):
 
 
 @pytest.fixture
+def demo_passphrase_file(tmp_path):
+    """The demo practice's passphrase, in a file only its owner can read."""
+    import os
+
+    from trustdesk.demo import DEMO_PASSPHRASE
+
+    path = tmp_path / "demo-passphrase"
+    path.write_text(DEMO_PASSPHRASE + "\n")
+    os.chmod(path, 0o600)
+    return path
+
+
+@pytest.fixture
 def practice_target(isolated_home, store_backend, request):
     """Where `initialised` makes the practice: the file in the home, or Morgan's share."""
     if store_backend == "postgresql":

@@ -390,18 +390,6 @@ def demo_key(slots):
     return BroughtKey(slots, passphrase=DEMO_PASSPHRASE)
 
 
-@pytest.fixture
-def demo_passphrase_file(tmp_path):
-    import os
-
-    from trustdesk.demo import DEMO_PASSPHRASE
-
-    path = tmp_path / "demo-passphrase"
-    path.write_text(DEMO_PASSPHRASE + "\n")
-    os.chmod(path, 0o600)
-    return path
-
-
 def test_a_coachs_own_file_joins_their_share_whole(pg_practice, isolated_home, today):
     from trustdesk.config import Settings
     from trustdesk.demo import DEMO_PASSPHRASE, build_demo

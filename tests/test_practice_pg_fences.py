@@ -207,8 +207,9 @@ def test_only_the_administrator_lists_or_removes_coaches(pg_practice, run):
 
 
 def test_an_advisory_lock_cannot_hold_up_another_coachs_join(pg_practice, isolated_home, today):
-    from trustdesk.demo import DemoSize, build_demo
+    from trustdesk.demo import DEMO_PASSPHRASE, DemoSize, build_demo
     from trustdesk.store.practice import join_practice
+    from trustdesk.vault.vault import BroughtKey
 
     path = isolated_home / "ben.sqlite3"
     build_demo(path, today=today, size=DemoSize(clients=2))
@@ -226,7 +227,11 @@ def test_an_advisory_lock_cannot_hold_up_another_coachs_join(pg_practice, isolat
         def join() -> None:
             database = open_database(pg_practice.ben)
             try:
-                outcome.append(join_practice(database, path).clients)
+                outcome.append(
+                    join_practice(
+                        database, path, lambda s: BroughtKey(s, passphrase=DEMO_PASSPHRASE)
+                    ).clients
+                )
             except Exception as exc:  # noqa: BLE001 - reported by the assertion below
                 outcome.append(exc)
             finally:
@@ -270,8 +275,9 @@ def _give_rows(
         if client is None:
             (client,) = conn.execute(
                 "INSERT INTO client (coach_id, name, sort_name, email, phone, status,"
-                " started_on, ideal_gap_days, max_gap_days, reference_consent, created_at)"
-                " VALUES (%s, %s, %s, '', '', 'active', %s, 7, 21, false, now()) RETURNING id",
+                " started_on, ideal_gap_days, max_gap_days, reference_consent, created_at,"
+                " uid) VALUES (%s, %s, %s, '', '', 'active', %s, 7, 21, false, now(),"
+                " gen_random_uuid()) RETURNING id",
                 (coach, f"{title} client", title.lower(), day),
             ).fetchone()
         conn.execute(
@@ -495,19 +501,32 @@ def test_explain_analyze_counts_no_rows_of_another_coach(pg_practice, today):
             conn.execute(f"RESET {setting}")
 
 
-def test_a_note_id_another_coach_holds_tells_nothing(pg_practice, isolated_home, run, today):
-    """Keys lead with the coach: the same demo (the same note ids) joins two shares, where
-    a refusal would have told the second coach that someone holds those notes."""
+def test_a_note_id_another_coach_holds_tells_nothing(
+    pg_practice, isolated_home, run, today, demo_passphrase_file
+):
+    """Keys lead with the coach: a coach who gives a note of their own an id another coach
+    holds is not refused, where a refusal would tell them that someone holds that note."""
     from trustdesk.demo import DemoSize, build_demo
 
     path = isolated_home / "demo.sqlite3"
     build_demo(path, today=today, size=DemoSize(clients=4))
+    join = ("practice", "join", str(path), "--passphrase-file", str(demo_passphrase_file))
     for url in (pg_practice.ann, pg_practice.ben):
-        result = run("--db", url, "practice", "join", str(path))
+        result = run("--db", url, *join)
         assert result.returncode == 0, result.stderr.decode()
     with psycopg.connect(pg_practice.admin) as conn:
+        (anns,) = conn.execute(
+            "SELECT n.id FROM note n JOIN coach c ON c.id = n.coach_id WHERE c.db_role = %s"
+            " LIMIT 1",
+            (pg_practice.ann_role,),
+        ).fetchone()
+    with psycopg.connect(pg_practice.ben, autocommit=True) as conn:
+        (bens,) = conn.execute("SELECT id FROM note LIMIT 1").fetchone()
+        moved = conn.execute("UPDATE note SET id = %s WHERE id = %s", (anns, bens))
+        assert moved.rowcount == 1
+    with psycopg.connect(pg_practice.admin) as conn:
         assert conn.execute(
-            "SELECT count(DISTINCT coach_id) FROM note GROUP BY id LIMIT 1"
+            "SELECT count(DISTINCT coach_id) FROM note WHERE id = %s", (anns,)
         ).fetchone() == (2,)
 
 
