@@ -1100,3 +1100,75 @@ def test_a_note_rewritten_in_two_places_keeps_both(practice, client_id):
         assert any("your words were saved as a new note" in said for said in app.said)
 
     run(practice, scenario, client=client_id)
+
+
+# --- secrets never reach the screen's edges: tracebacks, logs, screenshots ---------------
+
+TYPED = "zebra-crossing-4711 secret words"
+
+
+def test_a_crash_deriving_the_key_is_one_line_and_never_shows_the_passphrase(
+    practice, client_id, monkeypatch, tmp_path, capfd
+):
+    import textual.constants
+
+    from trustdesk.vault import vault as vault_module
+
+    log = tmp_path / "textual.log"
+    monkeypatch.setattr(textual.constants, "LOG_FILE", str(log))
+
+    def no_memory(secret, params):
+        raise MemoryError("cannot allocate 64 MiB")
+
+    monkeypatch.setattr(vault_module, "_argon2", no_memory)
+
+    async def scenario(app, pilot):
+        await pilot.press("5", "u")
+        await wait_for_screen(pilot, "UnlockScreen")
+        await type_into(pilot, "#passphrase", TYPED)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.is_running and app._exit_renderables == []
+        assert app.return_code is None
+        assert type(app.screen).__name__ == "UnlockScreen"
+        shown = str(app.screen.query_one("#unlock-error", Static).render())
+        assert shown.startswith("not enough memory to derive the key: cannot allocate 64 MiB")
+        assert "\n" not in shown and TYPED not in shown
+        assert not app.vault.unlocked
+        assert all(TYPED not in said for said in app.said)
+        # A tampered slot (its parameters unreadable) is one line too.
+        monkeypatch.setattr(vault_module, "_argon2", lambda secret, params: params["gone"])
+        await type_into(pilot, "#passphrase", TYPED)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.is_running and app._exit_renderables == []
+        shown = str(app.screen.query_one("#unlock-error", Static).render())
+        assert "KeyError" in shown and TYPED not in shown and "\n" not in shown
+
+    run(practice, scenario, client=client_id)
+    out, err = capfd.readouterr()
+    assert TYPED not in out and TYPED not in err
+    assert "Traceback" not in out + err
+    assert not log.exists() or TYPED not in log.read_text()
+
+
+def test_textual_screenshots_are_off_while_the_app_runs(practice, client_id, monkeypatch, tmp_path):
+    import textual.constants
+
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    monkeypatch.setattr(textual.constants, "SCREENSHOT_DELAY", 2)
+    monkeypatch.setattr(textual.constants, "SCREENSHOT_LOCATION", str(shots))
+
+    async def scenario(app, pilot):
+        await pilot.press("5", "u")
+        await unlock(pilot)
+        await pilot.press("enter")
+        await wait_for_screen(pilot, NoteScreen)
+        await pilot.pause(2.5)
+        assert app.is_running and isinstance(app.screen, NoteScreen)
+        assert list(shots.iterdir()) == []
+        assert app.save_screenshot(path=str(shots)) == ""
+        assert list(shots.iterdir()) == []
+
+    run(practice, scenario, client=client_id)

@@ -14,16 +14,29 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import peewee
+import textual.constants
 from textual.app import App
 from textual.binding import Binding
 
 from trustdesk import config
 from trustdesk.store.models import Coach, db
 from trustdesk.tui.commands import TrustdeskCommands
+from trustdesk.tui.failures import failure_line
 from trustdesk.tui.paths import stylesheet
 from trustdesk.vault import Vault, VaultStatus
 
 T = TypeVar("T")
+
+
+def keep_textual_quiet() -> None:
+    """Turn off what Textual reads from its environment at import and would write to disk.
+
+    TEXTUAL_LOG appends every log line (keys typed into the unlock screen among them) to a
+    file, and TEXTUAL_SCREENSHOT saves the screen, perhaps with a note open, after a delay.
+    Both are off for as long as this process runs trustdesk's app.
+    """
+    textual.constants.LOG_FILE = None  # type: ignore[misc]
+    textual.constants.SCREENSHOT_DELAY = -1  # type: ignore[misc]
 
 
 class TrustdeskApp(App):
@@ -55,8 +68,16 @@ class TrustdeskApp(App):
         self.demo_passphrase = demo_passphrase
         self._idle_timer = None
         self._keyring_tried = False
+        keep_textual_quiet()
+        # Devtools would receive every log line (typed keys, screen contents) too.
+        self.features = frozenset(self.features - {"devtools", "debug"})
 
     # --- nothing private reaches the disk ----------------------------------------------
+
+    def save_screenshot(self, filename=None, path=None, time_format=None) -> str:
+        """Refused: a screenshot could hold a decrypted note. Nothing is written."""
+        self.action_screenshot()
+        return ""
 
     def get_system_commands(self, screen):
         """Textual's own palette commands, without the screenshot: it could save a note."""
@@ -121,7 +142,14 @@ class TrustdeskApp(App):
     def _try_keyring(self) -> None:
         if self.vault.unlocked:  # opened with a passphrase before the dashboard was ready
             return
-        status = self.fetch(self.vault.unlock)
+        try:
+            status = self.fetch(self.vault.unlock)
+        except Exception as exc:  # noqa: BLE001 - a keyring secret must not reach a traceback
+            line = failure_line(exc, doing="ask the keyring")
+            self.call_from_thread(
+                self.notify, line, title="Notes", severity="warning", markup=False
+            )
+            return
         if status.unlocked or not self.vault.unlocked:
             self.call_from_thread(self.vault_changed, status)
 

@@ -13,6 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from trustdesk.tui.failures import failure_line
 from trustdesk.tui.widgets import steady
 from trustdesk.vault import LockReason, Vault, VaultStatus
 
@@ -77,14 +78,31 @@ class UnlockScreen(ModalScreen[VaultStatus | None]):
         self.query_one("#unlock-button", Button).disabled = True
         self.try_unlock(secret, self.recovery)
 
-    @work(thread=True, exclusive=True, group="unlock")
+    @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
     def try_unlock(self, secret: str, recovery: bool) -> None:
-        # Argon2id takes a moment by design; it runs here, off the UI thread.
-        if recovery:
-            status = self.app.fetch(self.vault.unlock_with_recovery_code, secret)  # type: ignore[attr-defined]
-        else:
-            status = self.app.fetch(self.vault.unlock_with_passphrase, secret)  # type: ignore[attr-defined]
+        # Argon2id takes a moment by design; it runs here, off the UI thread. Whatever goes
+        # wrong is one line on this screen: never Textual's traceback, which shows locals.
+        try:
+            if recovery:
+                status = self.app.fetch(self.vault.unlock_with_recovery_code, secret)  # type: ignore[attr-defined]
+            else:
+                status = self.app.fetch(self.vault.unlock_with_passphrase, secret)  # type: ignore[attr-defined]
+        except Exception as exc:  # noqa: BLE001 - the secret must not reach a traceback
+            line = failure_line(exc, secret, doing="check it")  # MemoryError: its own words
+            self.app.call_from_thread(self._failed, line)
+            return
+        finally:
+            del secret
         self.app.call_from_thread(self._result, status)
+
+    def _failed(self, line: str) -> None:
+        if not (self.is_attached and self.app.screen is self):
+            return
+        self.query_one("#unlock-button", Button).disabled = False
+        box = self.query_one("#passphrase", Input)
+        box.value = ""
+        box.focus()
+        self.query_one("#unlock-error", Static).update(line)
 
     def _result(self, status: VaultStatus) -> None:
         if status.unlocked:
