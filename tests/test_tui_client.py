@@ -1172,3 +1172,123 @@ def test_textual_screenshots_are_off_while_the_app_runs(practice, client_id, mon
         assert list(shots.iterdir()) == []
 
     run(practice, scenario, client=client_id)
+
+
+# --- the idle lock ---------------------------------------------------------------------
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.parametrize("active_at", [0, 1, 299, 540, 599])
+def test_the_idle_lock_fires_at_the_setting_whenever_the_coach_was_last_active(
+    practice, client_id, active_at
+):
+    from trustdesk import config
+
+    database, coach = practice
+    clock = FakeClock()
+    limit = 10 * 60
+
+    async def main() -> None:
+        app = RecordingApp(
+            database, coach, settings=config.Settings(idle_lock_minutes=10), clock=clock
+        )
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await app.push_screen(ClientScreen(client_id))
+            await settle(pilot)
+            await pilot.press("5", "u")
+            await unlock(pilot)
+            start = clock.now
+            clock.now = start + active_at
+            await pilot.press("5")  # the coach does something
+            await pilot.pause()
+            last = clock.now
+            # Play the idle timer as Textual would: it wakes at its deadline, and again.
+            locked_at = None
+            for _ in range(20):
+                wakeup = app.idle_wakeup
+                assert wakeup is not None
+                clock.now = max(clock.now, wakeup)
+                app.idle_tick()
+                if not app.vault.unlocked:
+                    locked_at = clock.now
+                    break
+            assert locked_at is not None
+            assert last + limit - 5 <= locked_at <= last + limit + 5
+            assert app.idle_wakeup is None
+            assert app.said[-1] == "Notes locked after 10 idle minutes."
+
+    asyncio.run(main())
+
+
+def test_the_idle_lock_does_not_fire_early_after_activity(practice, client_id):
+    from trustdesk import config
+
+    database, coach = practice
+    clock = FakeClock()
+
+    async def main() -> None:
+        app = RecordingApp(
+            database, coach, settings=config.Settings(idle_lock_minutes=10), clock=clock
+        )
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await app.push_screen(ClientScreen(client_id))
+            await settle(pilot)
+            await pilot.press("5", "u")
+            await unlock(pilot)
+            clock.now += 590
+            await pilot.press("5")
+            await pilot.pause()
+            clock.now += 590  # 1180 s since unlock, 590 s since the key
+            app.idle_tick()
+            assert app.vault.unlocked
+            assert app.idle_wakeup is not None and app.idle_wakeup <= clock.now + 15
+
+    asyncio.run(main())
+
+
+def test_the_lock_hides_a_new_note_being_written_and_says_so(practice, client_id):
+    from trustdesk.trust.notes import read_note
+
+    before = {n.id for n in Note.select(Note.id).where(Note.client == client_id)}
+
+    async def scenario(app, pilot):
+        await pilot.press("5", "a")
+        await unlock(pilot)
+        await wait_for_screen(pilot, FormScreen)
+        form = app.screen
+        await type_into(pilot, "#field-body", "Words of a new note")
+        app.lock_notes("Notes locked after 10 idle minutes.")
+        await settle(pilot)
+        assert app.screen is form
+        assert not form.query_one(".form-fields").display
+        assert form.query_one("#note-form-locked").display
+        assert "hidden, not lost" in str(form.query_one("#note-form-locked", Static).render())
+        await pilot.press("ctrl+s")
+        await unlock(pilot)
+        await settle(pilot)
+        (note,) = [n for n in Note.select().where(Note.client == client_id) if n.id not in before]
+        assert read_note(app.vault, note.id).body == "Words of a new note"
+
+    run(practice, scenario, client=client_id)
+
+
+def test_the_recovery_code_is_masked_like_the_passphrase(practice, client_id):
+    async def scenario(app, pilot):
+        await pilot.press("5", "u")
+        await wait_for_screen(pilot, "UnlockScreen")
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        box = app.screen.query_one("#passphrase", Input)
+        assert str(app.screen.query_one("#unlock-label").render()) == "Recovery code"
+        assert box.password
+
+    run(practice, scenario, client=client_id)

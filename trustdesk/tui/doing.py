@@ -604,7 +604,9 @@ def write_note(app: TrustdeskApp, client_id: int, client_name: str, done: Done |
     today = app.today
 
     def ask() -> None:
-        form = FormScreen(
+        # A NoteForm: if the notes lock while the coach writes, the words are hidden and
+        # the form says so; saving asks for the passphrase first, so nothing is lost.
+        form = NoteForm(
             f"New private note about {_name(client_name)}",
             [
                 Field(

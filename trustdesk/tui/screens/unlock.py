@@ -63,7 +63,7 @@ class UnlockScreen(ModalScreen[VaultStatus | None]):
         label = "Recovery code" if self.recovery else "Passphrase"
         self.query_one("#unlock-label", Label).update(label)
         box = self.query_one("#passphrase", Input)
-        box.password = not self.recovery
+        box.password = True  # a recovery code opens the notes too: never shown as typed
         box.value = ""
         box.focus()
 
