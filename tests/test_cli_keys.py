@@ -199,3 +199,39 @@ def test_an_odd_recovery_code_is_just_a_wrong_code(practice, tmp_path):
     assert "notes stay locked" in one_line_error(
         practice("export", "--decrypt", "--recovery-file", str(odd))
     )
+
+
+CORE_PROBE = """
+import resource, sys
+from trustdesk.store import current_coach, open_database
+from trustdesk.vault import Vault
+
+def dumpable():
+    for line in open("/proc/self/status"):  # where the kernel shows it
+        if line.startswith("Dumpable:"):
+            return int(line.split()[1])
+    import ctypes  # else ask it: PR_GET_DUMPABLE
+    return ctypes.CDLL(None).prctl(3, 0, 0, 0, 0)
+
+soft, hard = resource.getrlimit(resource.RLIMIT_CORE)
+resource.setrlimit(resource.RLIMIT_CORE, (hard, hard))
+print("before", resource.getrlimit(resource.RLIMIT_CORE)[0] != 0, dumpable())
+open_database(sys.argv[1])
+vault = Vault(current_coach())
+assert vault.unlock_with_passphrase(sys.argv[2]).unlocked
+print("after", resource.getrlimit(resource.RLIMIT_CORE)[0], dumpable())
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="Linux only")
+def test_a_process_that_can_unlock_notes_leaves_no_core_dump(practice, practice_target):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", CORE_PROBE, str(practice_target), PASSPHRASE],
+        capture_output=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, text(result)
+    assert result.stdout.decode().split("\n")[:2] == ["before True 1", "after 0 0"]

@@ -1292,3 +1292,43 @@ def test_the_recovery_code_is_masked_like_the_passphrase(practice, client_id):
         assert box.password
 
     run(practice, scenario, client=client_id)
+
+
+def test_after_the_lock_no_screen_holds_a_note_or_the_passphrase(practice, client_id, monkeypatch):
+    import gc
+    import weakref
+
+    from trustdesk.tui.screens import client as client_module
+    from trustdesk.tui.screens.unlock import UnlockScreen
+
+    opened = []
+    real_read_note = client_module.read_note
+
+    def read_note(*args, **kwargs):
+        note = real_read_note(*args, **kwargs)
+        opened.append(weakref.ref(note))
+        return note
+
+    monkeypatch.setattr(client_module, "read_note", read_note)
+
+    async def scenario(app, pilot):
+        await pilot.press("5", "u")
+        await wait_for_screen(pilot, UnlockScreen)
+        box = app.screen.query_one("#passphrase", Input)
+        await unlock(pilot)
+        assert app.vault.unlocked and box.value == ""
+        await pilot.press("enter")
+        await wait_for_screen(pilot, NoteScreen)
+        note_screen = app.screen
+        assert opened
+        words = note_screen.query_one("#note-text", Static)
+        body = str(words.render())
+        assert body
+        app.lock_notes("Notes locked.")
+        await settle(pilot)
+        gc.collect()
+        assert opened[0]() is None
+        assert body not in str(words.render()) and not str(note_screen._words)
+        assert app.vault._keys == {}
+
+    run(practice, scenario, client=client_id)

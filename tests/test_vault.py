@@ -417,3 +417,13 @@ def test_a_new_key_is_refused_while_sealed_notes_exist(vault, coach, ann):
 def test_a_recovery_code_with_foreign_letters_is_simply_wrong(vault, coach):
     status = Vault(coach).unlock_with_recovery_code("ÉÉÉÉ-12345-\u20ac")
     assert status.reason is LockReason.WRONG_KEY
+
+
+def test_lock_leaves_no_key_in_the_vault(vault, ann):
+    add_note(vault, ann.id, "goal", SECRET)
+    key = vault._keys[vault.key_id]
+    held = vault._keys
+    vault.lock()
+    assert held == {} and vault._keys == {}
+    assert all(value is not key for value in vars(vault).values())
+    assert not any(isinstance(value, bytes) and len(value) == 32 for value in vars(vault).values())

@@ -74,6 +74,8 @@ class UnlockScreen(ModalScreen[VaultStatus | None]):
         if not secret:
             self.query_one("#unlock-error", Static).update("Type your passphrase first.")
             return
+        # The box lets go of the secret at once: only the worker holds it, until it is done.
+        self.query_one("#passphrase", Input).value = ""
         self.query_one("#unlock-error", Static).update("Checking…")
         self.query_one("#unlock-button", Button).disabled = True
         self.try_unlock(secret, self.recovery)
