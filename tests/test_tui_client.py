@@ -1332,3 +1332,56 @@ def test_after_the_lock_no_screen_holds_a_note_or_the_passphrase(practice, clien
         assert app.vault._keys == {}
 
     run(practice, scenario, client=client_id)
+
+
+def test_failed_unlocks_make_the_next_try_wait_longer_and_say_so(practice, client_id, monkeypatch):
+    from trustdesk.vault import Vault
+
+    database, coach = practice
+    clock = FakeClock()
+    tries = []
+    real = Vault.unlock_with_passphrase
+
+    def counted(self, passphrase):
+        tries.append(clock.now)
+        return real(self, passphrase)
+
+    monkeypatch.setattr(Vault, "unlock_with_passphrase", counted)
+
+    async def attempt(pilot, passphrase: str) -> str:
+        await type_into(pilot, "#passphrase", passphrase)
+        await pilot.press("enter")
+        await settle(pilot)
+        if type(pilot.app.screen).__name__ != "UnlockScreen":
+            return ""
+        return str(pilot.app.screen.query_one("#unlock-error", Static).render())
+
+    async def main() -> None:
+        app = RecordingApp(database, coach, clock=clock)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await app.push_screen(ClientScreen(client_id))
+            await settle(pilot)
+            await pilot.press("5", "u")
+            await wait_for_screen(pilot, "UnlockScreen")
+            assert "Next try in 1 s" in await attempt(pilot, "wrong one")
+            # Straight away: refused without trying, and the wait is on screen.
+            assert "Wait 1 s before the next try" in await attempt(pilot, "wrong two")
+            assert len(tries) == 1
+            clock.now += 1
+            assert "Next try in 2 s" in await attempt(pilot, "wrong three")
+            clock.now += 1
+            assert "Wait 1 s before the next try" in await attempt(pilot, DEMO_PASSPHRASE)
+            assert len(tries) == 2 and not app.vault.unlocked
+            clock.now += 1
+            assert "Next try in 4 s" in await attempt(pilot, "wrong four")
+            clock.now += 4
+            assert await attempt(pilot, DEMO_PASSPHRASE) == ""
+            assert app.vault.unlocked and len(tries) == 4
+            # A success starts again from nothing.
+            app.lock_notes("Notes locked.")
+            await pilot.press("u")
+            await wait_for_screen(pilot, "UnlockScreen")
+            assert "Next try in 1 s" in await attempt(pilot, "wrong again")
+
+    asyncio.run(main())

@@ -26,6 +26,7 @@ from trustdesk.tui.commands import TrustdeskCommands
 from trustdesk.tui.failures import failure_line
 from trustdesk.tui.paths import stylesheet
 from trustdesk.vault import Vault, VaultStatus
+from trustdesk.vault.throttle import UnlockThrottle
 
 T = TypeVar("T")
 
@@ -74,6 +75,8 @@ class TrustdeskApp(App):
         self._idle_timer: Timer | None = None
         self.idle_wakeup: float | None = None  # on `clock`, when the idle check runs next
         self._keyring_tried = False
+        # Failed unlocks in this process: each makes the next try wait longer.
+        self.unlock_throttle = UnlockThrottle(clock)
         keep_textual_quiet()
         # Devtools would receive every log line (typed keys, screen contents) too.
         self.features = frozenset(self.features - {"devtools", "debug"})

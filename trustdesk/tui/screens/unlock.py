@@ -6,6 +6,8 @@ leaves them locked and everything else works as before.
 
 from __future__ import annotations
 
+import math
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,6 +18,7 @@ from textual.widgets import Button, Input, Label, Static
 from trustdesk.tui.failures import failure_line
 from trustdesk.tui.widgets import steady
 from trustdesk.vault import LockReason, Vault, VaultStatus
+from trustdesk.vault.throttle import UnlockThrottle
 
 
 class UnlockScreen(ModalScreen[VaultStatus | None]):
@@ -30,6 +33,7 @@ class UnlockScreen(ModalScreen[VaultStatus | None]):
         super().__init__()
         self.vault = vault
         self.demo_passphrase = demo_passphrase
+        self._own_throttle = UnlockThrottle()
         self.recovery = False
 
     def compose(self) -> ComposeResult:
@@ -55,6 +59,11 @@ class UnlockScreen(ModalScreen[VaultStatus | None]):
             lines.append(f"This is the demo practice: the passphrase is “{self.demo_passphrase}”.")
         return "\n".join(lines)
 
+    @property
+    def throttle(self) -> UnlockThrottle:
+        """The app's count of failed unlocks, shared by every unlock screen it shows."""
+        return getattr(self.app, "unlock_throttle", self._own_throttle)
+
     def on_mount(self) -> None:
         self.query_one("#passphrase", Input).focus()
 
@@ -73,6 +82,13 @@ class UnlockScreen(ModalScreen[VaultStatus | None]):
         secret = self.query_one("#passphrase", Input).value
         if not secret:
             self.query_one("#unlock-error", Static).update("Type your passphrase first.")
+            return
+        left = self.throttle.wait_left()
+        if left > 0:  # nothing is tried; what was typed stays (masked) for when it is time
+            self.query_one("#unlock-error", Static).update(
+                f"Wait {math.ceil(left)} s before the next try "
+                f"({self.throttle.failures} failed so far)."
+            )
             return
         # The box lets go of the secret at once: only the worker holds it, until it is done.
         self.query_one("#passphrase", Input).value = ""
@@ -108,12 +124,14 @@ class UnlockScreen(ModalScreen[VaultStatus | None]):
 
     def _result(self, status: VaultStatus) -> None:
         if status.unlocked:
+            self.throttle.succeeded()
             # Told to the app even if this screen was cancelled meanwhile: open notes must
             # always be known to the screens and to the idle lock.
             self.app.vault_changed(status)  # type: ignore[attr-defined]
             if self.is_attached and self.app.screen is self:
                 self.dismiss(status)
             return
+        delay = self.throttle.failed() if status.reason is LockReason.WRONG_KEY else 0
         if not (self.is_attached and self.app.screen is self):
             return
         self.query_one("#unlock-button", Button).disabled = False
@@ -121,8 +139,9 @@ class UnlockScreen(ModalScreen[VaultStatus | None]):
         box.value = ""
         box.focus()
         what = "recovery code" if self.recovery else "passphrase"
+        then = f"Next try in {math.ceil(delay)} s" if delay else "Try again"
         self.query_one("#unlock-error", Static).update(
-            f"That {what} does not open the notes. Try again, or Ctrl+R for the recovery code."
+            f"That {what} does not open the notes. {then}, or Ctrl+R for the recovery code."
         )
 
     @on(Button.Pressed, "#cancel")
