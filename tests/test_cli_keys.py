@@ -292,3 +292,126 @@ def test_key_reseal_brings_old_notes_to_the_new_format_once(
     assert shown.returncode == 0, text(shown)
     assert "old note 0" in shown.stdout.decode()
     assert "key reseal" not in text(run("key", "status"))[0]
+
+
+CORE_PROBE = """
+import resource, sys
+from trustdesk.store import current_coach, open_database
+from trustdesk.vault import Vault
+
+def dumpable():
+    for line in open("/proc/self/status"):  # where the kernel shows it
+        if line.startswith("Dumpable:"):
+            return int(line.split()[1])
+    import ctypes  # else ask it: PR_GET_DUMPABLE
+    return ctypes.CDLL(None).prctl(3, 0, 0, 0, 0)
+
+soft, hard = resource.getrlimit(resource.RLIMIT_CORE)
+resource.setrlimit(resource.RLIMIT_CORE, (hard, hard))
+print("before", resource.getrlimit(resource.RLIMIT_CORE)[0] != 0, dumpable())
+open_database(sys.argv[1])
+vault = Vault(current_coach())
+assert vault.unlock_with_passphrase(sys.argv[2]).unlocked
+print("after", resource.getrlimit(resource.RLIMIT_CORE)[0], dumpable())
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="Linux only")
+def test_a_process_that_can_unlock_notes_leaves_no_core_dump(practice, practice_target):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", CORE_PROBE, str(practice_target), PASSPHRASE],
+        capture_output=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, text(result)
+    assert result.stdout.decode().split("\n")[:2] == ["before True 1", "after 0 0"]
+
+
+class FakeTime:
+    """The wall clock and sleep the unlock throttle sees: sleeping moves the clock."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+        self.slept: list[float] = []
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def test_failed_unlocks_make_the_next_command_wait_longer(
+    practice, practice_target, tmp_path, passphrase_file, isolated_home, monkeypatch, capsys
+):
+    from trustdesk import cli
+    from trustdesk.vault import throttle
+
+    clock = FakeTime()
+    monkeypatch.setattr(throttle, "time", clock)
+    wrong = secret_file(tmp_path, "wrong.txt", "not the passphrase at all")
+
+    def export(secret) -> int:
+        code = cli.main(
+            ["--db", str(practice_target), "export", "--decrypt", "--passphrase-file", str(secret)]
+        )
+        return code
+
+    for _ in range(4):
+        assert export(wrong) != 0
+    assert clock.slept == [1, 2, 4]
+    err = capsys.readouterr().err
+    assert "3 failed unlocks in a row; waiting 4 s before trying again" in err
+    counted = isolated_home / "unlock-failures.json"
+    assert stat.S_IMODE(counted.lstat().st_mode) == 0o600
+    # Waiting the delay out by other means counts too; a success starts again from nothing.
+    clock.now += 8
+    assert export(passphrase_file) == 0
+    assert clock.slept == [1, 2, 4]
+    capsys.readouterr()
+    assert export(wrong) != 0 and clock.slept == [1, 2, 4]
+    assert export(passphrase_file) == 0 and clock.slept == [1, 2, 4, 1]
+    # The recovery code and the rotation's passphrase check are counted the same way.
+    code_file = secret_file(tmp_path, "code.txt", "AAAAA-AAAAA-AAAAA-AAAAA-AAAAA")
+    args = ["--db", str(practice_target), "key", "recovery", "--recovery-file", str(code_file)]
+    assert cli.main(args) != 0 and cli.main(args) != 0
+    assert clock.slept == [1, 2, 4, 1, 1]
+
+
+def test_the_failure_count_is_refused_behind_a_symlink(
+    practice, practice_target, tmp_path, isolated_home, capsys
+):
+    from trustdesk import cli
+
+    target = tmp_path / "elsewhere"
+    (isolated_home / "unlock-failures.json").symlink_to(target)
+    wrong = secret_file(tmp_path, "wrong.txt", "not the passphrase at all")
+    args = ["--db", str(practice_target), "export", "--decrypt", "--passphrase-file", str(wrong)]
+    assert cli.main(args) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "symbolic link" in err[0]
+    assert not target.exists()
+
+
+@pytest.mark.sqlite_only  # compares the database file's bytes
+def test_a_failed_unlock_from_the_command_line_leaves_the_database_byte_identical(
+    practice, practice_target, tmp_path, isolated_home
+):
+    before = practice_target.read_bytes()
+    wrong = secret_file(tmp_path, "wrong.txt", "not the passphrase at all")
+    one_line_error(practice("export", "--decrypt", "--passphrase-file", str(wrong)))
+    again = practice("export", "--decrypt", "--passphrase-file", str(wrong))
+    assert again.returncode != 0 and "Traceback" not in again.stderr.decode()
+    assert again.stderr.decode().splitlines() == [
+        "trustdesk: 1 failed unlock in a row; waiting 1 s before trying again",
+        "trustdesk: notes stay locked: that passphrase does not open the notes",
+    ]
+    assert practice_target.read_bytes() == before
+    assert json.loads((isolated_home / "unlock-failures.json").read_text())["failures"] == 2

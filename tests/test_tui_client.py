@@ -1100,3 +1100,288 @@ def test_a_note_rewritten_in_two_places_keeps_both(practice, client_id):
         assert any("your words were saved as a new note" in said for said in app.said)
 
     run(practice, scenario, client=client_id)
+
+
+# --- secrets never reach the screen's edges: tracebacks, logs, screenshots ---------------
+
+TYPED = "zebra-crossing-4711 secret words"
+
+
+def test_a_crash_deriving_the_key_is_one_line_and_never_shows_the_passphrase(
+    practice, client_id, monkeypatch, tmp_path, capfd
+):
+    import textual.constants
+
+    from trustdesk.vault import vault as vault_module
+
+    log = tmp_path / "textual.log"
+    monkeypatch.setattr(textual.constants, "LOG_FILE", str(log))
+
+    def no_memory(secret, params):
+        raise MemoryError("cannot allocate 64 MiB")
+
+    monkeypatch.setattr(vault_module, "_argon2", no_memory)
+
+    async def scenario(app, pilot):
+        await pilot.press("5", "u")
+        await wait_for_screen(pilot, "UnlockScreen")
+        await type_into(pilot, "#passphrase", TYPED)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.is_running and app._exit_renderables == []
+        assert app.return_code is None
+        assert type(app.screen).__name__ == "UnlockScreen"
+        shown = str(app.screen.query_one("#unlock-error", Static).render())
+        assert shown.startswith("not enough memory to derive the key: cannot allocate 64 MiB")
+        assert "\n" not in shown and TYPED not in shown
+        assert not app.vault.unlocked
+        assert all(TYPED not in said for said in app.said)
+        # A tampered slot (its parameters unreadable) is one line too.
+        monkeypatch.setattr(vault_module, "_argon2", lambda secret, params: params["gone"])
+        await type_into(pilot, "#passphrase", TYPED)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.is_running and app._exit_renderables == []
+        shown = str(app.screen.query_one("#unlock-error", Static).render())
+        assert "KeyError" in shown and TYPED not in shown and "\n" not in shown
+
+    run(practice, scenario, client=client_id)
+    out, err = capfd.readouterr()
+    assert TYPED not in out and TYPED not in err
+    assert "Traceback" not in out + err
+    assert not log.exists() or TYPED not in log.read_text()
+
+
+def test_textual_screenshots_are_off_while_the_app_runs(practice, client_id, monkeypatch, tmp_path):
+    import textual.constants
+
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    monkeypatch.setattr(textual.constants, "SCREENSHOT_DELAY", 2)
+    monkeypatch.setattr(textual.constants, "SCREENSHOT_LOCATION", str(shots))
+
+    async def scenario(app, pilot):
+        await pilot.press("5", "u")
+        await unlock(pilot)
+        await pilot.press("enter")
+        await wait_for_screen(pilot, NoteScreen)
+        await pilot.pause(2.5)
+        assert app.is_running and isinstance(app.screen, NoteScreen)
+        assert list(shots.iterdir()) == []
+        assert app.save_screenshot(path=str(shots)) == ""
+        assert list(shots.iterdir()) == []
+
+    run(practice, scenario, client=client_id)
+
+
+# --- the idle lock ---------------------------------------------------------------------
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.parametrize("active_at", [0, 1, 299, 540, 599])
+def test_the_idle_lock_fires_at_the_setting_whenever_the_coach_was_last_active(
+    practice, client_id, active_at
+):
+    from trustdesk import config
+
+    database, coach = practice
+    clock = FakeClock()
+    limit = 10 * 60
+
+    async def main() -> None:
+        app = RecordingApp(
+            database, coach, settings=config.Settings(idle_lock_minutes=10), clock=clock
+        )
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await app.push_screen(ClientScreen(client_id))
+            await settle(pilot)
+            await pilot.press("5", "u")
+            await unlock(pilot)
+            start = clock.now
+            clock.now = start + active_at
+            await pilot.press("5")  # the coach does something
+            await pilot.pause()
+            last = clock.now
+            # Play the idle timer as Textual would: it wakes at its deadline, and again.
+            locked_at = None
+            for _ in range(20):
+                wakeup = app.idle_wakeup
+                assert wakeup is not None
+                clock.now = max(clock.now, wakeup)
+                app.idle_tick()
+                if not app.vault.unlocked:
+                    locked_at = clock.now
+                    break
+            assert locked_at is not None
+            assert last + limit - 5 <= locked_at <= last + limit + 5
+            assert app.idle_wakeup is None
+            assert app.said[-1] == "Notes locked after 10 idle minutes."
+
+    asyncio.run(main())
+
+
+def test_the_idle_lock_does_not_fire_early_after_activity(practice, client_id):
+    from trustdesk import config
+
+    database, coach = practice
+    clock = FakeClock()
+
+    async def main() -> None:
+        app = RecordingApp(
+            database, coach, settings=config.Settings(idle_lock_minutes=10), clock=clock
+        )
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await app.push_screen(ClientScreen(client_id))
+            await settle(pilot)
+            await pilot.press("5", "u")
+            await unlock(pilot)
+            clock.now += 590
+            await pilot.press("5")
+            await pilot.pause()
+            clock.now += 590  # 1180 s since unlock, 590 s since the key
+            app.idle_tick()
+            assert app.vault.unlocked
+            assert app.idle_wakeup is not None and app.idle_wakeup <= clock.now + 15
+
+    asyncio.run(main())
+
+
+def test_the_lock_hides_a_new_note_being_written_and_says_so(practice, client_id):
+    from trustdesk.trust.notes import read_note
+
+    before = {n.id for n in Note.select(Note.id).where(Note.client == client_id)}
+
+    async def scenario(app, pilot):
+        await pilot.press("5", "a")
+        await unlock(pilot)
+        await wait_for_screen(pilot, FormScreen)
+        form = app.screen
+        await type_into(pilot, "#field-body", "Words of a new note")
+        app.lock_notes("Notes locked after 10 idle minutes.")
+        await settle(pilot)
+        assert app.screen is form
+        assert not form.query_one(".form-fields").display
+        assert form.query_one("#note-form-locked").display
+        assert "hidden, not lost" in str(form.query_one("#note-form-locked", Static).render())
+        await pilot.press("ctrl+s")
+        await unlock(pilot)
+        await settle(pilot)
+        (note,) = [n for n in Note.select().where(Note.client == client_id) if n.id not in before]
+        assert read_note(app.vault, note.id).body == "Words of a new note"
+
+    run(practice, scenario, client=client_id)
+
+
+def test_the_recovery_code_is_masked_like_the_passphrase(practice, client_id):
+    async def scenario(app, pilot):
+        await pilot.press("5", "u")
+        await wait_for_screen(pilot, "UnlockScreen")
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        box = app.screen.query_one("#passphrase", Input)
+        assert str(app.screen.query_one("#unlock-label").render()) == "Recovery code"
+        assert box.password
+
+    run(practice, scenario, client=client_id)
+
+
+def test_after_the_lock_no_screen_holds_a_note_or_the_passphrase(practice, client_id, monkeypatch):
+    import gc
+    import weakref
+
+    from trustdesk.tui.screens import client as client_module
+    from trustdesk.tui.screens.unlock import UnlockScreen
+
+    opened = []
+    real_read_note = client_module.read_note
+
+    def read_note(*args, **kwargs):
+        note = real_read_note(*args, **kwargs)
+        opened.append(weakref.ref(note))
+        return note
+
+    monkeypatch.setattr(client_module, "read_note", read_note)
+
+    async def scenario(app, pilot):
+        await pilot.press("5", "u")
+        await wait_for_screen(pilot, UnlockScreen)
+        box = app.screen.query_one("#passphrase", Input)
+        await unlock(pilot)
+        assert app.vault.unlocked and box.value == ""
+        await pilot.press("enter")
+        await wait_for_screen(pilot, NoteScreen)
+        note_screen = app.screen
+        assert opened
+        words = note_screen.query_one("#note-text", Static)
+        body = str(words.render())
+        assert body
+        app.lock_notes("Notes locked.")
+        await settle(pilot)
+        gc.collect()
+        assert opened[0]() is None
+        assert body not in str(words.render()) and not str(note_screen._words)
+        assert app.vault._keys == {}
+
+    run(practice, scenario, client=client_id)
+
+
+def test_failed_unlocks_make_the_next_try_wait_longer_and_say_so(practice, client_id, monkeypatch):
+    from trustdesk.vault import Vault
+
+    database, coach = practice
+    clock = FakeClock()
+    tries = []
+    real = Vault.unlock_with_passphrase
+
+    def counted(self, passphrase):
+        tries.append(clock.now)
+        return real(self, passphrase)
+
+    monkeypatch.setattr(Vault, "unlock_with_passphrase", counted)
+
+    async def attempt(pilot, passphrase: str) -> str:
+        await type_into(pilot, "#passphrase", passphrase)
+        await pilot.press("enter")
+        await settle(pilot)
+        if type(pilot.app.screen).__name__ != "UnlockScreen":
+            return ""
+        return str(pilot.app.screen.query_one("#unlock-error", Static).render())
+
+    async def main() -> None:
+        app = RecordingApp(database, coach, clock=clock)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await app.push_screen(ClientScreen(client_id))
+            await settle(pilot)
+            await pilot.press("5", "u")
+            await wait_for_screen(pilot, "UnlockScreen")
+            assert "Next try in 1 s" in await attempt(pilot, "wrong one")
+            # Straight away: refused without trying, and the wait is on screen.
+            assert "Wait 1 s before the next try" in await attempt(pilot, "wrong two")
+            assert len(tries) == 1
+            clock.now += 1
+            assert "Next try in 2 s" in await attempt(pilot, "wrong three")
+            clock.now += 1
+            assert "Wait 1 s before the next try" in await attempt(pilot, DEMO_PASSPHRASE)
+            assert len(tries) == 2 and not app.vault.unlocked
+            clock.now += 1
+            assert "Next try in 4 s" in await attempt(pilot, "wrong four")
+            clock.now += 4
+            assert await attempt(pilot, DEMO_PASSPHRASE) == ""
+            assert app.vault.unlocked and len(tries) == 4
+            # A success starts again from nothing.
+            app.lock_notes("Notes locked.")
+            await pilot.press("u")
+            await wait_for_screen(pilot, "UnlockScreen")
+            assert "Next try in 1 s" in await attempt(pilot, "wrong again")
+
+    asyncio.run(main())

@@ -279,8 +279,9 @@ async def test_idle_time_locks_the_notes_and_says_so(app):
         app.vault_changed(status)
         await settle(pilot)
         assert "notes open" in str(app.screen.query_one("#summary", Static).render())
-        assert app._idle_timer is not None
-        app._idle_lock()
+        assert app._idle_timer is not None and app.idle_wakeup is not None
+        app._last_activity -= app.settings.idle_lock_minutes * 60  # as if that long ago
+        app.idle_tick()
         await settle(pilot)
         assert not app.vault.unlocked
         assert "notes locked" in str(app.screen.query_one("#summary", Static).render())

@@ -238,11 +238,15 @@ def test_no_keyring_at_all_is_a_clear_reason(coach, memory_keyring, monkeypatch)
 
 @pytest.mark.sqlite_only  # compares the database file's bytes
 def test_a_wrong_passphrase_changes_nothing(database, vault, coach, ann):
+    from trustdesk.vault.throttle import FileThrottle
+
     add_note(vault, ann.id, "belief", SECRET)
     database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     before = open(database.path, "rb").read()
     status = Vault(coach).unlock_with_passphrase("not the passphrase")
     assert status.reason is LockReason.WRONG_KEY
+    # The failure is counted (for the growing wait) in its own file, not in the database.
+    FileThrottle().failed()
     database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     assert open(database.path, "rb").read() == before
     assert KeySlot.select().count() == 2
@@ -596,3 +600,13 @@ def test_the_new_format_mark_cannot_be_taken_off_a_slot(vault, coach):
         assert params.pop("notes_format") == 2
         KeySlot.update(params=json.dumps(params)).where(KeySlot.id == slot.id).execute()
     assert not Vault(coach).unlock_with_passphrase(PASSPHRASE).unlocked
+
+
+def test_lock_leaves_no_key_in_the_vault(vault, ann):
+    add_note(vault, ann.id, "goal", SECRET)
+    key = vault._keys[vault.key_id]
+    held = vault._keys
+    vault.lock()
+    assert held == {} and vault._keys == {}
+    assert all(value is not key for value in vars(vault).values())
+    assert not any(isinstance(value, bytes) and len(value) == 32 for value in vars(vault).values())

@@ -638,16 +638,18 @@ def _unlocked_vault(args: argparse.Namespace, coach):
             "this practice has no notes key yet; add one with: trustdesk key passphrase"
         )
     if getattr(args, "recovery_file", None):
-        status = vault.unlock_with_recovery_code(
-            read_secret_file(args.recovery_file, "recovery code")
-        )
+        code = read_secret_file(args.recovery_file, "recovery code")
+        status = _throttled(vault.unlock_with_recovery_code, lambda: code)
     elif getattr(args, "passphrase_file", None):
-        status = vault.unlock_with_passphrase(read_secret_file(args.passphrase_file))
+        passphrase = read_secret_file(args.passphrase_file)
+        status = _throttled(vault.unlock_with_passphrase, lambda: passphrase)
     else:
         status = vault.unlock()
         if not status.unlocked and any(s.kind == "passphrase" for s in vault.slots()):
             for _ in range(3):
-                status = vault.unlock_with_passphrase(ask("Passphrase for your notes: "))
+                status = _throttled(
+                    vault.unlock_with_passphrase, lambda: ask("Passphrase for your notes: ")
+                )
                 if status.unlocked:
                     break
                 _say("trustdesk: that passphrase does not open the notes")
@@ -663,6 +665,24 @@ def _unlocked_vault(args: argparse.Namespace, coach):
 
 class VaultCommandError(Exception):
     pass
+
+
+def _throttled(unlock, secret):
+    """Wait out the delay earlier failed unlocks ask for, then try `unlock(secret())`.
+
+    The count lives in a private file in the state folder, never in the database.
+    """
+    from trustdesk.vault import LockReason
+    from trustdesk.vault.throttle import FileThrottle
+
+    throttle = FileThrottle()
+    throttle.wait(_say)
+    status = unlock(secret())
+    if status.unlocked:
+        throttle.succeeded()
+    elif status.reason is LockReason.WRONG_KEY:
+        throttle.failed()
+    return status
 
 
 def cmd_key(args: argparse.Namespace) -> int:
@@ -726,7 +746,8 @@ def _rotation_passphrase(args: argparse.Namespace, vault) -> str | None:
         passphrase = read_secret_file(args.passphrase_file)
     else:
         passphrase = ask("Your passphrase (to re-wrap the new key): ")
-    if not Vault(vault.coach, vault.settings).unlock_with_passphrase(passphrase).unlocked:
+    checker = Vault(vault.coach, vault.settings)
+    if not _throttled(checker.unlock_with_passphrase, lambda: passphrase).unlocked:
         raise VaultCommandError("that passphrase does not open the notes; nothing was changed")
     return passphrase
 

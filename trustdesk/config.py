@@ -44,6 +44,15 @@ def config_dir() -> Path:
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
 
 
+def state_dir() -> Path:
+    """What trustdesk keeps about this user between commands (failed unlocks): beside the
+    data when TRUSTDESK_HOME is set, else the platform's user state dir."""
+    override = os.environ.get("TRUSTDESK_HOME")
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_state_dir(APP_NAME, appauthor=False))
+
+
 def settings_path() -> Path:
     return config_dir() / SETTINGS_FILENAME
 

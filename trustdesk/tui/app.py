@@ -10,20 +10,36 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import peewee
+import textual.constants
 from textual.app import App
 from textual.binding import Binding
+from textual.timer import Timer
 
 from trustdesk import config
 from trustdesk.store.models import Coach, db
 from trustdesk.tui.commands import TrustdeskCommands
+from trustdesk.tui.failures import failure_line
 from trustdesk.tui.paths import stylesheet
 from trustdesk.vault import Vault, VaultStatus
+from trustdesk.vault.throttle import UnlockThrottle
 
 T = TypeVar("T")
+
+
+def keep_textual_quiet() -> None:
+    """Turn off what Textual reads from its environment at import and would write to disk.
+
+    TEXTUAL_LOG appends every log line (keys typed into the unlock screen among them) to a
+    file, and TEXTUAL_SCREENSHOT saves the screen, perhaps with a note open, after a delay.
+    Both are off for as long as this process runs trustdesk's app.
+    """
+    textual.constants.LOG_FILE = None  # type: ignore[misc]
+    textual.constants.SCREENSHOT_DELAY = -1  # type: ignore[misc]
 
 
 class TrustdeskApp(App):
@@ -46,6 +62,7 @@ class TrustdeskApp(App):
         settings: config.Settings | None = None,
         vault: Vault | None = None,
         demo_passphrase: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
         self.database = database
@@ -53,10 +70,23 @@ class TrustdeskApp(App):
         self.settings = settings or config.Settings()
         self.vault = vault or Vault(coach, self.settings)
         self.demo_passphrase = demo_passphrase
-        self._idle_timer = None
+        self._clock = clock
+        self._last_activity = clock()
+        self._idle_timer: Timer | None = None
+        self.idle_wakeup: float | None = None  # on `clock`, when the idle check runs next
         self._keyring_tried = False
+        # Failed unlocks in this process: each makes the next try wait longer.
+        self.unlock_throttle = UnlockThrottle(clock)
+        keep_textual_quiet()
+        # Devtools would receive every log line (typed keys, screen contents) too.
+        self.features = frozenset(self.features - {"devtools", "debug"})
 
     # --- nothing private reaches the disk ----------------------------------------------
+
+    def save_screenshot(self, filename=None, path=None, time_format=None) -> str:
+        """Refused: a screenshot could hold a decrypted note. Nothing is written."""
+        self.action_screenshot()
+        return ""
 
     def get_system_commands(self, screen):
         """Textual's own palette commands, without the screenshot: it could save a note."""
@@ -121,7 +151,14 @@ class TrustdeskApp(App):
     def _try_keyring(self) -> None:
         if self.vault.unlocked:  # opened with a passphrase before the dashboard was ready
             return
-        status = self.fetch(self.vault.unlock)
+        try:
+            status = self.fetch(self.vault.unlock)
+        except Exception as exc:  # noqa: BLE001 - a keyring secret must not reach a traceback
+            line = failure_line(exc, doing="ask the keyring")
+            self.call_from_thread(
+                self.notify, line, title="Notes", severity="warning", markup=False
+            )
+            return
         if status.unlocked or not self.vault.unlocked:
             self.call_from_thread(self.vault_changed, status)
 
@@ -156,31 +193,49 @@ class TrustdeskApp(App):
     def lock_notes(self, message: str) -> None:
         was_unlocked = self.vault.unlocked
         self.vault.lock()
-        if self._idle_timer is not None:
-            self._idle_timer.stop()
-            self._idle_timer = None
+        self._stop_idle_timer()
         self.vault_changed(self.vault.status())
         if was_unlocked:
             self.notify(message, title="Notes", markup=False)
 
-    def restart_idle_timer(self) -> None:
-        minutes = self.settings.idle_lock_minutes
-        if not self.vault.unlocked or minutes <= 0:
-            return
-        if self._idle_timer is not None:
-            self._idle_timer.reset()
-        else:
-            self._idle_timer = self.set_timer(minutes * 60, self._idle_lock, name="idle-lock")
+    # --- the idle lock: at the setting after the last key or click, not up to twice that ---
 
-    def _idle_lock(self) -> None:
-        self._idle_timer = None
-        minutes = self.settings.idle_lock_minutes
-        self.lock_notes(f"Notes locked after {minutes} idle minutes.")
+    def _stop_idle_timer(self) -> None:
+        if self._idle_timer is not None:
+            self._idle_timer.stop()
+            self._idle_timer = None
+        self.idle_wakeup = None
+
+    def restart_idle_timer(self) -> None:
+        """The notes just opened: count idle time from now."""
+        self.note_activity()
+        self.idle_tick()
+
+    def note_activity(self) -> None:
+        """A key or a click. Only a number changes; the timer wakes when it would have fired."""
+        self._last_activity = self._clock()
+
+    def idle_tick(self) -> None:
+        """Lock if the coach has been idle for the setting; else wake again when they would be.
+
+        A timer that is reset on every key waits out its current interval first, so
+        notes stayed open up to twice the setting. Here the timer only ever sleeps for
+        what is left since the last activity, measured on `clock`.
+        """
+        self._stop_idle_timer()
+        limit = self.settings.idle_lock_minutes * 60
+        if not self.vault.unlocked or limit <= 0:
+            return
+        left = self._last_activity + limit - self._clock()
+        if left <= 0:
+            minutes = self.settings.idle_lock_minutes
+            self.lock_notes(f"Notes locked after {minutes} idle minutes.")
+            return
+        self.idle_wakeup = self._clock() + left
+        self._idle_timer = self.set_timer(left, self.idle_tick, name="idle-lock")
 
     def on_key(self) -> None:
-        if self._idle_timer is not None:
-            self._idle_timer.reset()
+        self.note_activity()
 
     def on_click(self) -> None:
-        if self._idle_timer is not None:
-            self._idle_timer.reset()
+        self.note_activity()

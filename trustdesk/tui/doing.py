@@ -23,6 +23,7 @@ from trustdesk.store.models import NOTE_KINDS, TOUCH_CHANNELS, TOUCH_DIRECTIONS
 from trustdesk.trust import actions, workspace
 from trustdesk.trust.notes import NoteBody, NoteError, add_note, read_note, save_note_edit
 from trustdesk.trust.workspace import PromiseItem, SessionItem, TouchItem
+from trustdesk.tui.failures import failure_line
 from trustdesk.tui.screens.form import Field, FormScreen, Invalid, not_after, not_before
 from trustdesk.vault import KeyChanged, SealError, VaultError, VaultLocked, VaultStatus
 
@@ -84,6 +85,9 @@ def perform(
             app.call_from_thread(app.notify, message, severity="error", markup=False)
         except peewee.DatabaseError as exc:
             message = f"Not saved: {exc}"
+            app.call_from_thread(app.notify, message, severity="error", markup=False)
+        except Exception as exc:  # noqa: BLE001 - a note's words must not reach a traceback
+            message = f"Not saved: {failure_line(exc, doing='save it')}"
             app.call_from_thread(app.notify, message, severity="error", markup=False)
         else:
             app.call_from_thread(app.notify, success, markup=False)
@@ -600,7 +604,9 @@ def write_note(app: TrustdeskApp, client_id: int, client_name: str, done: Done |
     today = app.today
 
     def ask() -> None:
-        form = FormScreen(
+        # A NoteForm: if the notes lock while the coach writes, the words are hidden and
+        # the form says so; saving asks for the passphrase first, so nothing is lost.
+        form = NoteForm(
             f"New private note about {_name(client_name)}",
             [
                 Field(
@@ -896,6 +902,9 @@ def edit_note(
             except peewee.DatabaseError as exc:
                 message = f"Not saved: {exc}"
                 app.call_from_thread(app.notify, message, severity="error", markup=False)
+            except Exception as exc:  # noqa: BLE001 - the words must not reach a traceback
+                message = f"Not saved: {failure_line(exc, body, doing='seal it')}"
+                app.call_from_thread(app.notify, message, severity="error", markup=False)
             else:
                 if kept_apart is None:
                     app.call_from_thread(app.notify, "Note sealed and saved", markup=False)
@@ -923,6 +932,10 @@ def edit_note(
                 return
             except peewee.DatabaseError as exc:
                 message = f"Cannot open that note: {exc}"
+                app.call_from_thread(app.notify, message, severity="error", markup=False)
+                return
+            except Exception as exc:  # noqa: BLE001 - the words must not reach a traceback
+                message = f"Cannot open that note: {failure_line(exc, doing='open it')}"
                 app.call_from_thread(app.notify, message, severity="error", markup=False)
                 return
             app.call_from_thread(opened, note)

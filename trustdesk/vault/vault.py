@@ -28,6 +28,7 @@ from trustdesk import config
 from trustdesk.store.database import lock_coach
 from trustdesk.store.models import Client, Coach, KeySlot, Note, db
 from trustdesk.vault import keyring_access
+from trustdesk.vault.hardening import keep_out_of_core_dumps
 from trustdesk.vault.sealing import (
     FORMAT_V1,
     FORMAT_VERSION,
@@ -210,6 +211,8 @@ class Vault:
     """The notes key for one coach. Holds the data key in memory only while unlocked."""
 
     def __init__(self, coach: Coach, settings: config.Settings | None = None) -> None:
+        # From here on this process can hold the key, a passphrase and opened notes.
+        keep_out_of_core_dumps()
         self.coach = coach
         self.settings = settings or config.Settings()
         self._keys: dict[str, bytes] = {}
@@ -245,8 +248,11 @@ class Vault:
         return VaultStatus(False, LockReason.LOCKED)
 
     def lock(self) -> None:
-        """Forget the data key (idle auto-lock, or the coach pressing lock)."""
-        self._keys = {}
+        """Forget the data key (idle auto-lock, or the coach pressing lock).
+
+        The dict is emptied in place, so nothing that was handed it keeps the key alive.
+        """
+        self._keys.clear()
         self._via = None
         self._last = VaultStatus(False, LockReason.LOCKED, "locked")
 
@@ -274,7 +280,7 @@ class Vault:
         return VaultStatus(True, via=via)
 
     def _locked(self, reason: LockReason, detail: str = "") -> VaultStatus:
-        self._keys = {}
+        self._keys.clear()
         self._via = None
         self._last = VaultStatus(False, reason, detail or reason.value)
         return self._last

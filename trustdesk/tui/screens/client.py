@@ -50,6 +50,7 @@ from trustdesk.trust.workspace import (
 )
 from trustdesk.tui import doing
 from trustdesk.tui.doing import ConfirmForm
+from trustdesk.tui.failures import failure_line
 from trustdesk.tui.formatting import STATUS_WORDS, state_word
 from trustdesk.tui.screens.form import Field, FormScreen, not_after
 from trustdesk.vault import SealError, VaultError, VaultLocked, VaultStatus
@@ -965,6 +966,10 @@ class ClientScreen(Screen[None]):
             return
         except peewee.DatabaseError as exc:
             message = f"Cannot open that note: {exc}"
+            app.call_from_thread(app.notify, message, severity="error", markup=False)
+            return
+        except Exception as exc:  # noqa: BLE001 - the words must not reach a traceback
+            message = f"Cannot open that note: {failure_line(exc, doing='open it')}"
             app.call_from_thread(app.notify, message, severity="error", markup=False)
             return
         app.call_from_thread(self._show_note, note)

@@ -6,6 +6,8 @@ leaves them locked and everything else works as before.
 
 from __future__ import annotations
 
+import math
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,8 +15,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from trustdesk.tui.failures import failure_line
 from trustdesk.tui.widgets import steady
 from trustdesk.vault import LockReason, Vault, VaultStatus
+from trustdesk.vault.throttle import UnlockThrottle
 
 
 class UnlockScreen(ModalScreen[VaultStatus | None]):
@@ -29,6 +33,7 @@ class UnlockScreen(ModalScreen[VaultStatus | None]):
         super().__init__()
         self.vault = vault
         self.demo_passphrase = demo_passphrase
+        self._own_throttle = UnlockThrottle()
         self.recovery = False
 
     def compose(self) -> ComposeResult:
@@ -54,6 +59,11 @@ class UnlockScreen(ModalScreen[VaultStatus | None]):
             lines.append(f"This is the demo practice: the passphrase is “{self.demo_passphrase}”.")
         return "\n".join(lines)
 
+    @property
+    def throttle(self) -> UnlockThrottle:
+        """The app's count of failed unlocks, shared by every unlock screen it shows."""
+        return getattr(self.app, "unlock_throttle", self._own_throttle)
+
     def on_mount(self) -> None:
         self.query_one("#passphrase", Input).focus()
 
@@ -62,7 +72,7 @@ class UnlockScreen(ModalScreen[VaultStatus | None]):
         label = "Recovery code" if self.recovery else "Passphrase"
         self.query_one("#unlock-label", Label).update(label)
         box = self.query_one("#passphrase", Input)
-        box.password = not self.recovery
+        box.password = True  # a recovery code opens the notes too: never shown as typed
         box.value = ""
         box.focus()
 
@@ -73,27 +83,55 @@ class UnlockScreen(ModalScreen[VaultStatus | None]):
         if not secret:
             self.query_one("#unlock-error", Static).update("Type your passphrase first.")
             return
+        left = self.throttle.wait_left()
+        if left > 0:  # nothing is tried; what was typed stays (masked) for when it is time
+            self.query_one("#unlock-error", Static).update(
+                f"Wait {math.ceil(left)} s before the next try "
+                f"({self.throttle.failures} failed so far)."
+            )
+            return
+        # The box lets go of the secret at once: only the worker holds it, until it is done.
+        self.query_one("#passphrase", Input).value = ""
         self.query_one("#unlock-error", Static).update("Checking…")
         self.query_one("#unlock-button", Button).disabled = True
         self.try_unlock(secret, self.recovery)
 
-    @work(thread=True, exclusive=True, group="unlock")
+    @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
     def try_unlock(self, secret: str, recovery: bool) -> None:
-        # Argon2id takes a moment by design; it runs here, off the UI thread.
-        if recovery:
-            status = self.app.fetch(self.vault.unlock_with_recovery_code, secret)  # type: ignore[attr-defined]
-        else:
-            status = self.app.fetch(self.vault.unlock_with_passphrase, secret)  # type: ignore[attr-defined]
+        # Argon2id takes a moment by design; it runs here, off the UI thread. Whatever goes
+        # wrong is one line on this screen: never Textual's traceback, which shows locals.
+        try:
+            if recovery:
+                status = self.app.fetch(self.vault.unlock_with_recovery_code, secret)  # type: ignore[attr-defined]
+            else:
+                status = self.app.fetch(self.vault.unlock_with_passphrase, secret)  # type: ignore[attr-defined]
+        except Exception as exc:  # noqa: BLE001 - the secret must not reach a traceback
+            line = failure_line(exc, secret, doing="check it")  # MemoryError: its own words
+            self.app.call_from_thread(self._failed, line)
+            return
+        finally:
+            del secret
         self.app.call_from_thread(self._result, status)
+
+    def _failed(self, line: str) -> None:
+        if not (self.is_attached and self.app.screen is self):
+            return
+        self.query_one("#unlock-button", Button).disabled = False
+        box = self.query_one("#passphrase", Input)
+        box.value = ""
+        box.focus()
+        self.query_one("#unlock-error", Static).update(line)
 
     def _result(self, status: VaultStatus) -> None:
         if status.unlocked:
+            self.throttle.succeeded()
             # Told to the app even if this screen was cancelled meanwhile: open notes must
             # always be known to the screens and to the idle lock.
             self.app.vault_changed(status)  # type: ignore[attr-defined]
             if self.is_attached and self.app.screen is self:
                 self.dismiss(status)
             return
+        delay = self.throttle.failed() if status.reason is LockReason.WRONG_KEY else 0
         if not (self.is_attached and self.app.screen is self):
             return
         self.query_one("#unlock-button", Button).disabled = False
@@ -101,8 +139,9 @@ class UnlockScreen(ModalScreen[VaultStatus | None]):
         box.value = ""
         box.focus()
         what = "recovery code" if self.recovery else "passphrase"
+        then = f"Next try in {math.ceil(delay)} s" if delay else "Try again"
         self.query_one("#unlock-error", Static).update(
-            f"That {what} does not open the notes. Try again, or Ctrl+R for the recovery code."
+            f"That {what} does not open the notes. {then}, or Ctrl+R for the recovery code."
         )
 
     @on(Button.Pressed, "#cancel")
