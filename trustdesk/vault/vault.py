@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from trustdesk import config
 from trustdesk.store.models import Coach, KeySlot, Note, db
+from trustdesk.store.practice import delete_rows
 from trustdesk.vault import keyring_access
 from trustdesk.vault.sealing import (
     Opener,
@@ -400,7 +401,7 @@ class Vault:
         key_id, key = self._require()
         with db.atomic():
             for old in self._slot_rows("passphrase"):
-                old.delete_instance()
+                delete_rows(KeySlot, KeySlot.id == old.id)
             self._passphrase_slot(new_passphrase, key_id, key, argon2)
 
     def replace_recovery_code(self) -> str:
@@ -408,7 +409,7 @@ class Vault:
         key_id, key = self._require()
         with db.atomic():
             for old in self._slot_rows("recovery"):
-                old.delete_instance()
+                delete_rows(KeySlot, KeySlot.id == old.id)
             return self._recovery_slot(key_id, key)
 
     def add_keyring_slot(self) -> None:
@@ -492,7 +493,7 @@ class Vault:
                     progress(done, total)
             old_slots = list(KeySlot.select().where(KeySlot.coach == self.coach))
             for slot in old_slots:
-                slot.delete_instance()
+                delete_rows(KeySlot, KeySlot.id == slot.id)
             for username, kek in keyring_keks:
                 self._add_slot("keyring", kek, {"username": username}, new_id, new_key)
             if passphrase is not None:
