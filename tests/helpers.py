@@ -23,6 +23,15 @@ def one_line_error(result, code=None):
     return lines[0]
 
 
+def delete_every_row(model) -> int:
+    """Delete every row of `model` the coach sees, as trustdesk deletes (on a practice a
+    coach deletes row by row, through the table's delete function)."""
+    from trustdesk.store.practice import delete_rows
+
+    ids = [row_id for (row_id,) in model.select(model.id).tuples()]
+    return sum(delete_rows(model, model.id == row_id) for row_id in ids)
+
+
 class QueryCounter:
     """Counts the SQL statements run inside a `with` block."""
 

@@ -12,6 +12,7 @@ from helpers import PASSPHRASE, TODAY, one_line_error, text
 
 from trustdesk.store import Client, Note, current_coach, open_database
 from trustdesk.store.models import KeySlot
+from trustdesk.store.practice import delete_rows
 from trustdesk.trust.notes import add_note
 from trustdesk.vault import Vault
 
@@ -166,7 +167,10 @@ def test_lost_key_slots_never_lead_to_a_new_key(
 ):
     database = open_database(practice_target)
     try:
-        assert KeySlot.delete().execute() > 0
+        slots = list(KeySlot.select())
+        assert slots
+        for slot in slots:
+            assert delete_rows(KeySlot, KeySlot.id == slot.id) == 1
     finally:
         database.close()
     new = secret_file(tmp_path, "new.txt", "an even longer walk home")

@@ -13,7 +13,7 @@ import unicodedata
 
 import pytest
 from conftest import FAST_ARGON2
-from helpers import PASSPHRASE, TODAY
+from helpers import PASSPHRASE, TODAY, delete_every_row
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
@@ -167,7 +167,7 @@ def test_a_csv_imports_whole_or_not_at_all_with_every_bad_line_named(coach, rows
     from trustdesk.config import Settings
     from trustdesk.importer import ImportRejected, import_clients
 
-    Client.delete().execute()
+    delete_every_row(Client)
     out = io.StringIO(newline="")
     writer = csv.writer(out)
     writer.writerow(["name", "email"])

@@ -73,7 +73,11 @@ def test_as_one_coach_even_raw_sql_cannot_reach_the_others_rows(pg_practice):
         # Changing or removing Ben's rows touches nothing.
         assert conn.execute("UPDATE client SET name = 'taken' WHERE id = %s",
                             (ben["client"],)).rowcount == 0  # fmt: skip
-        assert conn.execute("DELETE FROM note WHERE coach_id = %s", (ben["coach"],)).rowcount == 0
+        # Deleting is refused outright; trustdesk's own way takes nothing of Ben's.
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("DELETE FROM note WHERE coach_id = %s", (ben["coach"],))
+        assert conn.execute("SELECT public.trustdesk_delete_note(%s)",
+                            (ben["note"],)).fetchone() == (0,)  # fmt: skip
         # Handing her own rows to Ben is refused too: the policy checks the row after it.
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("UPDATE touch SET coach_id = %s", (ben["coach"],))
@@ -313,7 +317,7 @@ def test_removing_a_stage_clears_it_from_clients_and_sessions_but_keeps_them(pg_
             (program,),
         ).fetchone()
         conn.execute("UPDATE client SET program_id = %s, stage_id = %s", (program, stage))
-        conn.execute("DELETE FROM stage WHERE id = %s", (stage,))
+        assert conn.execute("SELECT public.trustdesk_delete_stage(%s)", (stage,)).fetchone() == (1,)
         row = conn.execute("SELECT coach_id IS NOT NULL, program_id, stage_id FROM client")
         assert row.fetchall() == [(True, program, None)]
 
@@ -659,6 +663,9 @@ def test_a_practice_set_up_by_the_previous_release_is_brought_up_to_date(
             database.close()
         with psycopg.connect(admin) as conn:
             names = {r[0] for r in conn.execute("SELECT conname FROM pg_constraint")}
+            # The table-wide DELETE of that release (which let a coach LOCK a table) is gone.
+            assert conn.execute("SELECT has_table_privilege(%s, 'touch', 'DELETE')",
+                                (ann,)).fetchone() == (False,)  # fmt: skip
         assert {"touch_client_id_same_coach", "stage_program_id_same_coach"} <= names
         assert "touch_client_id_fkey" not in names
         with psycopg.connect(admin) as conn:

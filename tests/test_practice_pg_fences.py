@@ -14,7 +14,16 @@ import pytest
 from helpers import one_line_error, pg_url
 
 from trustdesk.store import Client, StoreError, open_database
-from trustdesk.store.practice import FENCED_TABLES, FREE_TEXT_COLUMN, add_coach, setup_practice
+from trustdesk.store.database import HISTORY_TABLE
+from trustdesk.store.practice import (
+    ADMIN_ROLE,
+    COACH_ROLE,
+    DELETE_FUNCTION,
+    FENCED_TABLES,
+    FREE_TEXT_COLUMN,
+    add_coach,
+    setup_practice,
+)
 
 
 @pytest.fixture
@@ -158,23 +167,25 @@ def test_setup_gives_coaches_added_before_it_the_timeouts(pg_practice):
 def test_a_coach_idle_in_a_transaction_is_ended_and_lets_go(short_timeouts, pg_practice):
     idle = psycopg.connect(pg_practice.ann)
     try:
-        idle.execute("LOCK TABLE client IN ACCESS EXCLUSIVE MODE")
+        # Even a read holds back a schema change (and whatever queues behind it) until
+        # its transaction ends.
+        idle.execute("SELECT count(*) FROM client")
         time.sleep(2.5)
-        with psycopg.connect(pg_practice.ben) as conn:
-            assert conn.execute("SELECT count(*) FROM client").fetchone() == (0,)
+        with psycopg.connect(pg_practice.admin) as conn:
+            conn.execute("SET lock_timeout = '1s'")
+            conn.execute("LOCK TABLE client IN ACCESS EXCLUSIVE MODE")
         with pytest.raises(psycopg.errors.IdleInTransactionSessionTimeout):
             idle.execute("SELECT 1")
     finally:
         idle.close()
 
 
-def test_a_table_locked_by_another_coach_holds_trustdesk_up_no_longer_than_the_timeout(
+def test_a_table_locked_elsewhere_holds_trustdesk_up_no_longer_than_the_timeout(
     short_timeouts, pg_practice
 ):
-    blocker = psycopg.connect(pg_practice.ann)
+    # Coaches cannot lock a table (below); the administrator's maintenance can.
+    blocker = psycopg.connect(pg_practice.admin)
     try:
-        # A coach may switch their own timeouts off; the other coach's are still theirs.
-        blocker.execute("SET idle_in_transaction_session_timeout = 0")
         blocker.execute("LOCK TABLE client IN ACCESS EXCLUSIVE MODE")
         database = open_database(pg_practice.ben)
         try:
@@ -189,9 +200,8 @@ def test_a_table_locked_by_another_coach_holds_trustdesk_up_no_longer_than_the_t
 
 
 def test_a_command_held_up_by_a_lock_says_so_in_one_line(short_timeouts, pg_practice, run):
-    blocker = psycopg.connect(pg_practice.ann)
+    blocker = psycopg.connect(pg_practice.admin)
     try:
-        blocker.execute("SET idle_in_transaction_session_timeout = 0")
         blocker.execute("LOCK TABLE client IN ACCESS EXCLUSIVE MODE")
         line = one_line_error(run("--db", pg_practice.ben, "report"))
     finally:
@@ -257,6 +267,155 @@ def test_a_coach_cannot_create_large_objects(pg_practice):
         ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(statement)
+
+
+# A coach may lock no table in any mode that holds another coach's reads or writes up
+# (ROW SHARE and ROW EXCLUSIVE are what their own SELECT ... FOR UPDATE and writes take).
+BLOCKING_LOCK_MODES = (
+    "SHARE UPDATE EXCLUSIVE",
+    "SHARE",
+    "SHARE ROW EXCLUSIVE",
+    "EXCLUSIVE",
+    "ACCESS EXCLUSIVE",
+)
+
+
+def test_a_coach_cannot_lock_a_table_of_the_practice(pg_practice):
+    with psycopg.connect(pg_practice.ann) as conn:
+        for table in ("coach", HISTORY_TABLE, *FENCED_TABLES):
+            for mode in BLOCKING_LOCK_MODES:
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    conn.execute(f'LOCK TABLE public."{table}" IN {mode} MODE')
+                conn.rollback()
+
+
+def test_a_coach_cannot_delete_with_plain_sql(pg_practice):
+    _give_rows(pg_practice.ann, title="Mine", summary="mine", day="2026-03-16", count=1)
+    with psycopg.connect(pg_practice.ann, autocommit=True) as conn:
+        for table in ("coach", HISTORY_TABLE, *FENCED_TABLES):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(f'DELETE FROM public."{table}"')
+        assert conn.execute("SELECT count(*) FROM touch").fetchone() == (1,)
+
+
+def _rows_of_every_table(url: str) -> dict[str, list[tuple]]:
+    """As the coach at `url` (or the admin): (id, version or None) of every row they see."""
+    found = {}
+    with psycopg.connect(url) as conn:
+        for table in FENCED_TABLES:
+            columns = {r[0] for r in conn.execute(
+                "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0",
+                (f"public.{table}",),
+            )}  # fmt: skip
+            version = "version" if "version" in columns else "NULL"
+            found[table] = conn.execute(
+                f'SELECT id, {version} FROM public."{table}" ORDER BY id'
+            ).fetchall()
+    return found
+
+
+def _delete_as(conn, table: str, row_id, version=None) -> int:
+    function = DELETE_FUNCTION.format(table=table)
+    if version is None:
+        return conn.execute(f"SELECT public.{function}(%s)", (row_id,)).fetchone()[0]
+    return conn.execute(f"SELECT public.{function}(%s, %s)", (row_id, version)).fetchone()[0]
+
+
+def test_the_delete_functions_take_the_coachs_own_rows_and_never_another_coachs(
+    pg_practice, isolated_home, today
+):
+    from trustdesk.demo import DemoSize, build_demo
+    from trustdesk.store.practice import join_practice
+
+    path = isolated_home / "demo.sqlite3"
+    build_demo(path, today=today, size=DemoSize(clients=3))
+    for url in (pg_practice.ann, pg_practice.ben):
+        database = open_database(url)
+        try:
+            join_practice(database, path)
+        finally:
+            database.close()
+        _give_rows(url, title="An outcome", summary="", day=BEN_DAY, count=1)  # the demo's few
+    bens = _rows_of_every_table(pg_practice.ben)
+    anns = _rows_of_every_table(pg_practice.ann)
+    assert all(bens[table] for table in FENCED_TABLES), bens
+    with psycopg.connect(pg_practice.ann, autocommit=True) as conn:
+        for table, rows in bens.items():
+            own = {row_id for row_id, _ in anns[table]}
+            for row_id, version in rows:
+                if row_id in own:
+                    continue  # the same note id in both shares: covered below
+                # Ben's row, with or without its version, reads as a row that is not there.
+                assert _delete_as(conn, table, row_id) == 0, table
+                if version is not None:
+                    assert _delete_as(conn, table, row_id, version) == 0, table
+        assert _delete_as(conn, "note", uuid.uuid4()) == 0
+    # The same note id in both shares: Ann's call takes her note and leaves Ben's.
+    shared = sorted({r[0] for r in anns["note"]} & {r[0] for r in bens["note"]})
+    assert shared
+    with psycopg.connect(pg_practice.ann, autocommit=True) as conn:
+        assert _delete_as(conn, "note", shared[0], 99) == 0  # not at that version
+        assert _delete_as(conn, "note", shared[0]) == 1
+        assert _delete_as(conn, "touch", anns["touch"][0][0], anns["touch"][0][1]) == 1
+        # A client goes with everything that is only about them (ON DELETE CASCADE).
+        assert _delete_as(conn, "client", anns["client"][0][0]) == 1
+    assert _rows_of_every_table(pg_practice.ben) == bens
+    with psycopg.connect(pg_practice.admin) as conn:
+        (ben_id,) = conn.execute(
+            "SELECT id FROM coach WHERE db_role = %s", (pg_practice.ben_role,)
+        ).fetchone()
+        assert conn.execute(
+            "SELECT count(*) FROM note WHERE id = %s AND coach_id = %s", (shared[0], ben_id)
+        ).fetchone() == (1,)
+
+
+def test_delete_rows_as_a_coach_takes_nothing_of_another_coach(pg_practice):
+    from trustdesk.store.models import Commitment, Touch
+    from trustdesk.store.practice import delete_rows
+
+    ben = _give_rows(pg_practice.ben, title="Ben's", summary="Ben called", day=BEN_DAY, count=1)
+    ann = _give_rows(pg_practice.ann, title="Ann's", summary="Ann called", day=BEN_DAY, count=1)
+    with psycopg.connect(pg_practice.admin) as conn:
+        (ben_touch,) = conn.execute(
+            "SELECT id FROM touch WHERE coach_id = %s", (ben["coach"],)
+        ).fetchone()
+    database = open_database(pg_practice.ann)
+    try:
+        assert delete_rows(Touch, Touch.id == ben_touch) == 0
+        assert delete_rows(Touch, (Touch.id == ben_touch) & (Touch.coach == ben["coach"])) == 0
+        assert (
+            delete_rows(Commitment, Commitment.id == ann["promise"], Commitment.version == 2) == 0
+        )
+        assert delete_rows(Commitment, (Commitment.id == ann["promise"]) & True) == 1
+    finally:
+        database.close()
+    with psycopg.connect(pg_practice.ben) as conn:
+        assert conn.execute("SELECT count(*) FROM touch").fetchone() == (1,)
+
+
+def test_only_coaches_may_call_the_delete_functions(pg_practice, server_role):
+    stranger = server_role("LOGIN")
+    with psycopg.connect(pg_url(pg_practice.admin, user=stranger), autocommit=True) as conn:
+        for table in FENCED_TABLES:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                _delete_as(conn, table, 1 if table not in ("note", "key_slot") else uuid.uuid4())
+
+
+def test_setup_takes_delete_from_coaches_of_a_practice_set_up_before(pg_practice):
+    with psycopg.connect(pg_practice.admin, autocommit=True) as conn:
+        conn.execute(f"SET ROLE {ADMIN_ROLE}")
+        for table in FENCED_TABLES:
+            conn.execute(f'GRANT DELETE ON public."{table}" TO {COACH_ROLE}')
+    database = open_database(pg_practice.admin)
+    try:
+        setup_practice(database)
+    finally:
+        database.close()
+    with psycopg.connect(pg_practice.ann) as conn:
+        for table in FENCED_TABLES:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(f'LOCK TABLE public."{table}" IN ACCESS EXCLUSIVE MODE')
+            conn.rollback()
 
 
 # --- 15, 16: what the planner tells one coach about another's rows ------------------------

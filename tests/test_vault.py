@@ -16,6 +16,7 @@ from keyring.errors import KeyringLocked
 
 from trustdesk.config import Settings
 from trustdesk.store import Client, KeySlot, Note, backup_database
+from trustdesk.store.practice import delete_rows
 from trustdesk.trust.notes import add_note, list_notes, read_note, search_notes
 from trustdesk.vault import LockReason, SealError, Vault, VaultError, VaultLocked
 from trustdesk.vault.sealing import new_data_key, new_key_id, open_sealed, seal
@@ -412,7 +413,8 @@ def test_no_body_reaches_the_database_wal_or_a_backup(database, vault, ann, tmp_
 
 def test_a_new_key_is_refused_while_sealed_notes_exist(vault, coach, ann):
     add_note(vault, ann.id, "goal", SECRET)
-    KeySlot.delete().execute()
+    for slot in KeySlot.select():
+        delete_rows(KeySlot, KeySlot.id == slot.id)
     with pytest.raises(VaultError, match="sealed notes but no key slots"):
         Vault(coach).create(passphrase=PASSPHRASE, use_keyring=False, argon2=FAST_ARGON2)
     assert KeySlot.select().count() == 0

@@ -9,6 +9,7 @@ from conftest import FAST_ARGON2
 from helpers import PASSPHRASE
 
 from trustdesk.store.models import Client, Commitment, Note, Outcome, Session, Touch
+from trustdesk.store.practice import delete_rows
 from trustdesk.trust import actions, journey
 from trustdesk.trust.actions import ChangedElsewhere
 from trustdesk.trust.notes import add_note, read_note, save_note_edit, update_note
@@ -133,7 +134,7 @@ def test_a_note_removed_while_being_edited_keeps_the_new_words(coach, today, ann
     vault.create(passphrase=PASSPHRASE, use_keyring=False, argon2=FAST_ARGON2)
     nid = add_note(vault, ann, "goal", "Lead the offsite.")
     opened = read_note(vault, nid)
-    Note.delete().where(Note.id == nid).execute()  # removed in another window
+    delete_rows(Note, Note.id == nid)  # removed in another window
     kept = save_note_edit(vault, nid, "Lead the offsite, then the quarter.",
                           version=opened.version, client_id=ann, kind="goal")  # fmt: skip
     assert kept is not None

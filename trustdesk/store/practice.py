@@ -48,6 +48,7 @@ from trustdesk.store.models import (
     Note,
     Program,
     Prompt,
+    db,
 )
 
 ADMIN_ROLE = "trustdesk_admin"
@@ -75,6 +76,11 @@ LARGE_OBJECT_MAKERS = (
     "lo_from_bytea(oid, bytea)",
 )
 
+# A coach deletes a row of a fenced table only through this function of the table (made
+# by setup, see _delete_functions): coaches hold no table-wide DELETE, which would also
+# let them LOCK the table in any mode and so hold every other coach up.
+DELETE_FUNCTION = "trustdesk_delete_{table}"
+
 # Every table but `coach` carries its coach's id; `coach` is fenced by its own role column.
 FENCED_MODELS = tuple(m for m in ALL_MODELS if m is not Coach)
 FENCED_TABLES = tuple(m._meta.table_name for m in FENCED_MODELS)
@@ -86,6 +92,70 @@ SAME_COACH_REFERENCES = tuple(
     for field in model._meta.sorted_fields
     if isinstance(field, peewee.ForeignKeyField) and field.rel_model is not Coach
 )
+
+
+def delete_rows(model: type[peewee.Model], *where: object) -> int:
+    """DELETE the rows of `model` that meet every condition in `where`; how many went.
+
+    On a SQLite file, or on a practice as a role that may delete (its administrator), the
+    ordinary DELETE. As a coach of a practice, who may not (see _delete_functions), the
+    table's delete function, which takes only the coach's own rows; there a condition is
+    `field == value` on the row's id (required), its version or its coach, joined by `&`
+    (True, an unchecked version, is skipped), and anything else is refused.
+    """
+    database = db.obj
+    table = model._meta.table_name
+    if not isinstance(database, peewee.PostgresqlDatabase) or table not in FENCED_TABLES:
+        return model.delete().where(*where).execute()
+    (may_delete,) = database.execute_sql(
+        "SELECT has_table_privilege(%s, 'DELETE')", (f'public."{table}"',)
+    ).fetchone()
+    if may_delete:
+        return model.delete().where(*where).execute()
+    wanted: dict[str, list[object]] = {}
+    for condition in where:
+        _equalities(model, condition, wanted)
+    if "id" not in wanted:
+        raise TypeError(f"a coach deletes {table} rows by id; got {where!r}")
+    if any(len(set(values)) > 1 for values in wanted.values()):
+        return 0  # two values for one column: no row meets both
+    arguments = [wanted["id"][0]]
+    if "version" in wanted:
+        arguments.append(wanted["version"][0])
+    call = f'public."{DELETE_FUNCTION.format(table=table)}"({", ".join(["%s"] * len(arguments))})'
+    if "coach" in wanted:
+        # Another coach's id is no row of this coach's: the coach's own row is the only
+        # one the fence lets them see.
+        call += " FROM public.coach WHERE id = %s"
+        arguments.append(wanted["coach"][0])
+    found = database.execute_sql(f"SELECT {call}", arguments).fetchone()
+    return found[0] if found else 0
+
+
+def _equalities(model: type[peewee.Model], condition: object, wanted: dict) -> None:
+    if condition is True:
+        return
+    if isinstance(condition, peewee.Expression) and condition.op == peewee.OP.AND:
+        _equalities(model, condition.lhs, wanted)
+        _equalities(model, condition.rhs, wanted)
+        return
+    if (
+        isinstance(condition, peewee.Expression)
+        and condition.op == peewee.OP.EQ
+        and isinstance(condition.lhs, peewee.Field)
+        and condition.lhs.model is model
+        and condition.lhs.name in ("id", "version", "coach")
+        and (isinstance(condition.rhs, peewee.Model) or not isinstance(condition.rhs, peewee.Node))
+    ):
+        value = condition.rhs
+        if isinstance(value, peewee.Model):  # a row (a Model is a Node too): its id
+            value = value.get_id()
+        wanted.setdefault(condition.lhs.name, []).append(value)
+        return
+    raise TypeError(
+        f"a coach deletes {model._meta.table_name} rows by id, version and coach only; "
+        f"got {condition!r}"
+    )
 
 
 def _require_server(database: peewee.Database) -> PracticeServer:
@@ -206,6 +276,7 @@ def _fence(database: PracticeServer) -> None:
         )
     for model in FENCED_MODELS:
         _grant_rows(database, model)
+    _delete_functions(database)
     for field in SAME_COACH_REFERENCES:
         _keep_within_coach(database, field)
     _lead_with_coach(database)
@@ -230,8 +301,69 @@ def _grant_rows(database: PracticeServer, model: type[peewee.Model]) -> None:
     )
     run = database.execute_sql
     run(f'REVOKE ALL ON public."{table}" FROM {coach}')
-    run(f'GRANT SELECT, DELETE ON public."{table}" TO {coach}')
+    # Column grants, and no table-wide DELETE: either would let a coach LOCK the table.
+    run(f'GRANT SELECT ON public."{table}" TO {coach}')
     run(f'GRANT INSERT ({columns}), UPDATE ({columns}) ON public."{table}" TO {coach}')
+
+
+def _delete_functions(database: PracticeServer) -> None:
+    """Make, for each fenced table, the one way a coach deletes its rows.
+
+    PostgreSQL lets a role with table-wide DELETE (or UPDATE, or TRUNCATE) take any lock
+    on the table: `LOCK TABLE touch IN ACCESS EXCLUSIVE MODE` in psql, with the idle
+    timeout switched off, would hold every other coach up. So coaches hold no DELETE;
+    `public.trustdesk_delete_<table>(id [, version])`, owned by the admin role and run
+    with its rights, deletes the row with that id (and version, when given) only if it
+    is the calling coach's. The coach is found as the policies find it, by the role's
+    name, but from session_user (inside the function current_user is its owner): the
+    login role, which only a superuser can change, and coaches are members of no other
+    coach's role. Another coach's id, like a missing one, deletes nothing and says
+    nothing. References to the row are cascaded or cleared as usual. Made again at
+    every setup, from the catalog, so the id and version columns follow migrations.
+    """
+    run = database.execute_sql
+    own_id = "(SELECT c.id FROM public.coach AS c WHERE c.db_role = session_user)"
+    wanted: dict[str, tuple[str, str]] = {}  # function: (its arguments, the table's WHERE)
+    for table in FENCED_TABLES:
+        typed = dict(
+            run(
+                "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+                "WHERE attrelid = %s::regclass AND attname IN ('id', 'version') "
+                "AND NOT attisdropped",
+                (f'public."{table}"',),
+            ).fetchall()
+        )
+        arguments = f"row_id {typed['id']}"
+        where = f"t.id = row_id AND t.coach_id = {own_id}"
+        if "version" in typed:
+            arguments += f", row_version {typed['version']}"
+            where += " AND (row_version IS NULL OR t.version = row_version)"
+        wanted[DELETE_FUNCTION.format(table=table)] = (arguments, where)
+    # One function per table, with the arguments of today's schema: any other goes.
+    for name, signature, arguments in run(
+        "SELECT p.proname, p.oid::regprocedure::text, "
+        "pg_get_function_identity_arguments(p.oid) FROM pg_proc AS p "
+        "JOIN pg_namespace AS n ON n.oid = p.pronamespace AND n.nspname = 'public' "
+        "WHERE starts_with(p.proname, %s)",
+        (DELETE_FUNCTION.format(table=""),),
+    ).fetchall():
+        if name not in wanted or wanted[name][0] != arguments:
+            run(f"DROP FUNCTION {signature}")
+    for table in FENCED_TABLES:
+        name = DELETE_FUNCTION.format(table=table)
+        arguments, where = wanted[name]
+        function = f'public."{name}"'
+        if "row_version" in arguments:
+            arguments += " DEFAULT NULL"
+        run(
+            f"CREATE OR REPLACE FUNCTION {function}({arguments}) RETURNS integer "
+            "LANGUAGE sql VOLATILE SECURITY DEFINER "
+            "SET search_path = pg_catalog, public "
+            f'AS $$ WITH gone AS (DELETE FROM public."{table}" AS t WHERE {where} '
+            "RETURNING 1) SELECT count(*)::integer FROM gone $$"
+        )
+        run(f"REVOKE ALL ON FUNCTION {function} FROM PUBLIC")
+        run(f"GRANT EXECUTE ON FUNCTION {function} TO {_quote(COACH_ROLE)}")
 
 
 def _keep_within_coach(database: PracticeServer, field: peewee.ForeignKeyField) -> None:

@@ -23,6 +23,7 @@ from trustdesk.store.models import (
     db,
     minutes_late,
 )
+from trustdesk.store.practice import delete_rows
 
 MAX_TEXT = 2000
 
@@ -418,12 +419,8 @@ def remove_touch(coach: Coach, touch_id: int, *, version: int | None = None) -> 
     """Take back a touch logged by mistake (not one corrected elsewhere meanwhile)."""
     touch = _touch(coach, touch_id)
     with db.atomic():
-        removed = (
-            Touch.delete()
-            .where(
-                (Touch.id == touch.id) & (Touch.coach == coach) & unchanged_since(Touch, version)
-            )
-            .execute()
+        removed = delete_rows(
+            Touch, (Touch.id == touch.id) & (Touch.coach == coach) & unchanged_since(Touch, version)
         )
     if removed != 1:
         refuse_if_changed(Touch, touch.id, coach, version, "that touch")

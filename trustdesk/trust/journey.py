@@ -27,6 +27,7 @@ from trustdesk.store.models import (
     StageChange,
     db,
 )
+from trustdesk.store.practice import delete_rows
 from trustdesk.trust.actions import (
     MAX_TEXT,
     ActionError,
@@ -508,7 +509,7 @@ def remove_stage(coach: Coach, stage_id: int) -> None:
                 f"this stage has history ({history}); removing it would rewrite"
                 " clients' journeys, so edit it instead"
             )
-        Stage.delete().where(Stage.id == stage.id).execute()
+        delete_rows(Stage, Stage.id == stage.id)
         _shift(stage.program_id, stage.position + 1, -1)
 
 
@@ -725,10 +726,8 @@ def edit_outcome(
 def remove_outcome(coach: Coach, outcome_id: int, *, version: int | None = None) -> None:
     outcome = _outcome(coach, outcome_id)
     with db.atomic():
-        removed = (
-            Outcome.delete()
-            .where((Outcome.id == outcome.id) & unchanged_since(Outcome, version))
-            .execute()
+        removed = delete_rows(
+            Outcome, (Outcome.id == outcome.id) & unchanged_since(Outcome, version)
         )
     if removed != 1:
         refuse_if_changed(Outcome, outcome.id, coach, version, "that outcome")

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from trustdesk import config
 from trustdesk.store.database import lock_coach
 from trustdesk.store.models import Client, Coach, KeySlot, Note, db
+from trustdesk.store.practice import delete_rows
 from trustdesk.vault import keyring_access
 from trustdesk.vault.hardening import keep_out_of_core_dumps
 from trustdesk.vault.sealing import (
@@ -523,14 +524,14 @@ class Vault:
         check_passphrase(new_passphrase)
         with self.current_key(exclusive=True) as (key_id, key):
             for old in self._slot_rows("passphrase"):
-                old.delete_instance()
+                delete_rows(KeySlot, KeySlot.id == old.id)
             self._passphrase_slot(new_passphrase, key_id, key, argon2)
 
     def replace_recovery_code(self) -> str:
         """A new recovery code; the old one stops working at once."""
         with self.current_key(exclusive=True) as (key_id, key):
             for old in self._slot_rows("recovery"):
-                old.delete_instance()
+                delete_rows(KeySlot, KeySlot.id == old.id)
             return self._recovery_slot(key_id, key)
 
     def add_keyring_slot(self) -> None:
@@ -637,7 +638,7 @@ class Vault:
                     progress(done, total)
             old_slots = list(KeySlot.select().where(KeySlot.coach == self.coach))
             for slot in old_slots:
-                slot.delete_instance()
+                delete_rows(KeySlot, KeySlot.id == slot.id)
             # Every note is now in the binding format: the new slots say so, unforgeably.
             self._notes_format = FORMAT_VERSION
             for username, kek in keyring_keks:
