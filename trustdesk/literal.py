@@ -50,6 +50,18 @@ def visible(text: str) -> str:
     return "".join(out)
 
 
+def for_terminal(text: str) -> str:
+    """Text for a person at a terminal: lines kept, every other control character made visible.
+
+    Every message, list, report and page trustdesk writes for a person goes through this
+    (or through `visible` for a single line), so nothing a coach or a file typed can move the
+    cursor, retitle the window, write the clipboard or reorder a line.
+    """
+    if text.isprintable():
+        return text
+    return "\n".join(visible(line) for line in text.split("\n"))
+
+
 # --- spreadsheet cells ---------------------------------------------------------------------
 
 # Spreadsheets skip blanks and invisible characters before a formula, and read the
