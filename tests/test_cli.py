@@ -381,3 +381,60 @@ def test_export_csv_is_spreadsheet_safe_and_imports_again(initialised, tmp_path,
         ('=HYPERLINK("x")', "+1 555 0100"),
         ("Ann [b]Lee[/b]", "-3"),
     }
+
+
+# One of each kind of character that can drive a terminal: C0, ESC sequences (reset,
+# screen fill, OSC title, OSC 52 clipboard), DEL, C1 (CSI, OSC), bidi, zero width.
+TERMINAL_PAYLOAD = (
+    "\x1bc\x1b#8\x1b]0;owned\x07\x1b]52;c;cm0gLXJmIH4=\x07\x7f\x9b31m\x9d0;t\x9c"
+    "\u202eevil\u2066\u200b\ufeff\x08\x01"
+)
+
+
+def _raw_terminal_controls(data: bytes) -> list[str]:
+    from trustdesk.literal import needs_escape
+
+    text = data.decode("utf-8")
+    return [ch for ch in text if ch not in "\n\t" and needs_escape(ch)]
+
+
+def _toml_basic(text: str) -> str:
+    return '"' + "".join(f"\\U{ord(ch):08x}" for ch in text) + '"'
+
+
+def test_program_outputs_and_errors_never_reach_the_terminal_raw(run, initialised, tmp_path):
+    import tomllib
+
+    name = "Plan " + TERMINAL_PAYLOAD
+    template = tmp_path / "plan.toml"
+    template.write_text(
+        f"name = {_toml_basic(name)}\nsummary = {_toml_basic(TERMINAL_PAYLOAD)}\n"
+        "typical_sessions = 2\n\n[[stages]]\n"
+        f"name = {_toml_basic('Start ' + TERMINAL_PAYLOAD)}\npurpose = {_toml_basic('p')}\n"
+        f'typical_sessions = 2\nasks_of_client = "a"\n',
+        encoding="utf-8",
+    )
+    added = run("program", "import", str(template))
+    assert added.returncode == 0, added.stderr
+    assert not _raw_terminal_controls(added.stderr)
+
+    for option in ("--markdown", "--toml", None):
+        shown = run("program", "show", name, *([option] if option else []))
+        assert shown.returncode == 0, shown.stderr
+        assert not _raw_terminal_controls(shown.stdout), option
+        assert not _raw_terminal_controls(shown.stderr), option
+        if option == "--toml":
+            assert tomllib.loads(shown.stdout.decode())["name"] == name
+
+    listed = run("program", "list")
+    assert not _raw_terminal_controls(listed.stdout)
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        f'name = "x"\nsummary = "y"\ntypical_sessions = 1\n{_toml_basic(TERMINAL_PAYLOAD)} = 1\n',
+        encoding="utf-8",
+    )
+    refused = run("program", "import", str(bad))
+    assert refused.returncode != 0
+    assert len(refused.stderr.decode().strip().splitlines()) == 1
+    assert not _raw_terminal_controls(refused.stderr)

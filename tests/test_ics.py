@@ -72,3 +72,25 @@ def test_export_ics_from_the_command_line(run, tmp_path):
     assert len(events(dest.read_bytes())) == len(found)
     line = one_line_error(run("--db", "demo.sqlite3", "export", "--ics", "--decrypt"))
     assert "--decrypt goes with the JSON export" in line
+
+
+def test_calendar_text_never_holds_a_control_character(coach, today):
+    from trustdesk.literal import needs_escape, visible
+
+    payload = "\x1bc\x1b]52;c;eA==\x07\x9b31m\u202eevil\u200b\x7f"
+    ann = Client.create(coach=coach, name="Ann " + payload, started_on=today)
+    at = dt.datetime.combine(today + D(days=2), dt.time(9, 30))
+    Session.create(coach=coach, client=ann, scheduled_start=at, duration_minutes=45)
+    Commitment.create(
+        coach=coach,
+        client=ann,
+        owner="client",
+        title="Plan " + payload,
+        promised_on=today,
+        due_on=today + D(days=4),
+    )
+    data = practice_ics(coach, today)
+    assert not [ch for ch in data.decode("utf-8") if ch not in "\r\n" and needs_escape(ch)]
+    session, promise = events(data)
+    assert str(session["summary"]) == "Coaching session: " + visible("Ann " + payload)
+    assert str(promise["summary"]) == "Due: " + visible("Plan " + payload)

@@ -314,3 +314,77 @@ def test_importer_does_not_load_textual():
     code = "import sys, trustdesk.importer; print('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# A spreadsheet runs a cell as a formula when, after any blank or invisible characters,
+# it starts with = + - @ or their fullwidth and small forms.
+_SPREADSHEET_BLANKS = " \t\r\n\x0b\x0c\xa0\u3000\u200b\ufeff\u2060\u202e"
+_FORMULA_SIGNS = "=+-@\uff1d\uff0b\uff0d\uff20\ufe62\ufe63\ufe66\ufe6b\u2212"
+
+
+def _runs_as_formula(cell: str) -> bool:
+    rest = cell.lstrip(_SPREADSHEET_BLANKS)
+    return rest[:1] in set(_FORMULA_SIGNS)
+
+
+cell_texts = st.builds(
+    lambda lead, sign, rest: lead + sign + rest,
+    st.text(alphabet=st.sampled_from(list(_SPREADSHEET_BLANKS + "'")), max_size=3),
+    st.sampled_from(["", *_FORMULA_SIGNS]),
+    st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00"), max_size=8),
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        " =1+1",
+        "\xa0=1+1",
+        "\u3000=1+1",
+        "\u200b=1+1",
+        "\ufeff=1+1",
+        "\n=1+1",
+        "\x0b=1+1",
+        "\x0c=1+1",
+        "\uff1d1+1",
+        "\uff0b1",
+        "\uff0d1",
+        "\uff20SUM(A1)",
+    ],
+)
+def test_hidden_formula_starts_are_neutralised(text):
+    from trustdesk.exporter import spreadsheet_safe
+
+    assert spreadsheet_safe(text) == "'" + text
+
+
+@settings(
+    max_examples=150,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(email=cell_texts, phone=cell_texts)
+def test_any_text_cell_round_trips_through_export_and_import(coach, today, email, phone):
+    from trustdesk.exporter import write_clients_csv
+
+    Client.delete().execute()
+    Client.create(coach=coach, name="Round Trip", email=email, phone=phone, started_on=today)
+    out = io.StringIO(newline="")
+    write_clients_csv(out, coach)
+    for row in csv.reader(io.StringIO(out.getvalue(), newline="")):
+        assert not any(_runs_as_formula(cell) for cell in row), row
+    Client.delete().execute()
+    run_import(out.getvalue(), coach, today)
+    assert Client.select(Client.email, Client.phone).tuples().get() == (email, phone)
+
+
+def test_a_typed_apostrophe_before_a_formula_sign_comes_back(coach, today):
+    from trustdesk.exporter import write_clients_csv
+
+    Client.create(coach=coach, name="Quoted", email="'=1+1", phone="''x", started_on=today)
+    out = io.StringIO(newline="")
+    write_clients_csv(out, coach)
+    Client.delete().execute()
+    run_import(out.getvalue(), coach, today)
+    assert Client.select(Client.email, Client.phone).tuples().get() == ("'=1+1", "''x")

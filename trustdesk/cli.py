@@ -15,7 +15,7 @@ from pathlib import Path
 
 from trustdesk import __version__, config
 from trustdesk.asking import AskError, ask, ask_new_passphrase, read_secret_file
-from trustdesk.literal import visible
+from trustdesk.literal import for_terminal, visible
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -275,6 +275,13 @@ def _open(args: argparse.Namespace, *, create: bool = False):
 
 
 def _out(text: str) -> None:
+    """The command's output for a person: nothing in it reaches the terminal raw."""
+    sys.stdout.write(for_terminal(text))
+    sys.stdout.flush()
+
+
+def _out_data(text: str) -> None:
+    """A machine format that is already plain ASCII or escaped by its own rules (JSON, TOML)."""
     sys.stdout.write(text)
     sys.stdout.flush()
 
@@ -298,7 +305,7 @@ def _fit_terminal(text: str) -> str:
 
 def _say(text: str) -> None:
     """A line for the coach that is not the command's output."""
-    print(text, file=sys.stderr)
+    print(for_terminal(text), file=sys.stderr)
 
 
 def _default_coach_name() -> str:
@@ -484,7 +491,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         # Indented for a person at a terminal; compact for scripts and cron, which lets
         # json use its C encoder (indent forces the pure-Python one: 0.25 s on 10,000 clients).
         indent = 2 if sys.stdout.isatty() else None
-        _out(json.dumps(report_json(report), indent=indent) + "\n")
+        _out_data(json.dumps(report_json(report), indent=indent, ensure_ascii=True) + "\n")
     else:
         _out(_fit_terminal(report_text(report, limit=args.limit)))
     return EXIT_OK
@@ -523,6 +530,14 @@ def cmd_export(args: argparse.Namespace) -> int:
         if args.csv:
             from trustdesk.exporter import write_clients_csv
 
+            if not args.output and sys.stdout.isatty():
+                # Read by a person, not a program: shown like every other output.
+                import io
+
+                shown = io.StringIO(newline="")
+                write_clients_csv(shown, coach)
+                _out(shown.getvalue())
+                return EXIT_OK
             _write_export(args.output, lambda fh: write_clients_csv(fh, coach), newline="")
             if args.output:
                 _say(f"Wrote your clients to {args.output}")
@@ -1045,9 +1060,9 @@ def program_show(args: argparse.Namespace, coach) -> int:
     if args.markdown:
         _out(journey_markdown(template))
     elif args.toml:
-        _out(template_to_toml(template))
+        _out_data(template_to_toml(template))
     else:
-        _out(visible(journey_text(template)).replace("\\n", "\n"))
+        _out(journey_text(template))
     return EXIT_OK
 
 

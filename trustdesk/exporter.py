@@ -147,16 +147,18 @@ CSV_COLUMNS = (
     "ideal_gap_days",
     "max_gap_days",
 )
-# A cell a spreadsheet would run as a formula: =, +, -, @, or a tab or return before one.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def spreadsheet_safe(value: object) -> str:
-    """Text for a CSV cell that a spreadsheet shows rather than runs (formula injection)."""
-    text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_START):
-        return "'" + text
-    return text
+    """Text for a CSV cell that a spreadsheet shows rather than runs (formula injection).
+
+    A cell that could run as a formula, or that already starts with an apostrophe, gets one
+    more apostrophe in front; `trustdesk import` takes exactly that one off again, so every
+    text comes back exactly as it was.
+    """
+    from trustdesk.literal import guarded_cell
+
+    return guarded_cell("" if value is None else str(value))
 
 
 def write_clients_csv(out: TextIO, coach: Coach) -> None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from trustdesk import config
 from trustdesk.config import Settings
+from trustdesk.literal import unguarded_cell
 from trustdesk.store.models import (
     CLIENT_STATUSES,
     Client,
@@ -222,14 +223,8 @@ def _physical_lines(text: str) -> Iterator[str]:
 
 
 def _unguarded(value: str) -> str:
-    """Drop the apostrophe that keeps a spreadsheet from running a cell as a formula.
-
-    `trustdesk export --csv` (and spreadsheets themselves) write '+1 555… for +1 555…;
-    a leading apostrophe before anything else is kept as typed.
-    """
-    if len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r":
-        return value[1:]
-    return value
+    """Drop the apostrophe `trustdesk export --csv` put before a cell (see guarded_cell)."""
+    return unguarded_cell(value)
 
 
 def _read_records(text: str) -> tuple[list[_Record], list[ImportProblem]]:

@@ -48,3 +48,55 @@ def visible(text: str) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+def for_terminal(text: str) -> str:
+    """Text for a person at a terminal: lines kept, every other control character made visible.
+
+    Every message, list, report and page trustdesk writes for a person goes through this
+    (or through `visible` for a single line), so nothing a coach or a file typed can move the
+    cursor, retitle the window, write the clipboard or reorder a line.
+    """
+    if text.isprintable():
+        return text
+    return "\n".join(visible(line) for line in text.split("\n"))
+
+
+# --- spreadsheet cells ---------------------------------------------------------------------
+
+# Spreadsheets skip blanks and invisible characters before a formula, and read the
+# fullwidth and small forms of = + - @ (and the minus sign) as the signs themselves.
+_FORMULA_SIGNS = frozenset("=+-@\u2212")
+
+
+def _skipped_before_formula(ch: str) -> bool:
+    return ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Zs", "Zl", "Zp")
+
+
+def runs_as_formula(text: str) -> bool:
+    """Whether a spreadsheet could run this cell as a formula."""
+    for ch in text:
+        if _skipped_before_formula(ch):
+            continue
+        return ch in _FORMULA_SIGNS or unicodedata.normalize("NFKC", ch)[:1] in _FORMULA_SIGNS
+    return False
+
+
+def guarded_cell(text: str) -> str:
+    """The cell with one apostrophe in front if it could run as a formula or starts with one.
+
+    unguarded_cell(guarded_cell(t)) == t for every text t.
+    """
+    if text.startswith("'") or runs_as_formula(text):
+        return "'" + text
+    return text
+
+
+def unguarded_cell(cell: str) -> str:
+    """The text a guarded cell stands for: one apostrophe comes off only where guarded_cell
+    would have put it, so an apostrophe typed before ordinary text in any other file stays."""
+    if cell.startswith("'"):
+        rest = cell[1:]
+        if rest.startswith("'") or runs_as_formula(rest):
+            return rest
+    return cell

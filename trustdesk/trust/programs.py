@@ -16,6 +16,7 @@ from pathlib import Path
 
 from peewee import fn
 
+from trustdesk.literal import for_terminal, needs_escape
 from trustdesk.store.models import Client, Coach, Program, Stage, db
 
 PROGRAM_KEYS = {"name", "summary", "typical_sessions", "stages"}
@@ -195,8 +196,8 @@ def _toml_string(text: str) -> str:
             out.append("\\n")
         elif ch == "\t":
             out.append("\\t")
-        elif code < 0x20 or code == 0x7F:
-            out.append(f"\\u{code:04x}")
+        elif needs_escape(ch):
+            out.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
         else:
             out.append(ch)
     out.append('"')
@@ -301,8 +302,8 @@ def _plural(n: int, word: str) -> str:
 
 
 def _md(text: str) -> str:
-    """Text as Markdown shows it literally: emphasis, links and HTML escaped, paragraphs kept."""
-    escaped = re.sub(r"([\\`*_\[\]<>|])", r"\\\1", text)
+    """Text as Markdown shows it literally: emphasis, links, HTML and controls escaped."""
+    escaped = re.sub(r"([\\`*_\[\]<>|])", r"\\\1", for_terminal(text))
     # A paragraph that starts like a heading, quote or list item is kept a paragraph.
     escaped = re.sub(r"(?m)^([#>+-])", r"\\\1", escaped)
     return re.sub(r"(?m)^(\d+)\.", r"\1\\.", escaped)
