@@ -575,7 +575,11 @@ def test_a_practice_set_up_by_the_previous_release_is_brought_up_to_date(
             applied = practice.setup_practice(database)
         finally:
             database.close()
-        assert applied == ["0006_edit_versions", "0007_stage_position_per_coach"]
+        assert applied == [
+            "0006_edit_versions",
+            "0007_stage_position_per_coach",
+            "0009_client_import_key",
+        ]
         database = open_database(pg_url(admin, user=ann))
         try:
             (kept,) = Client.select().where(Client.coach == current_coach())

@@ -138,12 +138,17 @@ class Client(BaseModel):
     snoozed_until = DateField(null=True)
     reference_consent = BooleanField(default=False)
     created_at = DateTimeField(default=_now)
+    # Set by `trustdesk import` only (the imported row's name, as the importer compares
+    # names): one row imported twice, even by two imports at once, is refused by the
+    # database. NULL for clients added by hand, so two of them may share a name.
+    import_key = TextField(null=True)
 
     class Meta:
         indexes = (
             (("coach", "status"), False),
             (("coach", "name"), False),
             (("coach", "sort_name"), False),
+            (("coach", "import_key"), True),
         )
 
     def save(self, *args, **kwargs):
