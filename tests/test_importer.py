@@ -9,14 +9,21 @@ import subprocess
 import sys
 import time
 
+import peewee
 import pytest
 from helpers import delete_every_row
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trustdesk.config import Settings
-from trustdesk.importer import ImportProblem, ImportRejected, ImportResult, import_clients
-from trustdesk.store import Client, Program, Stage, StageChange
+from trustdesk.importer import (
+    ImportCollided,
+    ImportProblem,
+    ImportRejected,
+    ImportResult,
+    import_clients,
+)
+from trustdesk.store import Client, Program, Stage, StageChange, db
 
 SETTINGS = Settings(default_ideal_gap_days=10, default_max_gap_days=30)
 
@@ -140,6 +147,55 @@ def test_each_bad_row_is_reported_on_its_line(coach, today, journeys):
         "(put quotes around a value that contains a comma)",
         "line 15: max_gap_days 30 (the default) is smaller than ideal_gap_days 40",
     ]
+
+
+def test_an_imported_row_is_refused_twice_by_the_database_itself(coach, today):
+    run_import("name\nAnn Lee\n", coach, today)
+    with pytest.raises(peewee.IntegrityError), db.atomic():
+        Client.create(coach=coach, name="Ann Lee", started_on=today, import_key="ann lee")
+    assert Client.select().count() == 1
+
+
+def test_clients_added_by_hand_may_share_an_imported_clients_name(coach, today):
+    run_import("name\nAnn Lee\n", coach, today)
+    Client.create(coach=coach, name="Ann Lee", started_on=today)
+    Client.create(coach=coach, name="Ann Lee", started_on=today)
+    assert Client.select().where(Client.name == "Ann Lee").count() == 3
+
+
+def test_a_renamed_imported_client_is_not_imported_again(coach, today):
+    run_import("name\nAnn Lee\nBo Chen\n", coach, today)
+    Client.update(name="Ann Lee-Moreau", sort_name="ann lee-moreau").where(
+        Client.name == "Ann Lee"
+    ).execute()
+    assert rejected("name\nann lee\nCy Diaz\n", coach, today) == [
+        "line 2: 'ann lee' was imported before (the client is now 'Ann Lee-Moreau')"
+    ]
+
+
+def test_clients_added_while_the_file_is_checked_stop_the_whole_import(coach, today, monkeypatch):
+    """Another import lands after this one read the clients and before it writes."""
+    from trustdesk import importer
+
+    real_taken = importer._taken
+    raced = []
+
+    def another_import_lands_meanwhile(of_coach):
+        if raced:
+            return real_taken(of_coach)
+        raced.append(True)
+        before = real_taken(of_coach)
+        run_import("name\nBo Chen\nCy Diaz\n", coach, today)
+        return before
+
+    monkeypatch.setattr(importer, "_taken", another_import_lands_meanwhile)
+    with pytest.raises(ImportCollided) as caught:
+        run_import("name\nAnn Lee\nBo Chen\ncy diaz\n", coach, today)
+    assert str(caught.value) == (
+        "nothing was imported: 2 of the 3 clients of this file were added while this import"
+        " ran (the first on line 3); import it again to see which"
+    )
+    assert sorted(c.name for c in Client.select()) == ["Bo Chen", "Cy Diaz"]
 
 
 def test_every_problem_in_a_row_is_reported(coach, today):

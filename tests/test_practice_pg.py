@@ -652,6 +652,7 @@ def test_a_practice_set_up_by_the_previous_release_is_brought_up_to_date(
             "0006_edit_versions",
             "0007_stage_position_per_coach",
             "0008_client_identity",
+            "0009_client_import_key",
         ]
         database = open_database(pg_url(admin, user=ann))
         try:

@@ -252,8 +252,9 @@ def share_out(total: int, weights: Sequence[int]) -> list[int]:
     return parts
 
 
-# Left to the database: a row's version starts at 1, and a file's coach has no login role.
-DATABASE_FILLS = frozenset({"version", "db_role"})
+# Left to the database: a row's version starts at 1, a file's coach has no login role,
+# and a demo client was not imported (no import key).
+DATABASE_FILLS = frozenset({"version", "db_role", "import_key"})
 
 
 def _insert_sql(model: type[peewee.Model]) -> tuple[str, tuple[str, ...]]:

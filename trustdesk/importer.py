@@ -19,9 +19,12 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+import peewee
+
 from trustdesk import config
 from trustdesk.config import Settings
 from trustdesk.literal import unguarded_cell
+from trustdesk.store.database import StoreError, first_line
 from trustdesk.store.models import (
     CLIENT_STATUSES,
     Client,
@@ -74,6 +77,10 @@ class ImportResult:
     problems: tuple[ImportProblem, ...] = ()
 
 
+class ImportCollided(StoreError):
+    """Clients of the file were added while it was being imported, so nothing was written."""
+
+
 class ImportRejected(Exception):
     """The file had problems, so nothing was written; `problems` says what and where."""
 
@@ -116,10 +123,7 @@ def import_clients(
         raise ImportRejected([ImportProblem(header.line, "the file has no client rows")])
 
     journeys = _journeys_by_program(coach)
-    existing = {
-        _name_key(name)
-        for (name,) in Client.select(Client.name).where(Client.coach == coach).tuples()
-    }
+    existing = _taken(coach)
     seen_on_line: dict[str, int] = {}
     created_at = config.now()
     clients: list[tuple] = []
@@ -144,7 +148,13 @@ def import_clients(
         if not key:
             row_problems.append("name is missing")
         elif key in existing:
-            row_problems.append(f"{_shown(name)} is already a client")
+            now_called = existing[key]
+            if now_called is None:
+                row_problems.append(f"{_shown(name)} is already a client")
+            else:
+                row_problems.append(
+                    f"{_shown(name)} was imported before (the client is now {_shown(now_called)})"
+                )
         elif key in seen_on_line:
             row_problems.append(f"{_shown(name)} is already on line {seen_on_line[key]}")
         else:
@@ -179,14 +189,22 @@ def import_clients(
                 False,
                 created_at,
                 uuid.uuid4(),
+                key,
             )
         )
         if stage_id is not None:
-            first_stages[name] = stage_id
+            first_stages[key] = stage_id
 
     if problems:
         raise ImportRejected(problems)
-    _write(coach, clients, first_stages)
+    try:
+        _write(coach, clients, first_stages, seen_on_line)
+    except peewee.IntegrityError as exc:
+        # The database refused an imported row twice: another import of the same rows
+        # committed first (PostgreSQL; SQLite's write lock makes the check in _write see
+        # it). The transaction is rolled back; say how many are clients now.
+        _refuse_if_taken(coach, seen_on_line)
+        raise StoreError(f"nothing was imported: {first_line(exc)}") from None
     return ImportResult(imported=len(clients))
 
 
@@ -288,7 +306,39 @@ _BAD = _Bad()
 
 
 def _name_key(name: str) -> str:
+    """How the importer tells names apart; also what Client.import_key holds."""
     return name.strip().casefold()
+
+
+def _taken(coach: Coach) -> dict[str, str | None]:
+    """Keys no row of a file may have: each client's name (mapped to None), and each
+    earlier imported row's key (mapped to the name that client has now, if renamed)."""
+    taken: dict[str, str | None] = {}
+    rows = Client.select(Client.name, Client.import_key).where(Client.coach == coach).tuples()
+    for name, import_key in rows:
+        taken[_name_key(name)] = None
+        if import_key is not None:
+            taken.setdefault(import_key, name)
+    return taken
+
+
+def _refuse_if_taken(coach: Coach, lines: dict[str, int]) -> None:
+    """Raise ImportCollided if rows of the file (keys, with their lines) are taken now."""
+    taken = _taken(coach)
+    clashes = sorted((line, key) for key, line in lines.items() if key in taken)
+    if not clashes:
+        return
+    count = len(lines)
+    if len(clashes) == count:
+        raise ImportCollided(
+            f"nothing was imported: all {count} clients of this file were added while this"
+            " import ran (another import of it finished first), so it is already imported"
+        )
+    line, _ = clashes[0]
+    raise ImportCollided(
+        f"nothing was imported: {len(clashes)} of the {count} clients of this file were"
+        f" added while this import ran (the first on line {line}); import it again to see which"
+    )
 
 
 def _shown(value: str) -> str:
@@ -416,6 +466,7 @@ _CLIENT_FIELDS = (
     Client.reference_consent,
     Client.created_at,
     Client.uid,
+    Client.import_key,
 )
 
 
@@ -424,22 +475,30 @@ def _chunks(items: list, size: int) -> Iterator[list]:
         yield items[start : start + size]
 
 
-def _write(coach: Coach, clients: list[tuple], first_stages: dict[str, int]) -> None:
-    """Insert all clients and their starting stages in one transaction."""
+def _write(
+    coach: Coach, clients: list[tuple], first_stages: dict[str, int], lines: dict[str, int]
+) -> None:
+    """Insert all clients and their starting stages in one transaction.
+
+    The names were checked before, outside it; they are checked again inside, where no
+    other write can come between the check and the insert on SQLite (the transaction
+    takes the write lock when it begins). On PostgreSQL another import may still insert
+    the same rows meanwhile: the unique key on (coach, import_key) refuses the second.
+    """
     with db.atomic():
+        _refuse_if_taken(coach, lines)
         for batch in _chunks(clients, _MAX_BOUND_VALUES // len(_CLIENT_FIELDS)):
             Client.insert_many(batch, fields=_CLIENT_FIELDS).execute()
         if not first_stages:
             return
-        # Names are unique for this coach among new clients, and unlike any earlier client's.
-        started_on = {client[1]: client[8] for client in clients}
+        started_on = {client[-1]: client[8] for client in clients}
         changes = []
-        for names in _chunks(list(first_stages), _MAX_BOUND_VALUES - 1):
-            query = Client.select(Client.id, Client.name).where(
-                (Client.coach == coach) & Client.name.in_(names)
+        for keys in _chunks(list(first_stages), _MAX_BOUND_VALUES - 1):
+            query = Client.select(Client.id, Client.import_key).where(
+                (Client.coach == coach) & Client.import_key.in_(keys)
             )
-            for client_id, name in query.tuples():
-                changes.append((coach.id, client_id, first_stages[name], started_on[name]))
+            for client_id, key in query.tuples():
+                changes.append((coach.id, client_id, first_stages[key], started_on[key]))
         fields = (StageChange.coach, StageChange.client, StageChange.stage, StageChange.changed_on)
         for batch in _chunks(changes, _MAX_BOUND_VALUES // len(fields)):
             StageChange.insert_many(batch, fields=fields).execute()

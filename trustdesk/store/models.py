@@ -141,6 +141,10 @@ class Client(BaseModel):
     # The client's identity that each of their notes' seals binds: unlike the numbered id,
     # it stays the same through `practice join` (schema 0008).
     uid = UUIDField(default=uuid.uuid4)
+    # Set by `trustdesk import` only (the imported row's name, as the importer compares
+    # names): one row imported twice, even by two imports at once, is refused by the
+    # database. NULL for clients added by hand, so two of them may share a name.
+    import_key = TextField(null=True)
 
     class Meta:
         indexes = (
@@ -149,6 +153,7 @@ class Client(BaseModel):
             (("coach", "status"), False),
             (("coach", "name"), False),
             (("coach", "sort_name"), False),
+            (("coach", "import_key"), True),
         )
 
     def save(self, *args, **kwargs):
