@@ -220,25 +220,24 @@ def run(isolated_home, store_backend, request):
     return run
 
 
-@pytest.fixture
-def passphrase_file(tmp_path):
-    path = tmp_path / "passphrase.txt"
-    path.write_text(PASSPHRASE + "\n")
+def _secret_file(path, secret: str):
+    """A secret in a file only its owner can read, as --passphrase-file asks."""
+    path.write_text(secret + "\n")
     os.chmod(path, 0o600)
     return path
+
+
+@pytest.fixture
+def passphrase_file(tmp_path):
+    return _secret_file(tmp_path / "passphrase.txt", PASSPHRASE)
 
 
 @pytest.fixture
 def demo_passphrase_file(tmp_path):
-    """The demo practice's passphrase, in a file only its owner can read."""
-    import os
-
+    """The demo practice's passphrase, for `practice join` of a demo file."""
     from trustdesk.demo import DEMO_PASSPHRASE
 
-    path = tmp_path / "demo-passphrase"
-    path.write_text(DEMO_PASSPHRASE + "\n")
-    os.chmod(path, 0o600)
-    return path
+    return _secret_file(tmp_path / "demo-passphrase", DEMO_PASSPHRASE)
 
 
 @pytest.fixture

@@ -222,13 +222,18 @@ def _create_sqlite_file(path: Path) -> None:
         config.ensure_private_dir(path.parent)
     check_private(path)
     with new_private_file(path) as partial:
-        conn = sqlite3.connect(partial)
-        try:
-            # Set in rollback-journal mode so the mark is in the main file from the start.
-            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            conn.commit()
-        finally:
-            conn.close()
+        mark_as_trustdesk(partial)
+
+
+def mark_as_trustdesk(path: Path) -> None:
+    """Write trustdesk's application_id into the header of the (new) SQLite file at `path`."""
+    conn = sqlite3.connect(path)
+    try:
+        # Set in rollback-journal mode so the mark is in the main file from the start.
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        conn.commit()
+    finally:
+        conn.close()
 
 
 class Lending(PooledDatabase):

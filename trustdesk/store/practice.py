@@ -27,7 +27,6 @@ import peewee
 
 from trustdesk import config
 from trustdesk.store.database import (
-    APPLICATION_ID,
     HISTORY_TABLE,
     MIGRATIONS_DIR,
     PracticeServer,
@@ -37,6 +36,7 @@ from trustdesk.store.database import (
     inspect_backup,
     known_migrations,
     lock_coach,
+    mark_as_trustdesk,
     upgrade_schema,
 )
 from trustdesk.store.models import (
@@ -932,12 +932,7 @@ def _as_sqlite(value: object) -> object:
 def _copy_share(server: PracticeServer, coach_id: int, dest: Path) -> dict[type, int]:
     """Copy one coach's rows, ids and all, into the empty file at `dest` (a trustdesk
     database at the current schema, holding that coach alone)."""
-    conn = sqlite3.connect(dest)
-    try:
-        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-        conn.commit()
-    finally:
-        conn.close()
+    mark_as_trustdesk(dest)
     target = peewee.SqliteDatabase(str(dest), pragmas={"foreign_keys": 1})
     try:
         upgrade_schema(target, None, MIGRATIONS_DIR)

@@ -114,6 +114,11 @@ class UnlockScreen(ModalScreen[VaultStatus | None]):
         self.app.call_from_thread(self._result, status)
 
     def _failed(self, line: str) -> None:
+        self._try_again(line)
+
+    def _try_again(self, line: str) -> None:
+        """An empty box, ready for another try, under the line that says why; nothing if
+        the coach has left this screen meanwhile."""
         if not (self.is_attached and self.app.screen is self):
             return
         self.query_one("#unlock-button", Button).disabled = False
@@ -132,15 +137,9 @@ class UnlockScreen(ModalScreen[VaultStatus | None]):
                 self.dismiss(status)
             return
         delay = self.throttle.failed() if status.reason is LockReason.WRONG_KEY else 0
-        if not (self.is_attached and self.app.screen is self):
-            return
-        self.query_one("#unlock-button", Button).disabled = False
-        box = self.query_one("#passphrase", Input)
-        box.value = ""
-        box.focus()
         what = "recovery code" if self.recovery else "passphrase"
         then = f"Next try in {math.ceil(delay)} s" if delay else "Try again"
-        self.query_one("#unlock-error", Static).update(
+        self._try_again(
             f"That {what} does not open the notes. {then}, or Ctrl+R for the recovery code."
         )
 
