@@ -324,18 +324,27 @@ def _delete_as(conn, table: str, row_id, version=None) -> int:
 def test_the_delete_functions_take_the_coachs_own_rows_and_never_another_coachs(
     pg_practice, isolated_home, today
 ):
-    from trustdesk.demo import DemoSize, build_demo
+    from trustdesk.demo import DEMO_PASSPHRASE, DemoSize, build_demo
     from trustdesk.store.practice import join_practice
+    from trustdesk.vault.vault import BroughtKey
 
     path = isolated_home / "demo.sqlite3"
     build_demo(path, today=today, size=DemoSize(clients=3))
     for url in (pg_practice.ann, pg_practice.ben):
         database = open_database(url)
         try:
-            join_practice(database, path)
+            join_practice(database, path, lambda s: BroughtKey(s, passphrase=DEMO_PASSPHRASE))
         finally:
             database.close()
         _give_rows(url, title="An outcome", summary="", day=BEN_DAY, count=1)  # the demo's few
+    # Join gives notes new ids; Ben gives one of his the id of one of Ann's notes.
+    with psycopg.connect(pg_practice.ann) as conn:
+        (anns_note,) = conn.execute("SELECT min(id::text) FROM note").fetchone()
+    with psycopg.connect(pg_practice.ben, autocommit=True) as conn:
+        conn.execute(
+            "UPDATE note SET id = %s WHERE id = (SELECT min(id::text) FROM note)::uuid",
+            (anns_note,),
+        )
     bens = _rows_of_every_table(pg_practice.ben)
     anns = _rows_of_every_table(pg_practice.ann)
     assert all(bens[table] for table in FENCED_TABLES), bens

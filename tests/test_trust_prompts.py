@@ -9,6 +9,7 @@ import pytest
 from helpers import QueryCounter
 
 from trustdesk.store.models import TRUST_HABITS, Client, Coach, Program, Prompt, Stage, Touch
+from trustdesk.store.practice import delete_rows
 from trustdesk.trust.actions import ActionError
 from trustdesk.trust.prompts import (
     NO_STAGE,
@@ -382,7 +383,7 @@ def test_a_deleted_prompt_is_no_longer_awaited(coach, today):
     ann = client(coach, today)
     p = prompt(coach)
     send_prompt(coach, p.id, ann.id, today)
-    Prompt.delete_by_id(p.id)
+    delete_rows(Prompt, Prompt.id == p.id)
     assert awaiting_reply(coach, today) == []
 
 

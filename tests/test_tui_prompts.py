@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Input, Select, Static, TextArea
 
 from trustdesk.store import current_coach
 from trustdesk.store.models import Client, Prompt, Touch
+from trustdesk.store.practice import delete_rows
 from trustdesk.trust.prompts import (
     awaiting_reply,
     compose,
@@ -278,7 +279,9 @@ async def test_a_refused_edit_says_why_in_one_line(practice, ann):
         send_prompt_flow(app, client_id, name, None)
         await wait_for(pilot, PromptPicker)
         current = app.screen.current()
-        Prompt.delete_by_id(current.prompt_id)  # deleted elsewhere while the picker was open
+        delete_rows(
+            Prompt, Prompt.id == current.prompt_id
+        )  # deleted elsewhere while the picker was open
         await pilot.press("e")
         await wait_for(pilot, FormScreen)
         app.screen.query_one("#field-title", Input).value = "Changed"
