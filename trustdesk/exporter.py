@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import json
 import uuid
 from typing import TextIO
 
 from peewee import JOIN
 
 from trustdesk import __version__, config
+from trustdesk.literal import json_text
 from trustdesk.store.models import (
     Client,
     Coach,
@@ -52,7 +52,7 @@ def _plain(value: object) -> object:
 
 
 def _row(data: dict[str, object]) -> str:
-    return json.dumps({k: _plain(v) for k, v in data.items()}, ensure_ascii=True)
+    return json_text({k: _plain(v) for k, v in data.items()})
 
 
 def _write_table(out: TextIO, name: str, rows) -> None:
@@ -124,7 +124,7 @@ def write_json_export(out: TextIO, coach: Coach, *, vault: Vault | None = None) 
         "coach": {"id": coach.id, "name": coach.name, "email": coach.email},
     }
     for key, value in header.items():
-        out.write(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=True)},\n")
+        out.write(f"  {json_text(key)}: {json_text(value)},\n")
     out.write('  "tables": {\n')
     for model in EXPORTED:
         query = model.select().where(model.coach == coach).order_by(model.id).dicts()

@@ -7,6 +7,7 @@ visible only at the moment it is shown.
 
 from __future__ import annotations
 
+import json
 import unicodedata
 
 # Joiners shape emoji and scripts; they cannot move the cursor or reorder a line.
@@ -100,3 +101,9 @@ def unguarded_cell(cell: str) -> str:
         if rest.startswith("'") or runs_as_formula(rest):
             return rest
     return cell
+
+
+def json_text(value: object, **options) -> str:
+    """JSON in plain printable ASCII, for a file or a terminal alike: `ensure_ascii`
+    escapes everything past ASCII but leaves DEL raw, so it is escaped here too."""
+    return json.dumps(value, ensure_ascii=True, **options).replace("\x7f", "\\u007f")
