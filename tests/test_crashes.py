@@ -76,14 +76,18 @@ def start(args: list[str], home: Path) -> subprocess.Popen:
 
 
 def crash_runs(prepared: Path, args_for, tmp_path: Path, check) -> list[int]:
-    """Run to the end once, then kill at FRACTIONS of that time; `check` every result."""
-    first = copy_practice(prepared, tmp_path / "whole")
-    started = time.monotonic()
-    child = start(args_for(first), first.parent)
-    _, err = child.communicate(timeout=300)
-    took = time.monotonic() - started
-    assert child.returncode == 0, err.decode()
-    check(first, finished=True)
+    """Run to the end twice, then kill at FRACTIONS of the shorter time (the first run may
+    read a cold file, and a kill timed by it lands after the end); `check` every result."""
+    timings = []
+    for run in ("whole", "whole-again"):
+        first = copy_practice(prepared, tmp_path / run)
+        started = time.monotonic()
+        child = start(args_for(first), first.parent)
+        _, err = child.communicate(timeout=300)
+        timings.append(time.monotonic() - started)
+        assert child.returncode == 0, err.decode()
+        check(first, finished=True)
+    took = min(timings)
     codes = []
     for i, fraction in enumerate(FRACTIONS):
         path = copy_practice(prepared, tmp_path / f"killed-{i}")
