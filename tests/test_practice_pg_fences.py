@@ -49,6 +49,15 @@ def server_role(pg_server_url):
 # --- 18: only a plain login role can be a coach -----------------------------------------
 
 
+def _setup_again(pg_practice) -> None:
+    """Run `practice setup` again, as its administrator, over the practice as it is now."""
+    database = open_database(pg_practice.admin)
+    try:
+        setup_practice(database)
+    finally:
+        database.close()
+
+
 @pytest.mark.parametrize(
     ("attributes", "member_of", "why"),
     [
@@ -154,11 +163,7 @@ def test_setup_gives_coaches_added_before_it_the_timeouts(pg_practice):
         conn.execute(f'ALTER ROLE "{pg_practice.ann_role}" RESET ALL')
         conn.execute(f'ALTER ROLE "{pg_practice.ann_role}" IN DATABASE'
                      f' "{conn.info.dbname}" RESET ALL')  # fmt: skip
-    database = open_database(pg_practice.admin)
-    try:
-        setup_practice(database)
-    finally:
-        database.close()
+    _setup_again(pg_practice)
     with psycopg.connect(pg_practice.ann) as conn:
         assert _setting(conn, "lock_timeout") != "0"
         assert _setting(conn, "idle_in_transaction_session_timeout") != "0"
@@ -415,11 +420,7 @@ def test_setup_takes_delete_from_coaches_of_a_practice_set_up_before(pg_practice
         conn.execute(f"SET ROLE {ADMIN_ROLE}")
         for table in FENCED_TABLES:
             conn.execute(f'GRANT DELETE ON public."{table}" TO {COACH_ROLE}')
-    database = open_database(pg_practice.admin)
-    try:
-        setup_practice(database)
-    finally:
-        database.close()
+    _setup_again(pg_practice)
     with psycopg.connect(pg_practice.ann) as conn:
         for table in FENCED_TABLES:
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -538,11 +539,7 @@ def test_setup_drops_statistics_gathered_before_it(pg_practice):
         assert conn.execute("SELECT most_common_vals::text FROM pg_stats"
                             " WHERE tablename = 'commitment' AND attname = 'title'"
                             ).fetchone() == (f"{{\"{BEN_TITLE}\"}}",)  # fmt: skip
-    database = open_database(pg_practice.admin)
-    try:
-        setup_practice(database)
-    finally:
-        database.close()
+    _setup_again(pg_practice)
     _analyze(pg_practice)
     with psycopg.connect(pg_practice.admin) as conn:
         assert conn.execute("SELECT count(*) FROM pg_stats WHERE tablename = 'commitment'"

@@ -1177,6 +1177,24 @@ def test_textual_screenshots_are_off_while_the_app_runs(practice, client_id, mon
 # --- the idle lock ---------------------------------------------------------------------
 
 
+def idle_app(database, coach, clock) -> RecordingApp:
+    """The app with notes that lock after 10 idle minutes, timed by `clock`."""
+    from trustdesk import config
+
+    return RecordingApp(
+        database, coach, settings=config.Settings(idle_lock_minutes=10), clock=clock
+    )
+
+
+async def notes_unlocked(pilot: Pilot, app, client_id) -> None:
+    """A client's Notes tab, with the notes unlocked."""
+    await settle(pilot)
+    await app.push_screen(ClientScreen(client_id))
+    await settle(pilot)
+    await pilot.press("5", "u")
+    await unlock(pilot)
+
+
 class FakeClock:
     def __init__(self) -> None:
         self.now = 1000.0
@@ -1189,22 +1207,15 @@ class FakeClock:
 def test_the_idle_lock_fires_at_the_setting_whenever_the_coach_was_last_active(
     practice, client_id, active_at
 ):
-    from trustdesk import config
 
     database, coach = practice
     clock = FakeClock()
     limit = 10 * 60
 
     async def main() -> None:
-        app = RecordingApp(
-            database, coach, settings=config.Settings(idle_lock_minutes=10), clock=clock
-        )
+        app = idle_app(database, coach, clock)
         async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            await app.push_screen(ClientScreen(client_id))
-            await settle(pilot)
-            await pilot.press("5", "u")
-            await unlock(pilot)
+            await notes_unlocked(pilot, app, client_id)
             start = clock.now
             clock.now = start + active_at
             await pilot.press("5")  # the coach does something
@@ -1229,21 +1240,14 @@ def test_the_idle_lock_fires_at_the_setting_whenever_the_coach_was_last_active(
 
 
 def test_the_idle_lock_does_not_fire_early_after_activity(practice, client_id):
-    from trustdesk import config
 
     database, coach = practice
     clock = FakeClock()
 
     async def main() -> None:
-        app = RecordingApp(
-            database, coach, settings=config.Settings(idle_lock_minutes=10), clock=clock
-        )
+        app = idle_app(database, coach, clock)
         async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            await app.push_screen(ClientScreen(client_id))
-            await settle(pilot)
-            await pilot.press("5", "u")
-            await unlock(pilot)
+            await notes_unlocked(pilot, app, client_id)
             clock.now += 590
             await pilot.press("5")
             await pilot.pause()
