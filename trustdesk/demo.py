@@ -6,9 +6,9 @@ clock. The practice has a shape a coach would recognise: clients at every stage 
 programs, promises kept, kept late, renegotiated and dropped, sessions started late,
 and a few clients who have gone quiet.
 
-Rows are written in bulk with ids assigned here, so children can point at parents without
-reading anything back. That keeps 10,000 clients with a million touches to seconds.
-The practice is built in a temporary file beside the target and moved into place only when
+Rows are written through the store's bulk writer with ids assigned here, so children can
+point at parents without reading anything back. That keeps 10,000 clients with a million
+touches to seconds. The store builds the file privately and links it into place only when
 it is complete, so a half-built demo never sits where trustdesk would open it.
 """
 
@@ -27,7 +27,8 @@ from pathlib import Path
 
 import peewee
 
-from trustdesk.store.database import StoreError, open_database, private_sidecars
+from trustdesk.store.bulk import BulkWriter, new_database_built, row_columns, stamp_schema_history
+from trustdesk.store.database import StoreError
 from trustdesk.store.models import (
     Client,
     Coach,
@@ -40,12 +41,12 @@ from trustdesk.store.models import (
     Stage,
     StageChange,
     Touch,
-    db,
     minutes_late,
     name_key,
 )
 from trustdesk.trust.programs import ProgramTemplate, assets_dir, program_templates
 from trustdesk.trust.programs import tidy as _tidy
+from trustdesk.trust.rules import cadence_state
 
 Progress = Callable[[str, int, int], None]
 
@@ -84,8 +85,7 @@ TOUCH_KINDS = (
 )
 NUDGE_KIND = ("message", "outbound", False, "nudge_outbound")
 
-# Rows go to SQLite in batches of about this many, parents before children.
-BATCH_ROWS = 50_000
+# Progress is reported every this many clients; rows are written parents before children.
 CLIENTS_PER_CHUNK = 200
 WRITE_ORDER = (
     Coach, Program, Stage, Prompt, Client, StageChange, Session, Commitment, Touch, Outcome,
@@ -176,59 +176,12 @@ def build_demo(
         raise StoreError(f"{final} already exists; the demo never overwrites a database")
     if isinstance(today, dt.datetime):
         today = today.date()
-    # Unique per process, so two builds never write into, or move, each other's file.
-    building = final.with_name(f"{final.name}.building-{os.getpid()}")
-    _remove(building)
-    previous = db.obj
-    database = None
-    try:
-        database = open_database(building, create=True)
-        _bulk_settings(database, on=True)
+    with new_database_built(final) as database:
         builder = _Practice(database, seed, today, size, progress)
-        with database.atomic():
-            summary = builder.build()
+        summary = builder.build()
         builder.report("finishing", 0, 1)
-        database.execute_sql("ANALYZE")
-        _bulk_settings(database, on=False)
-        database.close()
-        database = None
-        leftovers = [p for p in private_sidecars(building)[1:] if p.exists()]
-        if leftovers:
-            raise StoreError(f"the demo build left {leftovers[0]} behind; try again")
-        if os.path.lexists(final):
-            raise StoreError(f"{final} appeared while the demo was being built; keeping it")
-        os.replace(building, final)
-        builder.report("finishing", 1, 1)
-        return summary
-    except BaseException:
-        if database is not None:
-            database.close()
-        _remove(building)
-        raise
-    finally:
-        db.initialize(previous)
-
-
-def _remove(path: Path) -> None:
-    for file in private_sidecars(path):
-        file.unlink(missing_ok=True)
-
-
-def _bulk_settings(database: peewee.Database, *, on: bool) -> None:
-    """Fast, unsafe writing while the file is private to this build; normal settings after.
-
-    A crash mid-build loses nothing: the file is thrown away and the target never touched.
-    """
-    if on:
-        database.execute_sql("PRAGMA journal_mode = memory")
-        database.execute_sql("PRAGMA synchronous = off")
-        database.execute_sql("PRAGMA cache_size = -262144")
-        database.execute_sql("PRAGMA temp_store = memory")
-    else:
-        database.execute_sql(f"PRAGMA journal_mode = {database.safe_journal}")
-        database.execute_sql("PRAGMA synchronous = normal")
-        database.execute_sql("PRAGMA cache_size = -2000")
-        database.execute_sql("PRAGMA temp_store = default")
+    builder.report("finishing", 1, 1)
+    return summary
 
 
 def share_out(total: int, weights: Sequence[int]) -> list[int]:
@@ -250,19 +203,6 @@ def share_out(total: int, weights: Sequence[int]) -> list[int]:
     for i in order[:left]:
         parts[i] += 1
     return parts
-
-
-# Left to the database: a row's version starts at 1, a file's coach has no login role,
-# and a demo client was not imported (no import key).
-DATABASE_FILLS = frozenset({"version", "db_role", "import_key"})
-
-
-def _insert_sql(model: type[peewee.Model]) -> tuple[str, tuple[str, ...]]:
-    """An INSERT naming every column but those the database fills in itself."""
-    names = tuple(n for n in model._meta.sorted_field_names if n not in DATABASE_FILLS)
-    columns = ", ".join(f'"{model._meta.fields[n].column_name}"' for n in names)
-    marks = ", ".join("?" for _ in names)
-    return f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})', names
 
 
 def _ascii_name(text: str) -> str:
@@ -342,10 +282,8 @@ class _Practice:
         self.days = [dt.date.fromordinal(o).isoformat() for o in range(self.base, self.today + 120)]
         self.coach_id = 1
         self.next_id = {model: 1 for model in (Session, Commitment, Touch, Outcome, StageChange)}
-        self.counts = {model: 0 for model in (Client, Session, Commitment, Touch, Outcome, Note)}
         self.vault = None
-        self.pending: dict[type[peewee.Model], list[tuple]] = {}
-        self.sql = {}
+        self.rows = BulkWriter(database, WRITE_ORDER)
         self._touch_table = self._touch_kinds()
         # Which prompt a journal prompt was: its own stream, so the rest of the demo is the
         # same with or without the prompt library.
@@ -369,31 +307,6 @@ class _Practice:
         hour, minute = divmod(minute_of_day, 60)
         return f"{self.days[ordinal - self.base]} {hour:02d}:{minute:02d}:00"
 
-    def add(self, model: type[peewee.Model], row: tuple) -> None:
-        rows = self.pending.setdefault(model, [])
-        rows.append(row)
-        if len(rows) >= BATCH_ROWS:
-            self.flush(model)
-
-    def flush(self, upto: type[peewee.Model] | None = None) -> None:
-        """Write waiting rows, parents first: a batch of touches may name a waiting client."""
-        for model in WRITE_ORDER:
-            rows = self.pending.get(model)
-            if rows:
-                if model not in self.sql:
-                    self.sql[model] = _insert_sql(model)
-                self.database.cursor().executemany(self.sql[model][0], rows)
-                self.counts[model] = self.counts.get(model, 0) + len(rows)
-                rows.clear()
-            if model is upto:
-                return
-
-    def _row(self, model: type[peewee.Model], **values) -> tuple:
-        """A row in the column order of `_insert_sql`; for the few rows that are not hot."""
-        if model not in self.sql:
-            self.sql[model] = _insert_sql(model)
-        return tuple(values[name] for name in self.sql[model][1])
-
     # --- the practice ----------------------------------------------------------------
 
     def build(self) -> DemoSummary:
@@ -416,17 +329,18 @@ class _Practice:
             self._notes(plan, note_quota[i])
             if (i + 1) % CLIENTS_PER_CHUNK == 0 or i + 1 == total:
                 self.report("history", i + 1, total)
-        self.flush()
-        self._fix_migration_stamps()
+        self.rows.flush()
+        # Stamped with the build day, so the file depends on nothing else.
+        stamp_schema_history(self.database, self.stamp(self.today, 8 * 60))
         return DemoSummary(
             coach_name=coach_name,
-            clients=self.counts[Client],
+            clients=self.rows.counts[Client],
             programs=len(programs),
-            sessions=self.counts[Session],
-            commitments=self.counts[Commitment],
-            touches=self.counts[Touch],
-            outcomes=self.counts[Outcome],
-            notes=self.counts[Note],
+            sessions=self.rows.counts[Session],
+            commitments=self.rows.counts[Commitment],
+            touches=self.rows.counts[Touch],
+            outcomes=self.rows.counts[Outcome],
+            notes=self.rows.counts[Note],
         )
 
     def _check_columns(self) -> None:
@@ -443,15 +357,8 @@ class _Practice:
             Note: ("id", "coach", "client", "kind", "written_on", "updated_at", "body_sealed"),
         }  # fmt: skip
         for model, names in expected.items():
-            self.sql[model] = _insert_sql(model)
-            if self.sql[model][1] != names:
+            if row_columns(model) != names:
                 raise RuntimeError(f"the demo does not know the new columns of {model.__name__}")
-
-    def _fix_migration_stamps(self) -> None:
-        """Stamp the schema history with the build day, so the file depends on nothing else."""
-        self.database.execute_sql(
-            "UPDATE schema_migration SET applied = ?", (self.stamp(self.today, 8 * 60),)
-        )
 
     def _coach(self) -> str:
         names = self.library["coach"]["names"]
@@ -459,9 +366,9 @@ class _Practice:
         first, _, last = name.partition(" ")
         email = f"{_ascii_name(first)}@{_ascii_name(last)}.{self.library['coach']['email_domain']}"
         # Stamped with the build day: `trustdesk demo` reads it to tell a stale demo.
-        self.add(
+        self.rows.add(
             Coach,
-            self._row(
+            self.rows.row(
                 Coach,
                 id=self.coach_id,
                 name=name,
@@ -469,7 +376,7 @@ class _Practice:
                 created_at=self.stamp(self.today, 8 * 60),
             ),
         )
-        self.flush(Coach)
+        self.rows.flush(Coach)
         return name
 
     def _prompts(self) -> list[int]:
@@ -478,9 +385,9 @@ class _Practice:
 
         ids = []
         for prompt_id, template in enumerate(library(), start=1):
-            self.add(
+            self.rows.add(
                 Prompt,
-                self._row(
+                self.rows.row(
                     Prompt,
                     id=prompt_id,
                     coach=self.coach_id,
@@ -491,7 +398,7 @@ class _Practice:
                 ),
             )
             ids.append(prompt_id)
-        self.flush(Prompt)
+        self.rows.flush(Prompt)
         return ids
 
     def _programs(self) -> list[_ProgramRows]:
@@ -499,9 +406,9 @@ class _Practice:
         stage_id = 1
         for program_id, template in enumerate(self.templates, start=1):
             programs.append(_ProgramRows(program_id, template, stage_id))
-            self.add(
+            self.rows.add(
                 Program,
-                self._row(
+                self.rows.row(
                     Program,
                     id=program_id,
                     coach=self.coach_id,
@@ -511,9 +418,9 @@ class _Practice:
                 ),
             )
             for position, stage in enumerate(template.stages, start=1):
-                self.add(
+                self.rows.add(
                     Stage,
-                    self._row(
+                    self.rows.row(
                         Stage,
                         id=stage_id,
                         coach=self.coach_id,
@@ -526,8 +433,8 @@ class _Practice:
                     ),
                 )
                 stage_id += 1
-        self.flush(Program)
-        self.flush(Stage)
+        self.rows.flush(Program)
+        self.rows.flush(Stage)
         return programs
 
     # --- clients ---------------------------------------------------------------------
@@ -610,15 +517,22 @@ class _Practice:
             plan.end = today
         plan.last_contact = None
         if plan.status == "active":
+            # How long ago the last contact was, with a day or two of margin inside the
+            # state the story wants; what state that is, the cadence rule itself says.
             if plan.contact == "quiet" and age - 3 >= plan.max_gap + 2:
                 since = rng.randint(plan.max_gap + 2, min(age - 3, plan.max_gap + 45))
             elif plan.contact in ("quiet", "due") and age - 3 >= plan.ideal + 1:
-                plan.contact = "due"
                 since = rng.randint(plan.ideal + 1, min(age - 3, plan.max_gap - 1))
             else:
-                plan.contact = "ok"
                 since = rng.randint(0, min(age, plan.ideal - 2))
             plan.last_contact = today - since
+            plan.contact = cadence_state(
+                today=dt.date.fromordinal(today),
+                counted_from=dt.date.fromordinal(plan.last_contact),
+                ideal_gap_days=plan.ideal,
+                max_gap_days=plan.max_gap,
+                snoozed_until=None,
+            )
         elif plan.status == "prospect":
             plan.last_contact = plan.start + rng.randint(0, age)
 
@@ -703,9 +617,9 @@ class _Practice:
     ) -> None:
         held, stage, changes = self._sessions(plan, program)
         stage_id = None if stage is None else program.stage_ids[stage]
-        self.add(
+        self.rows.add(
             Client,
-            self._row(
+            self.rows.row(
                 Client,
                 id=plan.id,
                 coach=self.coach_id,
@@ -728,7 +642,7 @@ class _Practice:
         for position, on in changes:
             sid = self.next_id[StageChange]
             self.next_id[StageChange] = sid + 1
-            self.add(
+            self.rows.add(
                 StageChange,
                 (sid, self.coach_id, plan.id, program.stage_ids[position], self.day(on)),
             )
@@ -836,7 +750,7 @@ class _Practice:
             late = minutes_late(planned, began)
         sid = self.next_id[Session]
         self.next_id[Session] = sid + 1
-        self.add(
+        self.rows.add(
             Session,
             (sid, self.coach_id, plan.id, scheduled, actual, late, plan.duration, status, stage_id),
         )
@@ -912,7 +826,7 @@ class _Practice:
         items.sort(key=itemgetter(0, 1))
         tid = self.next_id[Touch]
         coach, client, day = self.coach_id, plan.id, self.day
-        rows = self.pending.setdefault(Touch, [])
+        rows = self.rows.waiting(Touch)
         prompts, pick = self.prompt_ids, self.prompt_rng.random
         unanswered = None  # the last prompt sent to this client that has no reply yet
         for on, _, channel, direction, counts, summary in items:
@@ -924,8 +838,8 @@ class _Practice:
             rows.append((tid, coach, client, day(on), channel, direction, counts, summary, prompt))
             tid += 1
         self.next_id[Touch] = tid
-        if len(rows) >= BATCH_ROWS:
-            self.flush(Touch)
+        if len(rows) >= self.rows.batch_rows:
+            self.rows.flush(Touch)
 
     # --- promises --------------------------------------------------------------------
 
@@ -1047,7 +961,7 @@ class _Practice:
     ) -> int:
         cid = self.next_id[Commitment]
         self.next_id[Commitment] = cid + 1
-        self.add(
+        self.rows.add(
             Commitment,
             (
                 cid,
@@ -1091,7 +1005,7 @@ class _Practice:
             oid = self.next_id[Outcome]
             self.next_id[Outcome] = oid + 1
             achieved = first + rng.randint(0, last - first)
-            self.add(
+            self.rows.add(
                 Outcome,
                 (
                     oid,
@@ -1142,7 +1056,7 @@ class _Practice:
             note_id = uuid.UUID(int=rng.getrandbits(128), version=4)
             bound = note_bound(client_uid, kind, self.day(on))
             sealed = self.vault.seal_note(text, note_id, bound)
-            self.add(
+            self.rows.add(
                 Note,
                 (
                     note_id.hex,
