@@ -136,10 +136,3 @@ def set_secret(username: str, secret: str) -> None:
         raise KeyringUnavailable(
             f"the keyring would not store the key ({type(exc).__name__})", locked=True
         ) from None
-
-
-def delete_secret(username: str) -> None:
-    try:
-        keyring.delete_password(SERVICE, username)
-    except Exception:  # noqa: BLE001
-        pass  # already gone, or the keyring is unreachable: the slot row is what matters

@@ -30,7 +30,6 @@ TAG_BYTES = 16
 HEADER_BYTES = 1 + KEY_ID_BYTES + NONCE_BYTES
 HEADER_NONCE = 1 + KEY_ID_BYTES  # where the nonce starts
 OVERHEAD = HEADER_BYTES + TAG_BYTES
-DATA_KEY_BYTES = 32
 
 
 class SealError(Exception):
