@@ -19,12 +19,13 @@ from trustdesk.config import Settings
 from trustdesk.exporter import write_json_export
 from trustdesk.importer import ImportRejected, import_clients
 from trustdesk.store import Client, Commitment, current_coach
-from trustdesk.trust import actions, build_report
-from trustdesk.trust.actions import ChangedElsewhere
+from trustdesk.trust import build_report, contact, promises, sessions
+from trustdesk.trust.common import ChangedElsewhere
+from trustdesk.trust.contact import cadence, cadence_counts
 from trustdesk.trust.dashboard import client_page, summary
 from trustdesk.trust.notes import add_note, search_notes
+from trustdesk.trust.promises import overdue_promises
 from trustdesk.trust.prompts import awaiting_reply
-from trustdesk.trust.rules import cadence, cadence_counts, overdue_promises
 from trustdesk.vault import Vault
 
 DAY = dt.date(2026, 3, 16)
@@ -41,22 +42,22 @@ def a_week_of_coaching(coach) -> dict[str, int]:
             max_gap_days=14 + i,
         ).id  # fmt: skip
     elodie, sam, priya = ids.values()
-    actions.log_touch(coach, elodie, channel="call", direction="outbound", summary="Check-in",
+    contact.log_touch(coach, elodie, channel="call", direction="outbound", summary="Check-in",
                       occurred_on=DAY - D(days=2), today=DAY)  # fmt: skip
-    actions.log_touch(coach, sam, channel="email", direction="inbound", summary="Update",
+    contact.log_touch(coach, sam, channel="email", direction="inbound", summary="Update",
                       occurred_on=DAY - D(days=9), today=DAY)  # fmt: skip
-    actions.log_touch(coach, priya, channel="email", direction="outbound", summary="Old",
+    contact.log_touch(coach, priya, channel="email", direction="outbound", summary="Old",
                       occurred_on=DAY - D(days=40), today=DAY)  # fmt: skip
-    late = actions.add_commitment(coach, sam, owner="coach", title="Send the reading list",
+    late = promises.add_commitment(coach, sam, owner="coach", title="Send the reading list",
                                   due_on=DAY - D(days=3), promised_on=DAY - D(days=10))  # fmt: skip
-    kept = actions.add_commitment(coach, elodie, owner="coach", title="Book the room",
+    kept = promises.add_commitment(coach, elodie, owner="coach", title="Book the room",
                                   due_on=DAY - D(days=1), promised_on=DAY - D(days=8))  # fmt: skip
-    actions.mark_done(coach, kept, DAY - D(days=2))
-    actions.add_commitment(coach, priya, owner="client", title="Draft the pitch",
+    promises.mark_done(coach, kept, DAY - D(days=2))
+    promises.add_commitment(coach, priya, owner="client", title="Draft the pitch",
                            due_on=DAY - D(days=5), promised_on=DAY - D(days=12))  # fmt: skip
     start = dt.datetime.combine(DAY - D(days=7), dt.time(10))
-    held = actions.schedule_session(coach, elodie, start=start, duration_minutes=60)
-    actions.set_session_status(coach, held, "held", actual_start=start + D(minutes=9))
+    held = sessions.schedule_session(coach, elodie, start=start, duration_minutes=60)
+    sessions.set_session_status(coach, held, "held", actual_start=start + D(minutes=9))
     ids["late promise"] = late
     return ids
 
@@ -110,9 +111,9 @@ def test_an_edit_from_an_older_copy_is_refused_on_either_backend(practice_as_ann
     ids = a_week_of_coaching(coach)
     late = ids["late promise"]
     read = Commitment.get_by_id(late).version
-    actions.edit_commitment(coach, late, title="Send the reading list and notes", due_on=DAY)
+    promises.edit_commitment(coach, late, title="Send the reading list and notes", due_on=DAY)
     with pytest.raises(ChangedElsewhere):
-        actions.edit_commitment(coach, late, title="Mine", due_on=DAY, version=read)
+        promises.edit_commitment(coach, late, title="Mine", due_on=DAY, version=read)
     assert Commitment.get_by_id(late).title == "Send the reading list and notes"
 
 

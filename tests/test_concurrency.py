@@ -13,7 +13,7 @@ WRITER = """
 import sys, datetime as dt
 from trustdesk import config
 from trustdesk.store import open_database, current_coach, Client
-from trustdesk.trust import actions
+from trustdesk.trust import contact, promises
 from trustdesk.trust.notes import add_note
 
 today = dt.date(2026, 3, 16)
@@ -24,11 +24,11 @@ ids = [c.id for c in Client.select(Client.id).where(Client.coach == coach)]
 tag, n = sys.argv[2], int(sys.argv[3])
 for i in range(n):
     cid = ids[i % len(ids)]
-    actions.log_touch(coach, cid, occurred_on=today, today=today, channel="email",
+    contact.log_touch(coach, cid, occurred_on=today, today=today, channel="email",
                       direction="outbound", summary=f"{tag} {i}")
-    pid = actions.add_commitment(coach, cid, owner="coach", title=f"{tag} {i}",
+    pid = promises.add_commitment(coach, cid, owner="coach", title=f"{tag} {i}",
                                  due_on=today, promised_on=today)
-    actions.renegotiate(coach, pid, today + dt.timedelta(days=3), today)
+    promises.renegotiate(coach, pid, today + dt.timedelta(days=3), today)
 print("done")
 """
 

@@ -10,10 +10,11 @@ import pytest
 from trustdesk.config import Settings
 from trustdesk.store import Note, current_coach
 from trustdesk.trust import build_report
+from trustdesk.trust.contact import cadence, cadence_counts
 from trustdesk.trust.dashboard import summary
 from trustdesk.trust.notes import read_note, search_notes
+from trustdesk.trust.promises import count_overdue, overdue_promises
 from trustdesk.trust.prompts import awaiting_reply
-from trustdesk.trust.rules import cadence, cadence_counts, count_overdue, overdue_promises
 from trustdesk.vault import SealError, Vault
 from trustdesk.vault.sealing import Opener, new_data_key, new_key_id, open_sealed, seal
 

@@ -21,8 +21,8 @@ from rich.text import Text
 
 from trustdesk.literal import needs_escape, visible
 from trustdesk.store import Client, Commitment, Outcome, Prompt, Touch
-from trustdesk.trust import actions, journey, prompts
-from trustdesk.trust.actions import MAX_TEXT, ActionError
+from trustdesk.trust import contact, journey, promises, prompts
+from trustdesk.trust.common import MAX_TEXT, ActionError
 from trustdesk.trust.notes import add_note, read_note
 from trustdesk.vault import Vault
 
@@ -71,21 +71,21 @@ def ann(coach):
 def test_touches_and_promises_keep_exactly_what_was_typed(coach, ann, text):
     if "\x00" in text:  # the one character PostgreSQL cannot keep: refused on both backends
         with pytest.raises(ActionError, match="NUL character") as caught:
-            actions.log_touch(coach, ann, channel="email", direction="outbound", summary=text,
+            contact.log_touch(coach, ann, channel="email", direction="outbound", summary=text,
                               occurred_on=DAY, today=DAY)  # fmt: skip
         assert "\n" not in str(caught.value)
         assert not Touch.select().where(Touch.summary == text.replace("\x00", "")).exists()
         return
-    touch = actions.log_touch(
+    touch = contact.log_touch(
         coach, ann, channel="email", direction="outbound", summary=text, occurred_on=DAY,
         today=DAY,
     )  # fmt: skip
-    promise = actions.add_commitment(
+    promise = promises.add_commitment(
         coach, ann, owner="client", title=text, due_on=DAY, promised_on=DAY
     )
     assert Touch.get_by_id(touch).summary == text
     assert Commitment.get_by_id(promise).title == text
-    actions.drop(coach, promise, text, DAY)
+    promises.drop(coach, promise, text, DAY)
     assert Commitment.get_by_id(promise).reason == text
 
 
@@ -119,7 +119,7 @@ def test_a_hundred_thousand_characters_are_refused_in_one_line_and_nothing_is_st
     assert len(huge) > MAX_TEXT
     touches = Touch.select().count()
     with pytest.raises(ActionError) as caught:
-        actions.log_touch(
+        contact.log_touch(
             coach, ann, channel="email", direction="outbound", summary=huge, occurred_on=DAY,
             today=DAY,
         )  # fmt: skip

@@ -59,5 +59,5 @@ def test_core_module_imports_without_textual_and_without_side_effects(module, tm
 
 def test_the_list_of_core_modules_is_not_empty():
     modules = core_modules()
-    assert "trustdesk.trust.rules" in modules and "trustdesk.store.models" in modules
+    assert "trustdesk.trust.promises" in modules and "trustdesk.store.models" in modules
     assert trustdesk.__version__

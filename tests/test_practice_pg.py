@@ -12,7 +12,7 @@ from helpers import PASSPHRASE, one_line_error, pg_url
 from trustdesk.store import Client, Note, StoreError, current_coach, open_database
 from trustdesk.store.models import ALL_MODELS
 from trustdesk.store.practice import ADMIN_ROLE, add_coach, setup_practice
-from trustdesk.trust import actions
+from trustdesk.trust import contact, promises
 from trustdesk.trust.notes import add_note, read_note
 from trustdesk.vault import Vault
 
@@ -26,9 +26,9 @@ def fill(url: str, who: str) -> dict:
     try:
         coach = current_coach()
         client = Client.create(coach=coach, name=f"{who}'s client", started_on=DAY)
-        actions.log_touch(coach, client.id, channel="call", direction="outbound",
+        contact.log_touch(coach, client.id, channel="call", direction="outbound",
                           summary=f"{who} called", occurred_on=DAY, today=DAY)  # fmt: skip
-        actions.add_commitment(coach, client.id, owner="coach", title=f"{who} promised",
+        promises.add_commitment(coach, client.id, owner="coach", title=f"{who} promised",
                                due_on=DAY, promised_on=DAY)  # fmt: skip
         vault = Vault(coach)
         vault.create(passphrase=PASSPHRASE, use_keyring=False, argon2=FAST_ARGON2)
@@ -235,7 +235,7 @@ async def test_the_dashboard_as_one_coach_shows_only_their_practice(pg_practice)
     from helpers import settle
 
     from trustdesk.store.models import Touch
-    from trustdesk.trust import actions as acts
+    from trustdesk.trust import contact as acts
     from trustdesk.tui.app import TrustdeskApp
     from trustdesk.tui.screens.client import ClientScreen
     from trustdesk.tui.screens.dashboard import DashboardScreen
@@ -658,7 +658,7 @@ def test_a_practice_set_up_by_the_previous_release_is_brought_up_to_date(
         try:
             (kept,) = Client.select().where(Client.coach == current_coach())
             assert kept.name == "Kept" and kept.uid is not None
-            actions.log_touch(current_coach(), kept.id, channel="call", direction="outbound",
+            contact.log_touch(current_coach(), kept.id, channel="call", direction="outbound",
                               summary="", occurred_on=DAY, today=DAY)  # fmt: skip
         finally:
             database.close()

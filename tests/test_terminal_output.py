@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 
 from trustdesk import cli
 from trustdesk.literal import needs_escape
-from trustdesk.trust.programs import _toml_string, tidy
+from trustdesk.trust.common import tidy
+from trustdesk.trust.journey.templates import toml_string
 
 CLASSES = {
     "c0": [chr(c) for c in range(0x20) if chr(c) not in "\t\n"],
@@ -45,10 +46,10 @@ def _safe(text: str) -> bool:
 
 def _program_toml(payload: str, *, extra: str = "") -> str:
     return (
-        f"name = {_toml_string(payload)}\nsummary = {_toml_string(payload)}\n"
-        f"typical_sessions = 3\n{extra}\n[[stages]]\nname = {_toml_string(payload)}\n"
-        f"purpose = {_toml_string(payload)}\ntypical_sessions = 3\n"
-        f"asks_of_client = {_toml_string(payload)}\n"
+        f"name = {toml_string(payload)}\nsummary = {toml_string(payload)}\n"
+        f"typical_sessions = 3\n{extra}\n[[stages]]\nname = {toml_string(payload)}\n"
+        f"purpose = {toml_string(payload)}\ntypical_sessions = 3\n"
+        f"asks_of_client = {toml_string(payload)}\n"
     )
 
 
@@ -75,7 +76,7 @@ def test_every_output_is_terminal_safe_and_file_formats_stay_exact(
     good = here / "good.toml"
     good.write_text(_program_toml(payload))
     bad = here / "bad.toml"
-    bad.write_text(_program_toml(payload, extra=f"{_toml_string(payload)} = 1"))
+    bad.write_text(_program_toml(payload, extra=f"{toml_string(payload)} = 1"))
     # Every output as if on a terminal: what a person would see.
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False)

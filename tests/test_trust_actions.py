@@ -7,21 +7,19 @@ import datetime as dt
 import pytest
 
 from trustdesk.store.models import Client, Coach, Commitment, Program, Session, Stage, Touch
-from trustdesk.trust import actions
-from trustdesk.trust.actions import (
-    MAX_TEXT,
-    ActionError,
+from trustdesk.trust import contact, promises, sessions
+from trustdesk.trust.common import MAX_TEXT, ActionError
+from trustdesk.trust.contact import cadence, log_touch, snooze
+from trustdesk.trust.promises import (
     add_commitment,
     drop,
     edit_commitment,
-    log_touch,
+    follow_through,
     mark_done,
+    overdue_promises,
     renegotiate,
-    schedule_session,
-    set_session_status,
-    snooze,
 )
-from trustdesk.trust.rules import cadence, follow_through, overdue_promises, punctuality
+from trustdesk.trust.sessions import punctuality, schedule_session, set_session_status
 
 D = dt.timedelta
 
@@ -267,14 +265,14 @@ def test_a_promise_closed_elsewhere_after_it_was_loaded_is_refused(
 ):
     """The row is read while open, then another window closes it before the write."""
     p = promise(coach, client(coach, today), today)
-    load = actions._open_commitment
+    load = promises._open_commitment
 
     def load_then_lose_the_race(*args):
         loaded = load(*args)
         close_elsewhere(p, today)
         return loaded
 
-    monkeypatch.setattr(actions, "_open_commitment", load_then_lose_the_race)
+    monkeypatch.setattr(promises, "_open_commitment", load_then_lose_the_race)
     before_action = (
         "done",
         "Send the plan",
@@ -593,7 +591,7 @@ def test_after_a_late_held_session_punctuality_counts_it_late(coach, today):
 def test_reschedule_session_moves_it_and_drops_seconds(coach, today):
     s = session(coach, client(coach, today), dt.datetime.combine(today + D(days=2), dt.time(10)))
     new_start = dt.datetime.combine(today + D(days=4), dt.time(14, 30, 59, 999))
-    actions.reschedule_session(coach, s.id, start=new_start, duration_minutes=45)
+    sessions.reschedule_session(coach, s.id, start=new_start, duration_minutes=45)
     s = Session.get_by_id(s.id)
     assert (s.scheduled_start, s.duration_minutes, s.status) == (
         dt.datetime.combine(today + D(days=4), dt.time(14, 30)),
@@ -609,11 +607,11 @@ def test_reschedule_session_duration_limits_match_scheduling(coach, today, minut
     s = session(coach, client(coach, today), start)
     later = start + D(days=1)
     if ok:
-        actions.reschedule_session(coach, s.id, start=later, duration_minutes=minutes)
+        sessions.reschedule_session(coach, s.id, start=later, duration_minutes=minutes)
         assert Session.get_by_id(s.id).duration_minutes == minutes
     else:
         refused(
-            actions.reschedule_session,
+            sessions.reschedule_session,
             coach,
             s.id,
             start=later,
@@ -636,7 +634,7 @@ def test_reschedule_refuses_a_session_that_is_no_longer_scheduled(coach, today, 
     set_session_status(coach, s.id, status)
     before = sorted(Session.select().tuples())
     message = refused(
-        actions.reschedule_session,
+        sessions.reschedule_session,
         coach,
         s.id,
         start=start + D(days=7),
@@ -650,16 +648,16 @@ def test_reschedule_refuses_a_session_that_is_no_longer_scheduled(coach, today, 
 def test_a_session_changed_elsewhere_before_the_move_is_refused(coach, today, monkeypatch):
     start = dt.datetime.combine(today + D(days=1), dt.time(10))
     s = session(coach, client(coach, today), start)
-    load = actions._scheduled_session
+    load = sessions._scheduled_session
 
     def load_then_lose_the_race(*args):
         loaded = load(*args)
         Session.update(status="cancelled").where(Session.id == s.id).execute()
         return loaded
 
-    monkeypatch.setattr(actions, "_scheduled_session", load_then_lose_the_race)
+    monkeypatch.setattr(sessions, "_scheduled_session", load_then_lose_the_race)
     refused(
-        actions.reschedule_session,
+        sessions.reschedule_session,
         coach,
         s.id,
         start=start + D(days=1),
@@ -694,7 +692,7 @@ def touch_row(t):
 def test_edit_touch_changes_every_field(coach, today):
     ann = client(coach, today)
     t = touch(coach, ann, today - D(days=5))
-    actions.edit_touch(coach, t.id, **edit_kwargs(today))
+    contact.edit_touch(coach, t.id, **edit_kwargs(today))
     assert touch_row(t) == (
         ann.id,
         today - D(days=2),
@@ -720,7 +718,7 @@ def test_edit_touch_changes_every_field(coach, today):
 def test_edit_touch_refusals_change_nothing(coach, today, changes, match):
     t = touch(coach, client(coach, today), today - D(days=5))
     before = touch_row(t)
-    refused(actions.edit_touch, coach, t.id, match=match, **edit_kwargs(today, **changes))
+    refused(contact.edit_touch, coach, t.id, match=match, **edit_kwargs(today, **changes))
     assert touch_row(t) == before
 
 
@@ -728,11 +726,11 @@ def test_edited_touch_moves_cadence(coach, today):
     ann = client(coach, today)
     t = touch(coach, ann, today - D(days=9))
     assert [c.state for c in cadence(coach, today)] == ["due"]
-    actions.edit_touch(
+    contact.edit_touch(
         coach, t.id, **edit_kwargs(today, occurred_on=today, counts_for_cadence=True)
     )
     assert [c.state for c in cadence(coach, today)] == ["ok"]
-    actions.edit_touch(coach, t.id, **edit_kwargs(today, counts_for_cadence=False))
+    contact.edit_touch(coach, t.id, **edit_kwargs(today, counts_for_cadence=False))
     assert [c.last_touch_on for c in cadence(coach, today)] == [None]
 
 
@@ -740,24 +738,24 @@ def test_remove_touch_removes_only_that_touch(coach, today):
     ann = client(coach, today)
     kept = touch(coach, ann, today - D(days=3))
     gone = touch(coach, ann, today - D(days=1))
-    actions.remove_touch(coach, gone.id)
+    contact.remove_touch(coach, gone.id)
     assert [t.id for t in Touch.select()] == [kept.id]
-    refused(actions.remove_touch, coach, gone.id, match="that touch no longer exists")
+    refused(contact.remove_touch, coach, gone.id, match="that touch no longer exists")
     assert [t.id for t in Touch.select()] == [kept.id]
 
 
 NEW_ROW_ACTIONS = {
     "reschedule_session": (
         "session",
-        lambda coach, i, today: actions.reschedule_session(
+        lambda coach, i, today: sessions.reschedule_session(
             coach, i, start=dt.datetime.combine(today, dt.time(11)), duration_minutes=60
         ),
     ),
     "edit_touch": (
         "touch",
-        lambda coach, i, today: actions.edit_touch(coach, i, **edit_kwargs(today)),
+        lambda coach, i, today: contact.edit_touch(coach, i, **edit_kwargs(today)),
     ),
-    "remove_touch": ("touch", lambda coach, i, today: actions.remove_touch(coach, i)),
+    "remove_touch": ("touch", lambda coach, i, today: contact.remove_touch(coach, i)),
 }
 
 

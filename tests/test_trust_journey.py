@@ -17,7 +17,7 @@ from trustdesk.store.models import (
     StageChange,
 )
 from trustdesk.trust import journey as j
-from trustdesk.trust.actions import ActionError
+from trustdesk.trust.common import ActionError
 
 D = dt.timedelta
 

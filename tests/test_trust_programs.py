@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from trustdesk.store import Program, Stage
-from trustdesk.trust.programs import (
+from trustdesk.trust.journey.templates import (
     ProgramTemplate,
     StageTemplate,
     TemplateError,

@@ -10,7 +10,7 @@ from helpers import QueryCounter
 
 from trustdesk.store.models import TRUST_HABITS, Client, Coach, Program, Prompt, Stage, Touch
 from trustdesk.store.practice import delete_rows
-from trustdesk.trust.actions import ActionError
+from trustdesk.trust.common import ActionError
 from trustdesk.trust.prompts import (
     NO_STAGE,
     SUBJECT,

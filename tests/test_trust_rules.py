@@ -370,7 +370,8 @@ def run_every_rule(coach, today):
     contact_by_week(coach, today, [r.client_id for r in rows])
     practice_contact_by_week(coach, today)
     journeys(coach)
-    from trustdesk.trust.rules import journey_progress, sessions_this_week
+    from trustdesk.trust.journey import journey_progress
+    from trustdesk.trust.sessions import sessions_this_week
 
     journey_progress(coach)
     sessions_this_week(coach, today)
@@ -411,7 +412,7 @@ def test_report_text_and_json_agree(coach, today):
 
 
 def test_journey_progress_counts_active_clients_at_each_stage(coach, today):
-    from trustdesk.trust.rules import journey_progress
+    from trustdesk.trust.journey import journey_progress
 
     program = Program.create(coach=coach, name="Leadership", typical_sessions=8)
     first, second, _third = (
@@ -433,7 +434,7 @@ def test_journey_progress_counts_active_clients_at_each_stage(coach, today):
 
 
 def test_sessions_this_week_run_monday_to_sunday(coach, today):
-    from trustdesk.trust.rules import sessions_this_week, week_of
+    from trustdesk.trust.sessions import sessions_this_week, week_of
 
     assert today.weekday() == 0  # the fixed day is a Monday
     assert week_of(today) == (today, today + D(days=6))

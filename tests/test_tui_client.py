@@ -985,7 +985,7 @@ def test_a_refilled_form_cancelled_keeps_what_was_saved_elsewhere(practice, clie
 def test_a_record_gone_by_the_time_it_is_read_again_is_said_plainly(
     practice, client_id, monkeypatch
 ):
-    from trustdesk.trust import workspace as rules_workspace
+    from trustdesk.trust import contact as rules_contact
 
     touch = latest_touch(client_id)
 
@@ -996,7 +996,7 @@ def test_a_record_gone_by_the_time_it_is_read_again_is_said_plainly(
         await wait_for_screen(pilot, FormScreen)
         Touch.update(summary="Changed elsewhere").where(Touch.id == touch.id).execute()
         # Removed in the moment between the refusal and reading it again.
-        monkeypatch.setattr(rules_workspace, "touch", lambda coach, touch_id: None)
+        monkeypatch.setattr(rules_contact, "saved_touch", lambda coach, touch_id: None)
         await type_into(pilot, "#field-summary", "Typed here")
         await pilot.press("ctrl+s")
         await settle(pilot)

@@ -10,8 +10,8 @@ from helpers import PASSPHRASE
 
 from trustdesk.store.models import Client, Commitment, Note, Outcome, Session, Touch
 from trustdesk.store.practice import delete_rows
-from trustdesk.trust import actions, journey
-from trustdesk.trust.actions import ChangedElsewhere
+from trustdesk.trust import common, contact, journey, promises, sessions
+from trustdesk.trust.common import ChangedElsewhere
 from trustdesk.trust.notes import add_note, read_note, save_note_edit, update_note
 from trustdesk.vault import Vault
 
@@ -28,13 +28,13 @@ def version_of(model, row_id) -> int:
 
 
 def test_every_change_moves_the_version_on(coach, today, ann):
-    pid = actions.add_commitment(
+    pid = promises.add_commitment(
         coach, ann, owner="coach", title="Send the plan", due_on=today, promised_on=today
     )
     assert version_of(Commitment, pid) == 1
-    actions.edit_commitment(coach, pid, title="Send the plan today", due_on=today, version=1)
+    promises.edit_commitment(coach, pid, title="Send the plan today", due_on=today, version=1)
     assert version_of(Commitment, pid) == 2
-    actions.mark_done(coach, pid, today, version=2)
+    promises.mark_done(coach, pid, today, version=2)
     assert version_of(Commitment, pid) == 3
     # Any UPDATE moves it on, even one written without a version in hand.
     Commitment.update(reason="x").where(Commitment.id == pid).execute()
@@ -42,17 +42,17 @@ def test_every_change_moves_the_version_on(coach, today, ann):
 
 
 def test_a_promise_edited_elsewhere_is_not_overwritten(coach, today, ann):
-    pid = actions.add_commitment(
+    pid = promises.add_commitment(
         coach, ann, owner="coach", title="Send the plan", due_on=today, promised_on=today
     )
     read = version_of(Commitment, pid)  # the form opens with this copy
-    actions.edit_commitment(coach, pid, title="Send the plan by mail", due_on=today)  # elsewhere
+    promises.edit_commitment(coach, pid, title="Send the plan by mail", due_on=today)  # elsewhere
     with pytest.raises(ChangedElsewhere, match="changed elsewhere after you opened it"):
-        actions.edit_commitment(coach, pid, title="Mine", due_on=today, version=read)
+        promises.edit_commitment(coach, pid, title="Mine", due_on=today, version=read)
     for stale in (
-        lambda: actions.mark_done(coach, pid, today, version=read),
-        lambda: actions.drop(coach, pid, "no longer needed", today, version=read),
-        lambda: actions.renegotiate(coach, pid, today + D(days=3), today, version=read),
+        lambda: promises.mark_done(coach, pid, today, version=read),
+        lambda: promises.drop(coach, pid, "no longer needed", today, version=read),
+        lambda: promises.renegotiate(coach, pid, today + D(days=3), today, version=read),
     ):
         with pytest.raises(ChangedElsewhere):
             stale()
@@ -62,34 +62,34 @@ def test_a_promise_edited_elsewhere_is_not_overwritten(coach, today, ann):
 
 
 def test_a_touch_corrected_elsewhere_is_neither_overwritten_nor_removed(coach, today, ann):
-    tid = actions.log_touch(
+    tid = contact.log_touch(
         coach, ann, channel="call", direction="outbound", summary="Checked in",
         occurred_on=today, today=today,
     )  # fmt: skip
     read = version_of(Touch, tid)
     fields = dict(channel="call", direction="outbound", occurred_on=today, today=today,
                   counts_for_cadence=True)  # fmt: skip
-    actions.edit_touch(coach, tid, summary="Checked in; she is moving house", **fields)
+    contact.edit_touch(coach, tid, summary="Checked in; she is moving house", **fields)
     with pytest.raises(ChangedElsewhere):
-        actions.edit_touch(coach, tid, summary="Mine", version=read, **fields)
+        contact.edit_touch(coach, tid, summary="Mine", version=read, **fields)
     with pytest.raises(ChangedElsewhere):
-        actions.remove_touch(coach, tid, version=read)
+        contact.remove_touch(coach, tid, version=read)
     assert Touch.get_by_id(tid).summary == "Checked in; she is moving house"
-    actions.remove_touch(coach, tid, version=read + 1)
+    contact.remove_touch(coach, tid, version=read + 1)
     assert not Touch.select().where(Touch.id == tid).exists()
-    with pytest.raises(actions.ActionError, match="no longer exists"):
-        actions.remove_touch(coach, tid, version=read + 1)
+    with pytest.raises(common.ActionError, match="no longer exists"):
+        contact.remove_touch(coach, tid, version=read + 1)
 
 
 def test_a_session_moved_elsewhere_is_not_moved_back(coach, today, ann):
     start = dt.datetime.combine(today + D(days=7), dt.time(10))
-    sid = actions.schedule_session(coach, ann, start=start, duration_minutes=60)
+    sid = sessions.schedule_session(coach, ann, start=start, duration_minutes=60)
     read = version_of(Session, sid)
-    actions.reschedule_session(coach, sid, start=start + D(hours=2), duration_minutes=60)
+    sessions.reschedule_session(coach, sid, start=start + D(hours=2), duration_minutes=60)
     with pytest.raises(ChangedElsewhere):
-        actions.reschedule_session(coach, sid, start=start, duration_minutes=45, version=read)
+        sessions.reschedule_session(coach, sid, start=start, duration_minutes=45, version=read)
     with pytest.raises(ChangedElsewhere):
-        actions.set_session_status(coach, sid, "cancelled", version=read)
+        sessions.set_session_status(coach, sid, "cancelled", version=read)
     row = Session.get_by_id(sid)
     assert (row.scheduled_start, row.status) == (start + D(hours=2), "scheduled")
 

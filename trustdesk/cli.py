@@ -996,7 +996,7 @@ def cmd_program(args: argparse.Namespace) -> int:
 
 
 def _starter(name: str):
-    from trustdesk.trust.programs import program_templates
+    from trustdesk.trust.journey.templates import program_templates
 
     wanted = name.strip().casefold()
     for template in program_templates():
@@ -1006,7 +1006,7 @@ def _starter(name: str):
 
 
 def program_list(args: argparse.Namespace, coach) -> int:
-    from trustdesk.trust.programs import program_listing, program_templates
+    from trustdesk.trust.journey.templates import program_listing, program_templates
 
     mine = program_listing(coach)
     lines = ["Your programs:" if mine else "You have no programs yet."]
@@ -1026,7 +1026,7 @@ def program_list(args: argparse.Namespace, coach) -> int:
 
 
 def program_import(args: argparse.Namespace, coach) -> int:
-    from trustdesk.trust.programs import TemplateError, import_template, read_template_file
+    from trustdesk.trust.journey.templates import TemplateError, import_template, read_template_file
 
     path = Path(args.file).expanduser()
     if path.is_file():
@@ -1041,7 +1041,7 @@ def program_import(args: argparse.Namespace, coach) -> int:
 
 
 def program_show(args: argparse.Namespace, coach) -> int:
-    from trustdesk.trust.programs import (
+    from trustdesk.trust.journey.templates import (
         TemplateError,
         find_program,
         journey_markdown,
@@ -1083,7 +1083,7 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     from trustdesk.store import StoreError
-    from trustdesk.trust.programs import TemplateError
+    from trustdesk.trust.journey.templates import TemplateError
     from trustdesk.vault import SealError, VaultError
 
     os.umask(0o077)

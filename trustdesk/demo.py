@@ -44,9 +44,10 @@ from trustdesk.store.models import (
     minutes_late,
     name_key,
 )
-from trustdesk.trust.programs import ProgramTemplate, assets_dir, program_templates
-from trustdesk.trust.programs import tidy as _tidy
-from trustdesk.trust.rules import cadence_state
+from trustdesk.trust.common import assets_dir
+from trustdesk.trust.common import tidy as _tidy
+from trustdesk.trust.contact import cadence_state
+from trustdesk.trust.journey.templates import ProgramTemplate, program_templates
 
 Progress = Callable[[str, int, int], None]
 

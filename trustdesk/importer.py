@@ -26,7 +26,6 @@ from trustdesk.config import Settings
 from trustdesk.literal import unguarded_cell
 from trustdesk.store.database import StoreError, first_line
 from trustdesk.store.models import (
-    CLIENT_STATUSES,
     Client,
     Coach,
     Program,
@@ -35,6 +34,7 @@ from trustdesk.store.models import (
     db,
     name_key,
 )
+from trustdesk.store.states import ClientStatus
 
 COLUMNS = (
     "name",
@@ -397,8 +397,8 @@ def _status(value: str, reasons: list[str]) -> str:
     text = value.strip().lower()
     if not text:
         return "active"
-    if text not in CLIENT_STATUSES:
-        reasons.append(f"status {_shown(value)} is not one of: {', '.join(CLIENT_STATUSES)}")
+    if text not in tuple(ClientStatus):
+        reasons.append(f"status {_shown(value)} is not one of: {', '.join(ClientStatus)}")
     return text
 
 

@@ -28,18 +28,22 @@ from peewee import (
     UUIDField,
 )
 
+from trustdesk.store.states import ClientStatus, PromiseState, SessionStatus
+
 db = DatabaseProxy()
 
-# Choices are plain strings in the database so that reports and exports read well.
-CLIENT_STATUSES = ("prospect", "active", "paused", "completed")
+# Choices are plain strings in the database so that reports and exports read well; the
+# states of clients, promises and sessions are StrEnums of those strings (store.states).
 COMMITMENT_OWNERS = ("coach", "client")
-COMMITMENT_STATUSES = ("open", "done", "renegotiated", "dropped")
 TOUCH_CHANNELS = ("email", "call", "message", "journal_prompt", "reply", "session")
 TOUCH_DIRECTIONS = ("outbound", "inbound")
-SESSION_STATUSES = ("scheduled", "held", "late_cancel", "no_show", "cancelled")
 NOTE_KINDS = ("goal", "regret", "struggle", "past_experience", "belief", "session")
-KEY_SLOT_KINDS = ("keyring", "passphrase", "recovery")
 TRUST_HABITS = ("clarity", "integrity", "contact", "depth")
+
+
+def state_choices(states) -> tuple[tuple[str, str], ...]:
+    """A field's choices as Peewee keeps them: (stored value, label) for each state."""
+    return tuple((state.value, state.value) for state in states)
 
 
 def name_key(name: str) -> str:
@@ -129,7 +133,9 @@ class Client(BaseModel):
     sort_name = TextField(default="")
     email = TextField(default="")
     phone = TextField(default="")
-    status = CharField(max_length=16, default="active")
+    status = CharField(
+        max_length=16, default=ClientStatus.ACTIVE, choices=state_choices(ClientStatus)
+    )
     program = ForeignKeyField(Program, null=True, on_delete="SET NULL")
     stage = ForeignKeyField(Stage, null=True, on_delete="SET NULL")
     started_on = DateField()
@@ -180,7 +186,9 @@ class Session(Versioned, BaseModel):
     actual_start = DateTimeField(null=True)
     late_minutes = IntegerField(null=True)
     duration_minutes = IntegerField(default=60)
-    status = CharField(max_length=16, default="scheduled")
+    status = CharField(
+        max_length=16, default=SessionStatus.SCHEDULED, choices=state_choices(SessionStatus)
+    )
     stage = ForeignKeyField(Stage, null=True, on_delete="SET NULL")
     version = IntegerField(default=1)
 
@@ -209,7 +217,9 @@ class Commitment(Versioned, BaseModel):
     promised_on = DateField()
     due_on = DateField()
     done_on = DateField(null=True)
-    status = CharField(max_length=16, default="open")
+    status = CharField(
+        max_length=16, default=PromiseState.OPEN, choices=state_choices(PromiseState)
+    )
     reason = TextField(default="")
     # Renegotiating closes this promise and opens a new one that points back here.
     renegotiated_from = ForeignKeyField("self", null=True, on_delete="SET NULL")

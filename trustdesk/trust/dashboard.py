@@ -14,9 +14,11 @@ from peewee import JOIN, SQL, Select, fn
 
 from trustdesk.config import Settings
 from trustdesk.store.models import Client, Coach, Commitment, Session, Stage, db, name_key
-from trustdesk.trust import rules
-from trustdesk.trust.rules import _as_date, _as_datetime, cadence_state
-from trustdesk.trust.views import Rate
+from trustdesk.store.states import CadenceState, ClientStatus, PromiseState, SessionStatus
+from trustdesk.trust.common import Rate, as_date, as_datetime
+from trustdesk.trust.contact import cadence_counts, cadence_state, last_counting_touch
+from trustdesk.trust.promises import follow_through_parts, overdue_where
+from trustdesk.trust.sessions import PUNCTUALITY_DAYS, punctuality_parts
 
 CLIENT_SORTS = ("name", "contact", "promises", "next_session")
 
@@ -27,11 +29,11 @@ class ClientRow:
 
     client_id: int
     name: str
-    status: str
+    status: ClientStatus
     stage_name: str | None
     last_touch_on: dt.date | None
     days_since_contact: int
-    cadence_state: str | None
+    cadence_state: CadenceState | None
     open_promises: int
     next_session: dt.datetime | None
     snoozed_until: dt.date | None = None
@@ -69,13 +71,13 @@ def client_page(
     if sort not in CLIENT_SORTS:
         raise ValueError(f"unknown sort {sort!r}")
     now = dt.datetime.combine(today, dt.time.min)
-    last_touch = rules.last_counting_touch(today)
+    last_touch = last_counting_touch(today)
     open_promises = Commitment.select(fn.COUNT(Commitment.id)).where(
-        (Commitment.client == Client.id) & (Commitment.status == "open")
+        (Commitment.client == Client.id) & (Commitment.status == PromiseState.OPEN)
     )
     next_session = Session.select(fn.MIN(Session.scheduled_start)).where(
         (Session.client == Client.id)
-        & (Session.status == "scheduled")
+        & (Session.status == SessionStatus.SCHEDULED)
         & (Session.scheduled_start >= now)
     )
     base = _filtered(coach, name_filter)
@@ -122,16 +124,17 @@ def client_page(
         n_open,
         nxt,
     ) in query.tuples():
-        last = _as_date(last)
-        counted_from = last or _as_date(started)
+        last = as_date(last)
+        counted_from = last or as_date(started)
         state = None
-        if status == "active":
+        status = ClientStatus(status)
+        if status.has_cadence:
             state = cadence_state(
                 today=today,
                 counted_from=counted_from,
                 ideal_gap_days=ideal,
                 max_gap_days=maximum,
-                snoozed_until=_as_date(snoozed),
+                snoozed_until=as_date(snoozed),
             )
         rows.append(
             ClientRow(
@@ -143,8 +146,8 @@ def client_page(
                 days_since_contact=(today - counted_from).days,
                 cadence_state=state,
                 open_promises=int(n_open or 0),
-                next_session=_as_datetime(nxt),
-                snoozed_until=_as_date(snoozed),
+                next_session=as_datetime(nxt),
+                snoozed_until=as_date(snoozed),
             )
         )
     return ClientPage(total=total, offset=offset, rows=tuple(rows))
@@ -168,16 +171,14 @@ def summary(coach: Coach, today: dt.date, settings: Settings) -> DashboardSummar
     one grouped query: the dashboard's first screen waits on two round trips, not five.
     Prompts awaiting a reply are counted with the due-for-contact pane that shows them.
     """
-    _, promised, kept = rules.follow_through_parts(
-        coach, today, "coach", settings.follow_through_days
-    )
-    _, held, on_time = rules.punctuality_parts(
-        coach, today, settings.punctuality_grace_minutes, rules.PUNCTUALITY_DAYS
+    _, promised, kept = follow_through_parts(coach, today, "coach", settings.follow_through_days)
+    _, held, on_time = punctuality_parts(
+        coach, today, settings.punctuality_grace_minutes, PUNCTUALITY_DAYS
     )
     one = SQL("1")
     numbers = Select(
         columns=[
-            Commitment.select(fn.COUNT(one)).where(rules.overdue_where(coach, today)),
+            Commitment.select(fn.COUNT(one)).where(overdue_where(coach, today)),
             Commitment.select(fn.COALESCE(fn.SUM(kept), 0)).where(promised),
             Commitment.select(fn.COUNT(one)).where(promised),
             Session.select(fn.COALESCE(fn.SUM(on_time), 0)).where(held),
@@ -187,11 +188,11 @@ def summary(coach: Coach, today: dt.date, settings: Settings) -> DashboardSummar
     overdue, kept_n, promised_n, on_time_n, held_n = (
         int(n) for n in db.execute(numbers).fetchone()
     )
-    states = rules.cadence_counts(coach, today)
+    states = cadence_counts(coach, today)
     return DashboardSummary(
         overdue=overdue,
-        quiet=states["quiet"],
-        due=states["due"],
+        quiet=states[CadenceState.QUIET],
+        due=states[CadenceState.DUE],
         coach_kept=Rate(kept_n, promised_n),
         on_time=Rate(on_time_n, held_n),
     )

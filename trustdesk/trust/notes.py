@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from trustdesk import config
 from trustdesk.store.models import NOTE_KINDS, Client, Coach, Note, db
-from trustdesk.trust.actions import ChangedElsewhere, refuse_if_changed, unchanged_since
+from trustdesk.trust.common import ChangedElsewhere, refuse_if_changed, unchanged_since
 from trustdesk.vault import Vault, plaintext_length
 from trustdesk.vault.vault import NOTE_COLUMN, NOTE_TABLE, note_bound
 

@@ -15,17 +15,21 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import importlib.resources
 import tomllib
 from dataclasses import dataclass
-from importlib.resources.abc import Traversable
-from pathlib import Path
 
 from peewee import JOIN, Case, fn
 
 from trustdesk.store.models import TRUST_HABITS, Client, Coach, Prompt, Stage, Touch, db
-from trustdesk.trust.actions import ActionError, change_unless_changed, no_nul
-from trustdesk.trust.rules import _as_date
+from trustdesk.store.states import ClientStatus
+from trustdesk.trust.common import (
+    ActionError,
+    as_date,
+    assets_dir,
+    change_unless_changed,
+    no_nul,
+    tidy,
+)
 
 LIBRARY_FILE = "prompts.toml"
 MAX_TITLE = 200
@@ -34,7 +38,6 @@ MAX_HINT = 100
 MAX_SUMMARY = 2000
 SUBJECT = "A question before our next session"
 NO_STAGE = "this stage"
-PLACEHOLDERS = ("{first_name}", "{stage}")
 _ENTRY_KEYS = {"habit", "title", "body", "stage_hint"}
 
 
@@ -93,25 +96,11 @@ class AwaitingReply:
 # --- the library file ------------------------------------------------------------------
 
 
-def _assets() -> Traversable:
-    """The packaged assets; in a source checkout that was never installed, the folder itself."""
-    try:
-        return importlib.resources.files("trustdesk.assets")
-    except ModuleNotFoundError:
-        return Path(__file__).resolve().parent.parent.parent / "assets"
-
-
-def _tidy(text: str) -> str:
-    """Join wrapped lines so TOML can be written comfortably; blank lines stay paragraphs."""
-    paragraphs = [" ".join(p.split()) for p in text.strip().split("\n\n")]
-    return "\n\n".join(p for p in paragraphs if p)
-
-
 def _entry_text(entry: dict, key: str, where: str, *, required: bool = True) -> str:
     value = entry.get(key, "")
     if not isinstance(value, str):
         raise PromptError(f"{where}: {key} must be text in quotes")
-    value = _tidy(value)
+    value = tidy(value)
     if required and not value:
         raise PromptError(f"{where}: {key} is missing or empty")
     return value
@@ -163,7 +152,7 @@ def parse_library(source: str, name: str = LIBRARY_FILE) -> tuple[PromptTemplate
 @functools.cache
 def library() -> tuple[PromptTemplate, ...]:
     """Our own between-session questions, from assets/prompts.toml, in file order."""
-    entry = _assets() / LIBRARY_FILE
+    entry = assets_dir() / LIBRARY_FILE
     try:
         source = entry.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -486,7 +475,7 @@ def awaiting_query(coach: Coach, today: dt.date, *, client_id: int | None = None
         )
         .where(
             (Client.coach == coach)
-            & (Client.status == "active")
+            & (Client.status == ClientStatus.ACTIVE)
             & (replied.c.replied_on.is_null() | (replied.c.replied_on < sent.c.sent_on))
         )
         .order_by(sent.c.sent_on, Client.name, Prompt.title, Client.id, Prompt.id)
@@ -502,6 +491,6 @@ def awaiting_reply(
         return query.order_by().count()
     out = []
     for cid, name, pid, title, sent_on in query.tuples():
-        day = _as_date(sent_on)
+        day = as_date(sent_on)
         out.append(AwaitingReply(cid, name, pid, title, day, (today - day).days))
     return out

@@ -12,16 +12,12 @@ from dataclasses import dataclass
 from trustdesk.config import Settings
 from trustdesk.literal import visible
 from trustdesk.store.models import Coach
-from trustdesk.trust import rules
-from trustdesk.trust.views import (
-    Cadence,
-    FollowThrough,
-    OverduePromise,
-    ProgramProgress,
-    Punctuality,
-    Rate,
-    WeekSession,
-)
+from trustdesk.store.states import CadenceState, SessionStatus
+from trustdesk.trust.common import Rate, plural
+from trustdesk.trust.contact import Cadence, cadence
+from trustdesk.trust.journey.progress import ProgramProgress, journey_progress
+from trustdesk.trust.promises import FollowThrough, OverduePromise, follow_through, overdue_promises
+from trustdesk.trust.sessions import Punctuality, WeekSession, punctuality, sessions_this_week
 
 
 @dataclass(frozen=True)
@@ -42,30 +38,30 @@ class PracticeReport:
 
 
 def build_report(coach: Coach, today: dt.date, settings: Settings) -> PracticeReport:
-    cadences = rules.cadence(coach, today)
+    cadences = cadence(coach, today)
     return PracticeReport(
         today=today,
         coach_name=coach.name,
-        overdue=tuple(rules.overdue_promises(coach, today)),
+        overdue=tuple(overdue_promises(coach, today)),
         # The report shows practice-wide rates only: no Rate per client is built.
-        coach_follow_through=rules.follow_through(
+        coach_follow_through=follow_through(
             coach, today, owner="coach", days=settings.follow_through_days, practice_only=True
         ),
-        client_follow_through=rules.follow_through(
+        client_follow_through=follow_through(
             coach, today, owner="client", days=settings.follow_through_days, practice_only=True
         ),
-        punctuality=rules.punctuality(
+        punctuality=punctuality(
             coach,
             today,
             grace_minutes=settings.punctuality_grace_minutes,
             practice_only=True,
         ),
-        due_for_contact=tuple(c for c in cadences if c.state == "due"),
-        quiet=tuple(c for c in cadences if c.state == "quiet"),
-        snoozed=sum(1 for c in cadences if c.state == "snoozed"),
+        due_for_contact=tuple(c for c in cadences if c.state == CadenceState.DUE),
+        quiet=tuple(c for c in cadences if c.state == CadenceState.QUIET),
+        snoozed=sum(1 for c in cadences if c.state == CadenceState.SNOOZED),
         active_clients=len(cadences),
-        journey=tuple(rules.journey_progress(coach)),
-        this_week=tuple(rules.sessions_this_week(coach, today)),
+        journey=tuple(journey_progress(coach)),
+        this_week=tuple(sessions_this_week(coach, today)),
         awaiting_replies=tuple(_awaiting_replies(coach, today)),
     )
 
@@ -176,10 +172,6 @@ def _percent(rate: Rate, empty: str = "n/a (nothing came due)") -> str:
     return f"{rate.percent}% ({rate.kept} of {rate.counted})"
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 def _listed(items, limit: int | None, line) -> list[str]:
     """Up to `limit` items as indented lines, then how many more there are."""
     lines = [f"  {line(item)}" for item in items[:limit]]
@@ -205,7 +197,7 @@ def report_text(report: PracticeReport, *, limit: int | None = None) -> str:
         report.overdue,
         limit,
         lambda o: (
-            f"{_plural(o.days_overdue, 'day'):>8} late  "
+            f"{plural(o.days_overdue, 'day'):>8} late  "
             f"{'you' if o.owner == 'coach' else 'client':<6}  "
             f"{visible(o.client_name)}: {visible(o.title)}"
         ),
@@ -215,7 +207,7 @@ def report_text(report: PracticeReport, *, limit: int | None = None) -> str:
         report.quiet,
         limit,
         lambda c: (
-            f"{_plural(c.days_since_touch, 'day'):>8} since contact "
+            f"{plural(c.days_since_touch, 'day'):>8} since contact "
             f"(at most {c.max_gap_days})  {visible(c.client_name)}"
         ),
     )
@@ -224,7 +216,7 @@ def report_text(report: PracticeReport, *, limit: int | None = None) -> str:
         report.due_for_contact,
         limit,
         lambda c: (
-            f"{_plural(c.days_since_touch, 'day'):>8} since contact "
+            f"{plural(c.days_since_touch, 'day'):>8} since contact "
             f"(aim: every {c.ideal_gap_days})  {visible(c.client_name)}"
         ),
     )
@@ -234,7 +226,7 @@ def report_text(report: PracticeReport, *, limit: int | None = None) -> str:
         limit,
         lambda w: (
             f"{w.scheduled_start:%a %d %b %H:%M}  {visible(w.client_name)}"
-            f"{'' if w.status == 'scheduled' else '  (' + w.status.replace('_', ' ') + ')'}"
+            + ("" if w.status == SessionStatus.SCHEDULED else f"  ({w.status.replace('_', ' ')})")
         ),
     )
     lines += ["", f"Prompts awaiting a reply: {len(report.awaiting_replies)}"]
@@ -242,7 +234,7 @@ def report_text(report: PracticeReport, *, limit: int | None = None) -> str:
         report.awaiting_replies,
         limit,
         lambda a: (
-            f"{_plural(a.days_waiting, 'day'):>8} waiting  {visible(a.client_name)}: "
+            f"{plural(a.days_waiting, 'day'):>8} waiting  {visible(a.client_name)}: "
             f"{visible(a.prompt_title)}"
         ),
     )
@@ -253,6 +245,6 @@ def report_text(report: PracticeReport, *, limit: int | None = None) -> str:
             lines.append(f"  {visible(p.program_name)}: {stages}")
     lines += [
         "",
-        f"{_plural(report.active_clients, 'active client')}, {report.snoozed} snoozed.",
+        f"{plural(report.active_clients, 'active client')}, {report.snoozed} snoozed.",
     ]
     return "\n".join(lines) + "\n"

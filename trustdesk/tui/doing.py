@@ -1,6 +1,6 @@
 """The coach's actions as the screens offer them: ask with a form, write off the UI thread, say so.
 
-Each function opens the right form, and when it is saved runs the `trust.actions` call
+Each function opens the right form, and when it is saved runs the `trust` call
 in a thread worker; the outcome is a notification, and `done` refreshes whatever the
 calling screen shows. A refusal (ActionError) or a database error is shown as a
 message; nothing ever ends in a traceback.
@@ -20,9 +20,11 @@ from textual.widgets import Button, Static
 from trustdesk import config
 from trustdesk.literal import visible
 from trustdesk.store.models import NOTE_KINDS, TOUCH_CHANNELS, TOUCH_DIRECTIONS
-from trustdesk.trust import actions, workspace
+from trustdesk.trust import common, contact, promises, sessions
+from trustdesk.trust.contact import TouchItem
 from trustdesk.trust.notes import NoteBody, NoteError, add_note, read_note, save_note_edit
-from trustdesk.trust.workspace import PromiseItem, SessionItem, TouchItem
+from trustdesk.trust.promises import PromiseItem
+from trustdesk.trust.sessions import SessionItem
 from trustdesk.tui.failures import failure_line
 from trustdesk.tui.screens.form import Field, FormScreen, Invalid, not_after, not_before
 from trustdesk.vault import KeyChanged, SealError, VaultError, VaultLocked, VaultStatus
@@ -63,7 +65,7 @@ def perform(
     success: str,
     done: Done | None,
     *,
-    changed: Callable[[actions.ChangedElsewhere], str] | None = None,
+    changed: Callable[[common.ChangedElsewhere], str] | None = None,
 ) -> None:
     """Run a write in a thread worker with its own connection; report on the UI thread.
 
@@ -75,10 +77,10 @@ def perform(
     def run() -> None:
         try:
             app.fetch(work)
-        except actions.ChangedElsewhere as exc:
+        except common.ChangedElsewhere as exc:
             message = str(exc) if changed is None else changed(exc)
             app.call_from_thread(app.notify, message, severity="warning", markup=False)
-        except (actions.ActionError, NoteError, VaultError) as exc:
+        except (common.ActionError, NoteError, VaultError) as exc:
             app.call_from_thread(app.notify, str(exc), severity="warning", markup=False)
         except peewee.OperationalError as exc:
             message = f"Not saved: the database is busy or locked ({exc}). Try again."
@@ -104,7 +106,7 @@ def ask_then_perform(
     success: str | Callable[[dict], str],
     done: Done | None,
     *,
-    changed: Callable[[dict], Callable[[actions.ChangedElsewhere], str]] | None = None,
+    changed: Callable[[dict], Callable[[common.ChangedElsewhere], str]] | None = None,
 ) -> None:
     """Open a form; once it is saved, run the write it asks for with its values (`perform`).
 
@@ -154,8 +156,8 @@ def ask_then_change(
     """
     shown = base if base is not None else {f.key: f.default for f in form.fields}
 
-    def changed(values: dict) -> Callable[[actions.ChangedElsewhere], str]:
-        def answer(refused: actions.ChangedElsewhere) -> str:
+    def changed(values: dict) -> Callable[[common.ChangedElsewhere], str]:
+        def answer(refused: common.ChangedElsewhere) -> str:
             try:
                 now = app.fetch(record.read)
             except peewee.DatabaseError:
@@ -211,7 +213,7 @@ def _open_promise(app: TrustdeskApp, commitment_id: int) -> SavedRecord[PromiseI
     """The promise as saved now, while it is still open (a closed one cannot change)."""
 
     def read() -> PromiseItem | None:
-        now = workspace.promise(app.coach, commitment_id)
+        now = promises.saved_promise(app.coach, commitment_id)
         return now if now is not None and now.status == "open" else None
 
     return SavedRecord(read, promise_words, lambda now: {"title": now.title, "due_on": now.due_on})
@@ -228,7 +230,7 @@ def mark_done(
     today = app.today
     perform(
         app,
-        lambda: actions.mark_done(app.coach, commitment_id, today, version=version),
+        lambda: promises.mark_done(app.coach, commitment_id, today, version=version),
         f"Done: {visible(title)}",
         done,
     )
@@ -262,7 +264,7 @@ def renegotiate(
     ask_then_change(
         app,
         form,
-        lambda values, version: actions.renegotiate(
+        lambda values, version: promises.renegotiate(
             app.coach, commitment_id, values["due_on"], today, version=version
         ),
         lambda values: f"Renegotiated, now due {values['due_on'].isoformat()}",
@@ -291,7 +293,7 @@ def drop(
     ask_then_change(
         app,
         form,
-        lambda values, version: actions.drop(
+        lambda values, version: promises.drop(
             app.coach, commitment_id, values["reason"], today, version=version
         ),
         f"Dropped: {visible(title)}",
@@ -329,7 +331,7 @@ def add_promise(app: TrustdeskApp, client_id: int, client_name: str, done: Done 
     ask_then_perform(
         app,
         form,
-        lambda values: actions.add_commitment(
+        lambda values: promises.add_commitment(
             app.coach,
             client_id,
             owner=values["owner"],
@@ -370,7 +372,7 @@ def edit_promise(
     ask_then_change(
         app,
         form,
-        lambda values, version: actions.edit_commitment(
+        lambda values, version: promises.edit_commitment(
             app.coach,
             commitment_id,
             title=values["title"],
@@ -430,7 +432,7 @@ def log_touch(app: TrustdeskApp, client_id: int, client_name: str, done: Done | 
     ask_then_perform(
         app,
         form,
-        lambda values: actions.log_touch(
+        lambda values: contact.log_touch(
             app.coach,
             client_id,
             channel=values["channel"],
@@ -475,7 +477,7 @@ def snooze(
     ask_then_perform(
         app,
         form,
-        lambda values: actions.snooze(app.coach, client_id, values["until"], today),
+        lambda values: contact.snooze(app.coach, client_id, values["until"], today),
         said,
         done,
     )
@@ -501,7 +503,7 @@ def schedule_session(
     ask_then_perform(
         app,
         form,
-        lambda values: actions.schedule_session(
+        lambda values: sessions.schedule_session(
             app.coach, client_id, start=values["start"], duration_minutes=values["duration"]
         ),
         lambda values: f"Session scheduled for {values['start']:%a %d %b %H:%M}",
@@ -529,7 +531,7 @@ def mark_session_held(app: TrustdeskApp, session: SessionItem, done: Done | None
     ask_then_change(
         app,
         form,
-        lambda values, version: actions.set_session_status(
+        lambda values, version: sessions.set_session_status(
             app.coach, session.session_id, "held", actual_start=values["actual"], version=version
         ),
         "Session marked held",
@@ -557,7 +559,7 @@ def _session_unless(
     """The session as saved now, unless it has reached one of the `ended` states."""
 
     def read() -> SessionItem | None:
-        now = workspace.session(app.coach, session_id)
+        now = sessions.saved_session(app.coach, session_id)
         return now if now is not None and now.status not in ended else None
 
     return SavedRecord(read, session_words, fields)
@@ -590,7 +592,7 @@ def set_session_status(
 ) -> None:
     perform(
         app,
-        lambda: actions.set_session_status(app.coach, session_id, status, version=version),
+        lambda: sessions.set_session_status(app.coach, session_id, status, version=version),
         f"Session marked {SESSION_STATUS_WORDS[status]}",
         done,
     )
@@ -683,7 +685,7 @@ def reschedule_session(app: TrustdeskApp, session: SessionItem, done: Done | Non
     ask_then_change(
         app,
         form,
-        lambda values, version: actions.reschedule_session(
+        lambda values, version: sessions.reschedule_session(
             app.coach,
             session.session_id,
             start=values["start"],
@@ -754,7 +756,7 @@ def edit_touch(app: TrustdeskApp, touch: TouchItem, done: Done | None) -> None:
     ask_then_change(
         app,
         form,
-        lambda values, version: actions.edit_touch(
+        lambda values, version: contact.edit_touch(
             app.coach,
             touch.touch_id,
             channel=values["channel"],
@@ -769,7 +771,7 @@ def edit_touch(app: TrustdeskApp, touch: TouchItem, done: Done | None) -> None:
         done,
         version=touch.version,
         record=SavedRecord(
-            lambda: workspace.touch(app.coach, touch.touch_id), touch_words, _touch_values
+            lambda: contact.saved_touch(app.coach, touch.touch_id), touch_words, _touch_values
         ),
     )
 
@@ -785,7 +787,7 @@ def remove_touch(app: TrustdeskApp, touch: TouchItem, done: Done | None) -> None
     ask_then_perform(
         app,
         form,
-        lambda values: actions.remove_touch(app.coach, touch.touch_id, version=touch.version),
+        lambda values: contact.remove_touch(app.coach, touch.touch_id, version=touch.version),
         "Touch removed",
         done,
     )
@@ -897,7 +899,7 @@ def edit_note(
                     read_version["client_id"],
                 )
                 return
-            except (NoteError, SealError, VaultError, actions.ActionError) as exc:
+            except (NoteError, SealError, VaultError, common.ActionError) as exc:
                 app.call_from_thread(app.notify, str(exc), severity="warning", markup=False)
             except peewee.DatabaseError as exc:
                 message = f"Not saved: {exc}"

@@ -38,16 +38,12 @@ from textual.widgets import (
 
 from trustdesk.literal import visible
 from trustdesk.trust import journey
+from trustdesk.trust.contact import TouchItem
 from trustdesk.trust.journey import ClientJourney, OutcomeItem, StageChoice, StageProgress
 from trustdesk.trust.notes import NoteBody, NoteError, NoteSummary, read_note
-from trustdesk.trust.workspace import (
-    ClientMissing,
-    ClientWorkspace,
-    PromiseItem,
-    SessionItem,
-    TouchItem,
-    client_workspace,
-)
+from trustdesk.trust.promises import PromiseItem
+from trustdesk.trust.sessions import SessionItem
+from trustdesk.trust.workspace import ClientMissing, ClientWorkspace, client_workspace
 from trustdesk.tui import doing
 from trustdesk.tui.doing import ConfirmForm
 from trustdesk.tui.failures import failure_line
@@ -1269,7 +1265,7 @@ class ClientScreen(Screen[None]):
             self._after_change,
             version=outcome.version,
             record=doing.SavedRecord(
-                lambda: journey.outcome(coach, outcome.outcome_id),
+                lambda: journey.saved_outcome(coach, outcome.outcome_id),
                 lambda now: f"{visible(now.title)} ({now.achieved_on:%d %b %Y})",
                 lambda now: {
                     "achieved_on": now.achieved_on,

@@ -14,8 +14,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Static
 
 from trustdesk.literal import visible
+from trustdesk.trust import contact, promises
 from trustdesk.trust import dashboard as dashboard_rules
-from trustdesk.trust import rules
 from trustdesk.trust.prompts import awaiting_reply
 from trustdesk.tui import doing
 from trustdesk.tui.formatting import percent, short_day, sparkline, state_word
@@ -194,7 +194,7 @@ class CadencePane(Pane):
         self.screen.snooze_current(self.query_one("#cadence", VirtualTable))  # type: ignore[attr-defined]
 
 
-def format_overdue(row: rules.OverduePromise) -> dict[str, Cell]:
+def format_overdue(row: promises.OverduePromise) -> dict[str, Cell]:
     return {
         "late": Cell(f"{row.days_overdue}d", "late"),
         "who": Cell("you" if row.owner == "coach" else "client"),
@@ -417,8 +417,8 @@ class DashboardScreen(Screen):
 
         def work():
             coach, today = app.coach, app.today  # type: ignore[attr-defined]
-            rows = rules.overdue_promises(coach, today, limit=limit, offset=offset)
-            return rules.count_overdue(coach, today), rows
+            rows = promises.overdue_promises(coach, today, limit=limit, offset=offset)
+            return promises.count_overdue(coach, today), rows
 
         total, rows = app.fetch(work)  # type: ignore[attr-defined]
         return Page(total, offset, rows)
@@ -435,14 +435,14 @@ class DashboardScreen(Screen):
             else:
                 rows = [
                     c
-                    for c in rules.cadence(app.coach, app.today)  # type: ignore[attr-defined]
+                    for c in contact.cadence(app.coach, app.today)  # type: ignore[attr-defined]
                     if c.state in ("quiet", "due")
                 ]
                 self._cadence_rows = (refresh, rows)
                 awaiting = awaiting_reply(app.coach, app.today, count_only=True)  # type: ignore[attr-defined]
                 app.call_from_thread(self._awaiting_counted, refresh, awaiting)
             window = rows[offset : offset + limit]
-            weeks = rules.contact_by_week(
+            weeks = contact.contact_by_week(
                 app.coach,  # type: ignore[attr-defined]
                 app.today,  # type: ignore[attr-defined]
                 [c.client_id for c in window],

@@ -1,4 +1,4 @@
-"""Program templates: a coaching journey written as TOML, read, checked, imported and shown.
+"""Clarity of process, templates: a journey written as TOML, read, checked, imported, shown.
 
 A coach can start from our templates in assets/programs, write their own, and send a
 prospective client a one-page description of the journey (`program show --markdown`).
@@ -7,17 +7,17 @@ A template that is wrong says where: the file, the line and the key.
 
 from __future__ import annotations
 
-import importlib.resources
 import re
 import tomllib
 from dataclasses import dataclass
-from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from peewee import fn
 
 from trustdesk.literal import for_terminal, needs_escape
 from trustdesk.store.models import Client, Coach, Program, Stage, db
+from trustdesk.store.states import ClientStatus
+from trustdesk.trust.common import assets_dir, plural, tidy
 
 PROGRAM_KEYS = {"name", "summary", "typical_sessions", "stages"}
 STAGE_KEYS = {"name", "purpose", "typical_sessions", "asks_of_client"}
@@ -48,20 +48,6 @@ class ProgramTemplate:
 
 
 # --- reading ------------------------------------------------------------------------
-
-
-def assets_dir() -> Traversable:
-    """The packaged assets; in a source checkout that was never installed, the folder itself."""
-    try:
-        return importlib.resources.files("trustdesk.assets")
-    except ModuleNotFoundError:
-        return Path(__file__).resolve().parents[2] / "assets"
-
-
-def tidy(text: str) -> str:
-    """Join wrapped lines so TOML can be written comfortably; blank lines stay paragraphs."""
-    paragraphs = [" ".join(p.split()) for p in text.strip().split("\n\n")]
-    return "\n\n".join(p for p in paragraphs if p)
 
 
 class _Locator:
@@ -183,7 +169,7 @@ def program_templates() -> tuple[ProgramTemplate, ...]:
 # --- writing ------------------------------------------------------------------------
 
 
-def _toml_string(text: str) -> str:
+def toml_string(text: str) -> str:
     """A TOML basic string that reads back as exactly `text`."""
     out = ['"']
     for ch in text:
@@ -206,18 +192,18 @@ def _toml_string(text: str) -> str:
 
 def template_to_toml(template: ProgramTemplate) -> str:
     lines = [
-        f"name = {_toml_string(template.name)}",
-        f"summary = {_toml_string(template.summary)}",
+        f"name = {toml_string(template.name)}",
+        f"summary = {toml_string(template.summary)}",
         f"typical_sessions = {template.typical_sessions}",
     ]
     for stage in template.stages:
         lines += [
             "",
             "[[stages]]",
-            f"name = {_toml_string(stage.name)}",
-            f"purpose = {_toml_string(stage.purpose)}",
+            f"name = {toml_string(stage.name)}",
+            f"purpose = {toml_string(stage.purpose)}",
             f"typical_sessions = {stage.typical_sessions}",
-            f"asks_of_client = {_toml_string(stage.asks_of_client)}",
+            f"asks_of_client = {toml_string(stage.asks_of_client)}",
         ]
     return "\n".join(lines) + "\n"
 
@@ -282,7 +268,7 @@ class ProgramListing:
 def program_listing(coach: Coach) -> list[ProgramListing]:
     stage_count = Stage.select(fn.COUNT(Stage.id)).where(Stage.program == Program.id)
     active = Client.select(fn.COUNT(Client.id)).where(
-        (Client.program == Program.id) & (Client.status == "active")
+        (Client.program == Program.id) & (Client.status == ClientStatus.ACTIVE)
     )
     query = (
         Program.select(Program.name, stage_count, Program.typical_sessions, active)
@@ -295,10 +281,6 @@ def program_listing(coach: Coach) -> list[ProgramListing]:
 
 
 # --- a page for a prospective client ----------------------------------------------------
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _md(text: str) -> str:
@@ -316,8 +298,8 @@ def journey_markdown(template: ProgramTemplate) -> str:
         "",
         _md(template.summary),
         "",
-        f"The journey has {_plural(len(template.stages), 'stage')} and usually takes about "
-        f"{_plural(template.typical_sessions, 'session')}. You will always know which stage "
+        f"The journey has {plural(len(template.stages), 'stage')} and usually takes about "
+        f"{plural(template.typical_sessions, 'session')}. You will always know which stage "
         "we are in, what it is for, and what I will ask of you between sessions.",
     ]
     for number, stage in enumerate(template.stages, start=1):
@@ -325,7 +307,7 @@ def journey_markdown(template: ProgramTemplate) -> str:
             "",
             f"## {number}. {_md(stage.name)}",
             "",
-            f"*About {_plural(stage.typical_sessions, 'session')}.*",
+            f"*About {plural(stage.typical_sessions, 'session')}.*",
             "",
             _md(stage.purpose),
             "",
@@ -337,5 +319,5 @@ def journey_markdown(template: ProgramTemplate) -> str:
 def journey_text(template: ProgramTemplate) -> str:
     lines = [template.name, "", template.summary, ""]
     for number, stage in enumerate(template.stages, start=1):
-        lines.append(f"{number}. {stage.name} ({_plural(stage.typical_sessions, 'session')})")
+        lines.append(f"{number}. {stage.name} ({plural(stage.typical_sessions, 'session')})")
     return "\n".join(lines) + "\n"

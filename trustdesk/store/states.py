@@ -1,0 +1,81 @@
+"""The states a promise, a session, a client and a client's contact can be in.
+
+StrEnums whose values are the words the database stores and reports print, so a
+member compares equal to the stored text and prints as it: nothing on disk or in
+JSON changes. The rules about which state allows what live here once, for the
+store, the rules and the screens alike.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class PromiseState(StrEnum):
+    """Where a promise (a commitment) stands; only an open one is still being kept."""
+
+    OPEN = "open"
+    DONE = "done"
+    RENEGOTIATED = "renegotiated"
+    DROPPED = "dropped"
+
+    @property
+    def can_change(self) -> bool:
+        """Only an open promise can be edited, kept, renegotiated or dropped."""
+        return self is PromiseState.OPEN
+
+
+class SessionStatus(StrEnum):
+    """What happened to a session."""
+
+    SCHEDULED = "scheduled"
+    HELD = "held"
+    LATE_CANCEL = "late_cancel"
+    NO_SHOW = "no_show"
+    CANCELLED = "cancelled"
+
+    def allows(self, status: str) -> bool:
+        """Whether a session in this status may be marked `status`.
+
+        A held session's record (when it began, how late) is history: it stays held,
+        and only its start time can be corrected by marking it held again.
+        """
+        return self is not SessionStatus.HELD or status == SessionStatus.HELD
+
+    @property
+    def can_move(self) -> bool:
+        """Only a session still to happen can be moved to another time."""
+        return self is SessionStatus.SCHEDULED
+
+
+class ClientStatus(StrEnum):
+    """Where a client stands with the coach; only an active client has a contact cadence."""
+
+    PROSPECT = "prospect"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+
+    @property
+    def has_cadence(self) -> bool:
+        """Only an active client is measured for contact; the others' status says why not."""
+        return self is ClientStatus.ACTIVE
+
+
+class CadenceState(StrEnum):
+    """Where an active client stands on contact, most urgent first."""
+
+    QUIET = "quiet"  # past the maximum gap
+    DUE = "due"  # the ideal gap has run out
+    OK = "ok"
+    SNOOZED = "snoozed"
+
+    @property
+    def needs_contact(self) -> bool:
+        """Due or gone quiet: the coach should be in touch."""
+        return self in (CadenceState.QUIET, CadenceState.DUE)
+
+    @property
+    def urgency(self) -> int:
+        """0 for the most urgent state; the order the members are declared in."""
+        return tuple(CadenceState).index(self)

@@ -1,0 +1,397 @@
+"""Frequency of contact: who is due for contact or has gone quiet, touches per week, and
+logging, correcting or taking back a touch, or snoozing a client's cadence.
+
+Each read runs a fixed number of SQL queries however many clients there are; date
+arithmetic happens in Python on the summary rows, so the SQL stays portable between
+SQLite and PostgreSQL. Every read takes "today" explicitly. Each write checks what it
+is given, runs in one transaction, and refuses with one plain line (ActionError).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from peewee import SQL, Case, Select, fn
+
+from trustdesk.store.models import TOUCH_CHANNELS, TOUCH_DIRECTIONS, Client, Coach, Touch, db
+from trustdesk.store.practice import delete_rows
+from trustdesk.store.states import CadenceState, ClientStatus
+from trustdesk.trust.common import (
+    ActionError,
+    as_date,
+    change_unless_changed,
+    checked_text,
+    coach_client,
+    refuse_if_changed,
+    unchanged_since,
+)
+
+CONTACT_WEEKS = 12
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """Where a client stands on contact: how long since the last touch and what that means."""
+
+    client_id: int
+    client_name: str
+    ideal_gap_days: int
+    max_gap_days: int
+    last_touch_on: dt.date | None
+    counted_from: dt.date
+    days_since_touch: int
+    due_on: dt.date
+    state: CadenceState
+    snoozed_until: dt.date | None
+    last_inbound_on: dt.date | None
+    days_since_inbound: int | None
+
+    @property
+    def days_past_due(self) -> int:
+        return self.days_since_touch - self.ideal_gap_days
+
+    @property
+    def needs_contact(self) -> bool:
+        """Due for contact or gone quiet (a snoozed client never is)."""
+        return self.state.needs_contact
+
+    @property
+    def urgency(self) -> tuple[int, int, str]:
+        """Sort key: quiet before due before ok before snoozed, then the longest wait first."""
+        return (self.state.urgency, -self.days_past_due, self.client_name)
+
+
+@dataclass(frozen=True)
+class ContactWeeks:
+    """Touches that count, per week, oldest week first; the last week ends today."""
+
+    week_starts: tuple[dt.date, ...]
+    counts: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class TouchItem:
+    touch_id: int
+    occurred_on: dt.date
+    channel: str
+    direction: str
+    counts_for_cadence: bool
+    summary: str
+    version: int = 1  # as read; a save from this copy is refused once it has changed
+
+
+# --- reads ---------------------------------------------------------------------------
+
+
+def last_counting_touch(today: dt.date):
+    """A subquery for each client row: the day of their last touch that counts, up to today.
+
+    A touch dated after "today" (a fixed --today, or a typo) must not make anyone look fine.
+    """
+    return Touch.select(fn.MAX(Touch.occurred_on)).where(
+        (Touch.client == Client.id)
+        & (Touch.counts_for_cadence == True)
+        & (Touch.occurred_on <= today)
+    )
+
+
+def cadence_state(
+    *,
+    today: dt.date,
+    counted_from: dt.date,
+    ideal_gap_days: int,
+    max_gap_days: int,
+    snoozed_until: dt.date | None,
+) -> CadenceState:
+    """ok, due (the ideal gap has run out), quiet (past the maximum gap) or snoozed.
+
+    A snooze holds through the day it names, and a snoozed client is never due.
+    """
+    if snoozed_until is not None and snoozed_until >= today:
+        return CadenceState.SNOOZED
+    days = (today - counted_from).days
+    if days > max_gap_days:
+        return CadenceState.QUIET
+    if days >= ideal_gap_days:
+        return CadenceState.DUE
+    return CadenceState.OK
+
+
+def cadence(
+    coach: Coach,
+    today: dt.date,
+    *,
+    statuses: Sequence[str] = (ClientStatus.ACTIVE,),
+    client_ids: Iterable[int] | None = None,
+) -> list[Cadence]:
+    """Contact cadence for the coach's clients, most urgent first, in one query.
+
+    A client with no touch that counts is measured from the day they started.
+    """
+    last_touch = last_counting_touch(today)
+    last_inbound = Touch.select(fn.MAX(Touch.occurred_on)).where(
+        (Touch.client == Client.id) & (Touch.direction == "inbound") & (Touch.occurred_on <= today)
+    )
+    query = Client.select(
+        Client.id,
+        Client.name,
+        Client.started_on,
+        Client.ideal_gap_days,
+        Client.max_gap_days,
+        Client.snoozed_until,
+        last_touch.alias("last_touch"),
+        last_inbound.alias("last_inbound"),
+    ).where((Client.coach == coach) & (Client.status << tuple(statuses)))
+    if client_ids is not None:
+        query = query.where(Client.id << tuple(client_ids))
+
+    rows = []
+    for cid, name, started, ideal, maximum, snoozed, last, inbound in query.tuples():
+        last = as_date(last)
+        inbound = as_date(inbound)
+        snoozed = as_date(snoozed)
+        counted_from = last or as_date(started)
+        rows.append(
+            Cadence(
+                client_id=cid,
+                client_name=name,
+                ideal_gap_days=ideal,
+                max_gap_days=maximum,
+                last_touch_on=last,
+                counted_from=counted_from,
+                days_since_touch=(today - counted_from).days,
+                due_on=counted_from + dt.timedelta(days=ideal),
+                state=cadence_state(
+                    today=today,
+                    counted_from=counted_from,
+                    ideal_gap_days=ideal,
+                    max_gap_days=maximum,
+                    snoozed_until=snoozed,
+                ),
+                snoozed_until=snoozed,
+                last_inbound_on=inbound,
+                days_since_inbound=None if inbound is None else (today - inbound).days,
+            )
+        )
+    rows.sort(key=lambda c: c.urgency)
+    return rows
+
+
+def cadence_counts(coach: Coach, today: dt.date) -> dict[CadenceState, int]:
+    """How many active clients are in each cadence state.
+
+    Clients are grouped in SQL by the four things their state depends on, so a practice
+    of thousands hands back a few hundred groups rather than a row per client.
+    """
+    counted_from = fn.COALESCE(last_counting_touch(today), Client.started_on)
+    snoozed = Case(None, [(Client.snoozed_until >= today, Client.snoozed_until)], None)
+    each = (
+        Client.select(
+            counted_from.alias("since"),
+            Client.ideal_gap_days.alias("ideal"),
+            Client.max_gap_days.alias("most"),
+            snoozed.alias("snoozed"),
+        )
+        .where((Client.coach == coach) & (Client.status == ClientStatus.ACTIVE))
+        .alias("each_client")
+    )
+    # Grouped outside: PostgreSQL will not group by a subquery on the outer row.
+    keys = (each.c.since, each.c.ideal, each.c.most, each.c.snoozed)
+    query = Select([each], [*keys, fn.COUNT(SQL("*"))]).group_by(*keys)
+    counts = dict.fromkeys(CadenceState, 0)
+    for since, ideal, maximum, snoozed_until, clients in db.execute(query):
+        state = cadence_state(
+            today=today,
+            counted_from=as_date(since),
+            ideal_gap_days=ideal,
+            max_gap_days=maximum,
+            snoozed_until=as_date(snoozed_until),
+        )
+        counts[state] += int(clients)
+    return counts
+
+
+def _week_starts(today: dt.date, weeks: int) -> tuple[dt.date, ...]:
+    last_start = today - dt.timedelta(days=6)
+    return tuple(last_start - dt.timedelta(weeks=weeks - 1 - i) for i in range(weeks))
+
+
+def _bucket(starts: tuple[dt.date, ...], day: dt.date) -> int:
+    return (day - starts[0]).days // 7
+
+
+def contact_by_week(
+    coach: Coach,
+    today: dt.date,
+    client_ids: Iterable[int],
+    *,
+    weeks: int = CONTACT_WEEKS,
+) -> dict[int, ContactWeeks]:
+    """Touches that count per week for the given clients, for a sparkline each; one query.
+
+    The database counts touches per client per day; Python folds days into weeks, which
+    keeps the SQL free of date functions that differ between databases.
+    """
+    client_ids = tuple(client_ids)
+    starts = _week_starts(today, weeks)
+    counts = {cid: [0] * weeks for cid in client_ids}
+    if client_ids:
+        query = (
+            Touch.select(Touch.client, Touch.occurred_on, fn.COUNT(Touch.id))
+            .where(
+                (Touch.client << client_ids)
+                & (Touch.coach == coach)
+                & (Touch.counts_for_cadence == True)
+                & (Touch.occurred_on >= starts[0])
+                & (Touch.occurred_on <= today)
+            )
+            .group_by(Touch.client, Touch.occurred_on)
+        )
+        for cid, day, n in query.tuples():
+            counts[cid][_bucket(starts, as_date(day))] += n
+    return {cid: ContactWeeks(starts, tuple(c)) for cid, c in counts.items()}
+
+
+def practice_contact_by_week(
+    coach: Coach, today: dt.date, *, weeks: int = CONTACT_WEEKS
+) -> ContactWeeks:
+    """Touches that count per week across the whole practice; one query."""
+    starts = _week_starts(today, weeks)
+    counts = [0] * weeks
+    query = (
+        Touch.select(Touch.occurred_on, fn.COUNT(Touch.id))
+        .where(
+            (Touch.coach == coach)
+            & (Touch.counts_for_cadence == True)
+            & (Touch.occurred_on >= starts[0])
+            & (Touch.occurred_on <= today)
+        )
+        .group_by(Touch.occurred_on)
+    )
+    for day, n in query.tuples():
+        counts[_bucket(starts, as_date(day))] += n
+    return ContactWeeks(starts, tuple(counts))
+
+
+def touch_item(t: Touch) -> TouchItem:
+    return TouchItem(t.id, t.occurred_on, t.channel, t.direction, t.counts_for_cadence,
+                     t.summary, t.version)  # fmt: skip
+
+
+def recent_touches(client_id: int, limit: int) -> tuple[TouchItem, ...]:
+    """A client's latest `limit` touches, newest first."""
+    return tuple(
+        touch_item(t)
+        for t in Touch.select().where(Touch.client == client_id)
+        .order_by(Touch.occurred_on.desc(), Touch.id.desc()).limit(limit)
+    )  # fmt: skip
+
+
+def saved_touch(coach: Coach, touch_id: int) -> TouchItem | None:
+    """A touch as it is saved now, or None once it is gone."""
+    row = Touch.get_or_none((Touch.id == touch_id) & (Touch.coach == coach))
+    return None if row is None else touch_item(row)
+
+
+# --- writes --------------------------------------------------------------------------
+
+
+def _check_touch(
+    channel: str, direction: str, summary: str, occurred_on: dt.date, today: dt.date, verb: str
+) -> None:
+    """What a new touch and a corrected one must both be."""
+    if channel not in TOUCH_CHANNELS:
+        raise ActionError(f"unknown channel {channel!r}")
+    if direction not in TOUCH_DIRECTIONS:
+        raise ActionError(f"unknown direction {direction!r}")
+    checked_text(summary, "the summary", required=False)
+    if occurred_on > today:
+        raise ActionError(f"a touch cannot be {verb} in the future")
+
+
+def log_touch(
+    coach: Coach,
+    client_id: int,
+    *,
+    channel: str,
+    direction: str,
+    summary: str,
+    occurred_on: dt.date,
+    today: dt.date,
+    counts_for_cadence: bool = True,
+) -> int:
+    client = coach_client(coach, client_id)
+    _check_touch(channel, direction, summary, occurred_on, today, "logged")
+    with db.atomic():
+        return Touch.create(
+            coach=coach,
+            client=client,
+            occurred_on=occurred_on,
+            channel=channel,
+            direction=direction,
+            summary=summary,
+            counts_for_cadence=counts_for_cadence,
+        ).id
+
+
+def snooze(coach: Coach, client_id: int, until: dt.date | None, today: dt.date) -> None:
+    """Hold a client's cadence until a date (through that day); None lifts the snooze."""
+    client = coach_client(coach, client_id)
+    if until is not None and until < today:
+        raise ActionError("a snooze must end today or later")
+    with db.atomic():
+        Client.update(snoozed_until=until).where(Client.id == client.id).execute()
+
+
+def _touch(coach: Coach, touch_id: int) -> Touch:
+    touch = Touch.get_or_none((Touch.id == touch_id) & (Touch.coach == coach))
+    if touch is None:
+        raise ActionError("that touch no longer exists")
+    return touch
+
+
+def edit_touch(
+    coach: Coach,
+    touch_id: int,
+    *,
+    channel: str,
+    direction: str,
+    summary: str,
+    occurred_on: dt.date,
+    today: dt.date,
+    counts_for_cadence: bool,
+    version: int | None = None,
+) -> None:
+    """Correct a logged touch: checked as log_touch checks a new one."""
+    touch = _touch(coach, touch_id)
+    _check_touch(channel, direction, summary, occurred_on, today, "dated")
+    if not isinstance(counts_for_cadence, bool):
+        raise ActionError("whether a touch counts for cadence is yes or no")
+    with db.atomic():
+        change_unless_changed(
+            Touch,
+            touch.id,
+            coach,
+            version,
+            "that touch",
+            ActionError("that touch no longer exists"),
+            channel=channel,
+            direction=direction,
+            summary=summary,
+            occurred_on=occurred_on,
+            counts_for_cadence=counts_for_cadence,
+        )
+
+
+def remove_touch(coach: Coach, touch_id: int, *, version: int | None = None) -> None:
+    """Take back a touch logged by mistake (not one corrected elsewhere meanwhile)."""
+    touch = _touch(coach, touch_id)
+    with db.atomic():
+        removed = delete_rows(
+            Touch, (Touch.id == touch.id) & (Touch.coach == coach) & unchanged_since(Touch, version)
+        )
+    if removed != 1:
+        refuse_if_changed(Touch, touch.id, coach, version, "that touch")
+        raise ActionError("that touch no longer exists")
