@@ -1,4 +1,5 @@
-"""The dashboard's client list, one visible window at a time.
+"""What the dashboard reads: its client list, one visible window at a time, and the
+counts and rates across its top.
 
 The client list asks only for the rows it can show (a window by offset), so a practice
 of 10,000 clients costs the screen what a practice of 50 does. Each page is one query

@@ -1,7 +1,8 @@
-"""The practice report: what `trustdesk report` prints and what the dashboard's summary shows.
+"""The practice report: what `trustdesk report` (and `trustdesk demo --no-tui`) prints.
 
-Built from the rules in a fixed number of queries, so a cron job on a large
-practice costs the same as on a small one.
+Built from each habit's rules in a fixed number of queries, so a cron job on a large
+practice costs the same as on a small one. The dashboard's numbers come from
+`trust.dashboard`, not from here.
 """
 
 from __future__ import annotations
