@@ -1,28 +1,15 @@
-"""Words and small pictures for the screens, so that meaning never rests on colour alone."""
+"""How the screens write dates, counts and what people typed, so each reads the same everywhere."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
 
-STATE_WORDS = {
-    "quiet": "!! quiet",
-    "due": "!  due",
-    "ok": "   ok",
-    "snoozed": "z snoozed",
-    None: "",
-}
-STATUS_WORDS = {
-    "active": "active",
-    "paused": "paused",
-    "completed": "completed",
-    "prospect": "prospect",
-}
+from rich.text import Text
+
+from trustdesk.literal import visible
+
 BARS = "▁▂▃▄▅▆▇█"
-
-
-def state_word(state: str | None) -> str:
-    return STATE_WORDS.get(state, state or "")
 
 
 def sparkline(counts: Sequence[int]) -> str:
@@ -39,10 +26,9 @@ def sparkline(counts: Sequence[int]) -> str:
     return "".join(out)
 
 
-def days(n: int | None) -> str:
-    if n is None:
-        return ""
-    return f"{n}d"
+def plural(n: int, word: str) -> str:
+    """'1 session', '3 sessions'."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def day(value: dt.date | None) -> str:
@@ -60,3 +46,14 @@ def short_day(value: dt.date | dt.datetime | None, today: dt.date) -> str:
 
 def percent(value: int | None) -> str:
     return "—" if value is None else f"{value}%"
+
+
+def literal(value: str, style: str = "") -> Text:
+    """What a person typed, on one line: no markup, control characters made visible."""
+    return Text(visible(value), style=style, no_wrap=True, overflow="ellipsis", end="")
+
+
+def paragraphs(value: str) -> Text:
+    """Longer text keeps its line breaks; every other control character is made visible."""
+    lines = value.replace("\r\n", "\n").replace("\t", "    ").split("\n")
+    return Text("\n".join(visible(part) for part in lines), end="")

@@ -43,12 +43,12 @@ def _section(title: str, bindings: list[Binding]) -> Group:
 
 def sections() -> list[tuple[str, list[Binding]]]:
     """Bindings of every screen and pane, by where they apply."""
+    from trustdesk.tui import forms
     from trustdesk.tui.app import TrustdeskApp
     from trustdesk.tui.screens import (
         awaiting,
         client,
         dashboard,
-        form,
         programs,
         prompts,
         references,
@@ -70,7 +70,7 @@ def sections() -> list[tuple[str, list[Binding]]]:
     found += [
         ("Sending a prompt", _bindings(prompts.PromptPicker) + _bindings(prompts.SendPromptScreen)),
         ("Awaiting replies", _bindings(awaiting.AwaitingRepliesScreen)),
-        ("Any form", _bindings(form.FormScreen)),
+        ("Any form", _bindings(forms.FormScreen)),
         ("Unlocking notes", _bindings(unlock.UnlockScreen)),
     ]
     return found
