@@ -31,17 +31,29 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def day(value: dt.date | None) -> str:
-    return "" if value is None else f"{value:%d %b %Y}"
+def day(
+    value: dt.date | dt.datetime | None,
+    today: dt.date | None = None,
+    *,
+    weekday: bool = False,
+    clock: bool = False,
+    short_year: bool = False,
+) -> str:
+    """A date as every screen writes it: '17 Mar 2026'; nothing for no date.
 
-
-def short_day(value: dt.date | dt.datetime | None, today: dt.date) -> str:
-    """'Tue 17 Mar' this year, '17 Mar 2027' otherwise."""
+    Given `today`, a date in this year leaves the year out (with `weekday`, 'Tue 17 Mar'),
+    and `short_year` writes another year as '27', short enough for an 80-column row;
+    `clock` adds the time, '10:00'.
+    """
     if value is None:
         return ""
-    if value.year == today.year:
-        return f"{value:%a %d %b}"
-    return f"{value:%d %b %Y}"
+    if today is not None and value.year == today.year:
+        shape = "%a %d %b" if weekday else "%d %b"
+    else:
+        shape = "%d %b %y" if short_year else "%d %b %Y"
+    if clock:
+        shape += " %H:%M"
+    return value.strftime(shape)
 
 
 def percent(value: int | None) -> str:

@@ -14,6 +14,7 @@ from trustdesk.store.models import TOUCH_CHANNELS, TOUCH_DIRECTIONS
 from trustdesk.trust import actions, workspace
 from trustdesk.trust.workspace import TouchItem
 from trustdesk.tui.flows.base import Done, SavedRecord, ask_then_change, ask_then_perform
+from trustdesk.tui.formatting import day
 from trustdesk.tui.forms import ConfirmForm, Field, FormScreen, not_after, not_before
 from trustdesk.tui.labels import CHANNEL_LABELS
 
@@ -119,7 +120,7 @@ def touch_words(touch: TouchItem) -> str:
     """'Call, they reached out, 12 Mar 2026: <summary>' for a sentence about one touch."""
     way = "I reached out" if touch.direction == "outbound" else "they reached out"
     words = f"{CHANNEL_LABELS.get(touch.channel, touch.channel)}, {way}, "
-    words += f"{touch.occurred_on:%d %b %Y}"
+    words += day(touch.occurred_on)
     if touch.summary:
         words += f": {visible(touch.summary)}"
     return words

@@ -13,6 +13,7 @@ from trustdesk.literal import visible
 from trustdesk.trust import actions, workspace
 from trustdesk.trust.workspace import PromiseItem
 from trustdesk.tui.flows.base import Done, SavedRecord, ask_then_change, ask_then_perform, perform
+from trustdesk.tui.formatting import day
 from trustdesk.tui.forms import Field, FormScreen, not_before
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
 
 def promise_words(promise: PromiseItem) -> str:
-    return f"“{visible(promise.title)}”, due {promise.due_on:%d %b %Y}"
+    return f"“{visible(promise.title)}”, due {day(promise.due_on)}"
 
 
 def _open_promise(app: TrustdeskApp, commitment_id: int) -> SavedRecord[PromiseItem]:

@@ -18,7 +18,7 @@ from trustdesk.trust import dashboard as dashboard_rules
 from trustdesk.trust import rules
 from trustdesk.trust.prompts import awaiting_reply
 from trustdesk.tui.flows import contact, promises
-from trustdesk.tui.formatting import percent, short_day, sparkline
+from trustdesk.tui.formatting import day, percent, sparkline
 from trustdesk.tui.labels import state_word
 from trustdesk.tui.widgets import SafeInput
 from trustdesk.tui.widgets.virtual_table import Cell, Column, Page, VirtualTable
@@ -471,7 +471,7 @@ class DashboardScreen(Screen):
             if row.status == "active"
             else Cell(row.status, "muted"),
             "promises": Cell(str(row.open_promises) if row.open_promises else ""),
-            "next": Cell(short_day(row.next_session, today)),
+            "next": Cell(day(row.next_session, today, weekday=True)),
         }
 
     @on(Input.Changed, "#client-filter")
