@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from textual.app import ComposeResult
@@ -34,13 +34,10 @@ class Field:
     default: Any = ""
     required: bool = False
     choices: Sequence[tuple[str, Any]] = ()
-    placeholder: str = ""
     check: Callable[[Any], None] | None = None
-    password: bool = False
     max_length: int = 2000
     minimum: int | None = None
     maximum: int | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def parse_date(text: str) -> dt.date:
@@ -149,8 +146,6 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
             self._shown_as[f.key] = (shown, original)
         return SafeInput(
             value=shown,
-            placeholder=f.placeholder,
-            password=f.password,
             max_length=max(f.max_length, len(shown)),
             id=wid,
         )
