@@ -27,7 +27,8 @@ from trustdesk.trust.prompts import (
 from trustdesk.tui.app import TrustdeskApp
 from trustdesk.tui.flows.prompts import log_reply_flow
 from trustdesk.tui.forms import FormScreen
-from trustdesk.tui.screens.prompts import PromptPicker, SendPromptScreen, send_prompt_flow
+from trustdesk.tui.screens.prompts import PromptPicker, send_prompt_flow
+from trustdesk.tui.screens.send_prompt import SendPromptScreen
 
 SIZE = (100, 32)
 TODAY = dt.date(2026, 3, 16)  # the `today` fixture's Monday

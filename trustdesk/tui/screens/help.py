@@ -54,6 +54,7 @@ def sections() -> list[tuple[str, list[Binding]]]:
         references,
         unlock,
     )
+    from trustdesk.tui.screens.send_prompt import SendPromptScreen
 
     found = [
         ("Anywhere", _bindings(TrustdeskApp) + [Binding("ctrl+p", "", "Command palette")]),
@@ -68,7 +69,7 @@ def sections() -> list[tuple[str, list[Binding]]]:
         for title, widget in getattr(module, "HELP_SECTIONS", ()):
             found.append((title, _bindings(widget)))
     found += [
-        ("Sending a prompt", _bindings(prompts.PromptPicker) + _bindings(prompts.SendPromptScreen)),
+        ("Sending a prompt", _bindings(prompts.PromptPicker) + _bindings(SendPromptScreen)),
         ("Awaiting replies", _bindings(awaiting.AwaitingRepliesScreen)),
         ("Any form", _bindings(forms.FormScreen)),
         ("Unlocking notes", _bindings(unlock.UnlockScreen)),
