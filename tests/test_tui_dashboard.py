@@ -317,14 +317,14 @@ async def test_editing_leaves_stored_control_characters_exactly_as_they_were(app
     """A title holding an escape shows escaped in the form; saved untouched, it is unchanged."""
     from textual.widgets import Input
 
-    from trustdesk.tui.flows import promises
+    from trustdesk.tui.flows.promises import edit_promise
 
     promise = Commitment.select().where(Commitment.status == "open").first()
     odd = "Send the plan \x1b[5mnow\u202e"
     Commitment.update(title=odd).where(Commitment.id == promise.id).execute()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        promises.edit_promise(app, promise.id, odd, promise.promised_on, promise.due_on, None)
+        edit_promise(app, promise.id, odd, promise.promised_on, promise.due_on, None)
         await settle(pilot)
         box = app.screen.query_one("#field-title", Input)
         assert box.value == "Send the plan \\x1b[5mnow\\u202e"

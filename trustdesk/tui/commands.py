@@ -13,7 +13,9 @@ from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from trustdesk.literal import visible
-from trustdesk.tui.flows import contact, notes, promises
+from trustdesk.tui.flows import contact as contact_flows
+from trustdesk.tui.flows import notes as note_flows
+from trustdesk.tui.flows import promises as promise_flows
 from trustdesk.tui.flows.prompts import log_reply_flow
 
 MATCHES = 8
@@ -78,17 +80,17 @@ class TrustdeskCommands(Provider):
             ("Open", partial(_open_client, app, client_id), "The client's workspace"),
             (
                 "Log a touch with",
-                partial(contact.log_touch, app, client_id, client_name, refresh),
+                partial(contact_flows.log_touch, app, client_id, client_name, refresh),
                 "Record an email, call or message",
             ),
             (
                 "Add a promise for",
-                partial(promises.add_promise, app, client_id, client_name, refresh),
+                partial(promise_flows.add_promise, app, client_id, client_name, refresh),
                 "Something you or the client will do, with a due date",
             ),
             (
                 "Add a note about",
-                partial(notes.write_note, app, client_id, client_name, refresh),
+                partial(note_flows.write_note, app, client_id, client_name, refresh),
                 "A private note, sealed before it is stored",
             ),
             (

@@ -49,7 +49,11 @@ from trustdesk.trust.workspace import (
     client_workspace,
 )
 from trustdesk.tui.failures import failure_line
-from trustdesk.tui.flows import base, contact, notes, promises, sessions
+from trustdesk.tui.flows import contact as contact_flows
+from trustdesk.tui.flows import notes as note_flows
+from trustdesk.tui.flows import promises as promise_flows
+from trustdesk.tui.flows import sessions as session_flows
+from trustdesk.tui.flows.base import SavedRecord, ask_then_change, perform
 from trustdesk.tui.forms import ConfirmForm, Field, FormScreen, not_after
 from trustdesk.tui.labels import (
     CHANNEL_LABELS,
@@ -1033,7 +1037,7 @@ class ClientScreen(Screen[None]):
 
     def schedule_session(self) -> None:
         if self.workspace is not None:
-            sessions.schedule_session(
+            session_flows.schedule_session(
                 self.td, self.client_id, self._client_name, self._after_change
             )
 
@@ -1049,7 +1053,7 @@ class ClientScreen(Screen[None]):
                 markup=False,
             )
         else:
-            sessions.reschedule_session(self.td, session, self._after_change)
+            session_flows.reschedule_session(self.td, session, self._after_change)
 
     def set_session_status(self, status: str) -> None:
         session = self.current_session()
@@ -1062,15 +1066,17 @@ class ClientScreen(Screen[None]):
                 markup=False,
             )
         elif status == "held":
-            sessions.mark_session_held(self.td, session, self._after_change)
+            session_flows.mark_session_held(self.td, session, self._after_change)
         else:
-            sessions.set_session_status(
+            session_flows.set_session_status(
                 self.td, session.session_id, status, self._after_change, version=session.version
             )
 
     def add_promise(self) -> None:
         if self.workspace is not None:
-            promises.add_promise(self.td, self.client_id, self._client_name, self._after_change)
+            promise_flows.add_promise(
+                self.td, self.client_id, self._client_name, self._after_change
+            )
 
     def change_promise(self, what: str) -> None:
         """Edit, keep, renegotiate or drop the highlighted promise, if it is still open."""
@@ -1088,42 +1094,44 @@ class ClientScreen(Screen[None]):
             return
         app, done, v = self.td, self._after_change, p.version
         if what == "edit":
-            promises.edit_promise(
+            promise_flows.edit_promise(
                 app, p.commitment_id, p.title, p.promised_on, p.due_on, done, version=v
             )
         elif what == "done":
-            promises.mark_done(app, p.commitment_id, p.title, done, version=v)
+            promise_flows.mark_done(app, p.commitment_id, p.title, done, version=v)
         elif what == "renegotiate":
-            promises.renegotiate(app, p.commitment_id, p.title, p.due_on, done, version=v)
+            promise_flows.renegotiate(app, p.commitment_id, p.title, p.due_on, done, version=v)
         elif what == "drop":
-            promises.drop(app, p.commitment_id, p.title, done, version=v)
+            promise_flows.drop(app, p.commitment_id, p.title, done, version=v)
 
     def log_touch(self) -> None:
         if self.workspace is not None:
-            contact.log_touch(self.td, self.client_id, self._client_name, self._after_change)
+            contact_flows.log_touch(self.td, self.client_id, self._client_name, self._after_change)
 
     def edit_touch(self) -> None:
         touch = self.current_touch()
         if touch is None:
             self.app.notify("Highlight a touch first.", severity="warning", markup=False)
         else:
-            contact.edit_touch(self.td, touch, self._after_change)
+            contact_flows.edit_touch(self.td, touch, self._after_change)
 
     def remove_touch(self) -> None:
         touch = self.current_touch()
         if touch is None:
             self.app.notify("Highlight a touch first.", severity="warning", markup=False)
         else:
-            contact.remove_touch(self.td, touch, self._after_change)
+            contact_flows.remove_touch(self.td, touch, self._after_change)
 
     def snooze(self) -> None:
         if self.workspace is not None:
             until = self.workspace.snoozed_until
-            contact.snooze(self.td, self.client_id, self._client_name, until, self._after_change)
+            contact_flows.snooze(
+                self.td, self.client_id, self._client_name, until, self._after_change
+            )
 
     def write_note(self) -> None:
         if self.workspace is not None:
-            notes.write_note(self.td, self.client_id, self._client_name, self._after_change)
+            note_flows.write_note(self.td, self.client_id, self._client_name, self._after_change)
 
     def edit_note(self) -> None:
         """Rewrite the highlighted note's words, asking for the passphrase first if need be."""
@@ -1131,7 +1139,7 @@ class ClientScreen(Screen[None]):
         if note is None:
             self.app.notify("Highlight a note first.", severity="warning", markup=False)
         else:
-            notes.edit_note(self.td, note.id, note.kind, None, self._after_change)
+            note_flows.edit_note(self.td, note.id, note.kind, None, self._after_change)
 
     # --- the journey and outcomes -------------------------------------------------
 
@@ -1195,7 +1203,7 @@ class ClientScreen(Screen[None]):
             if not values:
                 return
             chosen = by_id[values["stage"]]
-            base.perform(
+            perform(
                 self.td,
                 lambda: journey.move_client_to_stage(
                     self.td.coach, self.client_id, chosen.stage_id, values["on"], today=today
@@ -1238,7 +1246,7 @@ class ClientScreen(Screen[None]):
 
         def saved(values: dict | None) -> None:
             if values:
-                base.perform(
+                perform(
                     self.td,
                     lambda: journey.add_outcome(
                         self.td.coach,
@@ -1260,7 +1268,7 @@ class ClientScreen(Screen[None]):
             self.app.notify("Highlight an outcome first.", severity="warning", markup=False)
             return
         today, coach = self.td.today, self.td.coach
-        base.ask_then_change(
+        ask_then_change(
             self.td,
             self._outcome_form("Edit an outcome", outcome),
             lambda values, version: journey.edit_outcome(
@@ -1275,7 +1283,7 @@ class ClientScreen(Screen[None]):
             "Outcome saved",
             self._after_change,
             version=outcome.version,
-            record=base.SavedRecord(
+            record=SavedRecord(
                 lambda: journey.outcome(coach, outcome.outcome_id),
                 lambda now: f"{visible(now.title)} ({now.achieved_on:%d %b %Y})",
                 lambda now: {
@@ -1299,7 +1307,7 @@ class ClientScreen(Screen[None]):
 
         def saved(values: dict | None) -> None:
             if values is not None:
-                base.perform(
+                perform(
                     self.td,
                     lambda: journey.remove_outcome(
                         self.td.coach, outcome.outcome_id, version=outcome.version
@@ -1320,7 +1328,7 @@ class ClientScreen(Screen[None]):
             if consent
             else f"{name} is no longer listed as a reference"
         )
-        base.perform(
+        perform(
             self.td,
             lambda: journey.set_reference_consent(self.td.coach, self.client_id, consent),
             message,

@@ -23,7 +23,7 @@ from textual.widgets import DataTable, Footer, Label, Static
 from trustdesk.literal import visible
 from trustdesk.trust import journey
 from trustdesk.trust.journey import ProgramDetail, ProgramSummary, StageItem
-from trustdesk.tui.flows.journey import programs as flows
+from trustdesk.tui.flows.journey import programs as program_flows
 from trustdesk.tui.formatting import literal, plural
 from trustdesk.tui.screens.client import Col, WorkspaceTable
 
@@ -375,7 +375,7 @@ class ProgramsScreen(Screen[None]):
                 self.query_one(StagesTable).focus()
             self._after_change()
 
-        flows.new_program(self.td, [p.name for p in self.programs], made)
+        program_flows.new_program(self.td, [p.name for p in self.programs], made)
 
     def action_edit_program(self) -> None:
         program = self.detail
@@ -385,7 +385,7 @@ class ProgramsScreen(Screen[None]):
             )
             return
         others = [p.name for p in self.programs if p.program_id != program.program_id]
-        flows.edit_program(self.td, program, others, self._after_change)
+        program_flows.edit_program(self.td, program, others, self._after_change)
 
     def action_add_stage(self) -> None:
         program = self.detail
@@ -399,24 +399,24 @@ class ProgramsScreen(Screen[None]):
                 self._want_stage = stage_id
             self._after_change()
 
-        flows.add_stage(self.td, program, made)
+        program_flows.add_stage(self.td, program, made)
 
     def edit_stage(self) -> None:
         stage = self.current_stage()
         if stage is None or self.detail is None:
             self.app.notify("Highlight a stage first.", severity="warning", markup=False)
             return
-        flows.edit_stage(self.td, self.detail, stage, self._after_change)
+        program_flows.edit_stage(self.td, self.detail, stage, self._after_change)
 
     def move_stage(self, up: bool) -> None:
         stage = self.current_stage()
         if stage is not None:
-            flows.move_stage(self.td, stage, up, self._after_change)
+            program_flows.move_stage(self.td, stage, up, self._after_change)
 
     def remove_stage(self) -> None:
         stage = self.current_stage()
         if stage is not None:
-            flows.remove_stage(self.td, stage, self._after_change)
+            program_flows.remove_stage(self.td, stage, self._after_change)
 
 
 # What the help screen can list for the program editor.
