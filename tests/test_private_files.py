@@ -159,7 +159,7 @@ def test_export_to_a_file_goes_around_what_was_planted_at_its_partial_name(
 
 
 def test_a_prompt_file_goes_around_a_planted_partial_and_never_through_a_link(tmp_path, victim):
-    from trustdesk.tui.screens.prompts import write_private
+    from trustdesk.store.database import write_private
 
     os.symlink(victim, tmp_path / ".prompt.txt.partial")
     write_private(tmp_path / "prompt.txt", "Subject: hello\n")

@@ -20,6 +20,7 @@ from trustdesk.demo import DEMO_PASSPHRASE
 from trustdesk.store import current_coach
 from trustdesk.store.models import Client, Commitment, Note, Session, Touch
 from trustdesk.tui.app import TrustdeskApp
+from trustdesk.tui.forms import FormScreen
 from trustdesk.tui.screens.client import (
     LOCKED_TEXT,
     ClientScreen,
@@ -31,7 +32,6 @@ from trustdesk.tui.screens.client import (
     PromisesTable,
     SessionsTable,
 )
-from trustdesk.tui.screens.form import FormScreen
 
 SIZE = (100, 32)
 TODAY = dt.date(2026, 3, 16)  # the `today` fixture's Monday

@@ -13,8 +13,8 @@ from trustdesk.store import Client, Commitment, Touch, current_coach
 from trustdesk.store.models import name_key
 from trustdesk.trust import build_report, cadence, overdue_promises
 from trustdesk.tui.app import TrustdeskApp
+from trustdesk.tui.forms import FormScreen
 from trustdesk.tui.screens.dashboard import DashboardScreen
-from trustdesk.tui.screens.form import FormScreen
 from trustdesk.tui.screens.help import HelpScreen
 from trustdesk.tui.widgets.virtual_table import VirtualTable
 
@@ -317,14 +317,14 @@ async def test_editing_leaves_stored_control_characters_exactly_as_they_were(app
     """A title holding an escape shows escaped in the form; saved untouched, it is unchanged."""
     from textual.widgets import Input
 
-    from trustdesk.tui import doing
+    from trustdesk.tui.flows.promises import edit_promise
 
     promise = Commitment.select().where(Commitment.status == "open").first()
     odd = "Send the plan \x1b[5mnow\u202e"
     Commitment.update(title=odd).where(Commitment.id == promise.id).execute()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        doing.edit_promise(app, promise.id, odd, promise.promised_on, promise.due_on, None)
+        edit_promise(app, promise.id, odd, promise.promised_on, promise.due_on, None)
         await settle(pilot)
         box = app.screen.query_one("#field-title", Input)
         assert box.value == "Send the plan \\x1b[5mnow\\u202e"

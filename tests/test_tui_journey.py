@@ -15,8 +15,8 @@ from textual.widgets import Input, Select, Static
 from trustdesk.store import current_coach
 from trustdesk.store.models import Client, Outcome, Program, Stage, StageChange
 from trustdesk.tui.app import TrustdeskApp
+from trustdesk.tui.forms import FormScreen
 from trustdesk.tui.screens.client import ClientScreen, JourneyView, OutcomesTable
-from trustdesk.tui.screens.form import FormScreen
 from trustdesk.tui.screens.programs import ProgramsScreen, ProgramsTable, StagesTable
 from trustdesk.tui.screens.references import ReferencesScreen, ReferencesTable
 

@@ -25,13 +25,10 @@ from trustdesk.trust.prompts import (
     send_prompt,
 )
 from trustdesk.tui.app import TrustdeskApp
-from trustdesk.tui.screens.form import FormScreen
-from trustdesk.tui.screens.prompts import (
-    PromptPicker,
-    SendPromptScreen,
-    log_reply_flow,
-    send_prompt_flow,
-)
+from trustdesk.tui.flows.prompts import log_reply_flow
+from trustdesk.tui.forms import FormScreen
+from trustdesk.tui.screens.prompts import PromptPicker, send_prompt_flow
+from trustdesk.tui.screens.send_prompt import SendPromptScreen
 
 SIZE = (100, 32)
 TODAY = dt.date(2026, 3, 16)  # the `today` fixture's Monday

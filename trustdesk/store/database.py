@@ -27,6 +27,7 @@ from playhouse.migrations import Runner
 from playhouse.pool import PooledDatabase, PooledPostgresqlDatabase, PooledSqliteDatabase
 
 from trustdesk import config
+from trustdesk.literal import visible
 from trustdesk.store import filesystems
 from trustdesk.store.models import Coach, db
 
@@ -177,6 +178,27 @@ def new_private_file(dest: Path) -> Iterator[Path]:
         _publish(partial, target, dest)
     finally:
         shutil.rmtree(private, ignore_errors=True)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a new text file only its owner can read; an existing file is never replaced."""
+    with new_private_file(path) as partial:
+        with open(partial, "w", encoding="utf-8") as out:
+            out.write(text)
+
+
+def save_refusal(path: Path, exc: OSError | StoreError) -> str:
+    """One plain line saying why a file was not saved (control characters made visible)."""
+    shown = visible(str(path))
+    if isinstance(exc, StoreError) and not isinstance(exc, AlreadyThere):
+        return f"Not saved: {visible(str(exc))}."
+    if isinstance(exc, FileExistsError | AlreadyThere):
+        return f"Not saved: {shown} already exists; choose another name."
+    if isinstance(exc, FileNotFoundError):
+        return f"Not saved: the folder {visible(str(path.parent))} does not exist."
+    if isinstance(exc, IsADirectoryError):
+        return f"Not saved: {shown} is a folder."
+    return f"Not saved: {shown}: {exc.strerror or exc}."
 
 
 def _publish(partial: Path, target: Path, dest: Path) -> None:

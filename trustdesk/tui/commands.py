@@ -13,6 +13,10 @@ from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from trustdesk.literal import visible
+from trustdesk.tui.flows import contact as contact_flows
+from trustdesk.tui.flows import notes as note_flows
+from trustdesk.tui.flows import promises as promise_flows
+from trustdesk.tui.flows.prompts import log_reply_flow
 
 MATCHES = 8
 
@@ -70,25 +74,23 @@ class TrustdeskCommands(Provider):
         return [(row.client_id, row.name) for row in page.rows]
 
     def _client_actions(self, client_id: int, client_name: str):
-        from trustdesk.tui import doing
-
         app = self.app
         refresh = partial(_refresh_screens, app)
         return [
             ("Open", partial(_open_client, app, client_id), "The client's workspace"),
             (
                 "Log a touch with",
-                partial(doing.log_touch, app, client_id, client_name, refresh),
+                partial(contact_flows.log_touch, app, client_id, client_name, refresh),
                 "Record an email, call or message",
             ),
             (
                 "Add a promise for",
-                partial(doing.add_promise, app, client_id, client_name, refresh),
+                partial(promise_flows.add_promise, app, client_id, client_name, refresh),
                 "Something you or the client will do, with a due date",
             ),
             (
                 "Add a note about",
-                partial(doing.write_note, app, client_id, client_name, refresh),
+                partial(note_flows.write_note, app, client_id, client_name, refresh),
                 "A private note, sealed before it is stored",
             ),
             (
@@ -98,7 +100,7 @@ class TrustdeskCommands(Provider):
             ),
             (
                 "Log a reply from",
-                partial(_log_reply, app, client_id, client_name, refresh),
+                partial(log_reply_flow, app, client_id, client_name, refresh),
                 "The client answered a prompt you sent",
             ),
         ]
@@ -125,12 +127,6 @@ def _send_prompt(app, client_id: int, client_name: str, done) -> None:
     from trustdesk.tui.screens.prompts import send_prompt_flow
 
     send_prompt_flow(app, client_id, client_name, done)
-
-
-def _log_reply(app, client_id: int, client_name: str, done) -> None:
-    from trustdesk.tui.screens.prompts import log_reply_flow
-
-    log_reply_flow(app, client_id, client_name, done)
 
 
 def _open_client(app, client_id: int) -> None:

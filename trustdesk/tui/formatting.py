@@ -1,28 +1,15 @@
-"""Words and small pictures for the screens, so that meaning never rests on colour alone."""
+"""How the screens write dates, counts and what people typed, so each reads the same everywhere."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
 
-STATE_WORDS = {
-    "quiet": "!! quiet",
-    "due": "!  due",
-    "ok": "   ok",
-    "snoozed": "z snoozed",
-    None: "",
-}
-STATUS_WORDS = {
-    "active": "active",
-    "paused": "paused",
-    "completed": "completed",
-    "prospect": "prospect",
-}
+from rich.text import Text
+
+from trustdesk.literal import visible
+
 BARS = "▁▂▃▄▅▆▇█"
-
-
-def state_word(state: str | None) -> str:
-    return STATE_WORDS.get(state, state or "")
 
 
 def sparkline(counts: Sequence[int]) -> str:
@@ -39,24 +26,46 @@ def sparkline(counts: Sequence[int]) -> str:
     return "".join(out)
 
 
-def days(n: int | None) -> str:
-    if n is None:
-        return ""
-    return f"{n}d"
+def plural(n: int, word: str) -> str:
+    """'1 session', '3 sessions'."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def day(value: dt.date | None) -> str:
-    return "" if value is None else f"{value:%d %b %Y}"
+def day(
+    value: dt.date | dt.datetime | None,
+    today: dt.date | None = None,
+    *,
+    weekday: bool = False,
+    clock: bool = False,
+    short_year: bool = False,
+) -> str:
+    """A date as every screen writes it: '17 Mar 2026'; nothing for no date.
 
-
-def short_day(value: dt.date | dt.datetime | None, today: dt.date) -> str:
-    """'Tue 17 Mar' this year, '17 Mar 2027' otherwise."""
+    Given `today`, a date in this year leaves the year out (with `weekday`, 'Tue 17 Mar'),
+    and `short_year` writes another year as '27', short enough for an 80-column row;
+    `clock` adds the time, '10:00'.
+    """
     if value is None:
         return ""
-    if value.year == today.year:
-        return f"{value:%a %d %b}"
-    return f"{value:%d %b %Y}"
+    if today is not None and value.year == today.year:
+        shape = "%a %d %b" if weekday else "%d %b"
+    else:
+        shape = "%d %b %y" if short_year else "%d %b %Y"
+    if clock:
+        shape += " %H:%M"
+    return value.strftime(shape)
 
 
 def percent(value: int | None) -> str:
     return "—" if value is None else f"{value}%"
+
+
+def literal(value: str, style: str = "") -> Text:
+    """What a person typed, on one line: no markup, control characters made visible."""
+    return Text(visible(value), style=style, no_wrap=True, overflow="ellipsis", end="")
+
+
+def paragraphs(value: str) -> Text:
+    """Longer text keeps its line breaks; every other control character is made visible."""
+    lines = value.replace("\r\n", "\n").replace("\t", "    ").split("\n")
+    return Text("\n".join(visible(part) for part in lines), end="")

@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Footer, Label, Static
 
 from trustdesk.literal import visible
 from trustdesk.trust.prompts import AwaitingReply, awaiting_reply
+from trustdesk.tui.flows.prompts import log_reply_flow
 
 
 class AwaitingRepliesScreen(ModalScreen[None]):
@@ -69,8 +70,6 @@ class AwaitingRepliesScreen(ModalScreen[None]):
         self.action_log_reply()
 
     def action_log_reply(self) -> None:
-        from trustdesk.tui.screens.prompts import log_reply_flow
-
         table = self.query_one(DataTable)
         if not self.items or table.cursor_row >= len(self.items):
             return

@@ -1,7 +1,7 @@
 """One client's workspace: where they stand, then a tab for each habit of trust.
 
 Everything is loaded in one thread worker (`trust.workspace.client_workspace`) and drawn
-on the UI thread; every write goes through `tui.doing`, whose `done` callback reloads.
+on the UI thread; every write goes through `tui.flows`, whose `done` callback reloads.
 Whatever the coach typed (names, titles, summaries, note bodies) is shown as literal
 text. A note's body is fetched only when it is opened, only while the notes are
 unlocked, and is never part of a list.
@@ -44,11 +44,20 @@ from trustdesk.trust.notes import NoteBody, NoteError, NoteSummary, read_note
 from trustdesk.trust.promises import PromiseItem
 from trustdesk.trust.sessions import SessionItem
 from trustdesk.trust.workspace import ClientMissing, ClientWorkspace, client_workspace
-from trustdesk.tui import doing
-from trustdesk.tui.doing import ConfirmForm
 from trustdesk.tui.failures import failure_line
-from trustdesk.tui.formatting import STATUS_WORDS, state_word
-from trustdesk.tui.screens.form import Field, FormScreen, not_after
+from trustdesk.tui.flows import contact as contact_flows
+from trustdesk.tui.flows import notes as note_flows
+from trustdesk.tui.flows import promises as promise_flows
+from trustdesk.tui.flows import sessions as session_flows
+from trustdesk.tui.flows.base import SavedRecord, ask_then_change, perform
+from trustdesk.tui.forms import ConfirmForm, Field, FormScreen, not_after
+from trustdesk.tui.labels import (
+    CHANNEL_LABELS,
+    NOTE_KIND_LABELS,
+    SESSION_STATUS_WORDS,
+    STATUS_WORDS,
+    state_word,
+)
 from trustdesk.vault import SealError, VaultError, VaultLocked, VaultStatus
 
 if TYPE_CHECKING:
@@ -495,7 +504,7 @@ class NoteScreen(ModalScreen[None]):
         super().__init__()
         self._heading = Text.assemble(
             (visible(client_name), "bold"),
-            f" · {doing.NOTE_KIND_LABELS.get(note.kind, note.kind)} note",
+            f" · {NOTE_KIND_LABELS.get(note.kind, note.kind)} note",
             f" · {note.written_on:%a %d %b %Y}",
         )
         self._words = multiline(note.body)
@@ -811,7 +820,7 @@ class ClientScreen(Screen[None]):
                 str(s.session_id),
                 {
                     "when": Text(when(s.scheduled_start, today)),
-                    "status": Text(doing.SESSION_STATUS_WORDS.get(s.status, s.status)),
+                    "status": Text(SESSION_STATUS_WORDS.get(s.status, s.status)),
                     "late": Text(late_words(s)),
                     "length": Text(f"{s.duration_minutes} min"),
                 },
@@ -853,7 +862,7 @@ class ClientScreen(Screen[None]):
                 str(t.touch_id),
                 {
                     "date": Text(day(t.occurred_on, today)),
-                    "channel": Text(doing.CHANNEL_LABELS.get(t.channel, t.channel)),
+                    "channel": Text(CHANNEL_LABELS.get(t.channel, t.channel)),
                     "direction": Text("→ out" if t.direction == "outbound" else "← in"),
                     "counts": Text("yes" if t.counts_for_cadence else "no"),
                     "summary": literal(t.summary),
@@ -873,7 +882,7 @@ class ClientScreen(Screen[None]):
                 str(n.id),
                 {
                     "date": Text(day(n.written_on, today)),
-                    "kind": Text(doing.NOTE_KIND_LABELS.get(n.kind, n.kind)),
+                    "kind": Text(NOTE_KIND_LABELS.get(n.kind, n.kind)),
                     "length": Text(f"{n.length} chars"),
                 },
             )
@@ -1024,21 +1033,23 @@ class ClientScreen(Screen[None]):
 
     def schedule_session(self) -> None:
         if self.workspace is not None:
-            doing.schedule_session(self.td, self.client_id, self._client_name, self._after_change)
+            session_flows.schedule_session(
+                self.td, self.client_id, self._client_name, self._after_change
+            )
 
     def reschedule_session(self) -> None:
         session = self.current_session()
         if session is None:
             self.app.notify("Highlight a session first.", severity="warning", markup=False)
         elif session.status != "scheduled":
-            word = doing.SESSION_STATUS_WORDS.get(session.status, session.status)
+            word = SESSION_STATUS_WORDS.get(session.status, session.status)
             self.app.notify(
                 f"That session is {word}; only a scheduled session can be moved.",
                 severity="warning",
                 markup=False,
             )
         else:
-            doing.reschedule_session(self.td, session, self._after_change)
+            session_flows.reschedule_session(self.td, session, self._after_change)
 
     def set_session_status(self, status: str) -> None:
         session = self.current_session()
@@ -1051,15 +1062,17 @@ class ClientScreen(Screen[None]):
                 markup=False,
             )
         elif status == "held":
-            doing.mark_session_held(self.td, session, self._after_change)
+            session_flows.mark_session_held(self.td, session, self._after_change)
         else:
-            doing.set_session_status(
+            session_flows.set_session_status(
                 self.td, session.session_id, status, self._after_change, version=session.version
             )
 
     def add_promise(self) -> None:
         if self.workspace is not None:
-            doing.add_promise(self.td, self.client_id, self._client_name, self._after_change)
+            promise_flows.add_promise(
+                self.td, self.client_id, self._client_name, self._after_change
+            )
 
     def change_promise(self, what: str) -> None:
         """Edit, keep, renegotiate or drop the highlighted promise, if it is still open."""
@@ -1077,42 +1090,44 @@ class ClientScreen(Screen[None]):
             return
         app, done, v = self.td, self._after_change, p.version
         if what == "edit":
-            doing.edit_promise(
+            promise_flows.edit_promise(
                 app, p.commitment_id, p.title, p.promised_on, p.due_on, done, version=v
             )
         elif what == "done":
-            doing.mark_done(app, p.commitment_id, p.title, done, version=v)
+            promise_flows.mark_done(app, p.commitment_id, p.title, done, version=v)
         elif what == "renegotiate":
-            doing.renegotiate(app, p.commitment_id, p.title, p.due_on, done, version=v)
+            promise_flows.renegotiate(app, p.commitment_id, p.title, p.due_on, done, version=v)
         elif what == "drop":
-            doing.drop(app, p.commitment_id, p.title, done, version=v)
+            promise_flows.drop(app, p.commitment_id, p.title, done, version=v)
 
     def log_touch(self) -> None:
         if self.workspace is not None:
-            doing.log_touch(self.td, self.client_id, self._client_name, self._after_change)
+            contact_flows.log_touch(self.td, self.client_id, self._client_name, self._after_change)
 
     def edit_touch(self) -> None:
         touch = self.current_touch()
         if touch is None:
             self.app.notify("Highlight a touch first.", severity="warning", markup=False)
         else:
-            doing.edit_touch(self.td, touch, self._after_change)
+            contact_flows.edit_touch(self.td, touch, self._after_change)
 
     def remove_touch(self) -> None:
         touch = self.current_touch()
         if touch is None:
             self.app.notify("Highlight a touch first.", severity="warning", markup=False)
         else:
-            doing.remove_touch(self.td, touch, self._after_change)
+            contact_flows.remove_touch(self.td, touch, self._after_change)
 
     def snooze(self) -> None:
         if self.workspace is not None:
             until = self.workspace.snoozed_until
-            doing.snooze(self.td, self.client_id, self._client_name, until, self._after_change)
+            contact_flows.snooze(
+                self.td, self.client_id, self._client_name, until, self._after_change
+            )
 
     def write_note(self) -> None:
         if self.workspace is not None:
-            doing.write_note(self.td, self.client_id, self._client_name, self._after_change)
+            note_flows.write_note(self.td, self.client_id, self._client_name, self._after_change)
 
     def edit_note(self) -> None:
         """Rewrite the highlighted note's words, asking for the passphrase first if need be."""
@@ -1120,7 +1135,7 @@ class ClientScreen(Screen[None]):
         if note is None:
             self.app.notify("Highlight a note first.", severity="warning", markup=False)
         else:
-            doing.edit_note(self.td, note.id, note.kind, None, self._after_change)
+            note_flows.edit_note(self.td, note.id, note.kind, None, self._after_change)
 
     # --- the journey and outcomes -------------------------------------------------
 
@@ -1184,7 +1199,7 @@ class ClientScreen(Screen[None]):
             if not values:
                 return
             chosen = by_id[values["stage"]]
-            doing.perform(
+            perform(
                 self.td,
                 lambda: journey.move_client_to_stage(
                     self.td.coach, self.client_id, chosen.stage_id, values["on"], today=today
@@ -1227,7 +1242,7 @@ class ClientScreen(Screen[None]):
 
         def saved(values: dict | None) -> None:
             if values:
-                doing.perform(
+                perform(
                     self.td,
                     lambda: journey.add_outcome(
                         self.td.coach,
@@ -1249,7 +1264,7 @@ class ClientScreen(Screen[None]):
             self.app.notify("Highlight an outcome first.", severity="warning", markup=False)
             return
         today, coach = self.td.today, self.td.coach
-        doing.ask_then_change(
+        ask_then_change(
             self.td,
             self._outcome_form("Edit an outcome", outcome),
             lambda values, version: journey.edit_outcome(
@@ -1264,7 +1279,7 @@ class ClientScreen(Screen[None]):
             "Outcome saved",
             self._after_change,
             version=outcome.version,
-            record=doing.SavedRecord(
+            record=SavedRecord(
                 lambda: journey.saved_outcome(coach, outcome.outcome_id),
                 lambda now: f"{visible(now.title)} ({now.achieved_on:%d %b %Y})",
                 lambda now: {
@@ -1288,7 +1303,7 @@ class ClientScreen(Screen[None]):
 
         def saved(values: dict | None) -> None:
             if values is not None:
-                doing.perform(
+                perform(
                     self.td,
                     lambda: journey.remove_outcome(
                         self.td.coach, outcome.outcome_id, version=outcome.version
@@ -1309,7 +1324,7 @@ class ClientScreen(Screen[None]):
             if consent
             else f"{name} is no longer listed as a reference"
         )
-        doing.perform(
+        perform(
             self.td,
             lambda: journey.set_reference_consent(self.td.coach, self.client_id, consent),
             message,

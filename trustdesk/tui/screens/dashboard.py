@@ -17,8 +17,10 @@ from trustdesk.literal import visible
 from trustdesk.trust import contact, promises
 from trustdesk.trust import dashboard as dashboard_rules
 from trustdesk.trust.prompts import awaiting_reply
-from trustdesk.tui import doing
-from trustdesk.tui.formatting import percent, short_day, sparkline, state_word
+from trustdesk.tui.flows import contact as contact_flows
+from trustdesk.tui.flows import promises as promise_flows
+from trustdesk.tui.formatting import day, percent, sparkline
+from trustdesk.tui.labels import state_word
 from trustdesk.tui.widgets import SafeInput
 from trustdesk.tui.widgets.virtual_table import Cell, Column, Page, VirtualTable
 from trustdesk.vault import VaultStatus
@@ -135,7 +137,7 @@ class OverduePane(Pane):
     def action_done(self) -> None:
         row = self._current()
         if row is not None:
-            doing.mark_done(
+            promise_flows.mark_done(
                 self.app,  # type: ignore[arg-type]
                 row.commitment_id,
                 row.title,
@@ -146,7 +148,7 @@ class OverduePane(Pane):
     def action_renegotiate(self) -> None:
         row = self._current()
         if row is not None:
-            doing.renegotiate(
+            promise_flows.renegotiate(
                 self.app,
                 row.commitment_id,
                 row.title,
@@ -158,7 +160,7 @@ class OverduePane(Pane):
     def action_drop(self) -> None:
         row = self._current()
         if row is not None:
-            doing.drop(
+            promise_flows.drop(
                 self.app,  # type: ignore[arg-type]
                 row.commitment_id,
                 row.title,
@@ -470,7 +472,7 @@ class DashboardScreen(Screen):
             if row.status == "active"
             else Cell(row.status, "muted"),
             "promises": Cell(str(row.open_promises) if row.open_promises else ""),
-            "next": Cell(short_day(row.next_session, today)),
+            "next": Cell(day(row.next_session, today, weekday=True)),
         }
 
     @on(Input.Changed, "#client-filter")
@@ -527,14 +529,14 @@ class DashboardScreen(Screen):
     def log_touch_for_current(self, table: VirtualTable) -> None:
         row = table.current_row
         if row is not None:
-            doing.log_touch(self.app, row.client_id, _name_of(row), self.refresh_all)  # type: ignore[arg-type]
+            contact_flows.log_touch(self.app, row.client_id, _name_of(row), self.refresh_all)  # type: ignore[arg-type]
 
     def snooze_current(self, table: VirtualTable) -> None:
         row = table.current_row
         if row is None:
             return
         until = getattr(row, "snoozed_until", None)
-        doing.snooze(self.app, row.client_id, _name_of(row), until, self.refresh_all)  # type: ignore[arg-type]
+        contact_flows.snooze(self.app, row.client_id, _name_of(row), until, self.refresh_all)  # type: ignore[arg-type]
 
 
 def _name_of(row) -> str:

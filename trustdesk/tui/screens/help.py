@@ -43,17 +43,18 @@ def _section(title: str, bindings: list[Binding]) -> Group:
 
 def sections() -> list[tuple[str, list[Binding]]]:
     """Bindings of every screen and pane, by where they apply."""
+    from trustdesk.tui import forms
     from trustdesk.tui.app import TrustdeskApp
     from trustdesk.tui.screens import (
         awaiting,
         client,
         dashboard,
-        form,
         programs,
         prompts,
         references,
         unlock,
     )
+    from trustdesk.tui.screens.send_prompt import SendPromptScreen
 
     found = [
         ("Anywhere", _bindings(TrustdeskApp) + [Binding("ctrl+p", "", "Command palette")]),
@@ -68,9 +69,9 @@ def sections() -> list[tuple[str, list[Binding]]]:
         for title, widget in getattr(module, "HELP_SECTIONS", ()):
             found.append((title, _bindings(widget)))
     found += [
-        ("Sending a prompt", _bindings(prompts.PromptPicker) + _bindings(prompts.SendPromptScreen)),
+        ("Sending a prompt", _bindings(prompts.PromptPicker) + _bindings(SendPromptScreen)),
         ("Awaiting replies", _bindings(awaiting.AwaitingRepliesScreen)),
-        ("Any form", _bindings(form.FormScreen)),
+        ("Any form", _bindings(forms.FormScreen)),
         ("Unlocking notes", _bindings(unlock.UnlockScreen)),
     ]
     return found

@@ -2,13 +2,12 @@
 
 A program is the journey a coach leads clients through; each stage says what it is
 for, how many sessions it usually takes, and what the coach asks of the client. Lists
-load in thread workers (`trust.journey`), every change goes through `doing.perform`,
-and whatever the coach typed is shown as literal text.
+load in thread workers (`trust.journey`); what the keys change is in
+`tui.flows.journey.programs`, and whatever the coach typed is shown as literal text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import peewee
@@ -23,41 +22,13 @@ from textual.widgets import DataTable, Footer, Label, Static
 
 from trustdesk.literal import visible
 from trustdesk.trust import journey
-from trustdesk.trust.journey import (
-    MAX_PROGRAM_SESSIONS,
-    MAX_STAGE_SESSIONS,
-    ProgramDetail,
-    ProgramSummary,
-    StageItem,
-)
-from trustdesk.tui import doing
-from trustdesk.tui.screens.client import Col, ConfirmForm, WorkspaceTable, literal
-from trustdesk.tui.screens.form import Field, FormScreen, Invalid
+from trustdesk.trust.journey import ProgramDetail, ProgramSummary, StageItem
+from trustdesk.tui.flows.journey import programs as program_flows
+from trustdesk.tui.formatting import literal, plural
+from trustdesk.tui.screens.client import Col, WorkspaceTable
 
 if TYPE_CHECKING:
     from trustdesk.tui.app import TrustdeskApp
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-def _between(least: int, most: int) -> Callable[[int], None]:
-    def check(value: int) -> None:
-        if not least <= value <= most:
-            raise Invalid(f"a number from {least} to {most}")
-
-    return check
-
-
-def _new_name(taken: list[str], what: str) -> Callable[[str], None]:
-    taken_folded = {name.casefold() for name in taken}
-
-    def check(value: str) -> None:
-        if value.strip().casefold() in taken_folded:
-            raise Invalid(f"there is already {what} with that name")
-
-    return check
 
 
 class ProgramsTable(WorkspaceTable):
@@ -298,9 +269,9 @@ class ProgramsScreen(Screen[None]):
             return
         heading = Text(no_wrap=True, overflow="ellipsis", end="")
         heading.append(visible(detail.name))
-        heading.append(f" — {_plural(len(detail.stages), 'stage')}")
+        heading.append(f" — {plural(len(detail.stages), 'stage')}")
         if detail.typical_sessions:
-            heading.append(f", typically {_plural(detail.typical_sessions, 'session')}")
+            heading.append(f", typically {plural(detail.typical_sessions, 'session')}")
         heading.append(f", {detail.active_clients} active")
         title.update(heading)
         summary.update(Text(visible(detail.summary), end=""))
@@ -338,9 +309,9 @@ class ProgramsScreen(Screen[None]):
         line = Text()
         line.append(f"{stage.position}. ", "bold")
         line.append(visible(stage.name), "bold")
-        line.append(f"  ·  typically {_plural(stage.typical_sessions, 'session')}")
+        line.append(f"  ·  typically {plural(stage.typical_sessions, 'session')}")
         if stage.clients_here:
-            line.append(f"  ·  {_plural(stage.clients_here, 'client')} here now")
+            line.append(f"  ·  {plural(stage.clients_here, 'client')} here now")
         parts.append(line)
         purpose = Text("Purpose: ", "italic")
         purpose.append(visible(stage.purpose) or "—", "not italic")
@@ -380,10 +351,6 @@ class ProgramsScreen(Screen[None]):
         key = self.query_one(ProgramsTable).current_key()
         return int(key) if key is not None else None
 
-    def current_program(self) -> ProgramSummary | None:
-        pid = self.current_program_id()
-        return next((p for p in self.programs if p.program_id == pid), None)
-
     def current_stage(self) -> StageItem | None:
         if self.detail is None:
             return None
@@ -401,61 +368,14 @@ class ProgramsScreen(Screen[None]):
         if self.is_attached:
             self.reload()
 
-    def _program_fields(self, program: ProgramDetail | None) -> list[Field]:
-        others = [
-            p.name for p in self.programs if program is None or p.program_id != program.program_id
-        ]
-        return [
-            Field(
-                "name",
-                "Name",
-                default=program.name if program else "",
-                required=True,
-                check=_new_name(others, "a program"),
-            ),
-            Field(
-                "summary",
-                "In a sentence: who is it for, and where does it lead?",
-                default=program.summary if program else "",
-            ),
-            Field(
-                "typical_sessions",
-                "Typical number of sessions (0 if it varies)",
-                kind="number",
-                default=program.typical_sessions if program else 0,
-                required=True,
-                check=_between(0, MAX_PROGRAM_SESSIONS),
-            ),
-        ]
-
     def action_new_program(self) -> None:
-        made: list[int] = []
+        def made(program_id: int | None) -> None:
+            if program_id is not None:
+                self._want_program = program_id
+                self.query_one(StagesTable).focus()
+            self._after_change()
 
-        def saved(values: dict | None) -> None:
-            if not values:
-                return
-
-            def work() -> None:
-                made.append(
-                    journey.create_program(
-                        self.td.coach,
-                        values["name"],
-                        values["summary"] or "",
-                        values["typical_sessions"],
-                    )
-                )
-
-            def done() -> None:
-                if made:
-                    self._want_program = made[0]
-                    self.query_one(StagesTable).focus()
-                self._after_change()
-
-            doing.perform(
-                self.td, work, f"Program created: {visible(values['name'].strip())}", done
-            )
-
-        self.app.push_screen(FormScreen("New program", self._program_fields(None)), saved)
+        program_flows.new_program(self.td, [p.name for p in self.programs], made)
 
     def action_edit_program(self) -> None:
         program = self.detail
@@ -464,164 +384,39 @@ class ProgramsScreen(Screen[None]):
                 "No program yet: press n to create one.", severity="warning", markup=False
             )
             return
-        coach = self.td.coach
-        doing.ask_then_change(
-            self.td,
-            FormScreen(f"Edit {visible(program.name)}", self._program_fields(program)),
-            lambda values, version: journey.edit_program(
-                coach,
-                program.program_id,
-                name=values["name"],
-                summary=values["summary"] or "",
-                typical_sessions=values["typical_sessions"],
-                version=version,
-            ),
-            "Program saved",
-            self._after_change,
-            version=program.version,
-            record=doing.SavedRecord(
-                lambda: journey.saved_program(coach, program.program_id),
-                lambda now: visible(now.name),
-                lambda now: {
-                    "name": now.name,
-                    "summary": now.summary,
-                    "typical_sessions": now.typical_sessions,
-                },
-            ),
-        )
-
-    def _stage_fields(self, stage: StageItem | None) -> list[Field]:
-        names = [s.name for s in self.detail.stages] if self.detail else []
-        if stage is not None:
-            names.remove(stage.name)
-        return [
-            Field(
-                "name",
-                "Name",
-                default=stage.name if stage else "",
-                required=True,
-                check=_new_name(names, "a stage"),
-            ),
-            Field(
-                "purpose",
-                "Purpose: what is this stage for?",
-                default=stage.purpose if stage else "",
-            ),
-            Field(
-                "typical_sessions",
-                "Typical number of sessions",
-                kind="number",
-                default=stage.typical_sessions if stage else 1,
-                required=True,
-                check=_between(1, MAX_STAGE_SESSIONS),
-            ),
-            Field(
-                "asks_of_client",
-                "What do you ask of the client at this stage?",
-                default=stage.asks_of_client if stage else "",
-            ),
-        ]
+        others = [p.name for p in self.programs if p.program_id != program.program_id]
+        program_flows.edit_program(self.td, program, others, self._after_change)
 
     def action_add_stage(self) -> None:
         program = self.detail
         if program is None:
             self.app.notify("Create a program first: press n.", severity="warning", markup=False)
             return
-        made: list[int] = []
 
-        def saved(values: dict | None) -> None:
-            if not values:
-                return
+        def made(stage_id: int | None) -> None:
+            if stage_id is not None:
+                self._want_program = program.program_id
+                self._want_stage = stage_id
+            self._after_change()
 
-            def work() -> None:
-                made.append(
-                    journey.add_stage(
-                        self.td.coach,
-                        program.program_id,
-                        values["name"],
-                        values["purpose"] or "",
-                        values["typical_sessions"],
-                        values["asks_of_client"] or "",
-                    )
-                )
-
-            def done() -> None:
-                if made:
-                    self._want_program = program.program_id
-                    self._want_stage = made[0]
-                self._after_change()
-
-            message = f"Stage added to {visible(program.name)}"
-            doing.perform(self.td, work, message, done)
-
-        title = f"A new stage of {visible(program.name)}"
-        self.app.push_screen(FormScreen(title, self._stage_fields(None)), saved)
+        program_flows.add_stage(self.td, program, made)
 
     def edit_stage(self) -> None:
         stage = self.current_stage()
-        if stage is None:
+        if stage is None or self.detail is None:
             self.app.notify("Highlight a stage first.", severity="warning", markup=False)
             return
-        coach = self.td.coach
-        doing.ask_then_change(
-            self.td,
-            FormScreen(f"Edit stage {stage.position}", self._stage_fields(stage)),
-            lambda values, version: journey.edit_stage(
-                coach,
-                stage.stage_id,
-                name=values["name"],
-                purpose=values["purpose"] or "",
-                typical_sessions=values["typical_sessions"],
-                asks_of_client=values["asks_of_client"] or "",
-                version=version,
-            ),
-            "Stage saved",
-            self._after_change,
-            version=stage.version,
-            record=doing.SavedRecord(
-                lambda: journey.saved_stage(coach, stage.stage_id),
-                lambda now: f"stage {now.position}, {visible(now.name)}",
-                lambda now: {
-                    "name": now.name,
-                    "purpose": now.purpose,
-                    "typical_sessions": now.typical_sessions,
-                    "asks_of_client": now.asks_of_client,
-                },
-            ),
-        )
+        program_flows.edit_stage(self.td, self.detail, stage, self._after_change)
 
     def move_stage(self, up: bool) -> None:
         stage = self.current_stage()
-        if stage is None:
-            return
-        doing.perform(
-            self.td,
-            lambda: journey.move_stage(self.td.coach, stage.stage_id, up),
-            f"Moved {'up' if up else 'down'}: {visible(stage.name)}",
-            self._after_change,
-        )
+        if stage is not None:
+            program_flows.move_stage(self.td, stage, up, self._after_change)
 
     def remove_stage(self) -> None:
         stage = self.current_stage()
-        if stage is None:
-            return
-        form = ConfirmForm(
-            "Remove a stage",
-            f"Stage {stage.position}, {visible(stage.name)}, will be removed and the "
-            "stages after it move up. A stage clients are at, or have been through, stays.",
-            save="Remove",
-        )
-
-        def saved(values: dict | None) -> None:
-            if values is not None:
-                doing.perform(
-                    self.td,
-                    lambda: journey.remove_stage(self.td.coach, stage.stage_id),
-                    f"Removed: {visible(stage.name)}",
-                    self._after_change,
-                )
-
-        self.app.push_screen(form, saved)
+        if stage is not None:
+            program_flows.remove_stage(self.td, stage, self._after_change)
 
 
 # What the help screen can list for the program editor.

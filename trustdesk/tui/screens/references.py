@@ -21,7 +21,8 @@ from textual.widgets import Footer, Label, Static
 from trustdesk.literal import visible
 from trustdesk.trust import journey
 from trustdesk.trust.journey import OutcomeItem, ReferenceItem
-from trustdesk.tui.formatting import STATUS_WORDS, day
+from trustdesk.tui.formatting import day
+from trustdesk.tui.labels import STATUS_WORDS
 from trustdesk.tui.widgets.virtual_table import Cell, Column, Page, VirtualTable
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""One small form screen for every add and edit: fields checked as they are typed.
+"""The forms every flow asks with: fields checked as they are typed, a confirmation, a note.
 
 A bad value is marked on its field with a plain sentence under it, and nothing is
 returned (so nothing is saved) until every field is valid.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from textual.app import ComposeResult
@@ -19,6 +19,7 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static, TextAr
 
 from trustdesk.literal import visible
 from trustdesk.tui.widgets import SafeInput, SafeTextArea, visible_keeping_lines
+from trustdesk.vault import VaultStatus
 
 
 class Invalid(ValueError):
@@ -33,13 +34,10 @@ class Field:
     default: Any = ""
     required: bool = False
     choices: Sequence[tuple[str, Any]] = ()
-    placeholder: str = ""
     check: Callable[[Any], None] | None = None
-    password: bool = False
     max_length: int = 2000
     minimum: int | None = None
     maximum: int | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def parse_date(text: str) -> dt.date:
@@ -148,8 +146,6 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
             self._shown_as[f.key] = (shown, original)
         return SafeInput(
             value=shown,
-            placeholder=f.placeholder,
-            password=f.password,
             max_length=max(f.max_length, len(shown)),
             id=wid,
         )
@@ -246,3 +242,58 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class ConfirmForm(FormScreen):
+    """A form with no fields: a sentence and a button, which has the focus so Enter confirms."""
+
+    def __init__(self, title: str, intro: str, *, save: str) -> None:
+        super().__init__(title, [], intro=intro, save=save)
+
+    def on_mount(self) -> None:
+        self.query_one("#save", Button).focus()
+
+
+NOTE_FORM_LOCKED = (
+    "The notes locked: the words are hidden, not lost. "
+    "Save asks for the passphrase, then saves them; Cancel discards them."
+)
+
+
+class NoteForm(FormScreen):
+    """A note's words in a form.
+
+    While the notes are locked the words are hidden (kept in memory, never written
+    anywhere), and saving asks for the passphrase first with the form still open, so
+    cancelling the unlock loses nothing.
+    """
+
+    async def on_mount(self) -> None:
+        super().on_mount()
+        notice = Static(NOTE_FORM_LOCKED, id="note-form-locked", classes="dialog-intro")
+        await self.query_one("#form").mount(notice, before=self.query_one(".form-fields"))
+        self._show_lock(self.app.vault.unlocked)
+
+    def _show_lock(self, unlocked: bool) -> None:
+        fields = self.query_one(".form-fields")
+        was_hidden = not fields.display
+        fields.display = unlocked
+        self.query_one("#note-form-locked").display = not unlocked
+        if not unlocked:
+            self.query_one("#save", Button).focus()
+        elif was_hidden:
+            self.query_one(".form-fields > TextArea").focus()
+
+    def on_vault_changed(self, status: VaultStatus) -> None:
+        if self.is_attached and self.query("#note-form-locked"):
+            self._show_lock(status.unlocked)
+
+    def action_save(self) -> None:
+        if not self.app.vault.unlocked:
+            self.app.request_unlock(then=self._save_once_unlocked)
+            return
+        super().action_save()
+
+    def _save_once_unlocked(self) -> None:
+        if self.is_attached and self.is_current:
+            super().action_save()

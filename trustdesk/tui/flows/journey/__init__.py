@@ -1,0 +1,1 @@
+"""The coaching journey (clarity of process): editing programs and their stages."""

@@ -1,0 +1,165 @@
+"""Sessions (proof of integrity: punctuality): schedule, reschedule, and say how one went.
+
+A session that has ended (held, cancelled, no-show) is not moved; marking one held
+asks when it really started, never later than now.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from trustdesk import config
+from trustdesk.literal import visible
+from trustdesk.trust import SessionStatus, sessions
+from trustdesk.trust.sessions import SessionItem
+from trustdesk.tui.flows.base import Done, SavedRecord, ask_then_change, ask_then_perform, perform
+from trustdesk.tui.forms import Field, FormScreen, Invalid
+from trustdesk.tui.labels import SESSION_STATUS_WORDS
+
+if TYPE_CHECKING:
+    from trustdesk.tui.app import TrustdeskApp
+
+
+def schedule_session(
+    app: TrustdeskApp, client_id: int, client_name: str, done: Done | None
+) -> None:
+    start = dt.datetime.combine(app.today + dt.timedelta(days=7), dt.time(10, 0))
+    form = FormScreen(
+        f"Schedule a session with {visible(client_name)}",
+        [
+            Field("start", "Starts (YYYY-MM-DD HH:MM)", kind="datetime", default=start,
+                  required=True),
+            Field("duration", "Minutes", kind="number", default=60, required=True,
+                  minimum=5, maximum=480),
+        ],
+    )  # fmt: skip
+
+    ask_then_perform(
+        app,
+        form,
+        lambda values: sessions.schedule_session(
+            app.coach, client_id, start=values["start"], duration_minutes=values["duration"]
+        ),
+        lambda values: f"Session scheduled for {values['start']:%a %d %b %H:%M}",
+        done,
+    )
+
+
+def _held_start(session: SessionItem) -> dt.datetime:
+    """When a held session started, as the form offers it: as recorded, or as scheduled."""
+    return session.actual_start or session.scheduled_start
+
+
+def mark_session_held(app: TrustdeskApp, session: SessionItem, done: Done | None) -> None:
+    now = config.now()
+    start = _held_start(session)
+    form = FormScreen(
+        "Session held",
+        [
+            Field("actual", "Started at (YYYY-MM-DD HH:MM)", kind="datetime", default=start,
+                  required=True, check=not_after_moment(now)),
+        ],
+        intro=f"Scheduled for {session.scheduled_start:%a %d %b %H:%M}.",
+    )  # fmt: skip
+
+    ask_then_change(
+        app,
+        form,
+        lambda values, version: sessions.set_session_status(
+            app.coach, session.session_id, "held", actual_start=values["actual"], version=version
+        ),
+        "Session marked held",
+        done,
+        version=session.version,
+        record=_session_while(
+            app,
+            session.session_id,
+            lambda now: now.status is not SessionStatus.HELD,
+            fields=lambda now: {"actual": _held_start(now)},
+        ),
+    )
+
+
+def session_words(session: SessionItem) -> str:
+    status = SESSION_STATUS_WORDS.get(session.status, session.status)
+    return (
+        f"{session.scheduled_start:%a %d %b %Y %H:%M}, {session.duration_minutes} minutes, {status}"
+    )
+
+
+def _session_while(
+    app: TrustdeskApp,
+    session_id: int,
+    still: Callable[[SessionItem], bool],
+    fields: Callable[[SessionItem], dict[str, Any]],
+) -> SavedRecord[SessionItem]:
+    """The session as saved now, while the change asked for still applies to it."""
+
+    def read() -> SessionItem | None:
+        now = sessions.saved_session(app.coach, session_id)
+        return now if now is not None and still(now) else None
+
+    return SavedRecord(read, session_words, fields)
+
+
+def not_after_moment(moment: dt.datetime):
+    def check(value: dt.datetime) -> None:
+        if value > moment:
+            raise Invalid("a session cannot have started in the future")
+
+    return check
+
+
+def set_session_status(
+    app: TrustdeskApp,
+    session_id: int,
+    status: str,
+    done: Done | None,
+    *,
+    version: int | None = None,
+) -> None:
+    perform(
+        app,
+        lambda: sessions.set_session_status(app.coach, session_id, status, version=version),
+        f"Session marked {SESSION_STATUS_WORDS[status]}",
+        done,
+    )
+
+
+def _timing(session: SessionItem) -> dict[str, Any]:
+    """A session's start and length, as the reschedule form holds them."""
+    return {"start": session.scheduled_start, "duration": session.duration_minutes}
+
+
+def reschedule_session(app: TrustdeskApp, session: SessionItem, done: Done | None) -> None:
+    """Move a session that is still scheduled to another time, or change how long it is."""
+    timing = _timing(session)
+    form = FormScreen(
+        "Reschedule a session",
+        [
+            Field("start", "Starts (YYYY-MM-DD HH:MM)", kind="datetime", default=timing["start"],
+                  required=True),
+            Field("duration", "Minutes", kind="number", default=timing["duration"],
+                  required=True, minimum=5, maximum=480),
+        ],
+        intro=f"Now {timing['start']:%a %d %b %Y %H:%M}, {timing['duration']} minutes.",
+        save="Reschedule",
+    )  # fmt: skip
+
+    ask_then_change(
+        app,
+        form,
+        lambda values, version: sessions.reschedule_session(
+            app.coach,
+            session.session_id,
+            start=values["start"],
+            duration_minutes=values["duration"],
+            version=version,
+        ),
+        lambda values: f"Session moved to {values['start']:%a %d %b %H:%M}",
+        done,
+        version=session.version,
+        record=_session_while(app, session.session_id, lambda now: now.can_move, fields=_timing),
+    )

@@ -1,0 +1,55 @@
+"""The words the screens show for stored values: channels, note kinds, states, statuses.
+
+One table per kind of value, so a screen, a form's choices and a flow's message always
+call the same thing by the same name; a value with no word is shown as stored.
+"""
+
+from __future__ import annotations
+
+CHANNEL_LABELS = {
+    "email": "Email",
+    "call": "Call",
+    "message": "Message",
+    "journal_prompt": "Journal prompt",
+    "reply": "Reply",
+    "session": "Session",
+}
+NOTE_KIND_LABELS = {
+    "goal": "Goal",
+    "regret": "Regret",
+    "struggle": "Struggle",
+    "past_experience": "Past experience",
+    "belief": "Belief",
+    "session": "Session",
+}
+SESSION_STATUS_WORDS = {
+    "scheduled": "scheduled",
+    "held": "held",
+    "late_cancel": "late cancel",
+    "no_show": "no-show",
+    "cancelled": "cancelled",
+}
+HABIT_LABELS = {
+    "clarity": "Clarity",
+    "integrity": "Integrity",
+    "contact": "Contact",
+    "depth": "Depth",
+}
+# A client's contact state leads with a mark, so that meaning never rests on colour alone.
+STATE_WORDS = {
+    "quiet": "!! quiet",
+    "due": "!  due",
+    "ok": "   ok",
+    "snoozed": "z snoozed",
+    None: "",
+}
+STATUS_WORDS = {
+    "active": "active",
+    "paused": "paused",
+    "completed": "completed",
+    "prospect": "prospect",
+}
+
+
+def state_word(state: str | None) -> str:
+    return STATE_WORDS.get(state, state or "")

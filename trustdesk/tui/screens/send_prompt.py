@@ -1,0 +1,184 @@
+"""Sending one prompt: the composed message, shown literally, to copy, save or mark as sent.
+
+Copying (OSC 52, so it works over SSH) and saving to a private file log nothing; only
+"Mark as sent" does, so a message that was copied but never sent does not count as
+contact. What the keys change is in `tui.flows.prompts`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import peewee
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Footer, Label, Static
+
+from trustdesk.literal import visible
+from trustdesk.trust.prompts import ComposedMessage, PromptError, PromptItem, compose
+from trustdesk.tui.flows.base import Done
+from trustdesk.tui.flows.prompts import mark_sent, save_message
+from trustdesk.tui.formatting import paragraphs
+
+if TYPE_CHECKING:
+    from trustdesk.tui.app import TrustdeskApp
+
+
+class SendPromptScreen(ModalScreen[bool]):
+    """The composed message, literally; copy it, save it, and mark it as sent once it is."""
+
+    DEFAULT_CSS = """
+    SendPromptScreen > #send-prompt {
+        width: 84;
+        max-width: 95%;
+        height: 90%;
+        border: round $accent;
+        background: $surface;
+        padding: 0 1;
+    }
+    SendPromptScreen #send-head {
+        height: auto;
+        padding: 0 0 1 0;
+    }
+    SendPromptScreen #send-message {
+        height: 1fr;
+        border: round $panel;
+        padding: 0 1;
+    }
+    SendPromptScreen #send-hint {
+        color: $text-muted;
+        height: auto;
+    }
+    SendPromptScreen #send-sent {
+        color: $success;
+        height: auto;
+    }
+    """
+    BINDINGS = [
+        Binding("c", "copy", "Copy", id="prompt_copy"),
+        Binding("s", "save", "Save to file", id="prompt_save_file"),
+        Binding("l", "mark_sent", "Mark as sent", id="prompt_mark_sent"),
+        Binding("enter", "mark_sent", "Mark as sent", id="prompt_mark_sent_enter", show=False),
+        Binding("escape", "close", "Close", id="prompt_send_close"),
+    ]
+
+    def __init__(
+        self, client_id: int, client_name: str, prompt: PromptItem, done: Done | None = None
+    ) -> None:
+        super().__init__()
+        self.client_id = client_id
+        self.client_name = client_name
+        self.prompt = prompt
+        self.done = done
+        self.message: ComposedMessage | None = None
+        self.marked = False
+
+    @property
+    def td(self) -> TrustdeskApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        title = Text("Send “")
+        title.append(visible(self.prompt.title))
+        title.append("” to ")
+        title.append(visible(self.client_name))
+        with Vertical(id="send-prompt"):
+            yield Label(title, classes="dialog-title")
+            yield Static(Text("Composing…"), id="send-head")
+            with VerticalScroll(id="send-message"):
+                yield Static(Text(""), id="send-body")
+            yield Static(
+                Text("Copying or saving logs nothing: once it is sent, press l to log it."),
+                id="send-hint",
+            )
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Copy", id="copy")
+                yield Button("Save to file", id="save")
+                yield Button("Mark as sent", variant="primary", id="mark-sent")
+                yield Button("Close", id="close")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#send-message").focus()
+        self.run_worker(self._load_message, thread=True, exclusive=True, group="prompt-compose")
+
+    def _load_message(self) -> None:
+        app = self.td
+        try:
+            message = app.fetch(compose, app.coach, self.prompt.prompt_id, self.client_id)
+        except PromptError as exc:
+            app.call_from_thread(self._failed, str(exc))
+            return
+        except peewee.DatabaseError as exc:
+            app.call_from_thread(self._failed, f"Could not compose the message: {exc}")
+            return
+        app.call_from_thread(self._show, message)
+
+    def _failed(self, why: str) -> None:
+        self.app.notify(why, severity="warning", markup=False)
+        if self.is_current:
+            self.dismiss(False)
+
+    def _show(self, message: ComposedMessage) -> None:
+        if not self.is_attached:
+            return
+        self.message = message
+        head = Text()
+        head.append("To:      ", "bold")
+        if message.to_email:
+            head.append(visible(message.to_email))
+        else:
+            head.append("no email address on file", "dim italic")
+        head.append("\nSubject: ", "bold")
+        head.append(visible(message.subject))
+        self.query_one("#send-head", Static).update(head)
+        self.query_one("#send-body", Static).update(paragraphs(message.body))
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("copy", "save", "mark_sent"):
+            if self.message is None:
+                return None
+            if action == "mark_sent" and self.marked:
+                return None
+        return True
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        actions = {
+            "copy": self.action_copy,
+            "save": self.action_save,
+            "mark-sent": self.action_mark_sent,
+            "close": self.action_close,
+        }
+        action = actions.get(event.button.id or "")
+        if action is not None:
+            action()
+
+    # --- actions -------------------------------------------------------------------
+
+    def action_copy(self) -> None:
+        if self.message is None:
+            return
+        self.app.copy_to_clipboard(self.message.text)
+        self.app.notify(
+            "Copied to your clipboard (if your terminal allows it). Press l once you have sent it.",
+            markup=False,
+        )
+
+    def action_save(self) -> None:
+        if self.message is not None:
+            save_message(self.td, self.client_name, self.message)
+
+    def action_mark_sent(self) -> None:
+        if self.message is None or self.marked:
+            return
+        self.marked = True
+        mark_sent(self.td, self.prompt.prompt_id, self.client_id, self.client_name, self.done)
+        self.dismiss(True)
+
+    def action_close(self) -> None:
+        self.dismiss(self.marked)
