@@ -17,13 +17,13 @@ from typing import Any, TypeVar
 import peewee
 import textual.constants
 from textual.app import App
-from textual.binding import Binding
 from textual.timer import Timer
 
 from trustdesk import config
 from trustdesk.store.models import Coach, db
 from trustdesk.tui.commands import TrustdeskCommands
 from trustdesk.tui.failures import failure_line
+from trustdesk.tui.keys import ANYWHERE
 from trustdesk.tui.paths import stylesheet
 from trustdesk.vault import Vault, VaultStatus
 from trustdesk.vault.throttle import UnlockThrottle
@@ -48,11 +48,7 @@ class TrustdeskApp(App):
     TITLE = "trustdesk"
     CSS_PATH = stylesheet()
     COMMANDS = App.COMMANDS | {TrustdeskCommands}
-    BINDINGS = [
-        Binding("question_mark", "help", "Help", id="help"),
-        Binding("ctrl+l", "lock", "Lock notes", id="lock_notes"),
-        Binding("q", "quit", "Quit", id="quit"),
-    ]
+    BINDINGS = ANYWHERE
 
     def __init__(
         self,

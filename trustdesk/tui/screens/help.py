@@ -11,6 +11,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from trustdesk.tui.keys import ANYWHERE
+
 KEY_NAMES = {
     "question_mark": "?",
     "slash": "/",
@@ -43,7 +45,6 @@ def _section(title: str, bindings: list[Binding]) -> Group:
 
 def sections() -> list[tuple[str, list[Binding]]]:
     """Bindings of every screen and pane, by where they apply."""
-    from trustdesk.tui.app import TrustdeskApp
     from trustdesk.tui.screens import (
         awaiting,
         client,
@@ -56,7 +57,7 @@ def sections() -> list[tuple[str, list[Binding]]]:
     )
 
     found = [
-        ("Anywhere", _bindings(TrustdeskApp) + [Binding("ctrl+p", "", "Command palette")]),
+        ("Anywhere", ANYWHERE + [Binding("ctrl+p", "", "Command palette")]),
         ("Dashboard", _bindings(dashboard.DashboardScreen)),
         ("Clients list", _bindings(dashboard.ClientsPane)
          + [Binding("enter", "", "Open the client's workspace"),
