@@ -20,17 +20,13 @@ from trustdesk.demo import DEMO_PASSPHRASE
 from trustdesk.store import current_coach
 from trustdesk.store.models import Client, Commitment, Note, Session, Touch
 from trustdesk.tui.app import TrustdeskApp
-from trustdesk.tui.screens.client import (
-    LOCKED_TEXT,
-    ClientScreen,
-    ContactTable,
-    JourneyView,
-    NoteScreen,
-    NotesTable,
-    OutcomesTable,
-    PromisesTable,
-    SessionsTable,
-)
+from trustdesk.tui.screens.client import ClientScreen
+from trustdesk.tui.screens.client.contact import ContactTable
+from trustdesk.tui.screens.client.journey import JourneyView
+from trustdesk.tui.screens.client.notes import LOCKED_TEXT, NoteScreen, NotesTable
+from trustdesk.tui.screens.client.outcomes import OutcomesTable
+from trustdesk.tui.screens.client.promises import PromisesTable
+from trustdesk.tui.screens.client.sessions import SessionsTable
 from trustdesk.tui.screens.form import FormScreen
 
 SIZE = (100, 32)
@@ -1267,7 +1263,7 @@ def test_after_the_lock_no_screen_holds_a_note_or_the_passphrase(practice, clien
     import gc
     import weakref
 
-    from trustdesk.tui.screens import client as client_module
+    from trustdesk.tui.screens.client import notes as client_module
     from trustdesk.tui.screens.unlock import UnlockScreen
 
     opened = []

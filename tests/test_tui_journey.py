@@ -15,7 +15,9 @@ from textual.widgets import Input, Select, Static
 from trustdesk.store import current_coach
 from trustdesk.store.models import Client, Outcome, Program, Stage, StageChange
 from trustdesk.tui.app import TrustdeskApp
-from trustdesk.tui.screens.client import ClientScreen, JourneyView, OutcomesTable
+from trustdesk.tui.screens.client import ClientScreen
+from trustdesk.tui.screens.client.journey import JourneyView
+from trustdesk.tui.screens.client.outcomes import OutcomesTable
 from trustdesk.tui.screens.form import FormScreen
 from trustdesk.tui.screens.programs import ProgramsScreen, ProgramsTable, StagesTable
 from trustdesk.tui.screens.references import ReferencesScreen, ReferencesTable

@@ -73,7 +73,7 @@ class TrustdeskCommands(Provider):
         from trustdesk.tui import doing
 
         app = self.app
-        refresh = partial(_refresh_screens, app)
+        refresh = app.practice_changed  # type: ignore[attr-defined]
         return [
             ("Open", partial(_open_client, app, client_id), "The client's workspace"),
             (
@@ -140,10 +140,3 @@ def _open_client(app, client_id: int) -> None:
         if isinstance(screen, DashboardScreen):
             screen.open_workspace(client_id)
             return
-
-
-def _refresh_screens(app) -> None:
-    for screen in app.screen_stack:
-        reload = getattr(screen, "refresh_all", None) or getattr(screen, "reload", None)
-        if callable(reload):
-            reload()

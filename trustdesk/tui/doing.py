@@ -14,18 +14,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-import peewee
 from textual.widgets import Button, Static
 
 from trustdesk import config
 from trustdesk.literal import visible
+from trustdesk.store import StoreBusy, StoreError
 from trustdesk.store.models import NOTE_KINDS, TOUCH_CHANNELS, TOUCH_DIRECTIONS
 from trustdesk.trust import actions, workspace
 from trustdesk.trust.notes import NoteBody, NoteError, add_note, read_note, save_note_edit
 from trustdesk.trust.workspace import PromiseItem, SessionItem, TouchItem
 from trustdesk.tui.failures import failure_line
+from trustdesk.tui.messages import NotesLockChanged
 from trustdesk.tui.screens.form import Field, FormScreen, Invalid, not_after, not_before
-from trustdesk.vault import KeyChanged, SealError, VaultError, VaultLocked, VaultStatus
+from trustdesk.vault import KeyChanged, SealError, VaultError, VaultLocked
 
 if TYPE_CHECKING:
     from trustdesk.tui.app import TrustdeskApp
@@ -80,10 +81,10 @@ def perform(
             app.call_from_thread(app.notify, message, severity="warning", markup=False)
         except (actions.ActionError, NoteError, VaultError) as exc:
             app.call_from_thread(app.notify, str(exc), severity="warning", markup=False)
-        except peewee.OperationalError as exc:
+        except StoreBusy as exc:
             message = f"Not saved: the database is busy or locked ({exc}). Try again."
             app.call_from_thread(app.notify, message, severity="error", markup=False)
-        except peewee.DatabaseError as exc:
+        except StoreError as exc:
             message = f"Not saved: {exc}"
             app.call_from_thread(app.notify, message, severity="error", markup=False)
         except Exception as exc:  # noqa: BLE001 - a note's words must not reach a traceback
@@ -158,7 +159,7 @@ def ask_then_change(
         def answer(refused: actions.ChangedElsewhere) -> str:
             try:
                 now = app.fetch(record.read)
-            except peewee.DatabaseError:
+            except StoreError:
                 now = None
             if now is None:
                 return (
@@ -823,9 +824,9 @@ class NoteForm(FormScreen):
         elif was_hidden:
             self.query_one(".form-fields > TextArea").focus()
 
-    def on_vault_changed(self, status: VaultStatus) -> None:
+    def on_notes_lock_changed(self, message: NotesLockChanged) -> None:
         if self.is_attached and self.query("#note-form-locked"):
-            self._show_lock(status.unlocked)
+            self._show_lock(message.status.unlocked)
 
     def action_save(self) -> None:
         if not self.app.vault.unlocked:
@@ -899,7 +900,7 @@ def edit_note(
                 return
             except (NoteError, SealError, VaultError, actions.ActionError) as exc:
                 app.call_from_thread(app.notify, str(exc), severity="warning", markup=False)
-            except peewee.DatabaseError as exc:
+            except StoreError as exc:
                 message = f"Not saved: {exc}"
                 app.call_from_thread(app.notify, message, severity="error", markup=False)
             except Exception as exc:  # noqa: BLE001 - the words must not reach a traceback
@@ -930,7 +931,7 @@ def edit_note(
                 message = f"Cannot open that note: {exc}"
                 app.call_from_thread(app.notify, message, severity="warning", markup=False)
                 return
-            except peewee.DatabaseError as exc:
+            except StoreError as exc:
                 message = f"Cannot open that note: {exc}"
                 app.call_from_thread(app.notify, message, severity="error", markup=False)
                 return

@@ -6,14 +6,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Label, Static
 
 from trustdesk.literal import visible
 from trustdesk.trust.prompts import AwaitingReply, awaiting_reply
+from trustdesk.tui.screens.base import TrustdeskModal
 
 
-class AwaitingRepliesScreen(ModalScreen[None]):
+class AwaitingRepliesScreen(TrustdeskModal[None]):
     """Enter logs the highlighted client's reply; the list reloads after."""
 
     BINDINGS = [

@@ -49,6 +49,7 @@ def sections() -> list[tuple[str, list[Binding]]]:
         awaiting,
         client,
         dashboard,
+        dashboard_panes,
         form,
         programs,
         prompts,
@@ -59,11 +60,11 @@ def sections() -> list[tuple[str, list[Binding]]]:
     found = [
         ("Anywhere", ANYWHERE + [Binding("ctrl+p", "", "Command palette")]),
         ("Dashboard", _bindings(dashboard.DashboardScreen)),
-        ("Clients list", _bindings(dashboard.ClientsPane)
+        ("Clients list", _bindings(dashboard_panes.ClientsPane)
          + [Binding("enter", "", "Open the client's workspace"),
             Binding("escape", "", "Clear the filter")]),
-        ("Overdue promises", _bindings(dashboard.OverduePane)),
-        ("Due for contact", _bindings(dashboard.CadencePane)),
+        ("Overdue promises", _bindings(dashboard_panes.OverduePane)),
+        ("Due for contact", _bindings(dashboard_panes.CadencePane)),
     ]  # fmt: skip
     for module in (client, programs, references):
         for title, widget in getattr(module, "HELP_SECTIONS", ()):

@@ -11,17 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import peewee
 from rich.console import Group
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
 from trustdesk.literal import visible
+from trustdesk.store import StoreError
 from trustdesk.trust import journey
 from trustdesk.trust.journey import (
     MAX_PROGRAM_SESSIONS,
@@ -31,8 +30,10 @@ from trustdesk.trust.journey import (
     StageItem,
 )
 from trustdesk.tui import doing
-from trustdesk.tui.screens.client import Col, ConfirmForm, WorkspaceTable, literal
+from trustdesk.tui.doing import ConfirmForm
+from trustdesk.tui.screens.base import TrustdeskScreen
 from trustdesk.tui.screens.form import Field, FormScreen, Invalid
+from trustdesk.tui.widgets.workspace_table import Col, WorkspaceTable, literal
 
 if TYPE_CHECKING:
     from trustdesk.tui.app import TrustdeskApp
@@ -107,7 +108,7 @@ class StagesTable(WorkspaceTable):
         self.editor.remove_stage()
 
 
-class ProgramsScreen(Screen[None]):
+class ProgramsScreen(TrustdeskScreen[None]):
     """Programs on the left (on top when narrow); the highlighted program's stages beside."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
@@ -227,7 +228,7 @@ class ProgramsScreen(Screen[None]):
 
         try:
             programs, detail = app.fetch(work)
-        except (journey.JourneyError, peewee.DatabaseError) as exc:
+        except (journey.JourneyError, StoreError) as exc:
             message = f"Could not load the programs: {exc}. Press F5 to try again."
             app.call_from_thread(app.notify, message, severity="error", markup=False)
             return
@@ -240,7 +241,7 @@ class ProgramsScreen(Screen[None]):
         except journey.JourneyError:
             app.call_from_thread(self.reload)  # gone elsewhere: the list is out of date
             return
-        except peewee.DatabaseError as exc:
+        except StoreError as exc:
             message = f"Could not load the stages: {exc}"
             app.call_from_thread(app.notify, message, severity="error", markup=False)
             return

@@ -21,7 +21,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import peewee
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -49,6 +48,7 @@ from trustdesk.trust.prompts import (
     send_prompt,
 )
 from trustdesk.tui.doing import SavedRecord, ask_then_change, perform
+from trustdesk.tui.screens.base import TrustdeskModal
 from trustdesk.tui.screens.form import Field, FormScreen
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ def paragraphs(value: str) -> Text:
     return Text("\n".join(visible(part) for part in lines), end="")
 
 
-def _db_message(exc: peewee.DatabaseError) -> str:
+def _db_message(exc: StoreError) -> str:
     return f"Could not load the prompts: {exc}"
 
 
@@ -144,7 +144,7 @@ class PromptList(DataTable):
                 screen._draw()
 
 
-class PromptPicker(ModalScreen[PromptItem | None]):
+class PromptPicker(TrustdeskModal[PromptItem | None]):
     """The coach's prompts; Enter chooses one, n adds, e edits, f steps through the habits."""
 
     DEFAULT_CSS = """
@@ -216,13 +216,13 @@ class PromptPicker(ModalScreen[PromptItem | None]):
             if app not in _LIBRARY_READY:
                 app.fetch(ensure_library, app.coach)
                 _LIBRARY_READY.add(app)
-        except (PromptError, peewee.DatabaseError) as exc:
+        except (PromptError, StoreError) as exc:
             # Without the library the coach's own prompts can still be listed and sent.
             message = f"The prompt library was not copied in: {exc}"
             app.call_from_thread(app.notify, message, severity="warning", markup=False)
         try:
             items = app.fetch(list_prompts, app.coach)
-        except peewee.DatabaseError as exc:
+        except StoreError as exc:
             app.call_from_thread(app.notify, _db_message(exc), severity="error", markup=False)
             return
         app.call_from_thread(self._show, items)
@@ -493,7 +493,7 @@ class SendPromptScreen(ModalScreen[bool]):
         except PromptError as exc:
             app.call_from_thread(self._failed, str(exc))
             return
-        except peewee.DatabaseError as exc:
+        except StoreError as exc:
             app.call_from_thread(self._failed, f"Could not compose the message: {exc}")
             return
         app.call_from_thread(self._show, message)
@@ -621,7 +621,7 @@ def log_reply_flow(app: TrustdeskApp, client_id: int, client_name: str, done: Do
     def load() -> None:
         try:
             waiting = app.fetch(awaiting_reply, app.coach, today, client_id=client_id)
-        except peewee.DatabaseError as exc:
+        except StoreError as exc:
             app.call_from_thread(app.notify, _db_message(exc), severity="error", markup=False)
             return
         app.call_from_thread(ask, waiting)

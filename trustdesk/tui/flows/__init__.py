@@ -1,0 +1,1 @@
+"""What a key does: one module per habit, each calling the rules in `trust`."""

@@ -1,0 +1,1 @@
+"""The journey: programs, stages, moving clients through them and what they achieved."""
