@@ -1,6 +1,11 @@
-"""Helpers shared by the command-line tests."""
+"""Helpers shared by the tests: the command line, the database, and the full-screen app."""
 
 from __future__ import annotations
+
+from textual.pilot import Pilot
+from textual.widgets import Input, TextArea
+
+from trustdesk.tui.app import TrustdeskApp
 
 TODAY = "2026-03-16"
 PASSPHRASE = "a long walk on the beach"
@@ -130,3 +135,54 @@ def old_format_practice(coach, clients, passphrase: str) -> list:
         )
         ids.append(note_id)
     return ids
+
+
+# --- driving the full-screen app ------------------------------------------------------------
+
+
+class RecordingApp(TrustdeskApp):
+    """The app, remembering what it told the coach and what it wrote to the terminal."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.said: list[str] = []
+        self.written: list[str] = []
+
+    def notify(self, message, *args, **kwargs) -> None:
+        self.said.append(str(message))
+        super().notify(message, *args, **kwargs)
+
+    def record_terminal(self) -> None:
+        driver = self._driver
+        original = driver.write
+
+        def write(data: str) -> None:
+            self.written.append(data)
+            original(data)
+
+        driver.write = write
+
+
+async def wait_for_screen(pilot: Pilot, kind: type | str) -> None:
+    """Wait until the screen on top is `kind` (a class, or a class's name)."""
+    for _ in range(100):
+        screen = pilot.app.screen
+        if (isinstance(kind, str) and type(screen).__name__ == kind) or (
+            isinstance(kind, type) and isinstance(screen, kind)
+        ):
+            return
+        await pilot.pause(0.05)
+    name = kind if isinstance(kind, str) else kind.__name__
+    raise AssertionError(f"{name} never showed; the screen is {pilot.app.screen!r}")
+
+
+async def type_into(pilot: Pilot, selector: str, text: str) -> None:
+    """Focus a form field, empty it, and type as a coach would."""
+    widget = pilot.app.screen.query_one(selector)
+    widget.focus()
+    if isinstance(widget, Input):
+        widget.value = ""
+    elif isinstance(widget, TextArea):
+        widget.text = ""
+    await pilot.pause()
+    await pilot.press(*text)

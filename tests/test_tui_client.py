@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 import pytest
-from helpers import settle
+from helpers import RecordingApp, settle, type_into, wait_for_screen
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static, TextArea
 
@@ -21,17 +21,13 @@ from trustdesk.store import current_coach
 from trustdesk.store.models import Client, Commitment, Note, Session, Touch
 from trustdesk.tui.app import TrustdeskApp
 from trustdesk.tui.forms import FormScreen
-from trustdesk.tui.screens.client import (
-    LOCKED_TEXT,
-    ClientScreen,
-    ContactTable,
-    JourneyView,
-    NoteScreen,
-    NotesTable,
-    OutcomesTable,
-    PromisesTable,
-    SessionsTable,
-)
+from trustdesk.tui.screens.client import ClientScreen
+from trustdesk.tui.screens.client.contact import ContactTable
+from trustdesk.tui.screens.client.journey import JourneyView
+from trustdesk.tui.screens.client.notes import LOCKED_TEXT, NoteScreen, NotesTable
+from trustdesk.tui.screens.client.outcomes import OutcomesTable
+from trustdesk.tui.screens.client.promises import PromisesTable
+from trustdesk.tui.screens.client.sessions import SessionsTable
 
 SIZE = (100, 32)
 TODAY = dt.date(2026, 3, 16)  # the `today` fixture's Monday
@@ -63,18 +59,6 @@ def client_id(practice) -> int:
     raise AssertionError("the demo has no client with everything this test needs")
 
 
-class RecordingApp(TrustdeskApp):
-    """The app, remembering what it told the coach."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.said: list[str] = []
-
-    def notify(self, message, *args, **kwargs) -> None:
-        self.said.append(str(message))
-        super().notify(message, *args, **kwargs)
-
-
 def run(practice, scenario: Scenario, *, client: int | None = None, size=SIZE) -> None:
     """Open the app (dashboard first), push the client's workspace, and play the scenario."""
     database, coach = practice
@@ -89,29 +73,6 @@ def run(practice, scenario: Scenario, *, client: int | None = None, size=SIZE) -
             await scenario(app, pilot)
 
     asyncio.run(main())
-
-
-async def wait_for_screen(pilot: Pilot, kind: type | str) -> None:
-    for _ in range(100):
-        screen = pilot.app.screen
-        if (isinstance(kind, str) and type(screen).__name__ == kind) or (
-            isinstance(kind, type) and isinstance(screen, kind)
-        ):
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"{kind} never showed; the screen is {pilot.app.screen!r}")
-
-
-async def type_into(pilot: Pilot, selector: str, text: str) -> None:
-    """Focus a form field, empty it, and type as a coach would."""
-    widget = pilot.app.screen.query_one(selector)
-    widget.focus()
-    if isinstance(widget, Input):
-        widget.value = ""
-    elif isinstance(widget, TextArea):
-        widget.text = ""
-    await pilot.pause()
-    await pilot.press(*text)
 
 
 async def unlock(pilot: Pilot, passphrase: str = DEMO_PASSPHRASE) -> None:
@@ -1302,7 +1263,7 @@ def test_after_the_lock_no_screen_holds_a_note_or_the_passphrase(practice, clien
     import gc
     import weakref
 
-    from trustdesk.tui.screens import client as client_module
+    from trustdesk.tui.screens.client import notes as client_module
     from trustdesk.tui.screens.unlock import UnlockScreen
 
     opened = []

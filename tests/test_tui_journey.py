@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from helpers import settle
+from helpers import settle, type_into, wait_for_screen
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static
 
@@ -16,7 +16,9 @@ from trustdesk.store import current_coach
 from trustdesk.store.models import Client, Outcome, Program, Stage, StageChange
 from trustdesk.tui.app import TrustdeskApp
 from trustdesk.tui.forms import FormScreen
-from trustdesk.tui.screens.client import ClientScreen, JourneyView, OutcomesTable
+from trustdesk.tui.screens.client import ClientScreen
+from trustdesk.tui.screens.client.journey import JourneyView
+from trustdesk.tui.screens.client.outcomes import OutcomesTable
 from trustdesk.tui.screens.programs import ProgramsScreen, ProgramsTable, StagesTable
 from trustdesk.tui.screens.references import ReferencesScreen, ReferencesTable
 
@@ -35,14 +37,6 @@ async def open_screen(pilot: Pilot, screen) -> None:
     await settle(pilot)
 
 
-async def wait_for_screen(pilot: Pilot, kind: type) -> None:
-    for _ in range(100):
-        if isinstance(pilot.app.screen, kind):
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"{kind.__name__} never showed; the screen is {pilot.app.screen!r}")
-
-
 async def fill(pilot: Pilot, **values: str) -> None:
     """Put text in the open form's fields (typing every key would only slow the suite)."""
     for key, text in values.items():
@@ -50,15 +44,6 @@ async def fill(pilot: Pilot, **values: str) -> None:
         widget.focus()
         widget.value = text
         await pilot.pause()
-
-
-async def type_into(pilot: Pilot, key: str, text: str) -> None:
-    """Type into one field key by key, as a coach would."""
-    widget = pilot.app.screen.query_one(f"#field-{key}", Input)
-    widget.focus()
-    widget.value = ""
-    await pilot.pause()
-    await pilot.press(*text)
 
 
 def stages_of(program_id: int) -> list[tuple[str, int]]:
@@ -81,7 +66,7 @@ async def test_the_program_editor_creates_adds_reorders_and_edits(app):
 
         await pilot.press("n")
         await wait_for_screen(pilot, FormScreen)
-        await type_into(pilot, "name", "Executive [b]presence[/b]")
+        await type_into(pilot, "#field-name", "Executive [b]presence[/b]")
         await fill(pilot, summary="For new leaders", typical_sessions="6")
         await pilot.press("enter")
         await settle(pilot)
@@ -192,7 +177,7 @@ async def test_a_form_validation_error_keeps_the_form_open_and_saves_nothing(app
         await pilot.press("n")
         await wait_for_screen(pilot, FormScreen)
         await fill(pilot, name=taken)
-        await type_into(pilot, "typical_sessions", "six")
+        await type_into(pilot, "#field-typical_sessions", "six")
         await pilot.press("ctrl+s")
         await settle(pilot)
         form = app.screen

@@ -8,7 +8,7 @@ import os
 import stat
 
 import pytest
-from helpers import settle
+from helpers import RecordingApp, settle, wait_for_screen
 from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static, TextArea
@@ -24,7 +24,6 @@ from trustdesk.trust.prompts import (
     list_prompts,
     send_prompt,
 )
-from trustdesk.tui.app import TrustdeskApp
 from trustdesk.tui.flows.prompts import log_reply_flow
 from trustdesk.tui.forms import FormScreen
 from trustdesk.tui.screens.prompts import PromptPicker, send_prompt_flow
@@ -33,29 +32,6 @@ from trustdesk.tui.screens.send_prompt import SendPromptScreen
 SIZE = (100, 32)
 TODAY = dt.date(2026, 3, 16)  # the `today` fixture's Monday
 OSC52 = "\x1b]52;c;"
-
-
-class RecordingApp(TrustdeskApp):
-    """The app, remembering what it told the coach and what it wrote to the terminal."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.said: list[str] = []
-        self.written: list[str] = []
-
-    def notify(self, message, *args, **kwargs) -> None:
-        self.said.append(str(message))
-        super().notify(message, *args, **kwargs)
-
-    def record_terminal(self) -> None:
-        driver = self._driver
-        original = driver.write
-
-        def write(data: str) -> None:
-            self.written.append(data)
-            original(data)
-
-        driver.write = write
 
 
 @pytest.fixture
@@ -90,12 +66,8 @@ async def started(app: RecordingApp, pilot: Pilot) -> None:
 
 
 async def wait_for(pilot: Pilot, kind: type) -> None:
-    for _ in range(100):
-        if isinstance(pilot.app.screen, kind):
-            await settle(pilot)
-            return
-        await pilot.pause(0.02)
-    raise AssertionError(f"{kind.__name__} never showed; the screen is {pilot.app.screen!r}")
+    await wait_for_screen(pilot, kind)
+    await settle(pilot)
 
 
 def rows(table: DataTable) -> list[list[str]]:

@@ -1,15 +1,18 @@
 """Storage: the models and a safe way to open the database they live in."""
 
+from peewee import Database
+
 from trustdesk.store.database import (
     APPLICATION_ID,
-    StoreError,
     backup_database,
+    borrowed,
     current_coach,
     ensure_coach,
     inspect_backup,
     open_database,
     restore_database,
 )
+from trustdesk.store.errors import StoreBusy, StoreError, translated
 from trustdesk.store.models import (
     ALL_MODELS,
     Client,
@@ -34,6 +37,7 @@ __all__ = [
     "restore_database",
     "Client",
     "Coach",
+    "Database",
     "Commitment",
     "KeySlot",
     "Note",
@@ -43,9 +47,12 @@ __all__ = [
     "Session",
     "Stage",
     "StageChange",
+    "StoreBusy",
     "StoreError",
+    "translated",
     "Touch",
     "backup_database",
+    "borrowed",
     "current_coach",
     "db",
     "ensure_coach",

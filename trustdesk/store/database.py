@@ -29,6 +29,7 @@ from playhouse.pool import PooledDatabase, PooledPostgresqlDatabase, PooledSqlit
 from trustdesk import config
 from trustdesk.literal import visible
 from trustdesk.store import filesystems
+from trustdesk.store.errors import StoreError, translated
 from trustdesk.store.models import Coach, db
 
 # "TDSK" in the SQLite header's application_id field marks a trustdesk database.
@@ -39,10 +40,6 @@ HISTORY_TABLE = "schema_migration"
 BUSY_TIMEOUT_MS = 10_000
 # A borrowed connection older than this is closed instead of lent again.
 STALE_SECONDS = 300
-
-
-class StoreError(Exception):
-    """A database problem the coach can act on; the message is one line."""
 
 
 class AlreadyThere(StoreError):
@@ -282,6 +279,15 @@ class Lending(PooledDatabase):
         was_open = super().close()
         self.close_idle()
         return was_open
+
+
+@contextmanager
+def borrowed() -> Iterator[None]:
+    """A connection for one piece of work on this thread (lent warm when the database
+    lends), with the driver's errors turned into the store's own (`store.errors`)."""
+    lease = getattr(db.obj, "lease", None)
+    with translated(), lease() if lease is not None else db.connection_context():
+        yield
 
 
 class SqliteFile(Lending, PooledSqliteDatabase):

@@ -1,8 +1,9 @@
 """The full-screen trustdesk app: the dashboard, a workspace per client, and the notes lock.
 
 Screens never run SQL themselves: they ask `trust` for frozen dataclasses through
-`TrustdeskApp.fetch` in a thread worker, on a connection borrowed for that work,
-and update widgets back on the UI thread. Nothing ticks while the coach is idle,
+`TrustdeskScreen.load` (a thread worker calling `TrustdeskApp.fetch`, on a connection
+borrowed for that work) and update widgets back on the UI thread. The app tells the
+screens what changed with messages (`tui.messages`). Nothing ticks while the coach is idle,
 apart from the one idle-lock timer, which repaints nothing until it fires.
 """
 
@@ -14,16 +15,16 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import peewee
 import textual.constants
 from textual.app import App
-from textual.binding import Binding
 from textual.timer import Timer
 
 from trustdesk import config
-from trustdesk.store.models import Coach, db
+from trustdesk.store import Coach, Database, borrowed
 from trustdesk.tui.commands import TrustdeskCommands
 from trustdesk.tui.failures import failure_line
+from trustdesk.tui.keys import ANYWHERE
+from trustdesk.tui.messages import NotesLockChanged, PracticeChanged
 from trustdesk.tui.paths import stylesheet
 from trustdesk.vault import Vault, VaultStatus
 from trustdesk.vault.throttle import UnlockThrottle
@@ -48,15 +49,11 @@ class TrustdeskApp(App):
     TITLE = "trustdesk"
     CSS_PATH = stylesheet()
     COMMANDS = App.COMMANDS | {TrustdeskCommands}
-    BINDINGS = [
-        Binding("question_mark", "help", "Help", id="help"),
-        Binding("ctrl+l", "lock", "Lock notes", id="lock_notes"),
-        Binding("q", "quit", "Quit", id="quit"),
-    ]
+    BINDINGS = ANYWHERE
 
     def __init__(
         self,
-        database: peewee.Database,
+        database: Database,
         coach: Coach,
         *,
         settings: config.Settings | None = None,
@@ -114,10 +111,10 @@ class TrustdeskApp(App):
     def fetch(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run `work` (a trust call) on this thread with its own database connection.
 
-        Called from thread workers; the UI thread never waits on SQL.
+        Called from thread workers; the UI thread never waits on SQL. The driver's errors
+        arrive as the store's own: `StoreBusy`, or `StoreError` with the driver's words.
         """
-        lease = getattr(db.obj, "lease", None)  # a SQLite file lends warm connections
-        with lease() if lease is not None else db.connection_context():
+        with borrowed():
             return work(*args, **kwargs)
 
     # --- screens --------------------------------------------------------------------------
@@ -163,12 +160,16 @@ class TrustdeskApp(App):
             self.call_from_thread(self.vault_changed, status)
 
     def vault_changed(self, status: VaultStatus) -> None:
+        """The notes locked or opened: every screen open is told (`NotesLockChanged`)."""
         if status.unlocked:
             self.restart_idle_timer()
         for screen in self.screen_stack:
-            handler = getattr(screen, "on_vault_changed", None)
-            if handler is not None:
-                handler(status)
+            screen.post_message(NotesLockChanged(status))
+
+    def practice_changed(self) -> None:
+        """Something was saved from outside a screen (the palette): every screen reloads."""
+        for screen in self.screen_stack:
+            screen.post_message(PracticeChanged())
 
     def request_unlock(self, then: Callable[[], None] | None = None) -> None:
         """Show the unlock screen; `then` runs once the notes are open."""

@@ -17,6 +17,7 @@ from trustdesk.tui.flows import contact as contact_flows
 from trustdesk.tui.flows import notes as note_flows
 from trustdesk.tui.flows import promises as promise_flows
 from trustdesk.tui.flows.prompts import log_reply_flow
+from trustdesk.tui.screens.base import trustdesk_app
 
 MATCHES = 8
 
@@ -25,11 +26,11 @@ class TrustdeskCommands(Provider):
     """Practice-wide commands, and per-client commands for the clients whose names match."""
 
     def _general(self) -> list[tuple[str, object, str]]:
-        app = self.app
+        app = trustdesk_app(self.app)
         commands = [
-            ("Lock notes now", app.action_lock, "Forget the notes key until you unlock again"),  # type: ignore[attr-defined]
-            ("Unlock notes", app.request_unlock, "Type your passphrase to open private notes"),  # type: ignore[attr-defined]
-            ("Keys and help", app.action_help, "Every key trustdesk understands"),  # type: ignore[attr-defined]
+            ("Lock notes now", app.action_lock, "Forget the notes key until you unlock again"),
+            ("Unlock notes", app.request_unlock, "Type your passphrase to open private notes"),
+            ("Keys and help", app.action_help, "Every key trustdesk understands"),
             ("Prompts awaiting a reply", partial(_awaiting, app), "Prompts nobody answered yet"),
             ("Programs", partial(_screen, app, "programs"), "Your programs and their stages"),
             ("References", partial(_screen, app, "references"), "Clients who agreed to be one"),
@@ -63,19 +64,13 @@ class TrustdeskCommands(Provider):
     def _clients(self, name_filter: str) -> list[tuple[int, str]]:
         from trustdesk.trust.dashboard import client_page
 
-        app = self.app
-        page = app.fetch(  # type: ignore[attr-defined]
-            client_page,
-            app.coach,
-            app.today,
-            name_filter=name_filter,
-            limit=MATCHES,  # type: ignore[attr-defined]
-        )
+        app = trustdesk_app(self.app)
+        page = app.fetch(client_page, app.coach, app.today, name_filter=name_filter, limit=MATCHES)
         return [(row.client_id, row.name) for row in page.rows]
 
     def _client_actions(self, client_id: int, client_name: str):
-        app = self.app
-        refresh = partial(_refresh_screens, app)
+        app = trustdesk_app(self.app)
+        refresh = app.practice_changed
         return [
             ("Open", partial(_open_client, app, client_id), "The client's workspace"),
             (
@@ -136,10 +131,3 @@ def _open_client(app, client_id: int) -> None:
         if isinstance(screen, DashboardScreen):
             screen.open_workspace(client_id)
             return
-
-
-def _refresh_screens(app) -> None:
-    for screen in app.screen_stack:
-        reload = getattr(screen, "refresh_all", None) or getattr(screen, "reload", None)
-        if callable(reload):
-            reload()

@@ -18,8 +18,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
 
 from trustdesk.literal import visible
+from trustdesk.tui.messages import NotesLockChanged
 from trustdesk.tui.widgets import SafeInput, SafeTextArea, visible_keeping_lines
-from trustdesk.vault import VaultStatus
 
 
 class Invalid(ValueError):
@@ -284,9 +284,9 @@ class NoteForm(FormScreen):
         elif was_hidden:
             self.query_one(".form-fields > TextArea").focus()
 
-    def on_vault_changed(self, status: VaultStatus) -> None:
+    def on_notes_lock_changed(self, message: NotesLockChanged) -> None:
         if self.is_attached and self.query("#note-form-locked"):
-            self._show_lock(status.unlocked)
+            self._show_lock(message.status.unlocked)
 
     def action_save(self) -> None:
         if not self.app.vault.unlocked:

@@ -29,6 +29,10 @@ SESSION_STATUS_WORDS = {
     "no_show": "no-show",
     "cancelled": "cancelled",
 }
+# A closed promise, as the coach says it: a promise done is a promise kept.
+PROMISE_WORDS = {"done": "kept", "renegotiated": "renegotiated", "dropped": "dropped"}
+# Where a client is on a stage of their journey, with a mark that does not need colour.
+STAGE_MARKS = {"done": "✓ done", "current": "▶ now", "next": "· next"}
 HABIT_LABELS = {
     "clarity": "Clarity",
     "integrity": "Integrity",

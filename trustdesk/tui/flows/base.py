@@ -12,8 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-import peewee
-
+from trustdesk.store import StoreBusy, StoreError
 from trustdesk.trust import common
 from trustdesk.trust.notes import NoteError
 from trustdesk.tui.failures import failure_line
@@ -56,10 +55,10 @@ def perform(
             app.call_from_thread(app.notify, message, severity="warning", markup=False)
         except (common.ActionError, NoteError, VaultError) as exc:
             app.call_from_thread(app.notify, str(exc), severity="warning", markup=False)
-        except peewee.OperationalError as exc:
+        except StoreBusy as exc:
             message = f"Not saved: the database is busy or locked ({exc}). Try again."
             app.call_from_thread(app.notify, message, severity="error", markup=False)
-        except peewee.DatabaseError as exc:
+        except StoreError as exc:
             message = f"Not saved: {exc}"
             app.call_from_thread(app.notify, message, severity="error", markup=False)
         except Exception as exc:  # noqa: BLE001 - a note's words must not reach a traceback
@@ -134,7 +133,7 @@ def ask_then_change(
         def answer(refused: common.ChangedElsewhere) -> str:
             try:
                 now = app.fetch(record.read)
-            except peewee.DatabaseError:
+            except StoreError:
                 now = None
             if now is None:
                 return (

@@ -10,9 +10,8 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-import peewee
-
 from trustdesk.literal import visible
+from trustdesk.store import StoreError
 from trustdesk.trust import common
 from trustdesk.trust.notes import (
     NOTE_KINDS,
@@ -138,7 +137,7 @@ def edit_note(
                 return
             except (NoteError, SealError, VaultError, common.ActionError) as exc:
                 app.call_from_thread(app.notify, str(exc), severity="warning", markup=False)
-            except peewee.DatabaseError as exc:
+            except StoreError as exc:
                 message = f"Not saved: {exc}"
                 app.call_from_thread(app.notify, message, severity="error", markup=False)
             except Exception as exc:  # noqa: BLE001 - the words must not reach a traceback
@@ -169,7 +168,7 @@ def edit_note(
                 message = f"Cannot open that note: {exc}"
                 app.call_from_thread(app.notify, message, severity="warning", markup=False)
                 return
-            except peewee.DatabaseError as exc:
+            except StoreError as exc:
                 message = f"Cannot open that note: {exc}"
                 app.call_from_thread(app.notify, message, severity="error", markup=False)
                 return

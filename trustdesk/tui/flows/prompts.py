@@ -13,10 +13,9 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import peewee
-
 from trustdesk.literal import visible
-from trustdesk.store.database import StoreError, save_refusal, write_private
+from trustdesk.store import StoreError
+from trustdesk.store.database import save_refusal, write_private
 from trustdesk.trust.prompts import (
     TRUST_HABITS,
     AwaitingReply,
@@ -39,7 +38,7 @@ if TYPE_CHECKING:
     from trustdesk.tui.app import TrustdeskApp
 
 
-def db_message(exc: peewee.DatabaseError) -> str:
+def db_message(exc: StoreError) -> str:
     return f"Could not load the prompts: {exc}"
 
 
@@ -196,7 +195,7 @@ def log_reply_flow(app: TrustdeskApp, client_id: int, client_name: str, done: Do
     def load() -> None:
         try:
             waiting = app.fetch(awaiting_reply, app.coach, today, client_id=client_id)
-        except peewee.DatabaseError as exc:
+        except StoreError as exc:
             app.call_from_thread(app.notify, db_message(exc), severity="error", markup=False)
             return
         app.call_from_thread(ask, waiting)

@@ -6,15 +6,15 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Label, Static
 
 from trustdesk.literal import visible
 from trustdesk.trust.prompts import AwaitingReply, awaiting_reply
 from trustdesk.tui.flows.prompts import log_reply_flow
+from trustdesk.tui.screens.base import TrustdeskModal
 
 
-class AwaitingRepliesScreen(ModalScreen[None]):
+class AwaitingRepliesScreen(TrustdeskModal[None]):
     """Enter logs the highlighted client's reply; the list reloads after."""
 
     BINDINGS = [
@@ -40,12 +40,7 @@ class AwaitingRepliesScreen(ModalScreen[None]):
         self.reload()
 
     def reload(self) -> None:
-        self.run_worker(self._load, thread=True, exclusive=True, group="awaiting")
-
-    def _load(self) -> None:
-        app = self.app
-        items = app.fetch(awaiting_reply, app.coach, app.today)  # type: ignore[attr-defined]
-        app.call_from_thread(self._show, items)
+        self.load(awaiting_reply, self.td.coach, self.td.today, then=self._show, group="awaiting")
 
     def _show(self, items: list[AwaitingReply]) -> None:
         self.items = items
@@ -74,7 +69,7 @@ class AwaitingRepliesScreen(ModalScreen[None]):
         if not self.items or table.cursor_row >= len(self.items):
             return
         item = self.items[table.cursor_row]
-        log_reply_flow(self.app, item.client_id, item.client_name, self.reload)  # type: ignore[arg-type]
+        log_reply_flow(self.td, item.client_id, item.client_name, self.reload)
 
     def action_close(self) -> None:
         self.dismiss(None)

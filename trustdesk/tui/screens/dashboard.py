@@ -4,26 +4,29 @@ from __future__ import annotations
 
 from functools import partial
 
-import peewee
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Container, Vertical
-from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, Static
+from textual.containers import Container
+from textual.widgets import Footer, Input, Static
 
 from trustdesk.literal import visible
+from trustdesk.store import StoreError
 from trustdesk.trust import contact, promises
 from trustdesk.trust import dashboard as dashboard_rules
 from trustdesk.trust.prompts import awaiting_reply
-from trustdesk.tui.flows import contact as contact_flows
-from trustdesk.tui.flows import promises as promise_flows
-from trustdesk.tui.formatting import day, percent, sparkline
-from trustdesk.tui.labels import state_word
-from trustdesk.tui.widgets import SafeInput
-from trustdesk.tui.widgets.virtual_table import Cell, Column, Page, VirtualTable
-from trustdesk.vault import VaultStatus
+from trustdesk.tui.formatting import percent
+from trustdesk.tui.messages import NextSort, NotesLockChanged
+from trustdesk.tui.screens.base import TrustdeskScreen
+from trustdesk.tui.screens.dashboard_panes import (
+    CadenceLine,
+    CadencePane,
+    ClientsPane,
+    OverduePane,
+    Pane,
+)
+from trustdesk.tui.widgets.virtual_table import Page, VirtualTable
 
 SORT_LABELS = {
     "name": "name",
@@ -35,215 +38,13 @@ SORT_LABELS = {
 SORT_CYCLE = (("name", False), ("contact", False), ("promises", True), ("next_session", False))
 
 
-class Pane(Vertical):
-    """A titled area of the dashboard."""
-
-    def __init__(self, title: str, *, id: str) -> None:
-        super().__init__(id=id, classes="pane")
-        self.title_text = title
-
-    def set_title(self, text: str) -> None:
-        self.query_one(".pane-title", Label).update(Text(text))
-
-
-class ClientsPane(Pane):
-    BINDINGS = [
-        Binding("slash", "filter", "Filter", id="clients_filter"),
-        Binding("s", "sort", "Sort", id="clients_sort"),
-        Binding("t", "log_touch", "Log touch", id="clients_log_touch"),
-        Binding("z", "snooze", "Snooze", id="clients_snooze"),
-        Binding("p", "send_prompt", "Send prompt", id="clients_send_prompt"),
-    ]
-
-    def compose(self) -> ComposeResult:
-        yield Label(self.title_text, classes="pane-title")
-        yield SafeInput(placeholder="Filter by name…", id="client-filter", classes="-hidden")
-        yield VirtualTable(
-            [
-                Column("name", "Client", 0, weight=3),
-                Column("stage", "Stage", 0, min_table_width=60, weight=2),
-                Column("since", "Contact", 7, align="right"),
-                Column("state", "Cadence", 9),
-                Column("promises", "Open", 4, align="right", min_table_width=64),
-                Column("next", "Next session", 12, min_table_width=64),
-            ],
-            self.screen_ref_format,
-            empty_text="No clients match.",
-            id="clients",
-        )
-
-    def screen_ref_format(self, row: dashboard_rules.ClientRow) -> dict[str, Cell]:
-        return self.screen.format_client(row)  # type: ignore[attr-defined]
-
-    def action_filter(self) -> None:
-        box = self.query_one("#client-filter", Input)
-        box.remove_class("-hidden")
-        box.focus()
-
-    def action_sort(self) -> None:
-        self.screen.next_sort()  # type: ignore[attr-defined]
-
-    def action_log_touch(self) -> None:
-        self.screen.log_touch_for_current(self.query_one("#clients", VirtualTable))  # type: ignore[attr-defined]
-
-    def action_snooze(self) -> None:
-        self.screen.snooze_current(self.query_one("#clients", VirtualTable))  # type: ignore[attr-defined]
-
-    def action_send_prompt(self) -> None:
-        from trustdesk.tui.screens.prompts import send_prompt_flow
-
-        row = self.query_one("#clients", VirtualTable).current_row
-        if row is not None:
-            send_prompt_flow(self.app, row.client_id, row.name, self.screen.refresh_all)  # type: ignore[arg-type, attr-defined]
-
-
-class OverduePane(Pane):
-    BINDINGS = [
-        Binding("d", "done", "Done", id="overdue_done"),
-        Binding("r", "renegotiate", "Renegotiate", id="overdue_renegotiate"),
-        Binding("x", "drop", "Drop", id="overdue_drop"),
-    ]
-
-    def compose(self) -> ComposeResult:
-        yield Label(self.title_text, classes="pane-title")
-        yield VirtualTable(
-            [
-                Column("late", "Late", 4, align="right"),
-                Column("who", "Who", 6),
-                Column("client", "Client", 0, weight=2),
-                Column("what", "Promise", 0, weight=3),
-            ],
-            format_overdue,
-            empty_text="Nothing overdue. Every promise is on track.",
-            id="overdue",
-        )
-        yield Static("", id="overdue-detail", classes="pane-detail", markup=False)
-
-    @on(VirtualTable.Highlighted, "#overdue")
-    def show_detail(self, event: VirtualTable.Highlighted) -> None:
-        """The highlighted promise in full: the table's columns are narrow at 80 columns."""
-        row = event.row
-        who = "You owe" if row.owner == "coach" else "Client owes"
-        self.query_one("#overdue-detail", Static).update(
-            Text(
-                f"{who} {visible(row.client_name)}: {visible(row.title)} "
-                f"(due {row.due_on:%d %b}, {row.days_overdue}d late)"
-            )
-        )
-
-    def _current(self):
-        return self.query_one("#overdue", VirtualTable).current_row
-
-    def action_done(self) -> None:
-        row = self._current()
-        if row is not None:
-            promise_flows.mark_done(
-                self.app,  # type: ignore[arg-type]
-                row.commitment_id,
-                row.title,
-                self.screen.refresh_all,  # type: ignore[attr-defined]
-                version=row.version,
-            )
-
-    def action_renegotiate(self) -> None:
-        row = self._current()
-        if row is not None:
-            promise_flows.renegotiate(
-                self.app,
-                row.commitment_id,
-                row.title,
-                row.due_on,
-                self.screen.refresh_all,  # type: ignore[arg-type, attr-defined]
-                version=row.version,
-            )
-
-    def action_drop(self) -> None:
-        row = self._current()
-        if row is not None:
-            promise_flows.drop(
-                self.app,  # type: ignore[arg-type]
-                row.commitment_id,
-                row.title,
-                self.screen.refresh_all,  # type: ignore[attr-defined]
-                version=row.version,
-            )
-
-
-class CadencePane(Pane):
-    BINDINGS = [
-        Binding("t", "log_touch", "Log touch", id="cadence_log_touch"),
-        Binding("z", "snooze", "Snooze", id="cadence_snooze"),
-    ]
-
-    def compose(self) -> ComposeResult:
-        yield Label(self.title_text, classes="pane-title")
-        yield VirtualTable(
-            [
-                Column("state", "Cadence", 9),
-                Column("client", "Client", 0),
-                Column("since", "Since", 5, align="right"),
-                Column("weeks", "12 weeks", 12),
-            ],
-            format_cadence,
-            empty_text="Everyone is in touch. Nobody is due.",
-            id="cadence",
-        )
-
-    def action_log_touch(self) -> None:
-        self.screen.log_touch_for_current(self.query_one("#cadence", VirtualTable))  # type: ignore[attr-defined]
-
-    def action_snooze(self) -> None:
-        self.screen.snooze_current(self.query_one("#cadence", VirtualTable))  # type: ignore[attr-defined]
-
-
-def format_overdue(row: promises.OverduePromise) -> dict[str, Cell]:
-    return {
-        "late": Cell(f"{row.days_overdue}d", "late"),
-        "who": Cell("you" if row.owner == "coach" else "client"),
-        "client": Cell(row.client_name),
-        "what": Cell(row.title),
-    }
-
-
-class CadenceLine:
-    """A cadence row with its twelve weeks of contact, ready to draw."""
-
-    __slots__ = ("cadence", "weeks")
-
-    def __init__(self, cadence, weeks) -> None:
-        self.cadence = cadence
-        self.weeks = weeks
-
-    @property
-    def client_id(self) -> int:
-        return self.cadence.client_id
-
-    @property
-    def client_name(self) -> str:
-        return self.cadence.client_name
-
-    @property
-    def snoozed_until(self):
-        return self.cadence.snoozed_until
-
-
-def format_cadence(row: CadenceLine) -> dict[str, Cell]:
-    c = row.cadence
-    return {
-        "state": Cell(state_word(c.state), c.state),
-        "client": Cell(c.client_name),
-        "since": Cell(f"{c.days_since_touch}d"),
-        "weeks": Cell(sparkline(row.weeks.counts), "muted"),
-    }
-
-
-class DashboardScreen(Screen):
+class DashboardScreen(TrustdeskScreen[None]):
     """Three panes and a summary strip; everything loads in thread workers."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     BINDINGS = [
         Binding("escape", "clear_filter", "Clear filter", show=False, id="clear_filter"),
-        Binding("f5", "refresh_all", "Refresh", show=False, id="refresh"),
+        Binding("f5", "reload", "Refresh", show=False, id="refresh"),
         Binding("w", "awaiting", "Awaiting replies", id="awaiting_replies"),
         Binding("P", "programs", "Programs", show=False, id="open_programs"),
         Binding("R", "references", "References", show=False, id="open_references"),
@@ -270,21 +71,28 @@ class DashboardScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one("#clients", VirtualTable).focus()
-        self.refresh_all()
+        self.reload()
 
     # --- loading ----------------------------------------------------------------------
 
-    def refresh_all(self) -> None:
-        """Load (or reload after a change) the summary and every list, off the UI thread."""
+    def reload(self) -> None:
+        """Load (or load again after a change) the summary and every list, off the UI thread."""
         self._refreshes += 1
-        self.run_worker(
-            self._load_summary, thread=True, group="summary", exclusive=True, exit_on_error=False
+        app = self.td
+        self.load(
+            dashboard_rules.summary,
+            app.coach,
+            app.today,
+            app.settings,
+            then=self._show_summary,
+            failed=self._summary_failed,
+            group="summary",
         )
         self._set_client_loader()
 
     def _load_side_panes(self) -> None:
         """The side panes, once the summary is in: the numbers and the list come first."""
-        self.app.vault_unlock_quietly()  # type: ignore[attr-defined]
+        self.td.vault_unlock_quietly()
         overdue = self.query_one("#overdue", VirtualTable)
         if overdue.loader is None:
             overdue.set_loader(self._overdue_page)
@@ -296,34 +104,30 @@ class DashboardScreen(Screen):
         else:
             cadence.reload()
 
-    def action_refresh_all(self) -> None:
-        self.refresh_all()
+    def action_reload(self) -> None:
+        self.reload()
 
     def action_programs(self) -> None:
         from trustdesk.tui.screens.programs import ProgramsScreen
 
-        self.app.push_screen(ProgramsScreen(), lambda _: self.refresh_all())
+        self.app.push_screen(ProgramsScreen(), lambda _: self.reload())
 
     def action_references(self) -> None:
         from trustdesk.tui.screens.references import ReferencesScreen
 
-        self.app.push_screen(ReferencesScreen(), lambda _: self.refresh_all())
+        self.app.push_screen(ReferencesScreen(), lambda _: self.reload())
 
     def action_awaiting(self) -> None:
         from trustdesk.tui.screens.awaiting import AwaitingRepliesScreen
 
-        self.app.push_screen(AwaitingRepliesScreen(), lambda _: self.refresh_all())
+        self.app.push_screen(AwaitingRepliesScreen(), lambda _: self.reload())
 
-    def _load_summary(self) -> None:
-        app = self.app
-        try:
-            summary = app.fetch(dashboard_rules.summary, app.coach, app.today, app.settings)  # type: ignore[attr-defined]
-        except peewee.DatabaseError as exc:
-            message = f"Could not load the summary: {exc}"
-            app.call_from_thread(app.notify, message, severity="error", markup=False)
-            app.call_from_thread(self._load_side_panes)
+    def _summary_failed(self, exc: Exception) -> None:
+        if not isinstance(exc, StoreError):
+            self.load_failed(exc)
             return
-        app.call_from_thread(self._show_summary, summary)
+        self.td.notify(f"Could not load the summary: {exc}", severity="error", markup=False)
+        self._load_side_panes()
 
     def _show_summary(self, summary: dashboard_rules.DashboardSummary) -> None:
         self.summary = summary
@@ -356,8 +160,8 @@ class DashboardScreen(Screen):
     def _draw_summary(self) -> None:
         """The strip across the top: the most important numbers first, cut to what fits."""
         report = self.summary
-        vault = self.app.vault  # type: ignore[attr-defined]
-        today = self.app.today  # type: ignore[attr-defined]
+        vault = self.td.vault
+        today = self.td.today
         width = self.size.width - 2
         wide = width >= 108
         parts: list[tuple[str, str]] = [
@@ -384,7 +188,7 @@ class DashboardScreen(Screen):
             text.append(part, style)
         self.query_one("#summary", Static).update(text)
 
-    def on_vault_changed(self, status: VaultStatus) -> None:
+    def on_notes_lock_changed(self, message: NotesLockChanged) -> None:
         self._draw_summary()
 
     def on_resize(self) -> None:
@@ -392,11 +196,11 @@ class DashboardScreen(Screen):
         self.call_after_refresh(self._title_cadence)
 
     def _client_page(self, name_filter: str, sort: str, descending: bool, offset: int, limit: int):
-        app = self.app
-        page = app.fetch(  # type: ignore[attr-defined]
+        app = self.td
+        page = app.fetch(
             dashboard_rules.client_page,
-            app.coach,  # type: ignore[attr-defined]
-            app.today,  # type: ignore[attr-defined]
+            app.coach,
+            app.today,
             name_filter=name_filter,
             sort=sort,
             descending=descending,
@@ -415,19 +219,18 @@ class DashboardScreen(Screen):
             table.set_loader(loader)
 
     def _overdue_page(self, offset: int, limit: int) -> Page:
-        app = self.app
+        app = self.td
 
         def work():
-            coach, today = app.coach, app.today  # type: ignore[attr-defined]
+            coach, today = app.coach, app.today
             rows = promises.overdue_promises(coach, today, limit=limit, offset=offset)
             return promises.count_overdue(coach, today), rows
 
-        total, rows = app.fetch(work)  # type: ignore[attr-defined]
+        total, rows = app.fetch(work)
         return Page(total, offset, rows)
 
     def _cadence_page(self, offset: int, limit: int) -> Page:
-        app = self.app
-
+        app = self.td
         refresh = self._refreshes
 
         def work():
@@ -435,23 +238,15 @@ class DashboardScreen(Screen):
             if cached is not None and cached[0] == refresh:
                 rows = cached[1]
             else:
-                rows = [
-                    c
-                    for c in contact.cadence(app.coach, app.today)  # type: ignore[attr-defined]
-                    if c.state in ("quiet", "due")
-                ]
+                rows = [c for c in contact.cadence(app.coach, app.today) if c.needs_contact]
                 self._cadence_rows = (refresh, rows)
-                awaiting = awaiting_reply(app.coach, app.today, count_only=True)  # type: ignore[attr-defined]
+                awaiting = awaiting_reply(app.coach, app.today, count_only=True)
                 app.call_from_thread(self._awaiting_counted, refresh, awaiting)
             window = rows[offset : offset + limit]
-            weeks = contact.contact_by_week(
-                app.coach,  # type: ignore[attr-defined]
-                app.today,  # type: ignore[attr-defined]
-                [c.client_id for c in window],
-            )
+            weeks = contact.contact_by_week(app.coach, app.today, [c.client_id for c in window])
             return len(rows), [CadenceLine(c, weeks[c.client_id]) for c in window]
 
-        total, lines = app.fetch(work)  # type: ignore[attr-defined]
+        total, lines = app.fetch(work)
         return Page(total, offset, lines)
 
     def _awaiting_counted(self, refresh: int, awaiting: int) -> None:
@@ -460,20 +255,6 @@ class DashboardScreen(Screen):
             self._title_cadence()
 
     # --- the clients list ------------------------------------------------------------------
-
-    def format_client(self, row: dashboard_rules.ClientRow) -> dict[str, Cell]:
-        today = self.app.today  # type: ignore[attr-defined]
-        return {
-            "name": Cell(row.name),
-            "stage": Cell(row.stage_name or ""),
-            "since": Cell(f"{row.days_since_contact}d"),
-            # Clients who are not active have no cadence; their status says why.
-            "state": Cell(state_word(row.cadence_state), row.cadence_state)
-            if row.status == "active"
-            else Cell(row.status, "muted"),
-            "promises": Cell(str(row.open_promises) if row.open_promises else ""),
-            "next": Cell(day(row.next_session, today, weekday=True)),
-        }
 
     @on(Input.Changed, "#client-filter")
     def filter_changed(self, event: Input.Changed) -> None:
@@ -491,7 +272,7 @@ class DashboardScreen(Screen):
         box.add_class("-hidden")
         self.query_one("#clients", VirtualTable).focus()
 
-    def next_sort(self) -> None:
+    def on_next_sort(self, message: NextSort) -> None:
         self.sort_index = (self.sort_index + 1) % len(SORT_CYCLE)
         self._set_client_loader()
         self._title_clients()
@@ -522,25 +303,7 @@ class DashboardScreen(Screen):
     def open_workspace(self, client_id: int) -> None:
         from trustdesk.tui.screens.client import ClientScreen
 
-        self.app.push_screen(ClientScreen(client_id), lambda _: self.refresh_all())
-
-    # --- actions on the highlighted client ----------------------------------------------------
-
-    def log_touch_for_current(self, table: VirtualTable) -> None:
-        row = table.current_row
-        if row is not None:
-            contact_flows.log_touch(self.app, row.client_id, _name_of(row), self.refresh_all)  # type: ignore[arg-type]
-
-    def snooze_current(self, table: VirtualTable) -> None:
-        row = table.current_row
-        if row is None:
-            return
-        until = getattr(row, "snoozed_until", None)
-        contact_flows.snooze(self.app, row.client_id, _name_of(row), until, self.refresh_all)  # type: ignore[arg-type]
-
-
-def _name_of(row) -> str:
-    return getattr(row, "name", None) or row.client_name
+        self.app.push_screen(ClientScreen(client_id), lambda _: self.reload())
 
 
 def _same_loader(a, b) -> bool:

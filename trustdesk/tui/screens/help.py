@@ -11,6 +11,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from trustdesk.tui.keys import ANYWHERE
+
 KEY_NAMES = {
     "question_mark": "?",
     "slash": "/",
@@ -44,11 +46,11 @@ def _section(title: str, bindings: list[Binding]) -> Group:
 def sections() -> list[tuple[str, list[Binding]]]:
     """Bindings of every screen and pane, by where they apply."""
     from trustdesk.tui import forms
-    from trustdesk.tui.app import TrustdeskApp
     from trustdesk.tui.screens import (
         awaiting,
         client,
         dashboard,
+        dashboard_panes,
         programs,
         prompts,
         references,
@@ -57,13 +59,13 @@ def sections() -> list[tuple[str, list[Binding]]]:
     from trustdesk.tui.screens.send_prompt import SendPromptScreen
 
     found = [
-        ("Anywhere", _bindings(TrustdeskApp) + [Binding("ctrl+p", "", "Command palette")]),
+        ("Anywhere", ANYWHERE + [Binding("ctrl+p", "", "Command palette")]),
         ("Dashboard", _bindings(dashboard.DashboardScreen)),
-        ("Clients list", _bindings(dashboard.ClientsPane)
+        ("Clients list", _bindings(dashboard_panes.ClientsPane)
          + [Binding("enter", "", "Open the client's workspace"),
             Binding("escape", "", "Clear the filter")]),
-        ("Overdue promises", _bindings(dashboard.OverduePane)),
-        ("Due for contact", _bindings(dashboard.CadencePane)),
+        ("Overdue promises", _bindings(dashboard_panes.OverduePane)),
+        ("Due for contact", _bindings(dashboard_panes.CadencePane)),
     ]  # fmt: skip
     for module in (client, programs, references):
         for title, widget in getattr(module, "HELP_SECTIONS", ()):

@@ -8,77 +8,27 @@ load in thread workers (`trust.journey`); what the keys change is in
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any
 
-import peewee
 from rich.console import Group
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import Binding
 from textual.containers import Container, Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
 from trustdesk.literal import visible
+from trustdesk.store import StoreError
 from trustdesk.trust import journey
 from trustdesk.trust.journey import ProgramDetail, ProgramSummary, StageItem
 from trustdesk.tui.flows.journey import programs as program_flows
 from trustdesk.tui.formatting import literal, plural
-from trustdesk.tui.screens.client import Col, WorkspaceTable
-
-if TYPE_CHECKING:
-    from trustdesk.tui.app import TrustdeskApp
+from trustdesk.tui.screens.base import TrustdeskScreen
+from trustdesk.tui.screens.program_tables import ProgramsTable, StagesTable
 
 
-class ProgramsTable(WorkspaceTable):
-    COLUMNS = (
-        Col("name", "Program", 0),
-        Col("stages", "Stages", 6),
-        Col("sessions", "Sessions", 8, min_table_width=44),
-        Col("clients", "Active", 6),
-    )
-    FLEX_MIN = 14
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "select_cursor", "Stages", id="program_stages"),
-    ]
-
-
-class StagesTable(WorkspaceTable):
-    COLUMNS = (
-        Col("position", "#", 3),
-        Col("name", "Stage", 0),
-        Col("sessions", "Sessions", 8),
-        Col("clients", "Here", 4),
-    )
-    FLEX_MIN = 14
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter,E", "edit", "Edit stage", id="stage_edit"),
-        Binding("K,ctrl+up", "move(True)", "Move up", id="stage_up"),
-        Binding("J,ctrl+down", "move(False)", "Move down", id="stage_down"),
-        Binding("x", "remove", "Remove stage", id="stage_remove"),
-    ]
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("edit", "move", "remove"):
-            return True if self.editor.current_stage() is not None else None
-        return True
-
-    @property
-    def editor(self) -> ProgramsScreen:
-        return self.screen  # type: ignore[return-value]
-
-    def action_edit(self) -> None:
-        self.editor.edit_stage()
-
-    def action_move(self, up: bool) -> None:
-        self.editor.move_stage(up)
-
-    def action_remove(self) -> None:
-        self.editor.remove_stage()
-
-
-class ProgramsScreen(Screen[None]):
+class ProgramsScreen(TrustdeskScreen[None]):
     """Programs on the left (on top when narrow); the highlighted program's stages beside."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
@@ -148,10 +98,6 @@ class ProgramsScreen(Screen[None]):
         self._want_program = program_id
         self._want_stage: int | None = None
 
-    @property
-    def td(self) -> TrustdeskApp:
-        return self.app  # type: ignore[return-value]
-
     # --- layout -------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
@@ -182,40 +128,39 @@ class ProgramsScreen(Screen[None]):
     def reload(self) -> None:
         """Load the programs and the highlighted program's stages, off the UI thread."""
         wanted = self._want_program or self.current_program_id()
-        self.run_worker(lambda: self._load(wanted), thread=True, exclusive=True, group="programs")
+        coach = self.td.coach
+
+        def work() -> tuple[list[ProgramSummary], ProgramDetail | None]:
+            programs = journey.list_programs(coach)
+            ids = [p.program_id for p in programs]
+            pid = wanted if wanted in ids else (ids[0] if ids else None)
+            return programs, journey.program_detail(coach, pid) if pid else None
+
+        self.load(
+            work,
+            then=lambda answer: self._show(*answer),
+            failed=self._programs_failed,
+            group="programs",
+        )
 
     def action_reload(self) -> None:
         self.reload()
 
-    def _load(self, wanted: int | None) -> None:
-        app = self.td
-
-        def work() -> tuple[list[ProgramSummary], ProgramDetail | None]:
-            programs = journey.list_programs(app.coach)
-            ids = [p.program_id for p in programs]
-            pid = wanted if wanted in ids else (ids[0] if ids else None)
-            return programs, journey.program_detail(app.coach, pid) if pid else None
-
-        try:
-            programs, detail = app.fetch(work)
-        except (journey.JourneyError, peewee.DatabaseError) as exc:
-            message = f"Could not load the programs: {exc}. Press F5 to try again."
-            app.call_from_thread(app.notify, message, severity="error", markup=False)
+    def _programs_failed(self, exc: Exception) -> None:
+        if not isinstance(exc, journey.JourneyError | StoreError):
+            self.load_failed(exc)
             return
-        app.call_from_thread(self._show, programs, detail)
+        message = f"Could not load the programs: {exc}. Press F5 to try again."
+        self.td.notify(message, severity="error", markup=False)
 
-    def _load_detail(self, program_id: int) -> None:
-        app = self.td
-        try:
-            detail = app.fetch(journey.program_detail, app.coach, program_id)
-        except journey.JourneyError:
-            app.call_from_thread(self.reload)  # gone elsewhere: the list is out of date
-            return
-        except peewee.DatabaseError as exc:
+    def _detail_failed(self, exc: Exception) -> None:
+        if isinstance(exc, journey.JourneyError):
+            self.reload()  # gone elsewhere: the list is out of date
+        elif isinstance(exc, StoreError):
             message = f"Could not load the stages: {exc}"
-            app.call_from_thread(app.notify, message, severity="error", markup=False)
-            return
-        app.call_from_thread(self._show_detail, detail)
+            self.td.notify(message, severity="error", markup=False)
+        else:
+            self.load_failed(exc)
 
     def _show(self, programs: list[ProgramSummary], detail: ProgramDetail | None) -> None:
         if not self.is_attached:
@@ -258,6 +203,7 @@ class ProgramsScreen(Screen[None]):
         summary = self.query_one("#program-summary", Static)
         empty = self.query_one("#stages-empty", Static)
         stages = self.query_one(StagesTable)
+        stages.program = detail
         if detail is None:
             title.update("Stages")
             summary.update("")
@@ -326,9 +272,13 @@ class ProgramsScreen(Screen[None]):
         key = self.query_one(ProgramsTable).current_key()
         if key is None or (self.detail is not None and str(self.detail.program_id) == key):
             return
-        pid = int(key)
-        self.run_worker(
-            lambda: self._load_detail(pid), thread=True, exclusive=True, group="program-detail"
+        self.load(
+            journey.program_detail,
+            self.td.coach,
+            int(key),
+            then=self._show_detail,
+            failed=self._detail_failed,
+            group="program-detail",
         )
 
     @on(DataTable.RowHighlighted, "#stages")
@@ -341,7 +291,7 @@ class ProgramsScreen(Screen[None]):
 
     @on(DataTable.RowSelected, "#stages")
     def _stage_selected(self) -> None:
-        self.edit_stage()  # a second click on a stage opens it
+        self.query_one(StagesTable).action_edit()  # a second click on a stage opens it
 
     # --- what is highlighted ------------------------------------------------------
 
@@ -352,10 +302,7 @@ class ProgramsScreen(Screen[None]):
         return int(key) if key is not None else None
 
     def current_stage(self) -> StageItem | None:
-        if self.detail is None:
-            return None
-        key = self.query_one(StagesTable).current_key()
-        return next((s for s in self.detail.stages if str(s.stage_id) == key), None)
+        return self.query_one(StagesTable).current()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("edit_program", "add_stage"):
@@ -364,16 +311,12 @@ class ProgramsScreen(Screen[None]):
 
     # --- what the keys do ---------------------------------------------------------
 
-    def _after_change(self) -> None:
-        if self.is_attached:
-            self.reload()
-
     def action_new_program(self) -> None:
         def made(program_id: int | None) -> None:
             if program_id is not None:
                 self._want_program = program_id
                 self.query_one(StagesTable).focus()
-            self._after_change()
+            self.practice_changed()
 
         program_flows.new_program(self.td, [p.name for p in self.programs], made)
 
@@ -385,7 +328,7 @@ class ProgramsScreen(Screen[None]):
             )
             return
         others = [p.name for p in self.programs if p.program_id != program.program_id]
-        program_flows.edit_program(self.td, program, others, self._after_change)
+        program_flows.edit_program(self.td, program, others, self.practice_changed)
 
     def action_add_stage(self) -> None:
         program = self.detail
@@ -397,26 +340,9 @@ class ProgramsScreen(Screen[None]):
             if stage_id is not None:
                 self._want_program = program.program_id
                 self._want_stage = stage_id
-            self._after_change()
+            self.practice_changed()
 
         program_flows.add_stage(self.td, program, made)
-
-    def edit_stage(self) -> None:
-        stage = self.current_stage()
-        if stage is None or self.detail is None:
-            self.app.notify("Highlight a stage first.", severity="warning", markup=False)
-            return
-        program_flows.edit_stage(self.td, self.detail, stage, self._after_change)
-
-    def move_stage(self, up: bool) -> None:
-        stage = self.current_stage()
-        if stage is not None:
-            program_flows.move_stage(self.td, stage, up, self._after_change)
-
-    def remove_stage(self) -> None:
-        stage = self.current_stage()
-        if stage is not None:
-            program_flows.remove_stage(self.td, stage, self._after_change)
 
 
 # What the help screen can list for the program editor.

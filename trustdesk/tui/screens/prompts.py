@@ -13,15 +13,14 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING
 
-import peewee
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Label, Static
 
 from trustdesk.literal import visible
+from trustdesk.store import StoreError, translated
 from trustdesk.trust.prompts import (
     TRUST_HABITS,
     PromptError,
@@ -33,6 +32,7 @@ from trustdesk.tui.flows.base import Done
 from trustdesk.tui.flows.prompts import add_prompt_flow, db_message, edit_prompt_flow
 from trustdesk.tui.formatting import literal, paragraphs, plural
 from trustdesk.tui.labels import HABIT_LABELS
+from trustdesk.tui.screens.base import TrustdeskModal
 from trustdesk.tui.screens.send_prompt import SendPromptScreen
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ class PromptList(DataTable):
                 screen._draw()
 
 
-class PromptPicker(ModalScreen[PromptItem | None]):
+class PromptPicker(TrustdeskModal[PromptItem | None]):
     """The coach's prompts; Enter chooses one, n adds, e edits, f steps through the habits."""
 
     DEFAULT_CSS = """
@@ -126,10 +126,6 @@ class PromptPicker(ModalScreen[PromptItem | None]):
         self.habit: str | None = None
         self.loaded = False
 
-    @property
-    def td(self) -> TrustdeskApp:
-        return self.app  # type: ignore[return-value]
-
     def compose(self) -> ComposeResult:
         title = Text("Choose a prompt")
         if self.client_name is not None:
@@ -150,24 +146,27 @@ class PromptPicker(ModalScreen[PromptItem | None]):
     # --- loading ------------------------------------------------------------------
 
     def reload(self) -> None:
-        self.run_worker(self._load, thread=True, exclusive=True, group="prompts")
-
-    def _load(self) -> None:
         app = self.td
-        try:
-            if app not in _LIBRARY_READY:
-                app.fetch(ensure_library, app.coach)
-                _LIBRARY_READY.add(app)
-        except (PromptError, peewee.DatabaseError) as exc:
-            # Without the library the coach's own prompts can still be listed and sent.
-            message = f"The prompt library was not copied in: {exc}"
-            app.call_from_thread(app.notify, message, severity="warning", markup=False)
-        try:
-            items = app.fetch(list_prompts, app.coach)
-        except peewee.DatabaseError as exc:
-            app.call_from_thread(app.notify, db_message(exc), severity="error", markup=False)
-            return
-        app.call_from_thread(self._show, items)
+
+        def work() -> list[PromptItem]:
+            try:
+                if app not in _LIBRARY_READY:
+                    with translated():
+                        ensure_library(app.coach)
+                    _LIBRARY_READY.add(app)
+            except (PromptError, StoreError) as exc:
+                # Without the library the coach's own prompts can still be listed and sent.
+                message = f"The prompt library was not copied in: {exc}"
+                app.call_from_thread(app.notify, message, severity="warning", markup=False)
+            return list_prompts(app.coach)
+
+        self.load(work, then=self._show, failed=self._load_failed, group="prompts")
+
+    def _load_failed(self, exc: Exception) -> None:
+        if isinstance(exc, StoreError):
+            self.td.notify(db_message(exc), severity="error", markup=False)
+        else:
+            self.load_failed(exc)
 
     def _show(self, items: list[PromptItem]) -> None:
         if not self.is_attached:

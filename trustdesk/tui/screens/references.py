@@ -8,14 +8,13 @@ Enter opens the highlighted client's workspace, where consent and outcomes chang
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
 from trustdesk.literal import visible
@@ -23,10 +22,8 @@ from trustdesk.trust import journey
 from trustdesk.trust.journey import OutcomeItem, ReferenceItem
 from trustdesk.tui.formatting import day
 from trustdesk.tui.labels import STATUS_WORDS
+from trustdesk.tui.screens.base import TrustdeskScreen
 from trustdesk.tui.widgets.virtual_table import Cell, Column, Page, VirtualTable
-
-if TYPE_CHECKING:
-    from trustdesk.tui.app import TrustdeskApp
 
 
 @dataclass(frozen=True)
@@ -79,7 +76,7 @@ class ReferencesTable(VirtualTable):
     ]
 
 
-class ReferencesScreen(Screen[None]):
+class ReferencesScreen(TrustdeskScreen[None]):
     """Every consenting client with their outcomes, the most recent outcome first."""
 
     DEFAULT_CSS = """
@@ -110,10 +107,6 @@ class ReferencesScreen(Screen[None]):
         super().__init__()
         self._lines: list[ReferenceLine] | None = None
         self._clients = 0
-
-    @property
-    def td(self) -> TrustdeskApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="references-pane", classes="pane"):

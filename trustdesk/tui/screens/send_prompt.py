@@ -9,25 +9,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import peewee
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Label, Static
 
 from trustdesk.literal import visible
+from trustdesk.store import StoreError
 from trustdesk.trust.prompts import ComposedMessage, PromptError, PromptItem, compose
 from trustdesk.tui.flows.base import Done
 from trustdesk.tui.flows.prompts import mark_sent, save_message
 from trustdesk.tui.formatting import paragraphs
+from trustdesk.tui.screens.base import TrustdeskModal
 
 if TYPE_CHECKING:
-    from trustdesk.tui.app import TrustdeskApp
+    pass
 
 
-class SendPromptScreen(ModalScreen[bool]):
+class SendPromptScreen(TrustdeskModal[bool]):
     """The composed message, literally; copy it, save it, and mark it as sent once it is."""
 
     DEFAULT_CSS = """
@@ -76,10 +76,6 @@ class SendPromptScreen(ModalScreen[bool]):
         self.message: ComposedMessage | None = None
         self.marked = False
 
-    @property
-    def td(self) -> TrustdeskApp:
-        return self.app  # type: ignore[return-value]
-
     def compose(self) -> ComposeResult:
         title = Text("Send “")
         title.append(visible(self.prompt.title))
@@ -103,19 +99,24 @@ class SendPromptScreen(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         self.query_one("#send-message").focus()
-        self.run_worker(self._load_message, thread=True, exclusive=True, group="prompt-compose")
+        self.load(
+            compose,
+            self.td.coach,
+            self.prompt.prompt_id,
+            self.client_id,
+            then=self._show,
+            failed=self._not_composed,
+            group="prompt-compose",
+        )
 
-    def _load_message(self) -> None:
-        app = self.td
-        try:
-            message = app.fetch(compose, app.coach, self.prompt.prompt_id, self.client_id)
-        except PromptError as exc:
-            app.call_from_thread(self._failed, str(exc))
-            return
-        except peewee.DatabaseError as exc:
-            app.call_from_thread(self._failed, f"Could not compose the message: {exc}")
-            return
-        app.call_from_thread(self._show, message)
+    def _not_composed(self, exc: Exception) -> None:
+        if isinstance(exc, PromptError):
+            self._failed(str(exc))
+        elif isinstance(exc, StoreError):
+            self._failed(f"Could not compose the message: {exc}")
+        else:
+            self.load_failed(exc)
+            self._failed("The message was not composed.")
 
     def _failed(self, why: str) -> None:
         self.app.notify(why, severity="warning", markup=False)

@@ -8,20 +8,20 @@ from __future__ import annotations
 
 import math
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from trustdesk.tui.failures import failure_line
+from trustdesk.tui.screens.base import TrustdeskModal
 from trustdesk.tui.widgets import steady
 from trustdesk.vault import LockReason, Vault, VaultStatus
 from trustdesk.vault.throttle import UnlockThrottle
 
 
-class UnlockScreen(ModalScreen[VaultStatus | None]):
+class UnlockScreen(TrustdeskModal[VaultStatus | None]):
     """Ask for the passphrase; dismiss with the vault's new status, or None if cancelled."""
 
     BINDINGS = [
@@ -33,7 +33,6 @@ class UnlockScreen(ModalScreen[VaultStatus | None]):
         super().__init__()
         self.vault = vault
         self.demo_passphrase = demo_passphrase
-        self._own_throttle = UnlockThrottle()
         self.recovery = False
 
     def compose(self) -> ComposeResult:
@@ -62,7 +61,7 @@ class UnlockScreen(ModalScreen[VaultStatus | None]):
     @property
     def throttle(self) -> UnlockThrottle:
         """The app's count of failed unlocks, shared by every unlock screen it shows."""
-        return getattr(self.app, "unlock_throttle", self._own_throttle)
+        return self.td.unlock_throttle
 
     def on_mount(self) -> None:
         self.query_one("#passphrase", Input).focus()
@@ -96,25 +95,19 @@ class UnlockScreen(ModalScreen[VaultStatus | None]):
         self.query_one("#unlock-button", Button).disabled = True
         self.try_unlock(secret, self.recovery)
 
-    @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
     def try_unlock(self, secret: str, recovery: bool) -> None:
-        # Argon2id takes a moment by design; it runs here, off the UI thread. Whatever goes
-        # wrong is one line on this screen: never Textual's traceback, which shows locals.
-        try:
-            if recovery:
-                status = self.app.fetch(self.vault.unlock_with_recovery_code, secret)  # type: ignore[attr-defined]
-            else:
-                status = self.app.fetch(self.vault.unlock_with_passphrase, secret)  # type: ignore[attr-defined]
-        except Exception as exc:  # noqa: BLE001 - the secret must not reach a traceback
-            line = failure_line(exc, secret, doing="check it")  # MemoryError: its own words
-            self.app.call_from_thread(self._failed, line)
-            return
-        finally:
-            del secret
-        self.app.call_from_thread(self._result, status)
-
-    def _failed(self, line: str) -> None:
-        self._try_again(line)
+        """Argon2id takes a moment by design, so it runs off the UI thread. Whatever goes
+        wrong is one line on this screen, with the secret cut out of it (a MemoryError in
+        its own words): never Textual's traceback, which shows locals."""
+        vault = self.vault
+        unlock = vault.unlock_with_recovery_code if recovery else vault.unlock_with_passphrase
+        self.load(
+            unlock,
+            secret,
+            then=self._result,
+            failed=lambda exc: self._try_again(failure_line(exc, secret, doing="check it")),
+            group="unlock",
+        )
 
     def _try_again(self, line: str) -> None:
         """An empty box, ready for another try, under the line that says why; nothing if
@@ -132,7 +125,7 @@ class UnlockScreen(ModalScreen[VaultStatus | None]):
             self.throttle.succeeded()
             # Told to the app even if this screen was cancelled meanwhile: open notes must
             # always be known to the screens and to the idle lock.
-            self.app.vault_changed(status)  # type: ignore[attr-defined]
+            self.td.vault_changed(status)
             if self.is_attached and self.app.screen is self:
                 self.dismiss(status)
             return

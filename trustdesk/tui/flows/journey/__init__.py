@@ -1,1 +1,2 @@
-"""The coaching journey (clarity of process): editing programs and their stages."""
+"""The coaching journey (clarity of process): programs and their stages (`programs`), and
+moving a client through them and recording what they achieved (`progress`)."""

@@ -1,0 +1,11 @@
+"""The keys that work anywhere in the app: the app binds them and the help lists them."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+ANYWHERE = [
+    Binding("question_mark", "help", "Help", id="help"),
+    Binding("ctrl+l", "lock", "Lock notes", id="lock_notes"),
+    Binding("q", "quit", "Quit", id="quit"),
+]
