@@ -35,6 +35,7 @@ from trustdesk.store.models import (
     name_key,
 )
 from trustdesk.store.states import ClientStatus
+from trustdesk.trust.common import plural
 
 COLUMNS = (
     "name",
@@ -87,9 +88,7 @@ class ImportRejected(Exception):
     def __init__(self, problems: Iterable[ImportProblem]) -> None:
         self.problems = tuple(sorted(problems, key=lambda p: p.line))
         count = len(self.problems)
-        super().__init__(
-            f"nothing was imported: the file has {count} problem{'s' if count != 1 else ''}"
-        )
+        super().__init__(f"nothing was imported: the file has {plural(count, 'problem')}")
 
 
 @dataclass(frozen=True)
@@ -135,7 +134,7 @@ def import_clients(
                 ImportProblem(
                     record.line,
                     f"{len(record.values)} values but the header has"
-                    f" {len(columns)} column{'s' if len(columns) != 1 else ''}"
+                    f" {plural(len(columns), 'column')}"
                     " (put quotes around a value that contains a comma)",
                 )
             )

@@ -26,11 +26,6 @@ def sparkline(counts: Sequence[int]) -> str:
     return "".join(out)
 
 
-def plural(n: int, word: str) -> str:
-    """'1 session', '3 sessions'."""
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 def day(
     value: dt.date | dt.datetime | None,
     today: dt.date | None = None,

@@ -87,6 +87,10 @@ class Reloads(Loads):
     def reload(self) -> None:
         """Load what this screen shows again; a screen that shows nothing saved does nothing."""
 
+    def action_reload(self) -> None:
+        """F5, wherever a screen offers it."""
+        self.reload()
+
     def practice_changed(self) -> None:
         """Something this screen shows was saved: it loads again, if it is still shown."""
         self.post_message(PracticeChanged())

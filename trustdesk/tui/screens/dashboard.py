@@ -104,9 +104,6 @@ class DashboardScreen(TrustdeskScreen[None]):
         else:
             cadence.reload()
 
-    def action_reload(self) -> None:
-        self.reload()
-
     def action_programs(self) -> None:
         from trustdesk.tui.screens.programs import ProgramsScreen
 

@@ -21,9 +21,10 @@ from textual.widgets import DataTable, Footer, Label, Static
 from trustdesk.literal import visible
 from trustdesk.store import StoreError
 from trustdesk.trust import journey
+from trustdesk.trust.common import plural
 from trustdesk.trust.journey import ProgramDetail, ProgramSummary, StageItem
 from trustdesk.tui.flows.journey import programs as program_flows
-from trustdesk.tui.formatting import literal, plural
+from trustdesk.tui.formatting import literal
 from trustdesk.tui.screens.base import TrustdeskScreen
 from trustdesk.tui.screens.program_tables import ProgramsTable, StagesTable
 
@@ -142,9 +143,6 @@ class ProgramsScreen(TrustdeskScreen[None]):
             failed=self._programs_failed,
             group="programs",
         )
-
-    def action_reload(self) -> None:
-        self.reload()
 
     def _programs_failed(self, exc: Exception) -> None:
         if not isinstance(exc, journey.JourneyError | StoreError):

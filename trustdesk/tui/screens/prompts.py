@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Footer, Label, Static
 
 from trustdesk.literal import visible
 from trustdesk.store import StoreError, translated
+from trustdesk.trust.common import plural
 from trustdesk.trust.prompts import (
     TRUST_HABITS,
     PromptError,
@@ -30,7 +31,7 @@ from trustdesk.trust.prompts import (
 )
 from trustdesk.tui.flows.base import Done
 from trustdesk.tui.flows.prompts import add_prompt_flow, db_message, edit_prompt_flow
-from trustdesk.tui.formatting import literal, paragraphs, plural
+from trustdesk.tui.formatting import literal, paragraphs
 from trustdesk.tui.labels import HABIT_LABELS
 from trustdesk.tui.screens.base import TrustdeskModal
 from trustdesk.tui.screens.send_prompt import SendPromptScreen

@@ -19,6 +19,7 @@ from textual.widgets import Footer, Label, Static
 
 from trustdesk.literal import visible
 from trustdesk.trust import journey
+from trustdesk.trust.common import plural
 from trustdesk.trust.journey import OutcomeItem, ReferenceItem
 from trustdesk.tui.formatting import day
 from trustdesk.tui.labels import STATUS_WORDS
@@ -151,15 +152,10 @@ class ReferencesScreen(TrustdeskScreen[None]):
         self._lines = None
         self.query_one(ReferencesTable).reload()
 
-    def action_reload(self) -> None:
-        self.reload()
-
     @on(VirtualTable.Loaded, "#references")
     def _loaded(self, event: VirtualTable.Loaded) -> None:
         n = self._clients
-        self.query_one("#references-title", Label).update(
-            f"References ({n} client{'' if n == 1 else 's'})"
-        )
+        self.query_one("#references-title", Label).update(f"References ({plural(n, 'client')})")
         if not event.total:
             self._draw_detail(None)
 

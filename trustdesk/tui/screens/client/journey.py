@@ -15,10 +15,11 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from trustdesk.literal import visible
+from trustdesk.trust.common import plural
 from trustdesk.trust.journey import ClientJourney, StageProgress
 from trustdesk.trust.workspace import ClientWorkspace
 from trustdesk.tui.flows.journey import progress
-from trustdesk.tui.formatting import day, plural
+from trustdesk.tui.formatting import day
 from trustdesk.tui.labels import STAGE_MARKS
 from trustdesk.tui.messages import PracticeChanged
 from trustdesk.tui.screens.base import trustdesk_app

@@ -20,6 +20,7 @@ from textual.widgets import Footer, Label, Sparkline, Static, TabbedContent
 from trustdesk.literal import visible
 from trustdesk.store import StoreError
 from trustdesk.trust import journey
+from trustdesk.trust.common import plural
 from trustdesk.trust.journey import ClientJourney
 from trustdesk.trust.workspace import ClientMissing, ClientWorkspace, client_workspace
 from trustdesk.tui.labels import STATUS_WORDS, state_word
@@ -59,7 +60,7 @@ def top_text(ws: ClientWorkspace, today: dt.date) -> Text:
     if cadence is not None:
         text.append(state_word(cadence.state).strip(), "bold")
         since = cadence.days_since_touch
-        text.append(f"  ·  {since} day{'' if since == 1 else 's'} since contact")
+        text.append(f"  ·  {plural(since, 'day')} since contact")
     else:
         text.append(f"cadence not tracked while {ws.status}", "italic")
     text.append(f"  ·  ideal every {ws.ideal_gap_days}d, at most {ws.max_gap_days}d")
@@ -196,9 +197,6 @@ class ClientScreen(TrustdeskScreen[None]):
     def reload(self) -> None:
         """Load (or load again after a change) everything about the client."""
         self.load(self._read, then=self._show, failed=self._not_loaded, group="workspace")
-
-    def action_reload(self) -> None:
-        self.reload()
 
     def _read(self) -> tuple[ClientWorkspace, ClientJourney]:
         """On the worker thread: the workspace and the journey, on one connection."""
