@@ -16,6 +16,7 @@ from icalendar import Calendar, Event
 from trustdesk import __version__
 from trustdesk.literal import visible
 from trustdesk.store.models import Client, Coach, Commitment, Session
+from trustdesk.store.states import PromiseState, SessionStatus
 
 
 def _uid(kind: str, row_id: int, coach: Coach) -> str:
@@ -36,7 +37,7 @@ def practice_calendar(coach: Coach, today: dt.date) -> Calendar:
         .join(Client)
         .where(
             (Session.coach == coach)
-            & (Session.status == "scheduled")
+            & (Session.status == SessionStatus.SCHEDULED)
             & (Session.scheduled_start >= start_of_today)
         )
         .order_by(Session.scheduled_start)
@@ -54,7 +55,7 @@ def practice_calendar(coach: Coach, today: dt.date) -> Calendar:
     promises = (
         Commitment.select(Commitment, Client.name)
         .join(Client)
-        .where((Commitment.coach == coach) & (Commitment.status == "open"))
+        .where((Commitment.coach == coach) & (Commitment.status == PromiseState.OPEN))
         .order_by(Commitment.due_on)
     )
     for promise in promises:
