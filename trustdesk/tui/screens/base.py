@@ -32,18 +32,32 @@ def trustdesk_app(app: App) -> TrustdeskApp:
     return cast("TrustdeskApp", app)
 
 
-class Loads:
-    """The typed app and `load`, for screens and for a widget that loads on its own."""
+class Tells:
+    """The typed app, and telling the screen that something it shows was saved.
+
+    For screens and the widgets on them: a widget's `PracticeChanged` bubbles to its
+    screen, a screen's reaches itself, and either way the screen loads again.
+    """
 
     if TYPE_CHECKING:
         app: App
-        is_attached: bool
-        run_worker: Callable[..., Worker]
         post_message: Callable[..., bool]
 
     @property
     def td(self) -> TrustdeskApp:
         return trustdesk_app(self.app)
+
+    def practice_changed(self) -> None:
+        """After a save: the screen holding this loads again, if it is still shown."""
+        self.post_message(PracticeChanged())
+
+
+class Loads(Tells):
+    """`load`, for screens and for a widget that loads on its own."""
+
+    if TYPE_CHECKING:
+        is_attached: bool
+        run_worker: Callable[..., Worker]
 
     def load(
         self,
@@ -90,10 +104,6 @@ class Reloads(Loads):
     def action_reload(self) -> None:
         """F5, wherever a screen offers it."""
         self.reload()
-
-    def practice_changed(self) -> None:
-        """Something this screen shows was saved: it loads again, if it is still shown."""
-        self.post_message(PracticeChanged())
 
     def on_practice_changed(self, message: PracticeChanged) -> None:
         message.stop()

@@ -23,8 +23,8 @@ from trustdesk.tui.flows import contact as contact_flows
 from trustdesk.tui.flows import promises as promise_flows
 from trustdesk.tui.formatting import day, sparkline
 from trustdesk.tui.labels import state_word
-from trustdesk.tui.messages import NextSort, PracticeChanged
-from trustdesk.tui.screens.base import trustdesk_app
+from trustdesk.tui.messages import NextSort
+from trustdesk.tui.screens.base import Tells
 from trustdesk.tui.widgets import SafeInput
 from trustdesk.tui.widgets.virtual_table import Cell, Column, VirtualTable
 
@@ -89,7 +89,7 @@ def name_of(row) -> str:
     return getattr(row, "name", None) or row.client_name
 
 
-class Pane(Vertical):
+class Pane(Tells, Vertical):
     """A titled area of the dashboard."""
 
     def __init__(self, title: str, *, id: str) -> None:
@@ -99,14 +99,10 @@ class Pane(Vertical):
     def set_title(self, text: str) -> None:
         self.query_one(".pane-title", Label).update(Text(text))
 
-    def practice_changed(self) -> None:
-        """After a save: the dashboard loads again."""
-        self.post_message(PracticeChanged())
-
     def log_touch(self, table: VirtualTable) -> None:
         row = table.current_row
         if row is not None:
-            app = trustdesk_app(self.app)
+            app = self.td
             contact_flows.log_touch(app, row.client_id, name_of(row), self.practice_changed)
 
     def snooze(self, table: VirtualTable) -> None:
@@ -114,7 +110,7 @@ class Pane(Vertical):
         if row is None:
             return
         until = getattr(row, "snoozed_until", None)
-        app = trustdesk_app(self.app)
+        app = self.td
         contact_flows.snooze(app, row.client_id, name_of(row), until, self.practice_changed)
 
 
@@ -145,7 +141,7 @@ class ClientsPane(Pane):
         )
 
     def format_row(self, row: dashboard_rules.ClientRow) -> dict[str, Cell]:
-        return format_client(row, trustdesk_app(self.app).today)
+        return format_client(row, self.td.today)
 
     def action_filter(self) -> None:
         box = self.query_one("#client-filter", Input)
@@ -166,7 +162,7 @@ class ClientsPane(Pane):
 
         row = self.query_one("#clients", VirtualTable).current_row
         if row is not None:
-            app = trustdesk_app(self.app)
+            app = self.td
             send_prompt_flow(app, row.client_id, row.name, self.practice_changed)
 
 
@@ -210,13 +206,13 @@ class OverduePane(Pane):
     def action_done(self) -> None:
         row = self._current()
         if row is not None:
-            app, done = trustdesk_app(self.app), self.practice_changed
+            app, done = self.td, self.practice_changed
             promise_flows.mark_done(app, row.commitment_id, row.title, done, version=row.version)
 
     def action_renegotiate(self) -> None:
         row = self._current()
         if row is not None:
-            app, done = trustdesk_app(self.app), self.practice_changed
+            app, done = self.td, self.practice_changed
             promise_flows.renegotiate(
                 app, row.commitment_id, row.title, row.due_on, done, version=row.version
             )
@@ -224,7 +220,7 @@ class OverduePane(Pane):
     def action_drop(self) -> None:
         row = self._current()
         if row is not None:
-            app, done = trustdesk_app(self.app), self.practice_changed
+            app, done = self.td, self.practice_changed
             promise_flows.drop(app, row.commitment_id, row.title, done, version=row.version)
 
 

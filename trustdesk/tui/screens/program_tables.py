@@ -12,8 +12,7 @@ from textual.binding import Binding, BindingType
 
 from trustdesk.trust.journey import ProgramDetail, StageItem
 from trustdesk.tui.flows.journey import programs as program_flows
-from trustdesk.tui.messages import PracticeChanged
-from trustdesk.tui.screens.base import trustdesk_app
+from trustdesk.tui.screens.base import Tells
 from trustdesk.tui.widgets.workspace_table import Col, WorkspaceTable
 
 
@@ -30,7 +29,7 @@ class ProgramsTable(WorkspaceTable):
     ]
 
 
-class StagesTable(WorkspaceTable):
+class StagesTable(Tells, WorkspaceTable):
     COLUMNS = (
         Col("position", "#", 3),
         Col("name", "Stage", 0),
@@ -61,24 +60,20 @@ class StagesTable(WorkspaceTable):
             return True if self.current() is not None else None
         return True
 
-    def practice_changed(self) -> None:
-        """After a save: the program editor loads again."""
-        self.post_message(PracticeChanged())
-
     def action_edit(self) -> None:
         stage = self.current()
         if stage is None or self.program is None:
             self.app.notify("Highlight a stage first.", severity="warning", markup=False)
             return
-        app = trustdesk_app(self.app)
+        app = self.td
         program_flows.edit_stage(app, self.program, stage, self.practice_changed)
 
     def action_move(self, up: bool) -> None:
         stage = self.current()
         if stage is not None:
-            program_flows.move_stage(trustdesk_app(self.app), stage, up, self.practice_changed)
+            program_flows.move_stage(self.td, stage, up, self.practice_changed)
 
     def action_remove(self) -> None:
         stage = self.current()
         if stage is not None:
-            program_flows.remove_stage(trustdesk_app(self.app), stage, self.practice_changed)
+            program_flows.remove_stage(self.td, stage, self.practice_changed)

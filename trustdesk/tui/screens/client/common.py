@@ -9,34 +9,25 @@ from textual.widgets import Static, TabPane
 
 from trustdesk.trust.journey import ClientJourney
 from trustdesk.trust.workspace import ClientWorkspace
-from trustdesk.tui.messages import PracticeChanged
-from trustdesk.tui.screens.base import trustdesk_app
+from trustdesk.tui.screens.base import Tells
 from trustdesk.tui.widgets.workspace_table import WorkspaceTable
 
 if TYPE_CHECKING:
-    from trustdesk.tui.app import TrustdeskApp
+    pass
 
 
-class ClientTable(WorkspaceTable):
+class ClientTable(Tells, WorkspaceTable):
     """A list of one client's records; its keys call a flow with the highlighted one."""
 
     def __init__(self, *, id: str) -> None:
         super().__init__(id=id)
         self.client: ClientWorkspace | None = None
 
-    @property
-    def td(self) -> TrustdeskApp:
-        return trustdesk_app(self.app)
-
-    def practice_changed(self) -> None:
-        """After a save: the workspace loads again."""
-        self.post_message(PracticeChanged())
-
     def warn(self, message: str) -> None:
         self.app.notify(message, severity="warning", markup=False)
 
 
-class ClientTab(TabPane):
+class ClientTab(Tells, TabPane):
     """One habit's tab: it draws itself from what the workspace loaded."""
 
     def draw(self, ws: ClientWorkspace, path: ClientJourney, today: dt.date) -> None:

@@ -21,8 +21,7 @@ from trustdesk.trust.workspace import ClientWorkspace
 from trustdesk.tui.flows.journey import progress
 from trustdesk.tui.formatting import day
 from trustdesk.tui.labels import STAGE_MARKS
-from trustdesk.tui.messages import PracticeChanged
-from trustdesk.tui.screens.base import trustdesk_app
+from trustdesk.tui.screens.base import Tells
 from trustdesk.tui.screens.client.common import ClientTab
 
 HELD_DAYS_SHOWN = 4
@@ -114,7 +113,7 @@ def journey_text(ws: ClientWorkspace, path: ClientJourney, today: dt.date) -> Gr
     return Group(*parts)
 
 
-class JourneyView(VerticalScroll):
+class JourneyView(Tells, VerticalScroll):
     """The stages of the client's program, read top to bottom; keys to move on and to record."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -134,18 +133,15 @@ class JourneyView(VerticalScroll):
         self.client, self.path = ws, path
         self.query_one("#journey-text", Static).update(journey_text(ws, path, today))
 
-    def _changed(self) -> None:
-        self.post_message(PracticeChanged())
-
     def action_move_stage(self) -> None:
         if self.client is not None and self.path is not None:
-            app = trustdesk_app(self.app)
-            progress.move_to_stage(app, self.client.name, self.path, self._changed)
+            progress.move_to_stage(self.td, self.client.name, self.path, self.practice_changed)
 
     def action_add_outcome(self) -> None:
         if self.client is not None:
-            app = trustdesk_app(self.app)
-            progress.add_outcome(app, self.client.client_id, self.client.name, self._changed)
+            progress.add_outcome(
+                self.td, self.client.client_id, self.client.name, self.practice_changed
+            )
 
 
 class JourneyTab(ClientTab):

@@ -18,7 +18,6 @@ from trustdesk.trust.workspace import ClientWorkspace
 from trustdesk.tui.flows import promises as promise_flows
 from trustdesk.tui.formatting import day, literal
 from trustdesk.tui.labels import PROMISE_WORDS
-from trustdesk.tui.screens.base import trustdesk_app
 from trustdesk.tui.screens.client.common import ClientTab, ClientTable
 from trustdesk.tui.widgets.workspace_table import Col
 
@@ -160,5 +159,5 @@ class PromisesTab(ClientTab):
         detail = self.query_one("#promise-detail", Static)
         p = self.query_one(PromisesTable).current()
         detail.display = p is not None
-        today = trustdesk_app(self.app).today
+        today = self.td.today
         detail.update(promise_detail(p, today) if p is not None else "")
