@@ -182,5 +182,5 @@ def test_the_contracts_see_imports():
     """The contracts above would notice a forbidden import, and one inside a function."""
     modules = module_files("trustdesk.tui")
     assert "trustdesk.tui.app" in modules
-    names = imported_names("trustdesk.cli", os.path.join(PACKAGE_ROOT, "cli.py"))
+    names = imported_names("trustdesk.cli", os.path.join(PACKAGE_ROOT, "cli", "__init__.py"))
     assert "trustdesk.tui.app" in names  # imported inside a function, to open the TUI

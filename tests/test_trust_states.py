@@ -20,7 +20,7 @@ AT = dt.datetime(2026, 3, 2, 10, 0)
 def test_the_states_are_the_words_the_database_keeps():
     assert tuple(PromiseState) == ("open", "done", "renegotiated", "dropped")
     assert tuple(SessionStatus) == ("scheduled", "held", "late_cancel", "no_show", "cancelled")
-    assert tuple(ClientStatus) == ("prospect", "active", "paused", "completed")
+    assert tuple(ClientStatus) == ("prospect", "active", "paused", "completed", "archived")
     assert tuple(CadenceState) == ("quiet", "due", "ok", "snoozed")
 
 

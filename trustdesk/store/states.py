@@ -55,11 +55,35 @@ class ClientStatus(StrEnum):
     ACTIVE = "active"
     PAUSED = "paused"
     COMPLETED = "completed"
+    ARCHIVED = "archived"  # out of every list; still in exports and the reports of the past
 
     @property
     def has_cadence(self) -> bool:
         """Only an active client is measured for contact; the others' status says why not."""
         return self is ClientStatus.ACTIVE
+
+    @property
+    def is_listed(self) -> bool:
+        """Whether the client shows in the coach's lists (an archived one does not)."""
+        return self is not ClientStatus.ARCHIVED
+
+    def can_become(self, status: ClientStatus) -> bool:
+        """The moves of a client's life: prospect → active → paused ⇄ active → completed →
+        archived; a completed or archived client can come back (a returning client)."""
+        return status is not self and status in _CLIENT_MOVES[self]
+
+
+_CLIENT_MOVES: dict[ClientStatus, frozenset[ClientStatus]] = {
+    ClientStatus.PROSPECT: frozenset({ClientStatus.ACTIVE, ClientStatus.ARCHIVED}),
+    ClientStatus.ACTIVE: frozenset(
+        {ClientStatus.PAUSED, ClientStatus.COMPLETED, ClientStatus.ARCHIVED}
+    ),
+    ClientStatus.PAUSED: frozenset(
+        {ClientStatus.ACTIVE, ClientStatus.COMPLETED, ClientStatus.ARCHIVED}
+    ),
+    ClientStatus.COMPLETED: frozenset({ClientStatus.ACTIVE, ClientStatus.ARCHIVED}),
+    ClientStatus.ARCHIVED: frozenset({ClientStatus.ACTIVE, ClientStatus.COMPLETED}),
+}
 
 
 class CadenceState(StrEnum):

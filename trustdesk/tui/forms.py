@@ -17,7 +17,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Select, Static, TextArea
 
+from trustdesk import config
 from trustdesk.literal import visible
+from trustdesk.trust.dates import DateError, parse_day, parse_moment
 from trustdesk.tui.messages import NotesLockChanged
 from trustdesk.tui.widgets import SafeInput, SafeTextArea, visible_keeping_lines
 
@@ -41,20 +43,19 @@ class Field:
 
 
 def parse_date(text: str) -> dt.date:
-    text = text.strip()
+    """A date as people type it (`fri`, `+2w`, `3 dec`, ISO), counted from the app's today."""
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise Invalid("not a date: use YYYY-MM-DD, e.g. 2026-03-20") from None
+        return parse_day(text, config.today())
+    except DateError as exc:
+        raise Invalid(str(exc)) from None
 
 
 def parse_datetime(text: str) -> dt.datetime:
-    text = text.strip()
+    """A day and a time (`fri 10:00`, `3 dec 9.30`, `2026-12-03 14:00`)."""
     try:
-        value = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise Invalid("not a date and time: use YYYY-MM-DD HH:MM") from None
-    return value.replace(second=0, microsecond=0, tzinfo=None)
+        return parse_moment(text, config.today())
+    except DateError as exc:
+        raise Invalid(str(exc)) from None
 
 
 def parse_number(text: str) -> int:

@@ -8,6 +8,7 @@ Textual is imported only by the commands that open the full-screen dashboard, so
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Sequence
@@ -15,39 +16,22 @@ from pathlib import Path
 
 from trustdesk import __version__, config
 from trustdesk.asking import AskError, ask, ask_new_passphrase, read_secret_file
-from trustdesk.literal import for_terminal, json_text, visible
-
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_USAGE = 2
-
-
-class UsageError(Exception):
-    """A command line that cannot be carried out as typed."""
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse, but a usage mistake is one line rather than a usage block."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{message} (see: {self.prog} --help)")
-
-
-def _today_arg(text: str):
-    try:
-        return config.parse_date(text)
-    except config.ConfigError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date in the form YYYY-MM-DD") from None
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must not be negative")
-    return value
+from trustdesk.cli.common import (
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_USAGE,
+    Parser,
+    UsageError,
+    _apply_globals,
+    _fit_terminal,
+    _open,
+    _out,
+    _out_data,
+    _positive_int,
+    _say,
+    _today_arg,
+)
+from trustdesk.literal import json_text, visible
 
 
 def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -240,7 +224,14 @@ def build_parser() -> Parser:
     _unlock_options(recovery)
     ring = key_sub.add_parser("keyring", parents=[common], help="keep the key in the keyring too")
     _unlock_options(ring)
+    for group in COMMAND_GROUPS:
+        COMMANDS.update(importlib.import_module(group).register(sub, common))
     return parser
+
+
+# Command groups kept in their own modules (trustdesk/cli/<group>.py): each has
+# register(sub, common), which adds its parsers and returns {command name: handler}.
+COMMAND_GROUPS: tuple[str, ...] = ()
 
 
 def _unlock_options(parser: argparse.ArgumentParser) -> None:
@@ -257,55 +248,6 @@ def _unlock_options(parser: argparse.ArgumentParser) -> None:
 
 
 # --- helpers ---------------------------------------------------------------------------
-
-
-def _apply_globals(args: argparse.Namespace) -> None:
-    if getattr(args, "home", None):
-        os.environ["TRUSTDESK_HOME"] = args.home
-    if getattr(args, "today", None):
-        config.set_today(args.today)
-    else:
-        config.today()  # a bad TRUSTDESK_TODAY is reported before any work starts
-
-
-def _open(args: argparse.Namespace, *, create: bool = False):
-    from trustdesk.store import open_database
-
-    return open_database(config.database_target(getattr(args, "db", None)), create=create)
-
-
-def _out(text: str) -> None:
-    """The command's output for a person: nothing in it reaches the terminal raw."""
-    sys.stdout.write(for_terminal(text))
-    sys.stdout.flush()
-
-
-def _out_data(text: str) -> None:
-    """A machine format that is already plain ASCII or escaped by its own rules (JSON, TOML)."""
-    sys.stdout.write(text)
-    sys.stdout.flush()
-
-
-def _fit_terminal(text: str) -> str:
-    """Cut long lines to the terminal's width with an ellipsis; pipes and cron get them whole."""
-    if not sys.stdout.isatty():
-        return text
-    import shutil
-
-    from rich.cells import cell_len, set_cell_size
-
-    width = shutil.get_terminal_size().columns
-    lines = []
-    for line in text.split("\n"):
-        if cell_len(line) > width:
-            line = set_cell_size(line, width - 1) + "…"
-        lines.append(line)
-    return "\n".join(lines)
-
-
-def _say(text: str) -> None:
-    """A line for the coach that is not the command's output."""
-    print(for_terminal(text), file=sys.stderr)
 
 
 def _default_coach_name() -> str:
@@ -1083,6 +1025,7 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     from trustdesk.store import StoreError
+    from trustdesk.trust.common import ActionError
     from trustdesk.trust.journey.templates import TemplateError
     from trustdesk.vault import SealError, VaultError
 
@@ -1110,6 +1053,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         VaultCommandError,
         VaultError,
         TemplateError,
+        ActionError,
     ) as exc:
         _say(f"trustdesk: {exc}")
         return EXIT_ERROR

@@ -1,0 +1,115 @@
+"""What every command shares: how a mistake is said, how output reaches a terminal, how
+the practice is opened, and how dates are read from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from trustdesk import config
+from trustdesk.literal import for_terminal
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A command line that cannot be carried out as typed."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line rather than a usage block."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see: {self.prog} --help)")
+
+
+def _today_arg(text: str):
+    try:
+        return config.parse_date(text)
+    except config.ConfigError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date in the form YYYY-MM-DD") from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must not be negative")
+    return value
+
+
+def _apply_globals(args: argparse.Namespace) -> None:
+    if getattr(args, "home", None):
+        os.environ["TRUSTDESK_HOME"] = args.home
+    if getattr(args, "today", None):
+        config.set_today(args.today)
+    else:
+        config.today()  # a bad TRUSTDESK_TODAY is reported before any work starts
+
+
+def _open(args: argparse.Namespace, *, create: bool = False):
+    from trustdesk.store import open_database
+
+    return open_database(config.database_target(getattr(args, "db", None)), create=create)
+
+
+def _out(text: str) -> None:
+    """The command's output for a person: nothing in it reaches the terminal raw."""
+    sys.stdout.write(for_terminal(text))
+    sys.stdout.flush()
+
+
+def _out_data(text: str) -> None:
+    """A machine format that is already plain ASCII or escaped by its own rules (JSON, TOML)."""
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def _fit_terminal(text: str) -> str:
+    """Cut long lines to the terminal's width with an ellipsis; pipes and cron get them whole."""
+    if not sys.stdout.isatty():
+        return text
+    import shutil
+
+    from rich.cells import cell_len, set_cell_size
+
+    width = shutil.get_terminal_size().columns
+    lines = []
+    for line in text.split("\n"):
+        if cell_len(line) > width:
+            line = set_cell_size(line, width - 1) + "…"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _say(text: str) -> None:
+    """A line for the coach that is not the command's output."""
+    print(for_terminal(text), file=sys.stderr)
+
+
+def day_option(text: str, what: str = "date"):
+    """A date option as people type it (`fri`, `+2w`, `3 dec`, ISO), counted from today.
+
+    Read after the global options, so `--today` moves `tomorrow` too.
+    """
+    from trustdesk.trust.dates import DateError, parse_day
+
+    try:
+        return parse_day(text, config.today())
+    except DateError as exc:
+        raise UsageError(f"{what}: {exc}") from None
+
+
+def moment_option(text: str, what: str = "time"):
+    """A day and a time (`fri 10:00`, `2026-12-03 14:00`), counted from today."""
+    from trustdesk.trust.dates import DateError, parse_moment
+
+    try:
+        return parse_moment(text, config.today())
+    except DateError as exc:
+        raise UsageError(f"{what}: {exc}") from None
