@@ -50,7 +50,7 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     )
     parser.add_argument(
         "--today",
-        metavar="YYYY-MM-DD",
+        metavar="DATE",
         type=_today_arg,
         default=default,
         help="treat this day as today (env TRUSTDESK_TODAY)",

@@ -27,10 +27,15 @@ class Parser(argparse.ArgumentParser):
 
 
 def _today_arg(text: str):
+    """--today as people type dates (`+7` looks a week ahead), counted from the calendar."""
+    import datetime as dt
+
+    from trustdesk.trust.dates import DateError, parse_day
+
     try:
-        return config.parse_date(text)
-    except config.ConfigError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date in the form YYYY-MM-DD") from None
+        return parse_day(text, dt.date.today())
+    except DateError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _positive_int(text: str) -> int:
