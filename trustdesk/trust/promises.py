@@ -261,6 +261,21 @@ def due_soon(
     ]
 
 
+def renegotiations_parts(
+    coach: Coach, today: dt.date, owner: str = "coach", days: int = FOLLOW_THROUGH_DAYS
+):
+    """(which promises were renegotiated in the window, whether each was in time)."""
+    start = today - dt.timedelta(days=days - 1)
+    where = (
+        (Commitment.coach == coach)
+        & (Commitment.owner == owner)
+        & (Commitment.status == PromiseState.RENEGOTIATED)
+        & (Commitment.done_on >= start)
+        & (Commitment.done_on <= today)
+    )
+    return where, Case(None, [(Commitment.done_on <= Commitment.due_on, 1)], 0)
+
+
 def renegotiations(
     coach: Coach, today: dt.date, *, owner: str = "coach", days: int = FOLLOW_THROUGH_DAYS
 ) -> Renegotiations:
@@ -269,18 +284,9 @@ def renegotiations(
     Moving a promise on or before its due date is the honest way to keep one's word when
     plans change; moving it once it is overdue is late. One query.
     """
-    start = today - dt.timedelta(days=days - 1)
-    in_time = Case(None, [(Commitment.done_on <= Commitment.due_on, 1)], 0)
+    where, in_time = renegotiations_parts(coach, today, owner, days)
     early, total = (
-        Commitment.select(fn.SUM(in_time), fn.COUNT(Commitment.id))
-        .where(
-            (Commitment.coach == coach)
-            & (Commitment.owner == owner)
-            & (Commitment.status == PromiseState.RENEGOTIATED)
-            & (Commitment.done_on >= start)
-            & (Commitment.done_on <= today)
-        )
-        .tuples()[0]
+        Commitment.select(fn.SUM(in_time), fn.COUNT(Commitment.id)).where(where).tuples()[0]
     )
     return Renegotiations(owner, int(early or 0), int(total or 0))
 
