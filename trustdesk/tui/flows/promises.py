@@ -51,7 +51,7 @@ def _remember(app: TrustdeskApp, closing: Closing) -> None:
 
 
 def _done_on_words(done_on: dt.date, today: dt.date) -> str:
-    return "today" if done_on == today else f"on {day(done_on, today)}"
+    return "today" if done_on == today else f"on {day(done_on, today, weekday=True)}"
 
 
 def mark_done(
