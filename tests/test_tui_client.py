@@ -1003,8 +1003,9 @@ def test_a_promise_closed_elsewhere_is_not_offered_again(practice, client_id):
         await highlight(pilot, workspace(app).query_one(PromisesTable), promise.id)
         await pilot.press("r")
         await wait_for_screen(pilot, FormScreen)
+        await type_into(pilot, "#field-reason", "Travel")
         Commitment.update(status="done", done_on=TODAY).where(Commitment.id == promise.id).execute()
-        await pilot.press("enter")
+        await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, ClientScreen)
         assert Commitment.get_by_id(promise.id).status == "done"
