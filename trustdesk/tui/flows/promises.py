@@ -188,7 +188,7 @@ def renegotiate(
 ) -> None:
     """A new due date, why, and who asked; whether it was in time follows from the day."""
     today = app.today
-    in_time = "in time" if today <= due_on else f"{(today - due_on).days}d after it was due"
+    in_time = "in time" if today <= due_on else f"{(today - due_on).days}d late"
     form = FormScreen(
         "Renegotiate a promise",
         [
@@ -210,7 +210,7 @@ def renegotiate(
                 required=True,
             ),
         ],
-        intro=f"{visible(title)} (due {day(due_on, today)}; renegotiated today: {in_time})",
+        intro=f"{visible(title)} (due {day(due_on, today)}, {in_time})",
     )
 
     ask_then_change(
