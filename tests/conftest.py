@@ -90,6 +90,7 @@ BOTH_BACKENDS = {
     "test_trust_programs",
     "test_trust_prompts",
     "test_trust_rules",
+    "test_trust_promises",
     "test_trust_workspace",
     "test_importer",
     "test_versions",
@@ -102,9 +103,11 @@ BOTH_BACKENDS = {
     "test_tui_dashboard",
     "test_tui_journey",
     "test_tui_prompts",
+    "test_tui_promises",
     # The command line, from `trustdesk init` on.
     "test_cli",
     "test_cli_keys",
+    "test_cli_promises",
 }
 
 

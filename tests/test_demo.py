@@ -178,11 +178,14 @@ def test_promises_of_every_kind(built, today):
         assert successor.title == original.title
         assert successor.promised_on >= original.promised_on
         assert original.reason
+        # As the app records one: moved on the day its successor was promised, who asked.
+        assert original.done_on == successor.promised_on <= original.due_on
+        assert original.asked_by in ("client", "coach")
 
     for promise in Commitment.select():
         assert promise.promised_on <= today
         assert promise.due_on >= promise.promised_on
-        assert (promise.done_on is None) == (promise.status in ("open", "renegotiated"))
+        assert (promise.done_on is None) == (promise.status == "open")
         if promise.done_on is not None:
             assert promise.done_on <= today
 

@@ -28,6 +28,23 @@ def test_dashboard(snap_compare, app, size):
 
 
 @pytest.mark.parametrize("size", SIZES)
+def test_due_soon_promises(snap_compare, app, size):
+    """The promises pane with the cursor on the first promise due soon, after the overdue."""
+
+    async def run_before(pilot):
+        await settle(pilot)
+        table = pilot.app.screen.query_one("#overdue")
+        table.focus()
+        await settle(pilot)
+        from trustdesk.trust.promises import count_overdue
+
+        table.cursor = count_overdue(current_coach(), pilot.app.today)
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
 def test_help_screen(snap_compare, app, size):
     async def run_before(pilot):
         await settle(pilot)

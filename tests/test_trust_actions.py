@@ -180,7 +180,7 @@ def test_mark_done_refuses_a_day_before_it_was_promised(coach, today):
 def test_renegotiate_opens_exactly_one_successor_that_points_back(coach, today):
     ann = client(coach, today)
     old = promise(coach, ann, today, due=-3, owner="client", title="Draft the letter")
-    new_id = renegotiate(coach, old.id, today + D(days=10), today)
+    new_id = renegotiate(coach, old.id, today + D(days=10), today).successor_id
     assert Commitment.select().count() == 2
     new = Commitment.get_by_id(new_id)
     assert new.renegotiated_from_id == old.id
@@ -202,7 +202,7 @@ def test_renegotiate_opens_exactly_one_successor_that_points_back(coach, today):
 
 def test_renegotiate_to_today_is_allowed(coach, today):
     old = promise(coach, client(coach, today), today, due=-3)
-    new_id = renegotiate(coach, old.id, today, today)
+    new_id = renegotiate(coach, old.id, today, today).successor_id
     assert Commitment.get_by_id(new_id).due_on == today
 
 
@@ -520,7 +520,7 @@ def test_after_mark_done_on_time_follow_through_counts_it_kept(coach, today):
 
 def test_after_renegotiate_only_the_successor_counts(coach, today):
     p = promise(coach, client(coach, today), today, due=-2)
-    new_id = renegotiate(coach, p.id, today + D(days=7), today)
+    new_id = renegotiate(coach, p.id, today + D(days=7), today).successor_id
     assert overdue_promises(coach, today) == []
     assert follow_through(coach, today).practice.counted == 0  # successor not yet due
     later = today + D(days=8)

@@ -51,7 +51,8 @@ async def test_the_dashboard_answers_the_three_questions(app, practice):
         assert f"{len(report.quiet)} quiet, {len(report.due_for_contact)} due" in summary
         assert "notes locked" in summary
         assert table(app, "clients").total == Client.select().count()
-        assert table(app, "overdue").total == len(report.overdue)
+        # Overdue promises, then those due soon, in one list.
+        assert table(app, "overdue").total == len(report.overdue) + len(report.due_soon)
         assert table(app, "cadence").total == len(report.due_for_contact) + len(report.quiet)
         first_overdue = table(app, "overdue").row_at(0)
         assert first_overdue.commitment_id == report.overdue[0].commitment_id
@@ -128,10 +129,11 @@ async def test_r_renegotiates_with_a_new_due_date(app):
         assert isinstance(app.screen, FormScreen)
         box = app.screen.query_one("#field-due_on", Input)
         box.value = "2026-04-02"
+        app.screen.query_one("#field-reason", Input).value = "A week of travel"
         await pilot.press("ctrl+s")
         await settle(pilot)
         old = Commitment.get_by_id(row.commitment_id)
-        assert old.status == "renegotiated"
+        assert old.status == "renegotiated" and old.reason == "A week of travel"
         new = Commitment.get(Commitment.renegotiated_from == old.id)
         assert new.status == "open" and new.due_on == dt.date(2026, 4, 2)
         assert new.title == old.title

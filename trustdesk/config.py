@@ -111,6 +111,7 @@ class Settings:
     follow_through_days: int = 90
     default_ideal_gap_days: int = 7
     default_max_gap_days: int = 21
+    due_soon_days: int = 7  # how far ahead "Due soon" looks for open promises
 
 
 def load_settings(path: Path | None = None) -> Settings:

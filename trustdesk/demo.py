@@ -350,7 +350,7 @@ class _Practice:
             Session: ("id", "coach", "client", "scheduled_start", "actual_start",
                       "late_minutes", "duration_minutes", "status", "stage"),
             Commitment: ("id", "coach", "client", "owner", "title", "promised_on", "due_on",
-                         "done_on", "status", "reason", "renegotiated_from"),
+                         "done_on", "status", "reason", "renegotiated_from", "asked_by"),
             Touch: ("id", "coach", "client", "occurred_on", "channel", "direction",
                     "counts_for_cadence", "summary", "prompt"),
             StageChange: ("id", "coach", "client", "stage", "changed_on"),
@@ -887,8 +887,18 @@ class _Practice:
                 self.missing.discard("renegotiated")
                 moved_on = promised + int(random_() * (min(due, self.today) - promised + 1))
                 reason = renegotiated_reasons[int(random_() * len(renegotiated_reasons))]
+                # Moved on the day it was renegotiated; who asked follows who owes it.
                 original = self._promise(
-                    plan, owner, title, promised, due, None, "renegotiated", reason, None
+                    plan,
+                    owner,
+                    title,
+                    promised,
+                    due,
+                    moved_on,
+                    "renegotiated",
+                    reason,
+                    None,
+                    asked_by=owner,
                 )
                 new_due = moved_on + (7, 10, 14, 21)[int(random_() * 4)]
                 status, done, reason = self._fate(owner, moved_on, new_due, closed_client, ())
@@ -959,6 +969,8 @@ class _Practice:
         status: str,
         reason: str,
         renegotiated_from: int | None,
+        *,
+        asked_by: str = "",
     ) -> int:
         cid = self.next_id[Commitment]
         self.next_id[Commitment] = cid + 1
@@ -976,6 +988,7 @@ class _Practice:
                 status,
                 reason,
                 renegotiated_from,
+                asked_by,
             ),
         )
         return cid

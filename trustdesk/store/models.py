@@ -223,6 +223,8 @@ class Commitment(Versioned, BaseModel):
     reason = TextField(default="")
     # Renegotiating closes this promise and opens a new one that points back here.
     renegotiated_from = ForeignKeyField("self", null=True, on_delete="SET NULL")
+    # On a renegotiated promise: who asked to move it ("client" or "coach"; "" not known).
+    asked_by = CharField(max_length=8, default="")
     version = IntegerField(default=1)
 
     class Meta:

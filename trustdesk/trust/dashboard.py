@@ -18,7 +18,12 @@ from trustdesk.store.models import Client, Coach, Commitment, Session, Stage, db
 from trustdesk.store.states import CadenceState, ClientStatus, PromiseState, SessionStatus
 from trustdesk.trust.common import Rate, as_date, as_datetime
 from trustdesk.trust.contact import cadence_counts, cadence_state, last_counting_touch
-from trustdesk.trust.promises import follow_through_parts, overdue_where
+from trustdesk.trust.promises import (
+    due_soon_where,
+    follow_through_parts,
+    overdue_where,
+    renegotiations_parts,
+)
 from trustdesk.trust.sessions import PUNCTUALITY_DAYS, punctuality_parts
 
 CLIENT_SORTS = ("name", "contact", "promises", "next_session")
@@ -163,6 +168,8 @@ class DashboardSummary:
     due: int
     coach_kept: Rate
     on_time: Rate
+    due_soon: int = 0  # open promises due from today to the due-soon window's end
+    renegotiated_in_time: int = 0  # the coach's, over the follow-through window
 
 
 def summary(coach: Coach, today: dt.date, settings: Settings) -> DashboardSummary:
@@ -176,6 +183,7 @@ def summary(coach: Coach, today: dt.date, settings: Settings) -> DashboardSummar
     _, held, on_time = punctuality_parts(
         coach, today, settings.punctuality_grace_minutes, PUNCTUALITY_DAYS
     )
+    renegotiated, early = renegotiations_parts(coach, today, "coach", settings.follow_through_days)
     one = SQL("1")
     numbers = Select(
         columns=[
@@ -184,9 +192,13 @@ def summary(coach: Coach, today: dt.date, settings: Settings) -> DashboardSummar
             Commitment.select(fn.COUNT(one)).where(promised),
             Session.select(fn.COALESCE(fn.SUM(on_time), 0)).where(held),
             Session.select(fn.COUNT(one)).where(held),
+            Commitment.select(fn.COUNT(one))
+            .join(Client)
+            .where(due_soon_where(coach, today, settings.due_soon_days)),
+            Commitment.select(fn.COALESCE(fn.SUM(early), 0)).where(renegotiated),
         ]
     )
-    overdue, kept_n, promised_n, on_time_n, held_n = (
+    overdue, kept_n, promised_n, on_time_n, held_n, soon_n, early_n = (
         int(n) for n in db.execute(numbers).fetchone()
     )
     states = cadence_counts(coach, today)
@@ -196,4 +208,6 @@ def summary(coach: Coach, today: dt.date, settings: Settings) -> DashboardSummar
         due=states[CadenceState.DUE],
         coach_kept=Rate(kept_n, promised_n),
         on_time=Rate(on_time_n, held_n),
+        due_soon=soon_n,
+        renegotiated_in_time=early_n,
     )

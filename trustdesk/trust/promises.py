@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from peewee import Case, fn
 
 from trustdesk.store.models import COMMITMENT_OWNERS, Client, Coach, Commitment, db
-from trustdesk.store.states import PromiseState
+from trustdesk.store.practice import delete_rows
+from trustdesk.store.states import ClientStatus, PromiseState
 from trustdesk.trust.common import (
     ActionError,
     ChangedElsewhere,
@@ -28,6 +29,9 @@ from trustdesk.trust.common import (
 )
 
 FOLLOW_THROUGH_DAYS = 90
+DUE_SOON_DAYS = 7
+ASKERS = ("client", "coach")  # who may ask for a renegotiation
+_LISTED = tuple(s.value for s in ClientStatus if s.is_listed)
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,47 @@ class OverduePromise:
     due_on: dt.date
     days_overdue: int
     version: int = 1  # as read; a save from this copy is refused once it has changed
+
+
+@dataclass(frozen=True)
+class DueSoonPromise:
+    """An open commitment due from today to a few days ahead: still in time to keep."""
+
+    commitment_id: int
+    client_id: int
+    client_name: str
+    owner: str
+    title: str
+    promised_on: dt.date
+    due_on: dt.date
+    days_left: int  # 0 when it is due today
+    version: int = 1  # as read; a save from this copy is refused once it has changed
+
+
+@dataclass(frozen=True)
+class Closing:
+    """What closing a promise (done, dropped, renegotiated) changed, so that it can be
+    undone exactly: what the promise held before, the version the close left it at, and
+    for a renegotiation the new promise it opened."""
+
+    commitment_id: int
+    title: str
+    status: PromiseState  # what the close made it
+    version: int  # the promise's version right after the close
+    done_on: dt.date | None  # what it held before the close
+    reason: str
+    asked_by: str
+    successor_id: int | None = None
+    successor_version: int = 1
+
+
+@dataclass(frozen=True)
+class Renegotiations:
+    """Promises moved to a new date over a window, and how many of them before they were due."""
+
+    owner: str
+    in_time: int
+    total: int
 
 
 @dataclass(frozen=True)
@@ -73,11 +118,24 @@ class PromiseItem:
     status: PromiseState
     reason: str
     version: int = 1  # as read; a save from this copy is refused once it has changed
+    asked_by: str = ""  # on a renegotiated promise: "client", "coach" or "" (not known)
 
     @property
     def can_change(self) -> bool:
         """Only an open promise can be edited, kept, renegotiated or dropped."""
         return self.status.can_change
+
+    @property
+    def can_correct_done_on(self) -> bool:
+        """Only a kept promise has a done date worth correcting."""
+        return self.status is PromiseState.DONE
+
+    @property
+    def renegotiated_in_time(self) -> bool | None:
+        """For a renegotiated promise: whether it was moved before it became overdue."""
+        if self.status is not PromiseState.RENEGOTIATED or self.done_on is None:
+            return None
+        return self.done_on <= self.due_on
 
 
 # --- reads ---------------------------------------------------------------------------
@@ -139,6 +197,98 @@ def overdue_promises(
         )
         for row in query.tuples()
     ]
+
+
+def due_soon_where(coach: Coach, today: dt.date, within_days: int = DUE_SOON_DAYS):
+    """Open promises due from today to `within_days` ahead, of clients still listed."""
+    return (
+        (Commitment.coach == coach)
+        & (Commitment.status == PromiseState.OPEN)
+        & (Commitment.due_on >= today)
+        & (Commitment.due_on <= today + dt.timedelta(days=within_days))
+        & (Client.status << _LISTED)
+    )
+
+
+def count_due_soon(coach: Coach, today: dt.date, within_days: int = DUE_SOON_DAYS) -> int:
+    return Commitment.select().join(Client).where(due_soon_where(coach, today, within_days)).count()
+
+
+def due_soon(
+    coach: Coach,
+    today: dt.date,
+    within_days: int = DUE_SOON_DAYS,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[DueSoonPromise]:
+    """Open promises due today or within the next `within_days` days, before they are late.
+
+    The coach's own first (what the coach can act on), then the soonest due. Archived
+    clients are left out, as they are of every list.
+    """
+    owner_rank = Case(None, [(Commitment.owner == "coach", 0)], 1)
+    query = (
+        Commitment.select(
+            Commitment.id,
+            Commitment.client,
+            Client.name,
+            Commitment.owner,
+            Commitment.title,
+            Commitment.promised_on,
+            Commitment.due_on,
+            Commitment.version,
+        )
+        .join(Client)
+        .where(due_soon_where(coach, today, within_days))
+        .order_by(owner_rank, Commitment.due_on, Commitment.id)
+    )
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
+    return [
+        DueSoonPromise(
+            commitment_id=row[0],
+            client_id=row[1],
+            client_name=row[2],
+            owner=row[3],
+            title=row[4],
+            promised_on=as_date(row[5]),
+            due_on=as_date(row[6]),
+            days_left=(as_date(row[6]) - today).days,
+            version=row[7],
+        )
+        for row in query.tuples()
+    ]
+
+
+def renegotiations_parts(
+    coach: Coach, today: dt.date, owner: str = "coach", days: int = FOLLOW_THROUGH_DAYS
+):
+    """(which promises were renegotiated in the window, whether each was in time)."""
+    start = today - dt.timedelta(days=days - 1)
+    where = (
+        (Commitment.coach == coach)
+        & (Commitment.owner == owner)
+        & (Commitment.status == PromiseState.RENEGOTIATED)
+        & (Commitment.done_on >= start)
+        & (Commitment.done_on <= today)
+    )
+    return where, Case(None, [(Commitment.done_on <= Commitment.due_on, 1)], 0)
+
+
+def renegotiations(
+    coach: Coach, today: dt.date, *, owner: str = "coach", days: int = FOLLOW_THROUGH_DAYS
+) -> Renegotiations:
+    """Promises renegotiated in the last `days` days, and how many before they were due.
+
+    Moving a promise on or before its due date is the honest way to keep one's word when
+    plans change; moving it once it is overdue is late. One query.
+    """
+    where, in_time = renegotiations_parts(coach, today, owner, days)
+    early, total = (
+        Commitment.select(fn.SUM(in_time), fn.COUNT(Commitment.id)).where(where).tuples()[0]
+    )
+    return Renegotiations(owner, int(early or 0), int(total or 0))
 
 
 def follow_through_parts(coach: Coach, today: dt.date, owner: str, days: int):
@@ -205,7 +355,62 @@ def follow_through(
 
 def promise_item(c: Commitment) -> PromiseItem:
     return PromiseItem(c.id, c.owner, c.title, c.promised_on, c.due_on, c.done_on,
-                       PromiseState(c.status), c.reason, c.version)  # fmt: skip
+                       PromiseState(c.status), c.reason, c.version, c.asked_by)  # fmt: skip
+
+
+def open_promises(
+    coach: Coach,
+    today: dt.date,
+    *,
+    within_days: int | None = None,
+    client_id: int | None = None,
+) -> list[tuple[OverduePromise | DueSoonPromise, bool]]:
+    """Open promises of listed clients by due date, each with whether it is overdue.
+
+    `within_days` keeps those due up to that many days ahead (overdue ones included).
+    """
+    where = (
+        (Commitment.coach == coach)
+        & (Commitment.status == PromiseState.OPEN)
+        & (Client.status << _LISTED)
+    )
+    if within_days is not None:
+        where &= Commitment.due_on <= today + dt.timedelta(days=within_days)
+    if client_id is not None:
+        where &= Commitment.client == client_id
+    query = (
+        Commitment.select(
+            Commitment.id,
+            Commitment.client,
+            Client.name,
+            Commitment.owner,
+            Commitment.title,
+            Commitment.promised_on,
+            Commitment.due_on,
+            Commitment.version,
+        )
+        .join(Client)
+        .where(where)
+        .order_by(Commitment.due_on, Commitment.id)
+    )
+    out: list[tuple[OverduePromise | DueSoonPromise, bool]] = []
+    for row in query.tuples():
+        due_on = as_date(row[6])
+        common = dict(
+            commitment_id=row[0],
+            client_id=row[1],
+            client_name=row[2],
+            owner=row[3],
+            title=row[4],
+            promised_on=as_date(row[5]),
+            due_on=due_on,
+            version=row[7],
+        )
+        if due_on < today:
+            out.append((OverduePromise(days_overdue=(today - due_on).days, **common), True))
+        else:
+            out.append((DueSoonPromise(days_left=(due_on - today).days, **common), False))
+    return out
 
 
 # Open promises by due date, most overdue first; closed ones after, most recent first.
@@ -297,14 +502,77 @@ def edit_commitment(
         _change_open(promise, version, title=title, due_on=due_on)
 
 
+def _closing(
+    promise: Commitment,
+    status: PromiseState,
+    successor: Commitment | None = None,
+) -> Closing:
+    """What a close just changed, read back inside its transaction for an exact undo."""
+    (version,) = (
+        Commitment.select(Commitment.version).where(Commitment.id == promise.id).tuples()[0]
+    )
+    return Closing(
+        commitment_id=promise.id,
+        title=promise.title,
+        status=status,
+        version=version,
+        done_on=promise.done_on,
+        reason=promise.reason,
+        asked_by=promise.asked_by,
+        successor_id=None if successor is None else successor.id,
+        successor_version=1 if successor is None else successor.version,
+    )
+
+
 def mark_done(
-    coach: Coach, commitment_id: int, done_on: dt.date, *, version: int | None = None
-) -> None:
+    coach: Coach,
+    commitment_id: int,
+    done_on: dt.date,
+    *,
+    version: int | None = None,
+    today: dt.date | None = None,
+) -> Closing:
+    """Keep an open promise on `done_on` (not after `today`, when given)."""
     promise = _open_commitment(coach, commitment_id)
     if done_on < promise.promised_on:
         raise ActionError("a promise cannot be kept before it was made")
+    if today is not None and done_on > today:
+        raise ActionError("a promise cannot be kept after today")
     with db.atomic():
         _change_open(promise, version, status=PromiseState.DONE, done_on=done_on)
+        return _closing(promise, PromiseState.DONE)
+
+
+def correct_done_on(
+    coach: Coach,
+    commitment_id: int,
+    done_on: dt.date,
+    today: dt.date,
+    *,
+    version: int | None = None,
+) -> None:
+    """Correct the day a kept promise was kept: not after today, not before it was made."""
+    promise = Commitment.get_or_none((Commitment.id == commitment_id) & (Commitment.coach == coach))
+    if promise is None:
+        raise ActionError("that promise no longer exists")
+    if promise.status != PromiseState.DONE:
+        raise ActionError(f"only a kept promise has a done date; that one is {promise.status}")
+    if done_on < promise.promised_on:
+        raise ActionError("a promise cannot be kept before it was made")
+    if done_on > today:
+        raise ActionError("a promise cannot be kept after today")
+    with db.atomic():
+        updated = (
+            Commitment.update(done_on=done_on)
+            .where(
+                (Commitment.id == promise.id)
+                & (Commitment.status == PromiseState.DONE)
+                & unchanged_since(Commitment, version)
+            )
+            .execute()
+        )
+        if updated != 1:
+            raise ChangedElsewhere("that promise")
 
 
 def renegotiate(
@@ -314,19 +582,35 @@ def renegotiate(
     today: dt.date,
     *,
     version: int | None = None,
-) -> int:
+    reason: str = "",
+    asked_by: str = "",
+) -> Closing:
     """Close the promise as renegotiated and open its successor with the new due date.
 
     The successor is the one follow-through counts; renegotiating is honest, not a failure.
+    The closed one keeps why and who asked, and the day it was moved (done_on), so whether
+    it was moved in time (on or before its due date) can be counted.
     """
     promise = _open_commitment(coach, commitment_id)
     if new_due < today:
         raise ActionError("the new due date is in the past")
     if new_due == promise.due_on:
         raise ActionError("the new due date is the same as the old one")
+    checked_text(reason, "the reason", required=False)
+    if asked_by not in ("", *ASKERS):
+        raise ActionError(
+            f"a renegotiation is asked for by the client or the coach, not {asked_by!r}"
+        )
     with db.atomic():
-        _change_open(promise, version, status=PromiseState.RENEGOTIATED, done_on=today)
-        return Commitment.create(
+        _change_open(
+            promise,
+            version,
+            status=PromiseState.RENEGOTIATED,
+            done_on=today,
+            reason=reason,
+            asked_by=asked_by,
+        )
+        successor = Commitment.create(
             coach=coach,
             client=promise.client_id,
             owner=promise.owner,
@@ -334,7 +618,8 @@ def renegotiate(
             promised_on=today,
             due_on=new_due,
             renegotiated_from=promise.id,
-        ).id
+        )
+        return _closing(promise, PromiseState.RENEGOTIATED, successor)
 
 
 def drop(
@@ -344,8 +629,48 @@ def drop(
     today: dt.date,
     *,
     version: int | None = None,
-) -> None:
+) -> Closing:
     promise = _open_commitment(coach, commitment_id)
     checked_text(reason, "the reason")
     with db.atomic():
         _change_open(promise, version, status=PromiseState.DROPPED, done_on=today, reason=reason)
+        return _closing(promise, PromiseState.DROPPED)
+
+
+def undo_close(coach: Coach, closing: Closing) -> None:
+    """Open again a promise that was closed, exactly as it was before the close.
+
+    For a renegotiation, the new promise it opened goes too. Refused in one line, with
+    nothing changed, when either was changed since (by this window or another terminal):
+    the later change is never overwritten.
+    """
+    with db.atomic():
+        if closing.successor_id is not None:
+            gone = delete_rows(
+                Commitment,
+                (Commitment.id == closing.successor_id)
+                & (Commitment.coach == coach)
+                & (Commitment.version == closing.successor_version),
+            )
+            if gone != 1:
+                raise ActionError(
+                    "Not undone: the renegotiated promise was changed or closed since; "
+                    "undo or change that one instead"
+                )
+        restored = (
+            Commitment.update(
+                status=PromiseState.OPEN,
+                done_on=closing.done_on,
+                reason=closing.reason,
+                asked_by=closing.asked_by,
+            )
+            .where(
+                (Commitment.id == closing.commitment_id)
+                & (Commitment.coach == coach)
+                & (Commitment.status == closing.status)
+                & (Commitment.version == closing.version)
+            )
+            .execute()
+        )
+        if restored != 1:
+            raise ActionError("Not undone: that promise was changed elsewhere since it was closed")

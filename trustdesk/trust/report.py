@@ -17,7 +17,16 @@ from trustdesk.store.states import CadenceState, SessionStatus
 from trustdesk.trust.common import Rate, plural
 from trustdesk.trust.contact import Cadence, cadence
 from trustdesk.trust.journey.progress import ProgramProgress, journey_progress
-from trustdesk.trust.promises import FollowThrough, OverduePromise, follow_through, overdue_promises
+from trustdesk.trust.promises import (
+    DueSoonPromise,
+    FollowThrough,
+    OverduePromise,
+    Renegotiations,
+    due_soon,
+    follow_through,
+    overdue_promises,
+    renegotiations,
+)
 from trustdesk.trust.sessions import Punctuality, WeekSession, punctuality, sessions_this_week
 
 
@@ -36,6 +45,10 @@ class PracticeReport:
     journey: tuple[ProgramProgress, ...] = ()
     this_week: tuple[WeekSession, ...] = ()
     awaiting_replies: tuple = ()
+    due_soon: tuple[DueSoonPromise, ...] = ()
+    due_soon_days: int = 7
+    coach_renegotiations: Renegotiations | None = None
+    client_renegotiations: Renegotiations | None = None
 
 
 def build_report(coach: Coach, today: dt.date, settings: Settings) -> PracticeReport:
@@ -64,6 +77,14 @@ def build_report(coach: Coach, today: dt.date, settings: Settings) -> PracticeRe
         journey=tuple(journey_progress(coach)),
         this_week=tuple(sessions_this_week(coach, today)),
         awaiting_replies=tuple(_awaiting_replies(coach, today)),
+        due_soon=tuple(due_soon(coach, today, settings.due_soon_days)),
+        due_soon_days=settings.due_soon_days,
+        coach_renegotiations=renegotiations(
+            coach, today, owner="coach", days=settings.follow_through_days
+        ),
+        client_renegotiations=renegotiations(
+            coach, today, owner="client", days=settings.follow_through_days
+        ),
     )
 
 
@@ -96,6 +117,16 @@ def _cadence_json(c: Cadence) -> dict[str, object]:
     }
 
 
+def _renegotiations_json(r: Renegotiations | None) -> dict[str, int]:
+    return {"in_time": 0 if r is None else r.in_time, "total": 0 if r is None else r.total}
+
+
+def _renegotiated_words(r: Renegotiations | None) -> str:
+    if r is None or not r.total:
+        return ""
+    return f"; {r.in_time} of {plural(r.total, 'renegotiation')} made in time"
+
+
 def report_json(report: PracticeReport) -> dict[str, object]:
     """A stable, documented shape for scripts: dates as YYYY-MM-DD, rates as 0..1 or null."""
     return {
@@ -115,6 +146,20 @@ def report_json(report: PracticeReport) -> dict[str, object]:
             }
             for o in report.overdue
         ],
+        "due_soon_days": report.due_soon_days,
+        "due_soon": [
+            {
+                "commitment_id": d.commitment_id,
+                "client_id": d.client_id,
+                "client": d.client_name,
+                "owner": d.owner,
+                "title": d.title,
+                "promised_on": d.promised_on.isoformat(),
+                "due_on": d.due_on.isoformat(),
+                "days_left": d.days_left,
+            }
+            for d in report.due_soon
+        ],
         "due_for_contact": [_cadence_json(c) for c in report.due_for_contact],
         "quiet": [_cadence_json(c) for c in report.quiet],
         "snoozed": report.snoozed,
@@ -123,6 +168,10 @@ def report_json(report: PracticeReport) -> dict[str, object]:
             "window_end": report.coach_follow_through.window_end.isoformat(),
             "coach": _rate_json(report.coach_follow_through.practice),
             "clients": _rate_json(report.client_follow_through.practice),
+            "renegotiated": {
+                "coach": _renegotiations_json(report.coach_renegotiations),
+                "clients": _renegotiations_json(report.client_renegotiations),
+            },
         },
         "journey": [
             {
@@ -181,14 +230,24 @@ def _listed(items, limit: int | None, line) -> list[str]:
     return lines
 
 
+def _due_in(days_left: int) -> str:
+    if days_left == 0:
+        return "due today"
+    if days_left == 1:
+        return "due tomorrow"
+    return f"due in {days_left} days"
+
+
 def report_text(report: PracticeReport, *, limit: int | None = None) -> str:
     """Plain text for a terminal or a cron email; every typed text is made visible literally."""
     lines = [
         f"trustdesk report for {visible(report.coach_name)}, {report.today:%A %d %B %Y}",
         "",
         f"Your follow-through (last {report.coach_follow_through.window_days} days): "
-        f"{_percent(report.coach_follow_through.practice)}",
-        f"Clients' follow-through: {_percent(report.client_follow_through.practice)}",
+        f"{_percent(report.coach_follow_through.practice)}"
+        f"{_renegotiated_words(report.coach_renegotiations)}",
+        f"Clients' follow-through: {_percent(report.client_follow_through.practice)}"
+        f"{_renegotiated_words(report.client_renegotiations)}",
         f"Sessions on time (within {report.punctuality.grace_minutes} min): "
         f"{_percent(report.punctuality.practice, 'n/a (no sessions held)')}",
         "",
@@ -201,6 +260,19 @@ def report_text(report: PracticeReport, *, limit: int | None = None) -> str:
             f"{plural(o.days_overdue, 'day'):>8} late  "
             f"{'you' if o.owner == 'coach' else 'client':<6}  "
             f"{visible(o.client_name)}: {visible(o.title)}"
+        ),
+    )
+    lines += [
+        "",
+        f"Due soon (within {plural(report.due_soon_days, 'day')}): {len(report.due_soon)}",
+    ]
+    lines += _listed(
+        report.due_soon,
+        limit,
+        lambda d: (
+            f"{_due_in(d.days_left):>13}  "
+            f"{'you' if d.owner == 'coach' else 'client':<6}  "
+            f"{visible(d.client_name)}: {visible(d.title)}"
         ),
     )
     lines += ["", f"Gone quiet (past their maximum gap): {len(report.quiet)}"]

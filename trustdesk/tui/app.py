@@ -21,6 +21,7 @@ from textual.timer import Timer
 
 from trustdesk import config
 from trustdesk.store import Coach, Database, borrowed
+from trustdesk.trust.promises import Closing
 from trustdesk.tui.commands import TrustdeskCommands
 from trustdesk.tui.failures import failure_line
 from trustdesk.tui.keys import ANYWHERE
@@ -72,6 +73,8 @@ class TrustdeskApp(App):
         self._idle_timer: Timer | None = None
         self.idle_wakeup: float | None = None  # on `clock`, when the idle check runs next
         self._keyring_tried = False
+        # Promises closed (done, dropped, renegotiated) in this run, for `u`: newest last.
+        self.closings: list[Closing] = []
         # Failed unlocks in this process: each makes the next try wait longer.
         self.unlock_throttle = UnlockThrottle(clock)
         keep_textual_quiet()
@@ -132,6 +135,18 @@ class TrustdeskApp(App):
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """`u` is offered only when there is a close to undo."""
+        if action == "undo":
+            return bool(self.closings)
+        return True
+
+    def action_undo(self) -> None:
+        """Undo the last close of a promise made in this run of the app."""
+        from trustdesk.tui.flows.promises import undo_last
+
+        undo_last(self, self.practice_changed)
 
     # --- the notes lock ---------------------------------------------------------------------
 

@@ -31,6 +31,11 @@ class TrustdeskCommands(Provider):
             ("Lock notes now", app.action_lock, "Forget the notes key until you unlock again"),
             ("Unlock notes", app.request_unlock, "Type your passphrase to open private notes"),
             ("Keys and help", app.action_help, "Every key trustdesk understands"),
+            (
+                "Undo last close",
+                app.action_undo,
+                "Open again the promise last marked done, dropped or renegotiated (u)",
+            ),
             ("Prompts awaiting a reply", partial(_awaiting, app), "Prompts nobody answered yet"),
             ("Programs", partial(_screen, app, "programs"), "Your programs and their stages"),
             ("References", partial(_screen, app, "references"), "Clients who agreed to be one"),

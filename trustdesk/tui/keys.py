@@ -7,5 +7,7 @@ from textual.binding import Binding
 ANYWHERE = [
     Binding("question_mark", "help", "Help", id="help"),
     Binding("ctrl+l", "lock", "Lock notes", id="lock_notes"),
+    # In the Notes tab while the notes are locked, u unlocks them instead.
+    Binding("u", "undo", "Undo last close", id="undo_close"),
     Binding("q", "quit", "Quit", id="quit"),
 ]

@@ -130,8 +130,12 @@ class DashboardScreen(TrustdeskScreen[None]):
         self.summary = summary
         self._draw_summary()
         self._load_side_panes()
-        self.query_one("#overdue-pane", Pane).set_title(f"Overdue promises ({summary.overdue})")
+        self._title_promises(summary.overdue, summary.due_soon)
         self._title_cadence()
+
+    def _title_promises(self, overdue: int, due_soon: int) -> None:
+        soon = f" · {due_soon} due soon" if due_soon else ""
+        self.query_one("#overdue-pane", Pane).set_title(f"Overdue promises ({overdue}){soon}")
 
     def _title_cadence(self) -> None:
         """Quiet and due come with the summary; prompts awaiting a reply with the pane itself."""
@@ -164,17 +168,38 @@ class DashboardScreen(TrustdeskScreen[None]):
         parts: list[tuple[str, str]] = [
             (f"{today:%a %d %b %Y}" if wide else f"{today:%d %b}", "bold")
         ]
+        gap = "  ·  " if wide else " · "
+        notes = ("notes open" if vault.unlocked else "notes locked", "italic")
         if report is not None:
             kept = percent(report.coach_kept.percent)
             on_time = percent(report.on_time.percent)
-            parts += [
+            counts = [
                 (f"{report.overdue} overdue", ""),
                 (f"{report.quiet} quiet, {report.due} due", ""),
+            ]
+            plain = [
                 (f"promises kept {kept}" if wide else f"kept {kept}", ""),
                 (f"sessions on time {on_time}" if wide else f"on time {on_time}", ""),
             ]
-        parts.append(("notes open" if vault.unlocked else "notes locked", "italic"))
-        gap = "  ·  " if wide else " · "
+            choices = [plain]
+            early = report.renegotiated_in_time
+            if early:
+                # Beside follow-through, when there is room: an early, honest
+                # renegotiation keeps one's word too.
+                choices[:0] = [
+                    [(f"promises kept {kept} ({early} renegotiated in time)", ""), plain[1]],
+                    [
+                        (f"kept {kept}, {early} renegotiated in time", ""),
+                        (f"on time {on_time}", ""),
+                    ],
+                ]
+            fitting = (
+                c
+                for c in choices
+                if len(gap.join(p for p, _ in parts + counts + c + [notes])) <= width
+            )
+            parts += counts + next(fitting, plain)
+        parts.append(notes)
         # Drop the least urgent numbers (punctuality, then follow-through) if it will not fit.
         while len(parts) > 3 and len(gap.join(p for p, _ in parts)) > width:
             parts.pop(-2)
@@ -216,12 +241,23 @@ class DashboardScreen(TrustdeskScreen[None]):
             table.set_loader(loader)
 
     def _overdue_page(self, offset: int, limit: int) -> Page:
+        """Overdue promises, then those due soon: one list, paged across both."""
         app = self.td
+        within = app.settings.due_soon_days
 
         def work():
             coach, today = app.coach, app.today
-            rows = promises.overdue_promises(coach, today, limit=limit, offset=offset)
-            return promises.count_overdue(coach, today), rows
+            late = promises.count_overdue(coach, today)
+            soon = promises.count_due_soon(coach, today, within)
+            rows: list = []
+            if offset < late:
+                rows += promises.overdue_promises(coach, today, limit=limit, offset=offset)
+            if len(rows) < limit and soon:
+                rows += promises.due_soon(
+                    coach, today, within, limit=limit - len(rows), offset=max(0, offset - late)
+                )
+            app.call_from_thread(self._title_promises, late, soon)
+            return late + soon, rows
 
         total, rows = app.fetch(work)
         return Page(total, offset, rows)

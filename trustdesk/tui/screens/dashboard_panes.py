@@ -65,9 +65,14 @@ def format_client(row: dashboard_rules.ClientRow, today: dt.date) -> dict[str, C
     }
 
 
-def format_overdue(row: promises.OverduePromise) -> dict[str, Cell]:
+def format_overdue(row: promises.OverduePromise | promises.DueSoonPromise) -> dict[str, Cell]:
+    """An overdue promise shows how late it is; one due soon, how long is left."""
+    if isinstance(row, promises.DueSoonPromise):
+        when = Cell("today" if row.days_left == 0 else f"in {row.days_left}d")
+    else:
+        when = Cell(f"{row.days_overdue}d", "late")
     return {
-        "late": Cell(f"{row.days_overdue}d", "late"),
+        "late": when,
         "who": Cell("you" if row.owner == "coach" else "client"),
         "client": Cell(row.client_name),
         "what": Cell(row.title),
@@ -167,8 +172,14 @@ class ClientsPane(Pane):
 
 
 class OverduePane(Pane):
+    """Overdue promises, then (a section of the same list) those due soon: one set of keys
+    for both, so a promise is kept, moved or dropped the same way before and after it is late.
+    """
+
     BINDINGS = [
         Binding("d", "done", "Done", id="overdue_done"),
+        # Listed in `?`; left out of the footer, which has no room for it at 80 columns.
+        Binding("D", "done_on", "Done on…", show=False, id="overdue_done_on"),
         Binding("r", "renegotiate", "Renegotiate", id="overdue_renegotiate"),
         Binding("x", "drop", "Drop", id="overdue_drop"),
     ]
@@ -177,13 +188,13 @@ class OverduePane(Pane):
         yield Label(self.title_text, classes="pane-title")
         yield VirtualTable(
             [
-                Column("late", "Late", 4, align="right"),
+                Column("late", "When", 6, align="right"),
                 Column("who", "Who", 6),
                 Column("client", "Client", 0, weight=2),
                 Column("what", "Promise", 0, weight=3),
             ],
             format_overdue,
-            empty_text="Nothing overdue. Every promise is on track.",
+            empty_text="Nothing overdue or due soon. Every promise is on track.",
             id="overdue",
         )
         yield Static("", id="overdue-detail", classes="pane-detail", markup=False)
@@ -193,15 +204,37 @@ class OverduePane(Pane):
         """The highlighted promise in full: the table's columns are narrow at 80 columns."""
         row = event.row
         who = "You owe" if row.owner == "coach" else "Client owes"
+        if isinstance(row, promises.DueSoonPromise):
+            left = {0: "due today", 1: "due tomorrow"}.get(row.days_left)
+            when = left or f"due {row.due_on:%a %d %b}, in {row.days_left} days"
+        else:
+            when = f"due {row.due_on:%d %b}, {row.days_overdue}d late"
         self.query_one("#overdue-detail", Static).update(
-            Text(
-                f"{who} {visible(row.client_name)}: {visible(row.title)} "
-                f"(due {row.due_on:%d %b}, {row.days_overdue}d late)"
-            )
+            Text(f"{who} {visible(row.client_name)}: {visible(row.title)} ({when})")
         )
+        self.refresh_bindings()
 
-    def _current(self) -> promises.OverduePromise | None:
-        return self.query_one("#overdue", VirtualTable).current_row
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """With no promise highlighted (an empty list), its keys are not offered."""
+        if action in ("done", "done_on", "renegotiate", "drop"):
+            return self._current() is not None
+        return True
+
+    def on_virtual_table_loaded(self) -> None:
+        self.refresh_bindings()
+
+    def _current(self) -> promises.OverduePromise | promises.DueSoonPromise | None:
+        tables = self.query("#overdue").results(VirtualTable)
+        table = next(tables, None)
+        return None if table is None else table.current_row
+
+    def action_done_on(self) -> None:
+        row = self._current()
+        if row is not None:
+            app, done = self.td, self.practice_changed
+            promise_flows.mark_done_on(
+                app, row.commitment_id, row.title, row.promised_on, done, version=row.version
+            )
 
     def action_done(self) -> None:
         row = self._current()
@@ -214,7 +247,13 @@ class OverduePane(Pane):
         if row is not None:
             app, done = self.td, self.practice_changed
             promise_flows.renegotiate(
-                app, row.commitment_id, row.title, row.due_on, done, version=row.version
+                app,
+                row.commitment_id,
+                row.title,
+                row.due_on,
+                done,
+                version=row.version,
+                owner=row.owner,
             )
 
     def action_drop(self) -> None:

@@ -64,7 +64,7 @@ def sections() -> list[tuple[str, list[Binding]]]:
         ("Clients list", _bindings(dashboard_panes.ClientsPane)
          + [Binding("enter", "", "Open the client's workspace"),
             Binding("escape", "", "Clear the filter")]),
-        ("Overdue promises", _bindings(dashboard_panes.OverduePane)),
+        ("Overdue and due-soon promises", _bindings(dashboard_panes.OverduePane)),
         ("Due for contact", _bindings(dashboard_panes.CadencePane)),
     ]  # fmt: skip
     for module in (client, programs, references):

@@ -34,10 +34,26 @@ def promise_status(p: PromiseItem, today: dt.date) -> str:
     return PROMISE_WORDS.get(p.status, p.status)
 
 
+def renegotiated_words(p: PromiseItem) -> str:
+    """'in time, the client asked': when it was moved against its due date, and who asked."""
+    when = "in time" if p.renegotiated_in_time else "after it was due"
+    asked = {"client": ", the client asked", "coach": ", you asked"}.get(p.asked_by, "")
+    return when + asked
+
+
 def promise_detail(p: PromiseItem, today: dt.date) -> Text:
     """The line under the promises for the highlighted one: its whole title, or why it was
-    dropped. What the coach typed stays literal."""
+    dropped or moved. What the coach typed stays literal."""
     text = Text(no_wrap=True, overflow="ellipsis", end="")
+    if p.status == "renegotiated":
+        moved = day(p.done_on, today, short_year=True)
+        text.append(f"Renegotiated {moved} ({renegotiated_words(p)}): ")
+        text.stylize("bold")
+        text.append(visible(p.title))
+        if p.reason:
+            text.append(" — reason: ")
+            text.append(visible(p.reason))
+        return text
     if p.status == "dropped":
         text.append(f"Dropped {day(p.done_on, today, short_year=True)}".rstrip() + ": ", "bold")
         text.append(visible(p.reason) if p.reason else "no reason was given")
@@ -72,6 +88,7 @@ class PromisesTable(ClientTable):
         Binding("a", "add", "Add", id="promise_add"),
         Binding("e", "change('edit')", "Edit", id="promise_edit"),
         Binding("d", "change('done')", "Done", id="promise_done"),
+        Binding("D", "done_on", "Done on…", id="promise_done_on"),
         Binding("r", "change('renegotiate')", "Renegotiate", id="promise_renegotiate"),
         Binding("x", "change('drop')", "Drop", id="promise_drop"),
     ]
@@ -103,11 +120,29 @@ class PromisesTable(ClientTable):
         return bool(ws.promises)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A key that cannot act on the highlighted promise is not offered at all."""
         if action == "change":
             promise = self.current()
-            # Shown but dimmed when the highlighted promise is already closed.
-            return True if promise is not None and promise.can_change else None
+            return promise is not None and promise.can_change
+        if action == "done_on":
+            # Open: keep it on a chosen day. Kept: correct the day it was kept.
+            promise = self.current()
+            return promise is not None and (promise.can_change or promise.can_correct_done_on)
         return True
+
+    def action_done_on(self) -> None:
+        p = self.current()
+        if p is None:
+            return
+        app, done, v = self.td, self.practice_changed, p.version
+        if p.can_change:
+            promise_flows.mark_done_on(
+                app, p.commitment_id, p.title, p.promised_on, done, version=v
+            )
+        elif p.can_correct_done_on and p.done_on is not None:
+            promise_flows.correct_done_on(
+                app, p.commitment_id, p.title, p.promised_on, p.done_on, done, version=v
+            )
 
     def action_add(self) -> None:
         if self.client is not None:
@@ -135,7 +170,9 @@ class PromisesTable(ClientTable):
         elif what == "done":
             promise_flows.mark_done(app, p.commitment_id, p.title, done, version=v)
         elif what == "renegotiate":
-            promise_flows.renegotiate(app, p.commitment_id, p.title, p.due_on, done, version=v)
+            promise_flows.renegotiate(
+                app, p.commitment_id, p.title, p.due_on, done, version=v, owner=p.owner
+            )
         elif what == "drop":
             promise_flows.drop(app, p.commitment_id, p.title, done, version=v)
 
