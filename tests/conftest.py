@@ -91,6 +91,7 @@ BOTH_BACKENDS = {
     "test_trust_prompts",
     "test_trust_rules",
     "test_trust_workspace",
+    "test_trust_clients",
     "test_importer",
     "test_versions",
     "test_hostile_input",
@@ -105,6 +106,7 @@ BOTH_BACKENDS = {
     # The command line, from `trustdesk init` on.
     "test_cli",
     "test_cli_keys",
+    "test_cli_clients",
 }
 
 
