@@ -28,6 +28,7 @@ from trustdesk.trust.clients import (
     has_clients,
     list_clients,
     move_client,
+    removed_text,
 )
 from trustdesk.trust.common import ActionError, ChangedElsewhere
 from trustdesk.trust.contact import cadence
@@ -277,13 +278,16 @@ def test_delete_client_removes_every_record_of_theirs_and_nothing_else(coach, to
     deleted = delete_client(coach, gone.client_id, "kai  moana", version=gone.version)
     assert deleted.name == "Kai Moana"
     assert deleted.removed == {
-        "sessions": 1,
-        "promises": 2,
-        "touches": 2,
-        "notes": 1,
-        "outcomes": 1,
-        "stage changes": 1,
+        "session": 1,
+        "promise": 2,
+        "touch": 2,
+        "note": 1,
+        "outcome": 1,
+        "stage move": 1,
     }
+    assert removed_text(deleted) == (
+        "1 session, 2 promises, 2 touches, 1 note, 1 outcome, 1 stage move"
+    )
     assert [c.name for c in Client.select()] == ["Lee"]
     for model in (Session, Commitment, Touch, Note, Outcome, StageChange):
         assert {r.client_id for r in model.select()} == {kept.client_id}, model
@@ -297,3 +301,64 @@ def test_delete_from_a_stale_copy_is_refused(coach, today):
     with pytest.raises(ChangedElsewhere):
         delete_client(coach, added.client_id, "Max", version=added.version)
     assert Client.select().count() == 1
+
+
+def test_an_archived_client_leaves_every_current_list_but_not_the_past(coach, today):
+    """Two clients with the same history; the archived one is gone from every list and
+    pane, and still counted in follow-through and written in an export."""
+    import io
+    import json
+
+    from trustdesk.config import Settings
+    from trustdesk.exporter import write_json_export
+    from trustdesk.trust.dashboard import client_page, summary
+    from trustdesk.trust.journey.outcomes import references
+    from trustdesk.trust.journey.programs import list_programs
+    from trustdesk.trust.promises import count_overdue, follow_through, overdue_promises
+    from trustdesk.trust.sessions import sessions_this_week
+
+    program, _ = _program(coach)
+    ids = {}
+    for name in ("Kept Client", "Gone Client"):
+        cid = add_client(coach, name, program_id=program.id, today=today).client_id
+        ids[name] = cid
+        Client.update(reference_consent=True).where(Client.id == cid).execute()
+        Commitment.create(
+            coach=coach,
+            client=cid,
+            owner="coach",
+            title="Late",
+            promised_on=today - dt.timedelta(days=20),
+            due_on=today - dt.timedelta(days=10),
+        )
+        Commitment.create(
+            coach=coach,
+            client=cid,
+            owner="coach",
+            title="Kept",
+            promised_on=today - dt.timedelta(days=20),
+            due_on=today - dt.timedelta(days=12),
+            done_on=today - dt.timedelta(days=13),
+            status="done",
+        )
+        Session.create(
+            coach=coach, client=cid, scheduled_start=dt.datetime.combine(today, dt.time(15))
+        )
+    before = follow_through(coach, today, owner="coach", days=90, practice_only=True)
+    move_client(coach, ids["Gone Client"], "archived")
+
+    assert [r.name for r in client_page(coach, today).rows] == ["Kept Client"]
+    assert client_page(coach, today, name_filter="gone").total == 0
+    assert [p.client_name for p in overdue_promises(coach, today)] == ["Kept Client"]
+    assert count_overdue(coach, today) == 1
+    assert summary(coach, today, Settings()).overdue == 1
+    assert [c.client_name for c in cadence(coach, today)] == ["Kept Client"]
+    assert [s.client_name for s in sessions_this_week(coach, today)] == ["Kept Client"]
+    assert [r.client_name for r in references(coach)] == ["Kept Client"]
+    assert [p.active_clients for p in list_programs(coach)] == [1]
+    # The past keeps them.
+    after = follow_through(coach, today, owner="coach", days=90, practice_only=True)
+    assert after.practice == before.practice and after.practice.counted == 4
+    out = io.StringIO()
+    write_json_export(out, coach)
+    assert "Gone Client" in {c["name"] for c in json.loads(out.getvalue())["tables"]["client"]}

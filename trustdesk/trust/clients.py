@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from peewee import JOIN
+from peewee import JOIN, fn
 
 from trustdesk.store.models import (
     Client,
@@ -380,6 +380,32 @@ def _record_stage(coach: Coach, client_id: int, stage_id: int, on: dt.date) -> N
     ).execute()
 
 
+def _record_last_contact(coach: Coach, client_id: int, on: dt.date) -> None:
+    Touch.create(
+        coach=coach,
+        client=client_id,
+        occurred_on=on,
+        channel=LAST_CONTACT_CHANNEL,
+        direction="outbound",
+        summary=LAST_CONTACT_SUMMARY,
+        counts_for_cadence=True,
+    )
+
+
+def _checked_move(client: Client, status: ClientStatus | str) -> ClientStatus:
+    """The status a client may move to from where they are, or a refusal in words."""
+    try:
+        status = ClientStatus(status)
+    except ValueError:
+        raise ActionError(f"unknown status {status!r}") from None
+    current = ClientStatus(client.status)
+    if current is status:
+        raise ActionError(f"{client.name} is already {status}")
+    if not current.can_become(status):
+        raise ActionError(f"{client.name} is {current} and cannot become {status}")
+    return status
+
+
 # --- writes --------------------------------------------------------------------------
 
 
@@ -435,15 +461,7 @@ def add_client(
         if stage is not None:
             _record_stage(coach, client.id, stage, min(started_on, today))
         if last_contact_on is not None:
-            Touch.create(
-                coach=coach,
-                client=client.id,
-                occurred_on=last_contact_on,
-                channel=LAST_CONTACT_CHANNEL,
-                direction="outbound",
-                summary=LAST_CONTACT_SUMMARY,
-                counts_for_cadence=True,
-            )
+            _record_last_contact(coach, client.id, last_contact_on)
         return _details(client)
 
 
@@ -461,14 +479,20 @@ def edit_client(
     max_gap_days: int = UNSET,
     started_on: dt.date = UNSET,
     contact_preferences: str = UNSET,
+    status: ClientStatus | str = UNSET,
+    last_contact_on: dt.date | None = None,
     today: dt.date | None = None,
 ) -> ClientDetails:
-    """Change what is given and nothing else; refused if saved elsewhere since `version`.
+    """Change what is given and nothing else, in one transaction; refused if saved
+    elsewhere since `version`.
 
-    A new stage is recorded as a stage move today. `version` None (a script that read
-    nothing) skips the check.
+    A new stage is recorded as a stage move today; a new status must be a move the
+    current one allows; a last contact is logged as a counted touch. `version` None (a
+    script that read nothing) skips the check.
     """
     today = _today(today)
+    if last_contact_on is not None and last_contact_on > today:
+        raise ActionError("the last contact cannot be in the future")
     changes: dict[str, object] = {}
     if name is not UNSET:
         changes["name"] = checked_client_name(name)
@@ -511,6 +535,8 @@ def edit_client(
             changes["program"], changes["stage"] = program, stage
             if stage is not None and stage != client.stage_id:
                 new_stage = stage
+        if status is not UNSET:
+            changes["status"] = _checked_move(client, status)
         if changes:
             change_unless_changed(
                 Client,
@@ -523,6 +549,8 @@ def edit_client(
             )
         if new_stage is not None:
             _record_stage(coach, client.id, new_stage, today)
+        if last_contact_on is not None:
+            _record_last_contact(coach, client.id, last_contact_on)
         return _details(_own_client(coach, client.id))
 
 
@@ -532,17 +560,9 @@ def move_client(
     """Move a client along their life (prospect → active → paused ⇄ active → completed →
     archived, and back from completed or archived); a move the status does not allow is
     refused in words."""
-    try:
-        status = ClientStatus(status)
-    except ValueError:
-        raise ActionError(f"unknown status {status!r}") from None
     with db.atomic():
         client = _own_client(coach, client_id)
-        current = ClientStatus(client.status)
-        if current is status:
-            raise ActionError(f"{client.name} is already {status}")
-        if not current.can_become(status):
-            raise ActionError(f"{client.name} is {current} and cannot become {status}")
+        status = _checked_move(client, status)
         change_unless_changed(
             Client,
             client.id,
@@ -558,13 +578,21 @@ def move_client(
 # Every record that belongs to a client; the database removes them with the client
 # (each reference cascades, on a practice through the client's delete function).
 CLIENT_RECORDS = (
-    ("sessions", Session),
-    ("promises", Commitment),
-    ("touches", Touch),
-    ("notes", Note),
-    ("outcomes", Outcome),
-    ("stage changes", StageChange),
+    ("session", Session),
+    ("promise", Commitment),
+    ("touch", Touch),
+    ("note", Note),
+    ("outcome", Outcome),
+    ("stage move", StageChange),
 )
+
+
+def removed_text(deleted: ClientDeleted) -> str:
+    """'2 sessions, 1 promise, 0 touches...': what went with a deleted client."""
+    return ", ".join(
+        plural(deleted.removed[what], what).replace("touchs", "touches")
+        for what, _ in CLIENT_RECORDS
+    )
 
 
 def typed_back(typed: str, name: str) -> bool:
@@ -604,3 +632,53 @@ def delete_client(
         if left:  # never half a client: the transaction is rolled back
             raise ActionError(f"the client's {left[0]} could not be deleted; nothing was deleted")
         return ClientDeleted(name=client.name, removed=removed)
+
+
+# --- one client at a glance -----------------------------------------------------------
+
+EMPTY_PRACTICE_HINT = (
+    "No clients yet. Add one with `n` in the app or `trustdesk client add NAME`, "
+    "or bring a spreadsheet in with `trustdesk import FILE`."
+)
+
+
+@dataclass(frozen=True)
+class ClientOverview:
+    """A client's details with where they stand: cadence, open promises, next session."""
+
+    details: ClientDetails
+    cadence: Any  # trust.contact.Cadence for an active client, else None
+    open_promises_coach: int
+    open_promises_client: int
+    next_session: dt.datetime | None
+
+
+def client_overview(coach: Coach, client_id: int, today: dt.date) -> ClientOverview:
+    from trustdesk.store.states import PromiseState, SessionStatus
+    from trustdesk.trust.common import as_datetime
+    from trustdesk.trust.contact import cadence
+
+    details = client_details(coach, client_id)
+    rows = cadence(coach, today, client_ids=[client_id]) if details.status.has_cadence else []
+    owners = dict(
+        Commitment.select(Commitment.owner, fn.COUNT(Commitment.id))
+        .where((Commitment.client == client_id) & (Commitment.status == PromiseState.OPEN))
+        .group_by(Commitment.owner)
+        .tuples()
+    )
+    upcoming = (
+        Session.select(fn.MIN(Session.scheduled_start))
+        .where(
+            (Session.client == client_id)
+            & (Session.status == SessionStatus.SCHEDULED)
+            & (Session.scheduled_start >= dt.datetime.combine(today, dt.time.min))
+        )
+        .scalar()
+    )
+    return ClientOverview(
+        details=details,
+        cadence=rows[0] if rows else None,
+        open_promises_coach=int(owners.get("coach", 0)),
+        open_promises_client=int(owners.get("client", 0)),
+        next_session=as_datetime(upcoming),
+    )

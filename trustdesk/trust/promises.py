@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from peewee import Case, fn
 
 from trustdesk.store.models import COMMITMENT_OWNERS, Client, Coach, Commitment, db
-from trustdesk.store.states import PromiseState
+from trustdesk.store.states import ClientStatus, PromiseState
 from trustdesk.trust.common import (
     ActionError,
     ChangedElsewhere,
@@ -83,11 +83,19 @@ class PromiseItem:
 # --- reads ---------------------------------------------------------------------------
 
 
+def archived_clients(coach: Coach):
+    """The ids of the coach's archived clients: their promises leave the current lists."""
+    return Client.select(Client.id).where(
+        (Client.coach == coach) & (Client.status == ClientStatus.ARCHIVED)
+    )
+
+
 def overdue_where(coach: Coach, today: dt.date):
     return (
         (Commitment.coach == coach)
         & (Commitment.status == PromiseState.OPEN)
         & (Commitment.due_on < today)
+        & Commitment.client.not_in(archived_clients(coach))
     )
 
 
@@ -120,6 +128,7 @@ def overdue_promises(
             (Commitment.coach == coach)
             & (Commitment.status == PromiseState.OPEN)
             & (Commitment.due_on < today)
+            & (Client.status != ClientStatus.ARCHIVED)
         )
         .order_by(owner_rank, Commitment.due_on, Commitment.id)
     )
