@@ -682,3 +682,26 @@ def client_overview(coach: Coach, client_id: int, today: dt.date) -> ClientOverv
         open_promises_client=int(owners.get("client", 0)),
         next_session=as_datetime(upcoming),
     )
+
+
+@dataclass(frozen=True)
+class JourneyChoice:
+    """A place on a journey a client can be put: a program's stage, or a program that has
+    no stages yet (stage None)."""
+
+    program_id: int
+    program_name: str
+    stage_id: int | None
+    position: int | None
+    stage_name: str | None
+
+
+def journey_choices(coach: Coach) -> list[JourneyChoice]:
+    """Every stage of every program, and every program with no stage; one query."""
+    query = (
+        Program.select(Program.id, Program.name, Stage.id, Stage.position, Stage.name)
+        .join(Stage, JOIN.LEFT_OUTER, on=(Stage.program == Program.id))
+        .where(Program.coach == coach)
+        .order_by(Program.name, Program.id, Stage.position)
+    )
+    return [JourneyChoice(*row) for row in query.tuples()]
