@@ -362,3 +362,16 @@ def test_an_archived_client_leaves_every_current_list_but_not_the_past(coach, to
     out = io.StringIO()
     write_json_export(out, coach)
     assert "Gone Client" in {c["name"] for c in json.loads(out.getvalue())["tables"]["client"]}
+
+
+def test_an_edit_keeps_a_client_on_their_program_without_a_stage(coach, today):
+    program, (first, *_) = _program(coach)
+    added = add_client(coach, "Nia", today=today)
+    Client.update(program=program.id).where(Client.id == added.client_id).execute()
+    edited = edit_client(coach, added.client_id, program_id=program.id, stage_id=None, name="Nia B")
+    assert (edited.program_id, edited.stage_id) == (program.id, None)
+    assert StageChange.select().count() == 0
+    # Onto another program: its first stage, recorded.
+    other, (other_first, *_) = _program(coach, "Health", ("Start", "Keep"))
+    moved = edit_client(coach, added.client_id, program_id=other.id)
+    assert moved.stage_id == other_first and StageChange.select().count() == 1

@@ -531,7 +531,11 @@ def edit_client(
                 wanted_stage = client.stage_id if keep else None
             else:
                 wanted_stage = stage_id
-            program, stage = _checked_journey(coach, wanted_program, wanted_stage)
+            if (wanted_program, wanted_stage) == (client.program_id, None) and wanted_program:
+                # Kept on their program, not yet in a stage: left so, not put at the first.
+                program, stage = _checked_journey(coach, wanted_program, None)[0], None
+            else:
+                program, stage = _checked_journey(coach, wanted_program, wanted_stage)
             changes["program"], changes["stage"] = program, stage
             if stage is not None and stage != client.stage_id:
                 new_stage = stage

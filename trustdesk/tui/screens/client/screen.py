@@ -36,6 +36,7 @@ from trustdesk.tui.screens.client.sessions import SessionsTab, SessionsTable
 
 TABS = ("journey", "sessions", "promises", "contact", "notes", "outcomes")
 TAB_GROUP = Binding.Group("Tabs", compact=True)
+CLIENT_GROUP = Binding.Group("Client", compact=True)
 
 
 def top_text(ws: ClientWorkspace, today: dt.date) -> Text:
@@ -129,12 +130,16 @@ class ClientScreen(TrustdeskScreen[None]):
         Binding("4", "show_tab('contact')", "Contact", id="tab_contact", group=TAB_GROUP),
         Binding("5", "show_tab('notes')", "Notes", id="tab_notes", group=TAB_GROUP),
         Binding("6", "show_tab('outcomes')", "Outcomes", id="tab_outcomes", group=TAB_GROUP),
+        # Upper case: free in every tab, whose own keys are lower case; one compact group
+        # in the footer ("ESD Client"), each key by name in `?` and in the palette.
+        Binding("E", "edit_client", "Edit client", id="workspace_edit_client", group=CLIENT_GROUP),
+        Binding(
+            "S", "client_status", "Change status", id="workspace_client_status", group=CLIENT_GROUP
+        ),
+        Binding(
+            "D", "delete_client", "Delete client", id="workspace_delete_client", group=CLIENT_GROUP
+        ),
         Binding("f5", "reload", "Reload", id="workspace_reload"),
-        # Upper case: free in every tab, whose own keys are lower case. Listed in `?` and
-        # the palette; the footer keeps its room for the tab's own keys.
-        Binding("E", "edit_client", "Edit client", show=False, id="workspace_edit_client"),
-        Binding("S", "client_status", "Change status", show=False, id="workspace_client_status"),
-        Binding("D", "delete_client", "Delete client", show=False, id="workspace_delete_client"),
     ]
 
     def __init__(self, client_id: int) -> None:
