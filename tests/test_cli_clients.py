@@ -186,3 +186,12 @@ def test_an_ambiguous_name_lists_the_matches(td):
     line = one_line_error(td("client", "archive", "nn"))
     assert "names 2 clients" in line and "Ann Lee (id" in line
     assert {c["status"] for c in tables(td)["client"]} == {"active"}
+
+
+def test_a_name_with_control_characters_is_kept_and_shown_visibly(td):
+    ok(td("client", "add", "Eve\x1b[31mRed"))
+    out = ok(td("client", "list")).stdout.decode()
+    assert "\x1b" not in out and "Eve\\x1b[31mRed" in out
+    assert show(td, "eve")["name"] == "Eve\x1b[31mRed"
+    err = text(ok(td("client", "pause", "eve")))[1]
+    assert "\x1b" not in err
