@@ -99,7 +99,7 @@ MAX_CONTACTS = 10  # emails, and phone numbers, kept per client
 MAX_CONTACT = 254  # the longest email address mail allows; phone numbers are far shorter
 MAX_PREFERENCES = 500
 # A last contact given when a client is added (before trustdesk knew them): a counted touch.
-LAST_CONTACT_CHANNEL = "message"
+LAST_CONTACT_CHANNEL = "call"  # as `trustdesk import` logs a last_contact_on
 LAST_CONTACT_SUMMARY = "Last contact before trustdesk"
 ADDABLE_STATUSES = (ClientStatus.PROSPECT, ClientStatus.ACTIVE)
 
