@@ -92,6 +92,7 @@ BOTH_BACKENDS = {
     "test_trust_rules",
     "test_trust_promises",
     "test_trust_workspace",
+    "test_trust_clients",
     "test_importer",
     "test_versions",
     "test_hostile_input",
@@ -104,10 +105,12 @@ BOTH_BACKENDS = {
     "test_tui_journey",
     "test_tui_prompts",
     "test_tui_promises",
+    "test_tui_clients",
     # The command line, from `trustdesk init` on.
     "test_cli",
     "test_cli_keys",
     "test_cli_promises",
+    "test_cli_clients",
 }
 
 

@@ -161,3 +161,25 @@ def test_references(snap_compare, app, size):
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_client_form(snap_compare, app, size):
+    """`E` in the workspace: the client form, filled from the client as saved."""
+
+    async def run_before(pilot):
+        await _open_workspace(pilot)
+        await pilot.press("E")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_delete_client_form(snap_compare, app, size):
+    async def run_before(pilot):
+        await _open_workspace(pilot)
+        await pilot.press("D")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

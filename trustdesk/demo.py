@@ -638,6 +638,9 @@ class _Practice:
                 reference_consent=int(plan.consent),
                 created_at=plan.created_at,
                 uid=self._client_uid(plan).hex,
+                more_emails="",
+                more_phones="",
+                contact_preferences="",
             ),
         )
         for position, on in changes:

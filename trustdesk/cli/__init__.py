@@ -232,6 +232,7 @@ def build_parser() -> Parser:
 # Command groups kept in their own modules (trustdesk/cli/<group>.py): each has
 # register(sub, common), which adds its parsers and returns {command name: handler}.
 COMMAND_GROUPS: tuple[str, ...] = (
+    "trustdesk.cli.clients",
     "trustdesk.cli.promises",
     "trustdesk.cli.touches",
 )
@@ -424,10 +425,13 @@ def _print_recovery_code(code: str) -> None:
 def cmd_report(args: argparse.Namespace) -> int:
     from trustdesk.store import current_coach
     from trustdesk.trust import build_report, report_json, report_text
+    from trustdesk.trust.clients import EMPTY_PRACTICE_HINT, has_clients
 
     database = _open(args)
     try:
-        report = build_report(current_coach(), config.today(), config.load_settings())
+        coach = current_coach()
+        report = build_report(coach, config.today(), config.load_settings())
+        empty = not has_clients(coach)
     finally:
         database.close()
     if args.json:
@@ -437,6 +441,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         _out_data(json_text(report_json(report), indent=indent) + "\n")
     else:
         _out(_fit_terminal(report_text(report, limit=args.limit)))
+        if empty:
+            _out("\n" + EMPTY_PRACTICE_HINT + "\n")
     return EXIT_OK
 
 

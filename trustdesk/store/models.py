@@ -124,7 +124,7 @@ class Stage(Versioned, BaseModel):
         indexes = ((("coach", "program", "position"), True),)
 
 
-class Client(BaseModel):
+class Client(Versioned, BaseModel):
     """Someone the coach works with, and how often the coach means to be in touch."""
 
     coach = ForeignKeyField(Coach, backref="clients", on_delete="CASCADE")
@@ -151,6 +151,13 @@ class Client(BaseModel):
     # names): one row imported twice, even by two imports at once, is refused by the
     # database. NULL for clients added by hand, so two of them may share a name.
     import_key = TextField(null=True)
+    # The emails and phone numbers beyond the first, one a line; `email` and `phone` hold
+    # the one used (schema 0012).
+    more_emails = TextField(default="")
+    more_phones = TextField(default="")
+    # How and when the client likes to be reached, in the coach's words.
+    contact_preferences = TextField(default="")
+    version = IntegerField(default=1)
 
     class Meta:
         indexes = (

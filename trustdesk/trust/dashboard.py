@@ -55,7 +55,10 @@ class ClientPage:
 
 
 def _filtered(coach: Coach, name_filter: str):
-    query = Client.select().where(Client.coach == coach)
+    # Archived clients leave the list (they stay in exports and the figures of the past).
+    query = Client.select().where(
+        (Client.coach == coach) & (Client.status != ClientStatus.ARCHIVED)
+    )
     key = name_key(name_filter)
     if key:
         # sort_name is the name folded (any case, accents aside); contains() escapes % _ \.

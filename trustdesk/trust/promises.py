@@ -141,11 +141,19 @@ class PromiseItem:
 # --- reads ---------------------------------------------------------------------------
 
 
+def archived_clients(coach: Coach):
+    """The ids of the coach's archived clients: their promises leave the current lists."""
+    return Client.select(Client.id).where(
+        (Client.coach == coach) & (Client.status == ClientStatus.ARCHIVED)
+    )
+
+
 def overdue_where(coach: Coach, today: dt.date):
     return (
         (Commitment.coach == coach)
         & (Commitment.status == PromiseState.OPEN)
         & (Commitment.due_on < today)
+        & Commitment.client.not_in(archived_clients(coach))
     )
 
 
@@ -178,6 +186,7 @@ def overdue_promises(
             (Commitment.coach == coach)
             & (Commitment.status == PromiseState.OPEN)
             & (Commitment.due_on < today)
+            & (Client.status != ClientStatus.ARCHIVED)
         )
         .order_by(owner_rank, Commitment.due_on, Commitment.id)
     )

@@ -15,7 +15,7 @@ from peewee import Case, fn
 
 from trustdesk import config
 from trustdesk.store.models import Client, Coach, Session, db, minutes_late
-from trustdesk.store.states import SessionStatus
+from trustdesk.store.states import ClientStatus, SessionStatus
 from trustdesk.trust.common import (
     ActionError,
     ChangedElsewhere,
@@ -133,7 +133,8 @@ def sessions_this_week(coach: Coach, today: dt.date) -> list[WeekSession]:
                        Session.status)
         .join(Client)
         .where((Session.coach == coach) & (Session.scheduled_start >= start)
-               & (Session.scheduled_start < end) & (Session.status != SessionStatus.CANCELLED))
+               & (Session.scheduled_start < end) & (Session.status != SessionStatus.CANCELLED)
+               & (Client.status != ClientStatus.ARCHIVED))
         .order_by(Session.scheduled_start, Session.id)
     )  # fmt: skip
     return [

@@ -13,6 +13,7 @@ from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from trustdesk.literal import visible
+from trustdesk.tui.flows import clients as client_flows
 from trustdesk.tui.flows import contact as contact_flows
 from trustdesk.tui.flows import notes as note_flows
 from trustdesk.tui.flows import promises as promise_flows
@@ -39,6 +40,11 @@ class TrustdeskCommands(Provider):
             ("Prompts awaiting a reply", partial(_awaiting, app), "Prompts nobody answered yet"),
             ("Programs", partial(_screen, app, "programs"), "Your programs and their stages"),
             ("References", partial(_screen, app, "references"), "Clients who agreed to be one"),
+            (
+                "New client",
+                partial(client_flows.new_client, app, app.practice_changed),
+                "Add a client: name, contacts, program, cadence",
+            ),
         ]
         return commands
 
@@ -102,6 +108,21 @@ class TrustdeskCommands(Provider):
                 "Log a reply from",
                 partial(log_reply_flow, app, client_id, client_name, refresh),
                 "The client answered a prompt you sent",
+            ),
+            (
+                "Edit client",
+                partial(client_flows.edit_client, app, client_id, refresh),
+                "Name, emails, phones, program and stage, cadence, preferences",
+            ),
+            (
+                "Change status of",
+                partial(client_flows.move_client, app, client_id, refresh),
+                "Prospect, active, paused, completed or archived",
+            ),
+            (
+                "Delete client",
+                partial(client_flows.delete_client, app, client_id, refresh),
+                "Remove the client and every record of theirs (asks for the name)",
             ),
         ]
 

@@ -9,6 +9,7 @@ from peewee import JOIN
 
 from trustdesk.store.models import Client, Coach, Outcome, Program, db
 from trustdesk.store.practice import delete_rows
+from trustdesk.store.states import ClientStatus
 from trustdesk.trust.common import (
     as_date,
     change_unless_changed,
@@ -167,7 +168,11 @@ def references(coach: Coach) -> list[ReferenceItem]:
         .join(Program, JOIN.LEFT_OUTER, on=(Client.program == Program.id))
         .switch(Client)
         .join(Outcome, JOIN.LEFT_OUTER, on=(Outcome.client == Client.id))
-        .where((Client.coach == coach) & (Client.reference_consent == True))
+        .where(
+            (Client.coach == coach)
+            & (Client.reference_consent == True)
+            & (Client.status != ClientStatus.ARCHIVED)
+        )
         .order_by(Client.id, Outcome.achieved_on.desc(), Outcome.id.desc())
     )
     heads: dict[int, tuple[str, str, str | None]] = {}

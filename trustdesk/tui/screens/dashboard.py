@@ -323,6 +323,8 @@ class DashboardScreen(TrustdeskScreen[None]):
     @on(VirtualTable.Loaded, "#clients")
     def clients_loaded(self, event: VirtualTable.Loaded) -> None:
         self._title_clients(event.total)
+        empty = event.total == 0 and not self.name_filter
+        self.query_one("#clients-pane", ClientsPane).show_empty_hint(empty)
 
     @on(VirtualTable.Selected, "#clients")
     def open_client(self, event: VirtualTable.Selected) -> None:

@@ -119,6 +119,13 @@ class Pane(Tells, Vertical):
         contact_flows.snooze(app, row.client_id, name_of(row), until, self.practice_changed)
 
 
+# How clients get in, where the clients list would be.
+EMPTY_PRACTICE_HINT = (
+    "Press n to add a client, or bring a spreadsheet in from the command line: "
+    "trustdesk import FILE"
+)
+
+
 class ClientsPane(Pane):
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="clients_filter"),
@@ -126,6 +133,7 @@ class ClientsPane(Pane):
         Binding("t", "log_touch", "Log touch", id="clients_log_touch"),
         Binding("z", "snooze", "Snooze", id="clients_snooze"),
         Binding("p", "send_prompt", "Send prompt", id="clients_send_prompt"),
+        Binding("n", "new_client", "New", id="clients_new_client"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -144,6 +152,22 @@ class ClientsPane(Pane):
             empty_text="No clients match.",
             id="clients",
         )
+        yield Static(EMPTY_PRACTICE_HINT, id="clients-empty-hint", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#clients-empty-hint").display = False
+
+    def show_empty_hint(self, empty: bool) -> None:
+        """An empty list with no filter: say how clients get in, not "No clients match"."""
+        table = self.query_one("#clients", VirtualTable)
+        table.empty_text = "No clients yet." if empty else "No clients match."
+        table.refresh()
+        self.query_one("#clients-empty-hint").display = empty
+
+    def action_new_client(self) -> None:
+        from trustdesk.tui.flows.clients import new_client
+
+        new_client(self.td, self.practice_changed)
 
     def format_row(self, row: dashboard_rules.ClientRow) -> dict[str, Cell]:
         return format_client(row, self.td.today)

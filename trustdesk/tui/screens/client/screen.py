@@ -36,6 +36,7 @@ from trustdesk.tui.screens.client.sessions import SessionsTab, SessionsTable
 
 TABS = ("journey", "sessions", "promises", "contact", "notes", "outcomes")
 TAB_GROUP = Binding.Group("Tabs", compact=True)
+CLIENT_GROUP = Binding.Group("Client", compact=True)
 
 
 def top_text(ws: ClientWorkspace, today: dt.date) -> Text:
@@ -129,6 +130,15 @@ class ClientScreen(TrustdeskScreen[None]):
         Binding("4", "show_tab('contact')", "Contact", id="tab_contact", group=TAB_GROUP),
         Binding("5", "show_tab('notes')", "Notes", id="tab_notes", group=TAB_GROUP),
         Binding("6", "show_tab('outcomes')", "Outcomes", id="tab_outcomes", group=TAB_GROUP),
+        # Upper case: free in every tab, whose own keys are lower case; one compact group
+        # in the footer ("ESD Client"), each key by name in `?` and in the palette.
+        Binding("E", "edit_client", "Edit client", id="workspace_edit_client", group=CLIENT_GROUP),
+        Binding(
+            "S", "client_status", "Change status", id="workspace_client_status", group=CLIENT_GROUP
+        ),
+        Binding(
+            "D", "delete_client", "Delete client", id="workspace_delete_client", group=CLIENT_GROUP
+        ),
         Binding("f5", "reload", "Reload", id="workspace_reload"),
     ]
 
@@ -191,6 +201,33 @@ class ClientScreen(TrustdeskScreen[None]):
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+    # --- the client themselves ----------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("edit_client", "client_status", "delete_client"):
+            return self.workspace is not None  # hidden until the client has loaded
+        return True
+
+    def action_edit_client(self) -> None:
+        from trustdesk.tui.flows.clients import edit_client
+
+        edit_client(self.td, self.client_id, self.practice_changed)
+
+    def action_client_status(self) -> None:
+        from trustdesk.tui.flows.clients import move_client
+
+        move_client(self.td, self.client_id, self.practice_changed)
+
+    def action_delete_client(self) -> None:
+        from trustdesk.tui.flows.clients import delete_client
+
+        delete_client(self.td, self.client_id, None, gone=self._gone)
+
+    def _gone(self) -> None:
+        """The client was deleted: back to where the coach came from, which loads again."""
+        if self.is_attached and self.is_current:
+            self.dismiss(None)
 
     # --- loading ------------------------------------------------------------------
 
