@@ -90,6 +90,7 @@ BOTH_BACKENDS = {
     "test_trust_programs",
     "test_trust_prompts",
     "test_trust_rules",
+    "test_trust_sessions",
     "test_trust_workspace",
     "test_importer",
     "test_versions",
