@@ -360,3 +360,36 @@ def test_upgrading_to_0010_makes_every_held_session_contact_once(tmp_path):
         assert run("SELECT COUNT(*) FROM touch").fetchone() == (3,)
     finally:
         database.close()
+
+
+def test_the_agendas_promises_due_put_the_coachs_own_first(coach, today):
+    from trustdesk.cli.today import promises_due
+
+    ann, bea = client(coach, today), client(coach, today, "Bea")
+    for who, owner, due, title in (
+        (ann, "client", 0, "Journal"), (bea, "coach", 3, "Send notes"),
+        (ann, "coach", 1, "Book room"), (bea, "client", 9, "Too far"),
+        (ann, "coach", -1, "Overdue"),
+    ):  # fmt: skip
+        Commitment.create(coach=coach, client=who, owner=owner, title=title,
+                          promised_on=today - D(days=5), due_on=today + D(days=due))  # fmt: skip
+    assert [p.title for p in promises_due(coach, today, today)] == ["Journal"]
+    week = promises_due(coach, today + D(days=1), today + D(days=7))
+    assert [p.title for p in week] == ["Book room", "Send notes"]
+
+
+def test_the_demo_writes_exactly_the_linked_touch_of_each_held_session(demo_practice, today):
+    demo_practice(12)
+    held = {s.id for s in Session.select().where(Session.status == "held")}
+    linked_touches = [t.session_id for t in Touch.select().where(Touch.session.is_null(False))]
+    assert held and sorted(linked_touches) == sorted(held)
+    loose = Touch.select().where((Touch.channel == "session") & Touch.session.is_null())
+    assert loose.count() == 0
+    waiting = sessions.awaiting_outcome(coach=_only_coach(), now=at(today, 8))
+    assert waiting  # the demo leaves one session for the coach to say how it went
+
+
+def _only_coach():
+    from trustdesk.store import current_coach
+
+    return current_coach()

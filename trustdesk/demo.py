@@ -293,7 +293,7 @@ class _Practice:
         # What a coach opening the demo should always find, however small it is; each is
         # forced on the first chance if chance alone has not produced it yet.
         self.missing = {"overdue coach promise", "late promise", "dropped", "renegotiated"}
-        self.missing |= {"late session", "no_show"}
+        self.missing |= {"late session", "no_show", "waiting outcome"}
 
     # --- plumbing --------------------------------------------------------------------
 
@@ -686,7 +686,17 @@ class _Practice:
             roll = rng.random()
             if "no_show" in self.missing and plan.status == "active" and held:
                 roll = 0.99
-            if roll < 0.87:
+            if (
+                "waiting outcome" in self.missing
+                and plan.status == "active"
+                and plan.contact == "ok"
+                and on > last_past - plan.interval
+                and held
+            ):
+                # Its time is over and nobody has said how it went yet.
+                self._session(plan, on, "scheduled", program.stage_ids[stage])
+                self.missing.discard("waiting outcome")
+            elif roll < 0.87:
                 self.held_ids.append(self._session(plan, on, "held", program.stage_ids[stage]))
                 held.append((on, len(held) + 1, stage))
                 if stage < last_stage and len(held) >= program.bounds[stage]:
