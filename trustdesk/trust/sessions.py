@@ -338,10 +338,26 @@ class AgendaSession:
     duration_minutes: int
     status: SessionStatus
     cancelled_by: str | None = None
+    version: int = 1  # as read; a save from this copy is refused once it has changed
 
     @property
     def ends(self) -> dt.datetime:
         return self.scheduled_start + dt.timedelta(minutes=self.duration_minutes)
+
+    def item(self) -> SessionItem:
+        """The session as the flows that record what happened take it."""
+        return SessionItem(self.session_id, self.scheduled_start, None, None,
+                           self.duration_minutes, self.status, self.version,
+                           self.cancelled_by)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DayAgenda:
+    """A day's sessions with their times, and the sessions still waiting for an outcome."""
+
+    day: dt.date
+    sessions: tuple[AgendaSession, ...]
+    awaiting_outcome: tuple[AgendaSession, ...]
 
 
 LONGEST_SESSION = dt.timedelta(minutes=8 * 60)
@@ -350,7 +366,8 @@ LONGEST_SESSION = dt.timedelta(minutes=8 * 60)
 def _agenda_query(coach: Coach):
     return (
         Session.select(Session.id, Session.client, Client.name, Session.scheduled_start,
-                       Session.duration_minutes, Session.status, Session.cancelled_by)
+                       Session.duration_minutes, Session.status, Session.cancelled_by,
+                       Session.version)
         .join(Client)
         .where((Session.coach == coach) & (Client.status != ClientStatus.ARCHIVED))
         .order_by(Session.scheduled_start, Session.id)
@@ -359,8 +376,8 @@ def _agenda_query(coach: Coach):
 
 def _agenda_rows(query) -> list[AgendaSession]:
     return [
-        AgendaSession(sid, cid, name, as_datetime(at), minutes, SessionStatus(status), by)
-        for sid, cid, name, at, minutes, status, by in query.tuples()
+        AgendaSession(sid, cid, name, as_datetime(at), minutes, SessionStatus(status), by, v)
+        for sid, cid, name, at, minutes, status, by, v in query.tuples()
     ]
 
 
@@ -417,3 +434,9 @@ def overlapping(
     return [
         s for s in near if s.session_id != leave_out and s.scheduled_start < end and s.ends > start
     ]
+
+
+def day_agenda(coach: Coach, today: dt.date, now: dt.datetime) -> DayAgenda:
+    """Today's sessions and those still waiting for an outcome (an earlier one of today's
+    that is over is in both: it is on the day and waits to be recorded)."""
+    return DayAgenda(today, tuple(sessions_on(coach, today)), tuple(awaiting_outcome(coach, now)))

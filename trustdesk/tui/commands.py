@@ -32,6 +32,7 @@ class TrustdeskCommands(Provider):
             ("Unlock notes", app.request_unlock, "Type your passphrase to open private notes"),
             ("Keys and help", app.action_help, "Every key trustdesk understands"),
             ("Prompts awaiting a reply", partial(_awaiting, app), "Prompts nobody answered yet"),
+            ("Agenda", partial(_agenda, app), "Today's sessions, and those waiting for an outcome"),
             ("Programs", partial(_screen, app, "programs"), "Your programs and their stages"),
             ("References", partial(_screen, app, "references"), "Clients who agreed to be one"),
         ]
@@ -79,6 +80,11 @@ class TrustdeskCommands(Provider):
                 "Record an email, call or message",
             ),
             (
+                "Schedule a session with",
+                partial(_schedule, app, client_id, client_name, refresh),
+                "A session on a day and at a time (warns if it overlaps another)",
+            ),
+            (
                 "Add a promise for",
                 partial(promise_flows.add_promise, app, client_id, client_name, refresh),
                 "Something you or the client will do, with a due date",
@@ -116,6 +122,18 @@ def _awaiting(app) -> None:
     from trustdesk.tui.screens.awaiting import AwaitingRepliesScreen
 
     app.push_screen(AwaitingRepliesScreen())
+
+
+def _agenda(app) -> None:
+    from trustdesk.tui.screens.agenda import AgendaScreen
+
+    app.push_screen(AgendaScreen())
+
+
+def _schedule(app, client_id: int, client_name: str, done) -> None:
+    from trustdesk.tui.flows.sessions import schedule_session
+
+    schedule_session(app, client_id, client_name, done)
 
 
 def _send_prompt(app, client_id: int, client_name: str, done) -> None:
