@@ -393,3 +393,19 @@ def _only_coach():
     from trustdesk.store import current_coach
 
     return current_coach()
+
+
+def test_the_report_tells_who_fell(coach, today):
+    from trustdesk.config import Settings
+    from trustdesk.trust.report import build_report, report_json, report_text
+
+    ann = client(coach, today, "[b]Ann[/]")
+    s = session(coach, ann, at(dt.date(2025, 12, 30)))
+    set_session_status(coach, s.id, "no_show")
+    report = build_report(coach, today, Settings())
+    (fell,) = report_json(report)["fell"]
+    assert fell == {"client_id": ann.id, "client": "[b]Ann[/]", "what": "no_show",
+                    "on": "2025-12-30", "promise": None,
+                    "words": "missed Tue 30 Dec 2025 session"}  # fmt: skip
+    text = report_text(report)
+    assert "Fell, with no contact since: 1\n  [b]Ann[/]: missed Tue 30 Dec 2025 session" in text

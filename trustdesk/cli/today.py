@@ -159,7 +159,7 @@ def agenda_json(agenda: Agenda) -> dict[str, object]:
                 "what": f.kind,
                 "on": f.on.isoformat(),
                 "promise": f.promise_title or None,
-                "words": f.words(day_words(f.on, agenda.today)),
+                "words": f.told(agenda.today),
             }
             for f in agenda.fell
         ],
@@ -201,7 +201,7 @@ def agenda_text(agenda: Agenda) -> str:
     )
     section(
         "Fell (no contact since)",
-        [f"  {f.client_name}: {f.words(day_words(f.on, today))}" for f in agenda.fell],
+        [f"  {f.client_name}: {f.told(today)}" for f in agenda.fell],
     )
     section(
         "Promises due today",

@@ -331,6 +331,11 @@ class Fall:
             return f"cancelled {when} session late"
         return f"missed {when} session"
 
+    def told(self, today: dt.date) -> str:
+        """words() with the day as reports write it: 'Tue 24 Nov', the year if not today's."""
+        shape = "%a %d %b" if self.on.year == today.year else "%a %d %b %Y"
+        return self.words(self.on.strftime(shape))
+
 
 MISSED = (SessionStatus.NO_SHOW, SessionStatus.LATE_CANCEL)
 

@@ -63,7 +63,11 @@ class AgendaScreen(TrustdeskModal[None]):
         table.clear()
         for s in self.rows:
             if s.session_id in waiting_ids:
-                when = f"{day(s.scheduled_start, today, weekday=True, clock=True)}"
+                when = (
+                    f"today {s.scheduled_start:%H:%M}"
+                    if s.scheduled_start.date() == today
+                    else day(s.scheduled_start, today, weekday=True, clock=True)
+                )
                 status = "waiting: how did it go?"
             else:
                 when = f"today {s.scheduled_start:%H:%M}–{s.ends:%H:%M}"

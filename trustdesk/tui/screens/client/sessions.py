@@ -33,8 +33,12 @@ def late_words(session: SessionItem) -> str:
     return f"{n} min late"
 
 
-def status_words(session: SessionItem) -> str:
-    """'late cancel · client': how it went, and who called it off when that is known."""
+def status_words(session: SessionItem, now: dt.datetime | None = None) -> str:
+    """'late cancel · client': how it went, and who called it off when that is known; a
+    session whose time is over that still says scheduled waits for an outcome."""
+    ends = session.scheduled_start + dt.timedelta(minutes=session.duration_minutes)
+    if session.status == "scheduled" and now is not None and ends <= now:
+        return "waiting for outcome"
     word = SESSION_STATUS_WORDS.get(session.status, session.status)
     if session.cancelled_by:
         return f"{word} · {session.cancelled_by}"
@@ -69,6 +73,7 @@ class SessionsTable(ClientTable):
     def draw(self, ws: ClientWorkspace, today: dt.date) -> bool:
         """Fill the list; False when the client has no sessions."""
         self.client = ws
+        now = config.now()
         self.show_rows(
             [
                 (
@@ -77,7 +82,7 @@ class SessionsTable(ClientTable):
                         "when": Text(
                             day(s.scheduled_start, today, weekday=True, clock=True, short_year=True)
                         ),
-                        "status": Text(status_words(s)),
+                        "status": Text(status_words(s, now)),
                         "late": Text(late_words(s)),
                         "length": Text(f"{s.duration_minutes} min"),
                     },
