@@ -91,6 +91,7 @@ BOTH_BACKENDS = {
     "test_trust_prompts",
     "test_trust_rules",
     "test_trust_promises",
+    "test_trust_sessions",
     "test_trust_workspace",
     "test_trust_clients",
     "test_importer",
@@ -111,6 +112,7 @@ BOTH_BACKENDS = {
     "test_cli_keys",
     "test_cli_promises",
     "test_cli_clients",
+    "test_cli_sessions",
 }
 
 

@@ -10,9 +10,9 @@ from conftest import FAST_ARGON2
 from helpers import PASSPHRASE, one_line_error, pg_url
 
 from trustdesk.store import Client, Note, StoreError, current_coach, open_database
-from trustdesk.store.models import ALL_MODELS
+from trustdesk.store.models import ALL_MODELS, Session, Touch
 from trustdesk.store.practice import ADMIN_ROLE, add_coach, setup_practice
-from trustdesk.trust import contact, promises
+from trustdesk.trust import contact, promises, sessions
 from trustdesk.trust.notes import add_note, read_note
 from trustdesk.vault import Vault
 
@@ -642,6 +642,12 @@ def test_a_practice_set_up_by_the_previous_release_is_brought_up_to_date(
                 " SELECT id, 'Kept', 'kept', '', '', 'active', '2026-03-02', 7, 21, false,"
                 " now() FROM coach"
             )
+            conn.execute(
+                "INSERT INTO session (coach_id, client_id, scheduled_start, actual_start,"
+                " late_minutes, duration_minutes, status)"
+                " SELECT coach_id, id, '2026-03-02 10:00', '2026-03-02 10:00', 0, 60, 'held'"
+                " FROM client"
+            )
         database = connect_server(admin)
         db.initialize(database)
         try:
@@ -653,6 +659,7 @@ def test_a_practice_set_up_by_the_previous_release_is_brought_up_to_date(
             "0007_stage_position_per_coach",
             "0008_client_identity",
             "0009_client_import_key",
+            "0010_session_contact",
         ]
         database = open_database(pg_url(admin, user=ann))
         try:
@@ -660,6 +667,16 @@ def test_a_practice_set_up_by_the_previous_release_is_brought_up_to_date(
             assert kept.name == "Kept" and kept.uid is not None
             contact.log_touch(current_coach(), kept.id, channel="call", direction="outbound",
                               summary="", occurred_on=DAY, today=DAY)  # fmt: skip
+            # The session held before the upgrade is contact now, and a coach can hold,
+            # cancel (saying who) and un-hold with the new columns.
+            (held,) = Session.select().where(Session.client == kept.id)
+            (touch,) = Touch.select().where(Touch.session == held.id)
+            assert (touch.channel, str(touch.occurred_on)) == ("session", "2026-03-02")
+            sessions.set_session_status(current_coach(), held.id, "late_cancel",
+                                        cancelled_by="client")  # fmt: skip
+            assert not Touch.select().where(Touch.session == held.id).exists()
+            sessions.set_session_status(current_coach(), held.id, "held")
+            assert Touch.select().where(Touch.session == held.id).count() == 1
         finally:
             database.close()
         with psycopg.connect(admin) as conn:
@@ -668,6 +685,7 @@ def test_a_practice_set_up_by_the_previous_release_is_brought_up_to_date(
             assert conn.execute("SELECT has_table_privilege(%s, 'touch', 'DELETE')",
                                 (ann,)).fetchone() == (False,)  # fmt: skip
         assert {"touch_client_id_same_coach", "stage_program_id_same_coach"} <= names
+        assert "touch_session_id_same_coach" in names
         assert "touch_client_id_fkey" not in names
         with psycopg.connect(admin) as conn:
             # Every key of a fenced table now leads with the coach, as a new practice's do.

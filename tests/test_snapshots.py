@@ -5,15 +5,24 @@ Regenerate after a deliberate change with: pytest tests/test_snapshots.py --snap
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from helpers import settle
 from textual.widgets import Input
 
+from trustdesk import config
 from trustdesk.config import Settings
 from trustdesk.store import current_coach
 from trustdesk.tui.app import TrustdeskApp
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+
+
+@pytest.fixture(autouse=True)
+def noon(monkeypatch):
+    """The time of day frozen too: which of today's sessions are over shows on screen."""
+    monkeypatch.setattr(config, "now", lambda: dt.datetime.combine(config.today(), dt.time(12)))
 
 
 @pytest.fixture
@@ -176,10 +185,38 @@ def test_client_form(snap_compare, app, size):
 
 
 @pytest.mark.parametrize("size", SIZES)
+def test_agenda(snap_compare, app, size):
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("g")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
 def test_delete_client_form(snap_compare, app, size):
     async def run_before(pilot):
         await _open_workspace(pilot)
         await pilot.press("D")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_client_sessions_tab(snap_compare, app, size):
+    async def run_before(pilot):
+        await _open_workspace(pilot, "2")
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_cancel_asks_who(snap_compare, app, size):
+    async def run_before(pilot):
+        await _open_workspace(pilot, "2")
+        await pilot.press("c")
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)

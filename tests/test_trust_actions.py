@@ -465,15 +465,16 @@ def test_schedule_session_duration_limits(coach, today, minutes, ok):
         assert Session.select().count() == 0
 
 
-def test_held_late_keeps_late_minutes_and_the_record_cannot_be_undone(coach, today):
+def test_held_late_keeps_late_minutes_until_the_held_is_taken_back(coach, today):
     start = dt.datetime.combine(today - D(days=1), dt.time(10, 0))
     s = session(coach, client(coach, today), start)
     set_session_status(coach, s.id, "held", actual_start=start + D(minutes=7, seconds=40))
     s = Session.get_by_id(s.id)
     assert (s.status, s.actual_start, s.late_minutes) == ("held", start + D(minutes=7), 7)
-    for status in ("scheduled", "no_show", "late_cancel", "cancelled"):
-        refused(set_session_status, coach, s.id, status, match="record stays as it is")
-    assert Session.get_by_id(s.id).late_minutes == 7
+    set_session_status(coach, s.id, "no_show")
+    s = Session.get_by_id(s.id)
+    assert (s.status, s.actual_start, s.late_minutes) == ("no_show", None, None)
+    refused(set_session_status, coach, s.id, "no_show", match="already no show")
 
 
 def test_a_session_in_the_future_cannot_be_marked_held(coach, today):

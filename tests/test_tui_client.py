@@ -261,18 +261,121 @@ def test_correcting_a_held_start_shows_when_it_was_scheduled(practice, client_id
     run(practice, scenario, client=client_id)
 
 
+def begun_session(client_id: int) -> Session:
+    """The client's scheduled session, moved to last Friday: it has begun, and is over."""
+    session = Session.get((Session.client == client_id) & (Session.status == "scheduled"))
+    friday = dt.datetime.combine(TODAY - dt.timedelta(days=3), dt.time(10, 0))
+    Session.update(scheduled_start=friday).where(Session.id == session.id).execute()
+    return Session.get_by_id(session.id)
+
+
+def test_n_marks_a_session_that_has_begun_a_no_show(practice, client_id):
+    session = begun_session(client_id)
+
+    async def scenario(app, pilot):
+        await pilot.press("2")
+        await highlight(pilot, workspace(app).query_one(SessionsTable), session.id)
+        await pilot.press("n")
+        await settle(pilot)
+        assert Session.get_by_id(session.id).status == "no_show"
+
+    run(practice, scenario, client=client_id)
+
+
 @pytest.mark.parametrize(
-    ("key", "status"), [("n", "no_show"), ("l", "late_cancel"), ("c", "cancelled")]
-)
-def test_session_status_keys(practice, client_id, key, status):
+    ("key", "status", "by", "words"),
+    [("l", "late_cancel", "client", "late cancel · client"),
+     ("c", "cancelled", "coach", "cancelled · coach")],
+)  # fmt: skip
+def test_cancelling_asks_who_called_it_off(practice, client_id, key, status, by, words):
     session = Session.get((Session.client == client_id) & (Session.status == "scheduled"))
 
     async def scenario(app, pilot):
         await pilot.press("2")
         await highlight(pilot, workspace(app).query_one(SessionsTable), session.id)
         await pilot.press(key)
+        await wait_for_screen(pilot, FormScreen)
+        assert Session.get_by_id(session.id).status == "scheduled"  # nothing yet
+        app.screen.query_one("#field-by", Select).value = by
+        await pilot.press("ctrl+s")
         await settle(pilot)
-        assert Session.get_by_id(session.id).status == status
+        saved = Session.get_by_id(session.id)
+        assert (saved.status, saved.cancelled_by) == (status, by)
+        row = [c.plain for c in workspace(app).query_one(SessionsTable).get_row(str(session.id))]
+        assert words in row
+
+    run(practice, scenario, client=client_id)
+
+
+def test_escape_on_the_cancel_form_changes_nothing(practice, client_id):
+    session = Session.get((Session.client == client_id) & (Session.status == "scheduled"))
+    before = Session.get_by_id(session.id)
+
+    async def scenario(app, pilot):
+        await pilot.press("2")
+        await highlight(pilot, workspace(app).query_one(SessionsTable), session.id)
+        await pilot.press("c")
+        await wait_for_screen(pilot, FormScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        after = Session.get_by_id(session.id)
+        assert (after.status, after.cancelled_by, after.version) == ("scheduled", None,
+                                                                     before.version)  # fmt: skip
+
+    run(practice, scenario, client=client_id)
+
+
+def test_holding_a_session_in_the_workspace_counts_it_as_contact(practice, client_id):
+    session = begun_session(client_id)
+
+    async def scenario(app, pilot):
+        await pilot.press("2")
+        await highlight(pilot, workspace(app).query_one(SessionsTable), session.id)
+        await pilot.press("h")
+        await wait_for_screen(pilot, FormScreen)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        (touch,) = Touch.select().where(Touch.session == session.id)
+        assert (touch.channel, touch.occurred_on) == ("session", session.scheduled_start.date())
+        assert touch.counts_for_cadence
+
+    run(practice, scenario, client=client_id)
+
+
+def test_scheduling_over_another_session_saves_it_and_warns(practice, client_id):
+    session = Session.get((Session.client == client_id) & (Session.status == "scheduled"))
+    overlap = session.scheduled_start + dt.timedelta(minutes=30)
+
+    async def scenario(app, pilot):
+        await pilot.press("2", "a")
+        await wait_for_screen(pilot, FormScreen)
+        await type_into(pilot, "#field-start", f"{overlap:%Y-%m-%d %H:%M}")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        made = Session.get((Session.client == client_id) & (Session.scheduled_start == overlap))
+        assert made.status == "scheduled"
+        warning = [m for m in app.said if m.startswith("It overlaps your session with")]
+        assert warning and f"{session.scheduled_start:%H:%M}" in warning[0]
+
+    run(practice, scenario, client=client_id)
+
+
+def test_keys_for_a_session_to_come_hide_held_and_no_show(practice, client_id):
+    future = dt.datetime.combine(TODAY + dt.timedelta(days=3), dt.time(10, 0))
+    session = Session.get((Session.client == client_id) & (Session.status == "scheduled"))
+    Session.update(scheduled_start=future).where(Session.id == session.id).execute()
+
+    async def scenario(app, pilot):
+        await pilot.press("2")
+        screen = workspace(app)
+        await highlight(pilot, screen.query_one(SessionsTable), session.id)
+        for key in ("e", "l", "c"):
+            assert screen.active_bindings[key].enabled, key
+        for key in ("h", "n"):
+            assert key not in screen.active_bindings or not screen.active_bindings[key].enabled
+        await pilot.press("h", "n")
+        await settle(pilot)
+        assert Session.get_by_id(session.id).status == "scheduled"
 
     run(practice, scenario, client=client_id)
 
@@ -663,36 +766,32 @@ def test_a_bad_date_when_rescheduling_is_marked_and_nothing_is_saved(practice, c
     run(practice, scenario, client=client_id)
 
 
-def test_a_held_session_cannot_be_moved_or_given_another_status(practice, client_id):
+def test_a_held_session_cannot_be_moved_and_marking_it_missed_takes_its_contact_back(
+    practice, client_id
+):
+    from trustdesk.trust.sessions import set_session_status
+
     session = scheduled_session(client_id)
     last_week = dt.datetime.combine(TODAY - dt.timedelta(days=7), dt.time(9, 0))
-    Session.update(
-        scheduled_start=last_week, status="held", actual_start=last_week, late_minutes=0
-    ).where(Session.id == session.id).execute()
-    before = Session.get_by_id(session.id)
+    Session.update(scheduled_start=last_week).where(Session.id == session.id).execute()
+    set_session_status(practice[1], session.id, "held")
+    assert Touch.select().where(Touch.session == session.id).count() == 1
 
     async def scenario(app, pilot):
         await pilot.press("2")
         screen = workspace(app)
         await highlight(pilot, screen.query_one(SessionsTable), session.id)
-        for key in ("e", "n", "l", "c"):
-            assert not screen.active_bindings[key].enabled, key  # dimmed in the footer
-        assert screen.active_bindings["h"].enabled  # its start time can still be corrected
-        await pilot.press("e", "n", "l", "c")
+        assert "e" not in screen.active_bindings or not screen.active_bindings["e"].enabled
+        for key in ("h", "n", "l", "c"):  # held again corrects its start; the rest undo it
+            assert screen.active_bindings[key].enabled, key
+        await pilot.press("e")
         await settle(pilot)
         assert isinstance(app.screen, ClientScreen)
-        after = Session.get_by_id(session.id)
-        assert (after.status, after.scheduled_start, after.late_minutes) == (
-            before.status,
-            before.scheduled_start,
-            before.late_minutes,
-        )
-        # A scheduled one has them all.
-        other = scheduled_session(client_id)
-        if other is not None:
-            await highlight(pilot, screen.query_one(SessionsTable), other.id)
-            for key in ("e", "h", "n", "l", "c"):
-                assert screen.active_bindings[key].enabled, key
+        assert Session.get_by_id(session.id).scheduled_start == last_week
+        await pilot.press("n")
+        await settle(pilot)
+        assert Session.get_by_id(session.id).status == "no_show"
+        assert not Touch.select().where(Touch.session == session.id).exists()
 
     run(practice, scenario, client=client_id)
 

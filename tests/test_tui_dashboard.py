@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from helpers import settle
+from helpers import settle, wait_for_screen
 from textual.widgets import Input, Static
 
 from trustdesk.config import Settings
 from trustdesk.store import Client, Commitment, Touch, current_coach
 from trustdesk.store.models import name_key
 from trustdesk.trust import build_report, cadence, overdue_promises
+from trustdesk.trust.contact import falls
 from trustdesk.tui.app import TrustdeskApp
 from trustdesk.tui.forms import FormScreen
 from trustdesk.tui.screens.dashboard import DashboardScreen
@@ -53,7 +54,10 @@ async def test_the_dashboard_answers_the_three_questions(app, practice):
         assert table(app, "clients").total == Client.select().count()
         # Overdue promises, then those due soon, in one list.
         assert table(app, "overdue").total == len(report.overdue) + len(report.due_soon)
-        assert table(app, "cadence").total == len(report.due_for_contact) + len(report.quiet)
+        # The quiet and the due, and the clients who fell (who may be neither yet).
+        needing = {c.client_id for c in report.due_for_contact + report.quiet}
+        fell = {f.client_id for f in falls(coach, TODAY)}
+        assert table(app, "cadence").total == len(needing | fell)
         first_overdue = table(app, "overdue").row_at(0)
         assert first_overdue.commitment_id == report.overdue[0].commitment_id
 
@@ -226,7 +230,8 @@ async def test_user_text_is_shown_literally(practice, isolated_home):
         started_on=TODAY - dt.timedelta(days=3),
     )
     app = TrustdeskApp(practice, coach)
-    async with app.run_test(size=(120, 40)) as pilot:
+    # Wide enough for the whole name beside the next session's day and time.
+    async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot)
         await pilot.press("slash", *"Ann")
         await settle(pilot)
@@ -386,3 +391,78 @@ async def test_w_lists_prompts_awaiting_a_reply(app):
         await settle(pilot)
         assert isinstance(app.screen, AwaitingRepliesScreen)
         assert len(app.screen.items) == 1 and app.screen.items[0].days_waiting == 3
+
+
+# --- sessions: clients who fell, the next session's time, the agenda ------------------------
+
+
+async def test_a_client_who_fell_is_flagged_with_what_happened(app):
+    from trustdesk.tui.screens.dashboard_panes import fall_words
+
+    coach = current_coach()
+    fall = falls(coach, TODAY)[0]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        cadence_table = table(app, "cadence")
+        first = cadence_table.row_at(0)
+        assert (first.client_id, first.fall.kind) == (fall.client_id, fall.kind)
+        assert "!! fell" in row_text(cadence_table, 0)
+        cadence_table.focus()
+        await settle(pilot)
+        detail = str(app.screen.query_one("#cadence-detail", Static).render())
+        assert detail.startswith(f"{fall.client_name}: ")
+        assert fall_words(fall, TODAY) in detail
+        clients = table(app, "clients")
+        names = [clients.row_at(i).name for i in range(clients.total)]
+        index = names.index(fall.client_name)
+        assert "!! fell" in row_text(clients, index)
+        # Reaching out clears it.
+        await pilot.press("t")
+        await wait_for_screen(pilot, FormScreen)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert fall.client_id not in {f.client_id for f in falls(coach, TODAY)}
+        assert "!! fell" not in row_text(clients, index)
+
+
+async def test_the_next_session_shows_its_time(app):
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        clients = table(app, "clients")
+        for i in range(clients.total):
+            row = clients.row_at(i)
+            if row.next_session is not None:
+                assert f"{row.next_session:%a %d %b %H:%M}" in row_text(clients, i)
+                return
+        raise AssertionError("no client in the demo has a session to come")
+
+
+async def test_g_opens_the_agenda_and_h_records_the_waiting_session_held(app):
+    from textual.widgets import DataTable
+
+    from trustdesk.store.models import Session
+    from trustdesk.tui.screens.agenda import AgendaScreen
+
+    (waiting,) = Session.select().where(
+        (Session.status == "scheduled") & (Session.scheduled_start < dt.datetime(2026, 3, 16))
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        summary = str(app.screen.query_one("#summary", Static).render())
+        assert "1 to record (g)" in summary
+        await pilot.press("g")
+        await wait_for_screen(pilot, AgendaScreen)
+        await settle(pilot)
+        rows = app.screen.query_one(DataTable)
+        assert "waiting" in str(rows.get_row_at(0)[2])
+        await pilot.press("h")
+        await wait_for_screen(pilot, FormScreen)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert Session.get_by_id(waiting.id).status == "held"
+        assert Touch.select().where(Touch.session == waiting.id).count() == 1
+        assert isinstance(app.screen, AgendaScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        summary = str(app.screen.query_one("#summary", Static).render())
+        assert "to record" not in summary

@@ -293,7 +293,7 @@ class _Practice:
         # What a coach opening the demo should always find, however small it is; each is
         # forced on the first chance if chance alone has not produced it yet.
         self.missing = {"overdue coach promise", "late promise", "dropped", "renegotiated"}
-        self.missing |= {"late session", "no_show"}
+        self.missing |= {"late session", "no_show", "waiting outcome"}
 
     # --- plumbing --------------------------------------------------------------------
 
@@ -348,11 +348,11 @@ class _Practice:
         """The hot paths build tuples by hand; fail loudly if the models' columns move."""
         expected = {
             Session: ("id", "coach", "client", "scheduled_start", "actual_start",
-                      "late_minutes", "duration_minutes", "status", "stage"),
+                      "late_minutes", "duration_minutes", "status", "stage", "cancelled_by"),
             Commitment: ("id", "coach", "client", "owner", "title", "promised_on", "due_on",
                          "done_on", "status", "reason", "renegotiated_from", "asked_by"),
             Touch: ("id", "coach", "client", "occurred_on", "channel", "direction",
-                    "counts_for_cadence", "summary", "prompt"),
+                    "counts_for_cadence", "summary", "prompt", "session"),
             StageChange: ("id", "coach", "client", "stage", "changed_on"),
             Outcome: ("id", "coach", "client", "achieved_on", "title", "detail"),
             Note: ("id", "coach", "client", "kind", "written_on", "updated_at", "body_sealed"),
@@ -658,9 +658,11 @@ class _Practice:
         """Sessions on the client's weekday and rhythm; held ones move them through the stages.
 
         Returns the held sessions as (day, number, stage), the current stage, and the
-        stage changes as (stage, day).
+        stage changes as (stage, day); the held sessions' ids are left in `held_ids`, in
+        the same order, for the touch each of them is.
         """
         if plan.status == "prospect":
+            self.held_ids = []
             return [], None, []
         rng = self.rng
         today = self.today
@@ -668,6 +670,7 @@ class _Practice:
         stage = 0
         changes = [(0, plan.start)]
         held: list[tuple[int, int, int]] = []
+        self.held_ids: list[int] = []
         on = plan.start + (plan.weekday - dt.date.fromordinal(plan.start).weekday()) % 7
         last_past = {"active": today - 1, "paused": plan.end, "completed": today - 7}[plan.status]
         cutoff = plan.last_contact if plan.contact in ("due", "quiet") else None
@@ -686,8 +689,18 @@ class _Practice:
             roll = rng.random()
             if "no_show" in self.missing and plan.status == "active" and held:
                 roll = 0.99
-            if roll < 0.87:
-                self._session(plan, on, "held", program.stage_ids[stage])
+            if (
+                "waiting outcome" in self.missing
+                and plan.status == "active"
+                and plan.contact == "ok"
+                and on > last_past - plan.interval
+                and held
+            ):
+                # Its time is over and nobody has said how it went yet.
+                self._session(plan, on, "scheduled", program.stage_ids[stage])
+                self.missing.discard("waiting outcome")
+            elif roll < 0.87:
+                self.held_ids.append(self._session(plan, on, "held", program.stage_ids[stage]))
                 held.append((on, len(held) + 1, stage))
                 if stage < last_stage and len(held) >= program.bounds[stage]:
                     stage += 1
@@ -730,7 +743,7 @@ class _Practice:
         if on <= self.today + 35 and rng.random() < 0.6:
             self._session(plan, on, "scheduled", stage_id)
 
-    def _session(self, plan: _Plan, on: int, status: str, stage_id: int) -> None:
+    def _session(self, plan: _Plan, on: int, status: str, stage_id: int) -> int:
         rng = self.rng
         start_minute = plan.minute_of_day
         scheduled = self.stamp(on, start_minute)
@@ -754,10 +767,17 @@ class _Practice:
             late = minutes_late(planned, began)
         sid = self.next_id[Session]
         self.next_id[Session] = sid + 1
-        self.rows.add(
-            Session,
-            (sid, self.coach_id, plan.id, scheduled, actual, late, plan.duration, status, stage_id),
-        )
+        # Who called a cancelled session off: mostly the client; drawn from the id, not the
+        # random stream, so the rest of the demo is the same as before it was recorded.
+        by = None
+        if status == "late_cancel":
+            by = "client"
+        elif status == "cancelled":
+            by = ("client", "client", "coach")[sid % 3]
+        row = (sid, self.coach_id, plan.id, scheduled, actual, late, plan.duration, status,
+               stage_id, by)  # fmt: skip
+        self.rows.add(Session, row)
+        return sid
 
     # --- touches ---------------------------------------------------------------------
 
@@ -781,8 +801,10 @@ class _Practice:
     ) -> None:
         """Contact between and at sessions; nothing that counts after the last contact day.
 
-        With a quota, exactly that many: the last contact first, then the latest sessions,
-        then ordinary touches spread over the client's time with the coach.
+        Each held session is contact through its own touch, linked to it, as marking a
+        session held writes one. With a quota, exactly that many touches: the last contact
+        first, then the latest sessions' (a quota smaller than the held sessions leaves the
+        earliest without one), then ordinary touches spread over the client's time.
         """
         rng = self.rng
         random_ = rng.random
@@ -802,13 +824,14 @@ class _Practice:
         every, counting = self._touch_table
         items = []
         kind = counting[int(random_() * len(counting))]
-        items.append((last, 1, kind[0], kind[1], 1, kind[3][int(random_() * len(kind[3]))]))
+        items.append((last, 1, kind[0], kind[1], 1, kind[3][int(random_() * len(kind[3]))], None))
         sessions = min(quota - 1, len(held))
         total_sessions = program.total_sessions
         names = program.stage_names
-        for on, number, stage in held[len(held) - sessions :]:
+        first = len(held) - sessions
+        for (on, number, stage), sid in zip(held[first:], self.held_ids[first:], strict=True):
             summary = f"Session {number} of {total_sessions} · {names[stage]}"
-            items.append((on, 0, "session", "outbound", 1, summary))
+            items.append((on, 0, "session", "outbound", 1, summary, sid))
         fillers = quota - 1 - sessions
         if plan.contact == "quiet" and fillers and last < loose_end:
             nudges = min(fillers, rng.randint(1, 3))
@@ -817,7 +840,8 @@ class _Practice:
             texts = self.library["touches"][key]
             for _ in range(nudges):
                 on = last + 1 + int(random_() * (loose_end - last))
-                items.append((on, 2, channel, direction, 0, texts[int(random_() * len(texts))]))
+                text = texts[int(random_() * len(texts))]
+                items.append((on, 2, channel, direction, 0, text, None))
         counted_span = last - start + 1
         loose_span = loose_end - start + 1
         for _ in range(fillers):
@@ -826,20 +850,23 @@ class _Practice:
                 on = start + int(random_() * counted_span)
             else:
                 on = start + int(random_() * loose_span)
-            items.append((on, 2, channel, direction, counts, texts[int(random_() * len(texts))]))
+            text = texts[int(random_() * len(texts))]
+            items.append((on, 2, channel, direction, counts, text, None))
         items.sort(key=itemgetter(0, 1))
         tid = self.next_id[Touch]
         coach, client, day = self.coach_id, plan.id, self.day
         rows = self.rows.waiting(Touch)
         prompts, pick = self.prompt_ids, self.prompt_rng.random
         unanswered = None  # the last prompt sent to this client that has no reply yet
-        for on, _, channel, direction, counts, summary in items:
+        for on, _, channel, direction, counts, summary, session in items:
             prompt = None
             if channel == "journal_prompt" and prompts:
                 prompt = unanswered = prompts[int(pick() * len(prompts))]
             elif channel == "reply" and unanswered is not None:
                 prompt, unanswered = unanswered, None
-            rows.append((tid, coach, client, day(on), channel, direction, counts, summary, prompt))
+            rows.append(
+                (tid, coach, client, day(on), channel, direction, counts, summary, prompt, session)
+            )
             tid += 1
         self.next_id[Touch] = tid
         if len(rows) >= self.rows.batch_rows:

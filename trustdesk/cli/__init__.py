@@ -235,6 +235,8 @@ COMMAND_GROUPS: tuple[str, ...] = (
     "trustdesk.cli.clients",
     "trustdesk.cli.promises",
     "trustdesk.cli.touches",
+    "trustdesk.cli.sessions",
+    "trustdesk.cli.today",
 )
 
 

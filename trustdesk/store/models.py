@@ -35,6 +35,7 @@ db = DatabaseProxy()
 # Choices are plain strings in the database so that reports and exports read well; the
 # states of clients, promises and sessions are StrEnums of those strings (store.states).
 COMMITMENT_OWNERS = ("coach", "client")
+CANCELLED_BY = ("client", "coach")
 TOUCH_CHANNELS = ("email", "call", "message", "journal_prompt", "reply", "session")
 TOUCH_DIRECTIONS = ("outbound", "inbound")
 NOTE_KINDS = ("goal", "regret", "struggle", "past_experience", "belief", "session")
@@ -197,6 +198,9 @@ class Session(Versioned, BaseModel):
         max_length=16, default=SessionStatus.SCHEDULED, choices=state_choices(SessionStatus)
     )
     stage = ForeignKeyField(Stage, null=True, on_delete="SET NULL")
+    # Who called a cancelled or late-cancelled session off: "client" or "coach" (schema
+    # 0010); NULL when not cancelled, or cancelled before it was recorded.
+    cancelled_by = CharField(max_length=8, null=True)
     version = IntegerField(default=1)
 
     class Meta:
@@ -265,10 +269,15 @@ class Touch(Versioned, BaseModel):
     counts_for_cadence = BooleanField(default=True)
     summary = TextField(default="")
     prompt = ForeignKeyField(Prompt, null=True, on_delete="SET NULL")
+    # The held session this touch is (schema 0010): written with the session's "held" and
+    # taken back with it, at most one per session (unique with the coach, so two terminals
+    # holding the same session at once cannot make two).
+    session = ForeignKeyField(Session, null=True, on_delete="CASCADE")
     version = IntegerField(default=1)
 
     class Meta:
         indexes = (
+            (("coach", "session"), True),
             (("client", "counts_for_cadence", "occurred_on"), False),
             (("client", "direction", "occurred_on"), False),
             (("coach", "occurred_on"), False),

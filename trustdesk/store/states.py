@@ -37,10 +37,11 @@ class SessionStatus(StrEnum):
     def allows(self, status: str) -> bool:
         """Whether a session in this status may be marked `status`.
 
-        A held session's record (when it began, how late) is history: it stays held,
-        and only its start time can be corrected by marking it held again.
+        Any other status, so a mistake can be put right (un-holding a held session takes
+        back the contact it counted as); a held session may be marked held again, which
+        corrects when it began.
         """
-        return self is not SessionStatus.HELD or status == SessionStatus.HELD
+        return status != self or self is SessionStatus.HELD
 
     @property
     def can_move(self) -> bool:

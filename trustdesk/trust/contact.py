@@ -1,5 +1,6 @@
-"""Frequency of contact: who is due for contact or has gone quiet, touches per week, and
-logging, correcting or taking back a touch, or snoozing a client's cadence.
+"""Frequency of contact: who is due for contact or has gone quiet, who fell (missed a
+session or let a promise lapse, with no contact since), touches per week, and logging,
+correcting or taking back a touch, or snoozing a client's cadence.
 
 Each read runs a fixed number of SQL queries however many clients there are; date
 arithmetic happens in Python on the summary rows, so the SQL stays portable between
@@ -15,12 +16,22 @@ from dataclasses import dataclass
 
 from peewee import SQL, Case, Select, fn
 
-from trustdesk.store.models import TOUCH_CHANNELS, TOUCH_DIRECTIONS, Client, Coach, Touch, db
+from trustdesk.store.models import (
+    TOUCH_CHANNELS,
+    TOUCH_DIRECTIONS,
+    Client,
+    Coach,
+    Commitment,
+    Session,
+    Touch,
+    db,
+)
 from trustdesk.store.practice import delete_rows
-from trustdesk.store.states import CadenceState, ClientStatus
+from trustdesk.store.states import CadenceState, ClientStatus, PromiseState, SessionStatus
 from trustdesk.trust.common import (
     ActionError,
     as_date,
+    as_datetime,
     change_unless_changed,
     checked_text,
     coach_client,
@@ -293,6 +304,121 @@ def saved_touch(coach: Coach, touch_id: int) -> TouchItem | None:
     """A touch as it is saved now, or None once it is gone."""
     row = Touch.get_or_none((Touch.id == touch_id) & (Touch.coach == coach))
     return None if row is None else touch_item(row)
+
+
+@dataclass(frozen=True)
+class Fall:
+    """A client who fell: missed a session (a no-show, or called it off late) or let one of
+    their own promises go past its due day, and has had no contact that counts since.
+
+    The coach catches them by reaching out: any counted touch after the event clears it
+    (for a missed session, one on that day counts: touches carry no time of day).
+    """
+
+    client_id: int
+    client_name: str
+    kind: str  # "no_show", "late_cancel" or "promise"
+    on: dt.date  # the missed session's day, or the promise's due day
+    promise_title: str = ""
+    last_contact_on: dt.date | None = None
+
+    def words(self, when: str) -> str:
+        """What happened, with `when` the day as the caller writes dates:
+        'missed Tue 24 Nov session', 'promise due Fri 27 Nov not kept'."""
+        if self.kind == "promise":
+            return f"promise due {when} not kept"
+        if self.kind == "late_cancel":
+            return f"cancelled {when} session late"
+        return f"missed {when} session"
+
+    def told(self, today: dt.date) -> str:
+        """words() with the day as reports write it: 'Tue 24 Nov', the year if not today's."""
+        shape = "%a %d %b" if self.on.year == today.year else "%a %d %b %Y"
+        return self.words(self.on.strftime(shape))
+
+
+MISSED = (SessionStatus.NO_SHOW, SessionStatus.LATE_CANCEL)
+
+
+def falls(coach: Coach, today: dt.date, *, client_ids: Iterable[int] | None = None) -> list[Fall]:
+    """Active clients who fell and have not been reached since, the latest fall first.
+
+    One query finds, per client, the last missed session, the last past-due promise of
+    theirs still open and the last contact that counts; a second reads what the flagged
+    ones missed. A session the coach called off late is the coach's doing, not a fall.
+    """
+    tomorrow = dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min)
+    missed = Session.select(fn.MAX(Session.scheduled_start)).where(
+        (Session.client == Client.id)
+        & (Session.status << MISSED)
+        & (Session.cancelled_by.is_null() | (Session.cancelled_by != "coach"))
+        & (Session.scheduled_start < tomorrow)
+    )
+    lapsed = Commitment.select(fn.MAX(Commitment.due_on)).where(
+        (Commitment.client == Client.id)
+        & (Commitment.owner == "client")
+        & (Commitment.status == PromiseState.OPEN)
+        & (Commitment.due_on < today)
+    )
+    query = Client.select(
+        Client.id,
+        Client.name,
+        missed.alias("missed"),
+        lapsed.alias("lapsed"),
+        last_counting_touch(today).alias("last_touch"),
+    ).where((Client.coach == coach) & (Client.status == ClientStatus.ACTIVE))
+    if client_ids is not None:
+        query = query.where(Client.id << tuple(client_ids))
+    found: dict[int, tuple[str, str, dt.date, dt.date | None, dt.datetime | None]] = {}
+    for cid, name, missed_at, lapsed_on, last in query.tuples():
+        last = as_date(last)
+        missed_at = as_datetime(missed_at)
+        lapsed_on = as_date(lapsed_on)
+        missed_fell = missed_at is not None and (last is None or last < missed_at.date())
+        lapsed_fell = lapsed_on is not None and (last is None or last <= lapsed_on)
+        if missed_fell and (not lapsed_fell or missed_at.date() >= lapsed_on):
+            found[cid] = (name, "session", missed_at.date(), last, missed_at)
+        elif lapsed_fell:
+            found[cid] = (name, "promise", lapsed_on, last, None)
+    if not found:
+        return []
+    kinds: dict[int, str] = {}
+    titles: dict[int, str] = {}
+    sessions = [cid for cid, f in found.items() if f[1] == "session"]
+    promises = [cid for cid, f in found.items() if f[1] == "promise"]
+    if sessions:
+        for cid, at, status in (
+            Session.select(Session.client, Session.scheduled_start, Session.status)
+            .where((Session.coach == coach) & (Session.client << sessions)
+                   & (Session.status << MISSED))
+            .order_by(Session.id)
+            .tuples()
+        ):  # fmt: skip
+            if as_datetime(at) == found[cid][4]:
+                kinds[cid] = status
+    if promises:
+        for cid, due, title in (
+            Commitment.select(Commitment.client, Commitment.due_on, Commitment.title)
+            .where((Commitment.coach == coach) & (Commitment.client << promises)
+                   & (Commitment.owner == "client") & (Commitment.status == PromiseState.OPEN))
+            .order_by(Commitment.id.desc())
+            .tuples()
+        ):  # fmt: skip
+            if as_date(due) == found[cid][2]:
+                titles[cid] = title
+    out = [
+        Fall(
+            client_id=cid,
+            client_name=name,
+            kind="promise" if what == "promise" else kinds.get(cid, SessionStatus.NO_SHOW),
+            on=on,
+            promise_title=titles.get(cid, ""),
+            last_contact_on=last,
+        )
+        for cid, (name, what, on, last, _) in found.items()
+    ]
+    out.sort(key=lambda f: (-f.on.toordinal(), f.client_name, f.client_id))
+    return out
 
 
 # --- writes --------------------------------------------------------------------------

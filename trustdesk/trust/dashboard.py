@@ -9,22 +9,23 @@ with per-client subqueries that the indexes answer directly.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from peewee import JOIN, SQL, Select, fn
 
+from trustdesk import config
 from trustdesk.config import Settings
 from trustdesk.store.models import Client, Coach, Commitment, Session, Stage, db, name_key
 from trustdesk.store.states import CadenceState, ClientStatus, PromiseState, SessionStatus
 from trustdesk.trust.common import Rate, as_date, as_datetime
-from trustdesk.trust.contact import cadence_counts, cadence_state, last_counting_touch
+from trustdesk.trust.contact import Fall, cadence_counts, cadence_state, falls, last_counting_touch
 from trustdesk.trust.promises import (
     due_soon_where,
     follow_through_parts,
     overdue_where,
     renegotiations_parts,
 )
-from trustdesk.trust.sessions import PUNCTUALITY_DAYS, punctuality_parts
+from trustdesk.trust.sessions import PUNCTUALITY_DAYS, awaiting_outcome, punctuality_parts
 
 CLIENT_SORTS = ("name", "contact", "promises", "next_session")
 
@@ -43,6 +44,7 @@ class ClientRow:
     open_promises: int
     next_session: dt.datetime | None
     snoozed_until: dt.date | None = None
+    fell: Fall | None = None  # missed a session or let a promise lapse, no contact since
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,9 @@ def client_page(
                 snoozed_until=as_date(snoozed),
             )
         )
+    fell = {f.client_id: f for f in falls(coach, today, client_ids=[r.client_id for r in rows])}
+    if fell:
+        rows = [replace(r, fell=fell.get(r.client_id)) for r in rows]
     return ClientPage(total=total, offset=offset, rows=tuple(rows))
 
 
@@ -173,6 +178,7 @@ class DashboardSummary:
     on_time: Rate
     due_soon: int = 0  # open promises due from today to the due-soon window's end
     renegotiated_in_time: int = 0  # the coach's, over the follow-through window
+    awaiting_outcome: int = 0  # sessions whose time is over that still say "scheduled"
 
 
 def summary(coach: Coach, today: dt.date, settings: Settings) -> DashboardSummary:
@@ -205,6 +211,9 @@ def summary(coach: Coach, today: dt.date, settings: Settings) -> DashboardSummar
         int(n) for n in db.execute(numbers).fetchone()
     )
     states = cadence_counts(coach, today)
+    now = config.now()
+    if now.date() != today:
+        now = dt.datetime.combine(today, now.time())
     return DashboardSummary(
         overdue=overdue,
         quiet=states[CadenceState.QUIET],
@@ -213,4 +222,5 @@ def summary(coach: Coach, today: dt.date, settings: Settings) -> DashboardSummar
         on_time=Rate(on_time_n, held_n),
         due_soon=soon_n,
         renegotiated_in_time=early_n,
+        awaiting_outcome=len(awaiting_outcome(coach, now)),
     )

@@ -49,6 +49,7 @@ class PracticeReport:
     due_soon_days: int = 7
     coach_renegotiations: Renegotiations | None = None
     client_renegotiations: Renegotiations | None = None
+    fell: tuple = ()  # trust.contact.Fall: missed a session or a promise, no contact since
 
 
 def build_report(coach: Coach, today: dt.date, settings: Settings) -> PracticeReport:
@@ -85,7 +86,14 @@ def build_report(coach: Coach, today: dt.date, settings: Settings) -> PracticeRe
         client_renegotiations=renegotiations(
             coach, today, owner="client", days=settings.follow_through_days
         ),
+        fell=tuple(_falls(coach, today)),
     )
+
+
+def _falls(coach: Coach, today: dt.date) -> list:
+    from trustdesk.trust.contact import falls
+
+    return falls(coach, today)
 
 
 def _awaiting_replies(coach: Coach, today: dt.date) -> list:
@@ -207,6 +215,17 @@ def report_json(report: PracticeReport) -> dict[str, object]:
             }
             for a in report.awaiting_replies
         ],
+        "fell": [
+            {
+                "client_id": f.client_id,
+                "client": f.client_name,
+                "what": f.kind,
+                "on": f.on.isoformat(),
+                "promise": f.promise_title or None,
+                "words": f.told(report.today),
+            }
+            for f in report.fell
+        ],
         "punctuality": {
             "window_start": report.punctuality.window_start.isoformat(),
             "window_end": report.punctuality.window_end.isoformat(),
@@ -292,6 +311,10 @@ def report_text(report: PracticeReport, *, limit: int | None = None) -> str:
             f"{plural(c.days_since_touch, 'day'):>8} since contact "
             f"(aim: every {c.ideal_gap_days})  {visible(c.client_name)}"
         ),
+    )
+    lines += ["", f"Fell, with no contact since: {len(report.fell)}"]
+    lines += _listed(
+        report.fell, limit, lambda f: f"{visible(f.client_name)}: {visible(f.told(report.today))}"
     )
     lines += ["", f"Sessions this week: {len(report.this_week)}"]
     lines += _listed(

@@ -38,6 +38,7 @@ class TrustdeskCommands(Provider):
                 "Open again the promise last marked done, dropped or renegotiated (u)",
             ),
             ("Prompts awaiting a reply", partial(_awaiting, app), "Prompts nobody answered yet"),
+            ("Agenda", partial(_agenda, app), "Today's sessions, and those waiting for an outcome"),
             ("Programs", partial(_screen, app, "programs"), "Your programs and their stages"),
             ("References", partial(_screen, app, "references"), "Clients who agreed to be one"),
             (
@@ -88,6 +89,11 @@ class TrustdeskCommands(Provider):
                 "Log a touch with",
                 partial(contact_flows.log_touch, app, client_id, client_name, refresh),
                 "Record an email, call or message",
+            ),
+            (
+                "Schedule a session with",
+                partial(_schedule, app, client_id, client_name, refresh),
+                "A session on a day and at a time (warns if it overlaps another)",
             ),
             (
                 "Add a promise for",
@@ -142,6 +148,18 @@ def _awaiting(app) -> None:
     from trustdesk.tui.screens.awaiting import AwaitingRepliesScreen
 
     app.push_screen(AwaitingRepliesScreen())
+
+
+def _agenda(app) -> None:
+    from trustdesk.tui.screens.agenda import AgendaScreen
+
+    app.push_screen(AgendaScreen())
+
+
+def _schedule(app, client_id: int, client_name: str, done) -> None:
+    from trustdesk.tui.flows.sessions import schedule_session
+
+    schedule_session(app, client_id, client_name, done)
 
 
 def _send_prompt(app, client_id: int, client_name: str, done) -> None:

@@ -29,6 +29,8 @@ SESSION_STATUS_WORDS = {
     "no_show": "no-show",
     "cancelled": "cancelled",
 }
+# Who called a cancelled session off.
+CANCELLED_BY_WORDS = {"client": "The client", "coach": "You"}
 # A closed promise, as the coach says it: a promise done is a promise kept.
 PROMISE_WORDS = {"done": "kept", "renegotiated": "renegotiated", "dropped": "dropped"}
 # Where a client is on a stage of their journey, with a mark that does not need colour.
@@ -45,6 +47,7 @@ STATE_WORDS = {
     "due": "!  due",
     "ok": "   ok",
     "snoozed": "z snoozed",
+    "fell": "!! fell",  # missed a session or let a promise lapse, and no contact since
     None: "",
 }
 STATUS_WORDS = {

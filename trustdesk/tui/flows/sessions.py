@@ -1,7 +1,8 @@
 """Sessions (proof of integrity: punctuality): schedule, reschedule, and say how one went.
 
 A session that has ended (held, cancelled, no-show) is not moved; marking one held
-asks when it really started, never later than now.
+asks when it really started, never later than now; cancelling one asks who called it
+off. A new or moved session that overlaps another is saved, with a warning that says so.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 from trustdesk import config
 from trustdesk.literal import visible
 from trustdesk.trust import SessionStatus, sessions
-from trustdesk.trust.sessions import SessionItem
+from trustdesk.trust.sessions import AgendaSession, SessionItem
 from trustdesk.tui.flows.base import Done, SavedRecord, ask_then_change, ask_then_perform, perform
+from trustdesk.tui.formatting import day
 from trustdesk.tui.forms import Field, FormScreen, Invalid
-from trustdesk.tui.labels import SESSION_STATUS_WORDS
+from trustdesk.tui.labels import CANCELLED_BY_WORDS, SESSION_STATUS_WORDS
 
 if TYPE_CHECKING:
     from trustdesk.tui.app import TrustdeskApp
@@ -36,15 +38,43 @@ def schedule_session(
         ],
     )  # fmt: skip
 
+    def work(values: dict) -> None:
+        start, minutes = values["start"], values["duration"]
+        made = sessions.schedule_session(
+            app.coach, client_id, start=start, duration_minutes=minutes
+        )
+        warn_of_overlaps(app, start, minutes, made)
+
     ask_then_perform(
         app,
         form,
-        lambda values: sessions.schedule_session(
-            app.coach, client_id, start=values["start"], duration_minutes=values["duration"]
-        ),
-        lambda values: f"Session scheduled for {values['start']:%a %d %b %H:%M}",
+        work,
+        lambda values: f"Session scheduled for {when(values['start'], app.today)}",
         done,
     )
+
+
+def when(at: dt.datetime, today: dt.date) -> str:
+    """'Wed 02 Dec 10:00', with the year when it is not this year's."""
+    return day(at, today, weekday=True, clock=True)
+
+
+def overlap_words(others: list[AgendaSession], today: dt.date) -> str:
+    """The warning a new or moved session gets when it shares time with others."""
+    said = "; ".join(
+        f"{visible(o.client_name)}, {when(o.scheduled_start, today)}–{o.ends:%H:%M}"
+        for o in others[:3]
+    )
+    more = f" and {len(others) - 3} more" if len(others) > 3 else ""
+    return f"It overlaps your session with {said}{more}."
+
+
+def warn_of_overlaps(app: TrustdeskApp, start: dt.datetime, minutes: int, session_id: int) -> None:
+    """After a save (on the worker thread): say so if the session shares time with another."""
+    others = sessions.overlapping(app.coach, start, minutes, leave_out=session_id)
+    if others:
+        message = overlap_words(others, app.today)
+        app.call_from_thread(app.notify, message, severity="warning", markup=False)
 
 
 def _held_start(session: SessionItem) -> dt.datetime:
@@ -148,18 +178,53 @@ def reschedule_session(app: TrustdeskApp, session: SessionItem, done: Done | Non
         save="Reschedule",
     )  # fmt: skip
 
+    def change(values: dict, version: int | None) -> None:
+        start, minutes = values["start"], values["duration"]
+        sessions.reschedule_session(
+            app.coach, session.session_id, start=start, duration_minutes=minutes, version=version
+        )
+        warn_of_overlaps(app, start, minutes, session.session_id)
+
     ask_then_change(
         app,
         form,
-        lambda values, version: sessions.reschedule_session(
-            app.coach,
-            session.session_id,
-            start=values["start"],
-            duration_minutes=values["duration"],
-            version=version,
-        ),
-        lambda values: f"Session moved to {values['start']:%a %d %b %H:%M}",
+        change,
+        lambda values: f"Session moved to {when(values['start'], app.today)}",
         done,
         version=session.version,
         record=_session_while(app, session.session_id, lambda now: now.can_move, fields=_timing),
+    )
+
+
+CANCELLING = {"cancelled": "Session cancelled", "late_cancel": "Late cancel"}
+
+
+def cancel_session(app: TrustdeskApp, session: SessionItem, status: str, done: Done | None) -> None:
+    """Mark a session cancelled (or cancelled late), saying who called it off."""
+    form = FormScreen(
+        CANCELLING[status],
+        [
+            Field("by", "Who called it off?", kind="choice", default=session.cancelled_by
+                  or "client", required=True,
+                  choices=[(CANCELLED_BY_WORDS[w], w) for w in ("client", "coach")]),
+        ],
+        intro=f"{session_words(session)}.",
+        save="Mark cancelled" if status == "cancelled" else "Mark late cancel",
+    )  # fmt: skip
+    word = SESSION_STATUS_WORDS[status]
+    ask_then_change(
+        app,
+        form,
+        lambda values, version: sessions.set_session_status(
+            app.coach, session.session_id, status, cancelled_by=values["by"], version=version
+        ),
+        lambda values: f"Session marked {word} (by {CANCELLED_BY_WORDS[values['by']].lower()})",
+        done,
+        version=session.version,
+        record=_session_while(
+            app,
+            session.session_id,
+            lambda now: now.allows(status),
+            fields=lambda now: {"by": now.cancelled_by or "client"},
+        ),
     )

@@ -46,6 +46,7 @@ class DashboardScreen(TrustdeskScreen[None]):
         Binding("escape", "clear_filter", "Clear filter", show=False, id="clear_filter"),
         Binding("f5", "reload", "Refresh", show=False, id="refresh"),
         Binding("w", "awaiting", "Awaiting replies", id="awaiting_replies"),
+        Binding("g", "agenda", "Agenda", id="open_agenda"),
         Binding("P", "programs", "Programs", show=False, id="open_programs"),
         Binding("R", "references", "References", show=False, id="open_references"),
     ]
@@ -59,6 +60,7 @@ class DashboardScreen(TrustdeskScreen[None]):
         self._refreshes = 0
         self._cadence_rows: tuple[int, list] | None = None
         self._awaiting: int | None = None
+        self._fell: int | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="summary")
@@ -114,6 +116,11 @@ class DashboardScreen(TrustdeskScreen[None]):
 
         self.app.push_screen(ReferencesScreen(), lambda _: self.reload())
 
+    def action_agenda(self) -> None:
+        from trustdesk.tui.screens.agenda import AgendaScreen
+
+        self.app.push_screen(AgendaScreen(), lambda _: self.reload())
+
     def action_awaiting(self) -> None:
         from trustdesk.tui.screens.awaiting import AwaitingRepliesScreen
 
@@ -143,12 +150,13 @@ class DashboardScreen(TrustdeskScreen[None]):
         if summary is None:
             return
         pane = self.query_one("#cadence-pane", Pane)
-        full = f"Due for contact ({summary.quiet} quiet, {summary.due} due)"
+        fell = f", {self._fell} fell" if self._fell else ""
+        full = f"Due for contact ({summary.quiet} quiet, {summary.due} due{fell})"
         titles = [full]
         if awaiting:
             # Quiet and due are in the strip above; in a narrow pane, what only this
             # title says (the replies awaited) goes before them.
-            short = f"Due for contact ({summary.quiet + summary.due})"
+            short = f"Due for contact ({summary.quiet + summary.due + (self._fell or 0)})"
             titles = [
                 f"{full} · {awaiting} awaiting reply (w)",
                 f"{short} · {awaiting} awaiting reply (w)",
@@ -173,6 +181,8 @@ class DashboardScreen(TrustdeskScreen[None]):
         if report is not None:
             kept = percent(report.coach_kept.percent)
             on_time = percent(report.on_time.percent)
+            if report.awaiting_outcome:
+                parts.append((f"{report.awaiting_outcome} to record (g)", "bold"))
             counts = [
                 (f"{report.overdue} overdue", ""),
                 (f"{report.quiet} quiet, {report.due} due", ""),
@@ -271,20 +281,22 @@ class DashboardScreen(TrustdeskScreen[None]):
             if cached is not None and cached[0] == refresh:
                 rows = cached[1]
             else:
-                rows = [c for c in contact.cadence(app.coach, app.today) if c.needs_contact]
+                rows = _due_and_fell(app.coach, app.today)
                 self._cadence_rows = (refresh, rows)
                 awaiting = awaiting_reply(app.coach, app.today, count_only=True)
-                app.call_from_thread(self._awaiting_counted, refresh, awaiting)
+                fell = sum(1 for _, fall in rows if fall is not None)
+                app.call_from_thread(self._awaiting_counted, refresh, awaiting, fell)
             window = rows[offset : offset + limit]
-            weeks = contact.contact_by_week(app.coach, app.today, [c.client_id for c in window])
-            return len(rows), [CadenceLine(c, weeks[c.client_id]) for c in window]
+            weeks = contact.contact_by_week(app.coach, app.today, [c.client_id for c, _ in window])
+            return len(rows), [CadenceLine(c, weeks[c.client_id], fall) for c, fall in window]
 
         total, lines = app.fetch(work)
         return Page(total, offset, lines)
 
-    def _awaiting_counted(self, refresh: int, awaiting: int) -> None:
+    def _awaiting_counted(self, refresh: int, awaiting: int, fell: int = 0) -> None:
         if refresh == self._refreshes:
             self._awaiting = awaiting
+            self._fell = fell
             self._title_cadence()
 
     # --- the clients list ------------------------------------------------------------------
@@ -339,6 +351,17 @@ class DashboardScreen(TrustdeskScreen[None]):
         from trustdesk.tui.screens.client import ClientScreen
 
         self.app.push_screen(ClientScreen(client_id), lambda _: self.reload())
+
+
+def _due_and_fell(coach, today) -> list[tuple[contact.Cadence, contact.Fall | None]]:
+    """Who to reach out to: clients who fell first (the latest fall first), then the
+    quiet and the due, most urgent first."""
+    every = contact.cadence(coach, today)
+    fell = {f.client_id: f for f in contact.falls(coach, today)}
+    by_id = {c.client_id: c for c in every}
+    rows = [(by_id[cid], fall) for cid, fall in fell.items() if cid in by_id]
+    rows += [(c, None) for c in every if c.needs_contact and c.client_id not in fell]
+    return rows
 
 
 def _same_loader(a, b) -> bool:

@@ -19,6 +19,7 @@ from textual.widgets import Input, Label, Static
 from trustdesk.literal import visible
 from trustdesk.trust import dashboard as dashboard_rules
 from trustdesk.trust import promises
+from trustdesk.trust.common import plural
 from trustdesk.tui.flows import contact as contact_flows
 from trustdesk.tui.flows import promises as promise_flows
 from trustdesk.tui.formatting import day, sparkline
@@ -32,11 +33,12 @@ from trustdesk.tui.widgets.virtual_table import Cell, Column, VirtualTable
 class CadenceLine:
     """A cadence row with its twelve weeks of contact, ready to draw."""
 
-    __slots__ = ("cadence", "weeks")
+    __slots__ = ("cadence", "fall", "weeks")
 
-    def __init__(self, cadence, weeks) -> None:
+    def __init__(self, cadence, weeks, fall=None) -> None:
         self.cadence = cadence
         self.weeks = weeks
+        self.fall = fall  # trust.contact.Fall when the client fell
 
     @property
     def client_id(self) -> int:
@@ -51,17 +53,29 @@ class CadenceLine:
         return self.cadence.snoozed_until
 
 
+def fall_words(fall, today: dt.date) -> str:
+    """'missed Tue 24 Nov session', 'promise due Fri 27 Nov not kept'."""
+    return fall.words(day(fall.on, today, weekday=True))
+
+
+def _state_cell(row: dashboard_rules.ClientRow) -> Cell:
+    # Clients who are not active have no cadence; their status says why. One who fell
+    # is flagged before anything their cadence says: they need catching now.
+    if not row.status.has_cadence:
+        return Cell(row.status, "muted")
+    if row.fell is not None:
+        return Cell(state_word("fell"), "quiet")
+    return Cell(state_word(row.cadence_state), row.cadence_state)
+
+
 def format_client(row: dashboard_rules.ClientRow, today: dt.date) -> dict[str, Cell]:
     return {
         "name": Cell(row.name),
         "stage": Cell(row.stage_name or ""),
         "since": Cell(f"{row.days_since_contact}d"),
-        # Clients who are not active have no cadence; their status says why.
-        "state": Cell(state_word(row.cadence_state), row.cadence_state)
-        if row.status.has_cadence
-        else Cell(row.status, "muted"),
+        "state": _state_cell(row),
         "promises": Cell(str(row.open_promises) if row.open_promises else ""),
-        "next": Cell(day(row.next_session, today, weekday=True)),
+        "next": Cell(day(row.next_session, today, weekday=True, clock=True, short_year=True)),
     }
 
 
@@ -81,8 +95,9 @@ def format_overdue(row: promises.OverduePromise | promises.DueSoonPromise) -> di
 
 def format_cadence(row: CadenceLine) -> dict[str, Cell]:
     c = row.cadence
+    state = Cell(state_word("fell"), "quiet") if row.fall else Cell(state_word(c.state), c.state)
     return {
-        "state": Cell(state_word(c.state), c.state),
+        "state": state,
         "client": Cell(c.client_name),
         "since": Cell(f"{c.days_since_touch}d"),
         "weeks": Cell(sparkline(row.weeks.counts), "muted"),
@@ -146,7 +161,7 @@ class ClientsPane(Pane):
                 Column("since", "Contact", 7, align="right"),
                 Column("state", "Cadence", 9),
                 Column("promises", "Open", 4, align="right", min_table_width=64),
-                Column("next", "Next session", 12, min_table_width=64),
+                Column("next", "Next session", 16, min_table_width=64),
             ],
             self.format_row,
             empty_text="No clients match.",
@@ -306,6 +321,20 @@ class CadencePane(Pane):
             empty_text="Everyone is in touch. Nobody is due.",
             id="cadence",
         )
+        yield Static("", id="cadence-detail", classes="pane-detail", markup=False)
+
+    @on(VirtualTable.Highlighted, "#cadence")
+    def show_detail(self, event: VirtualTable.Highlighted) -> None:
+        """The highlighted client in full, and what happened if they fell: the table's
+        columns are narrow at 80 columns."""
+        row: CadenceLine = event.row
+        c = row.cadence
+        since = f"{plural(c.days_since_touch, 'day')} since contact"
+        if row.fall is not None:
+            what = f"{visible(c.client_name)}: {fall_words(row.fall, self.td.today)}; {since}"
+        else:
+            what = f"{visible(c.client_name)}: {c.state}, {since} (ideal {c.ideal_gap_days}d)"
+        self.query_one("#cadence-detail", Static).update(Text(what))
 
     def action_log_touch(self) -> None:
         self.log_touch(self.query_one("#cadence", VirtualTable))

@@ -47,6 +47,7 @@ def sections() -> list[tuple[str, list[Binding]]]:
     """Bindings of every screen and pane, by where they apply."""
     from trustdesk.tui import forms
     from trustdesk.tui.screens import (
+        agenda,
         awaiting,
         client,
         dashboard,
@@ -73,6 +74,7 @@ def sections() -> list[tuple[str, list[Binding]]]:
     found += [
         ("Sending a prompt", _bindings(prompts.PromptPicker) + _bindings(SendPromptScreen)),
         ("Awaiting replies", _bindings(awaiting.AwaitingRepliesScreen)),
+        ("Agenda", _bindings(agenda.AgendaScreen)),
         ("Any form", _bindings(forms.FormScreen)),
         ("Unlocking notes", _bindings(unlock.UnlockScreen)),
     ]

@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
+from trustdesk import config
 from trustdesk.trust.journey import ClientJourney
 from trustdesk.trust.sessions import SessionItem
 from trustdesk.trust.workspace import ClientWorkspace
@@ -32,21 +33,36 @@ def late_words(session: SessionItem) -> str:
     return f"{n} min late"
 
 
+def status_words(session: SessionItem, now: dt.datetime | None = None) -> str:
+    """'late cancel · client': how it went, and who called it off when that is known; a
+    session whose time is over that still says scheduled waits for an outcome."""
+    ends = session.scheduled_start + dt.timedelta(minutes=session.duration_minutes)
+    if session.status == "scheduled" and now is not None and ends <= now:
+        return "waiting for outcome"
+    word = SESSION_STATUS_WORDS.get(session.status, session.status)
+    if session.cancelled_by:
+        return f"{word} · {session.cancelled_by}"
+    return word
+
+
+BEGUN = ("held", "no_show")  # what only a session that has begun can be marked
+
+
 class SessionsTable(ClientTable):
     COLUMNS = (
         Col("when", "When", 16),
-        Col("status", "Status", 11),
+        Col("status", "Status", 20),
         Col("late", "Started", 12),
         Col("length", "Length", 0),
     )
     FLEX_MIN = 7
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "schedule", "Schedule", id="session_add"),
-        Binding("e", "reschedule", "Reschedule", id="session_reschedule"),
+        Binding("e", "reschedule", "Move", id="session_reschedule"),
         Binding("h", "status('held')", "Held", id="session_held"),
         Binding("n", "status('no_show')", "No-show", id="session_no_show"),
         Binding("l", "status('late_cancel')", "Late cancel", id="session_late_cancel"),
-        Binding("c", "status('cancelled')", "Cancelled", id="session_cancelled"),
+        Binding("c", "status('cancelled')", "Cancel", id="session_cancelled"),
     ]
 
     def current(self) -> SessionItem | None:
@@ -57,6 +73,7 @@ class SessionsTable(ClientTable):
     def draw(self, ws: ClientWorkspace, today: dt.date) -> bool:
         """Fill the list; False when the client has no sessions."""
         self.client = ws
+        now = config.now()
         self.show_rows(
             [
                 (
@@ -65,7 +82,7 @@ class SessionsTable(ClientTable):
                         "when": Text(
                             day(s.scheduled_start, today, weekday=True, clock=True, short_year=True)
                         ),
-                        "status": Text(SESSION_STATUS_WORDS.get(s.status, s.status)),
+                        "status": Text(status_words(s, now)),
                         "late": Text(late_words(s)),
                         "length": Text(f"{s.duration_minutes} min"),
                     },
@@ -76,15 +93,16 @@ class SessionsTable(ClientTable):
         return bool(ws.sessions)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # Shown but dimmed when the highlighted session cannot take the change.
+        # Hidden when the highlighted session cannot take the change.
         session = self.current()
         if action == "reschedule":
-            return True if session is not None and session.can_move else None
+            return session is not None and session.can_move
         if action == "status":
-            if session is None:
-                return None
-            # A held session's record stays as it is; only its start time can be corrected.
-            return True if session.allows(str(parameters[0])) else None
+            status = str(parameters[0])
+            if session is None or not session.allows(status):
+                return False
+            # Held or missed only once it has begun; a late cancel may come before.
+            return status not in BEGUN or session.scheduled_start <= config.now()
         return True
 
     def action_schedule(self) -> None:
@@ -108,9 +126,14 @@ class SessionsTable(ClientTable):
         if session is None:
             self.warn("Highlight a session first.")
         elif not session.allows(status):
-            self.warn("That session was held; its record stays as it is.")
+            word = SESSION_STATUS_WORDS.get(status, status)
+            self.warn(f"That session is already {word}.")
+        elif status in BEGUN and session.scheduled_start > config.now():
+            self.warn("That session has not begun yet.")
         elif status == "held":
             session_flows.mark_session_held(self.td, session, self.practice_changed)
+        elif status in session_flows.CANCELLING:
+            session_flows.cancel_session(self.td, session, status, self.practice_changed)
         else:
             session_flows.set_session_status(
                 self.td,
