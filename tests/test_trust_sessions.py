@@ -363,7 +363,7 @@ def test_upgrading_to_0010_makes_every_held_session_contact_once(tmp_path):
 
 
 def test_the_agendas_promises_due_put_the_coachs_own_first(coach, today):
-    from trustdesk.cli.today import promises_due
+    from trustdesk.trust.agenda import build_agenda
 
     ann, bea = client(coach, today), client(coach, today, "Bea")
     for who, owner, due, title in (
@@ -373,9 +373,9 @@ def test_the_agendas_promises_due_put_the_coachs_own_first(coach, today):
     ):  # fmt: skip
         Commitment.create(coach=coach, client=who, owner=owner, title=title,
                           promised_on=today - D(days=5), due_on=today + D(days=due))  # fmt: skip
-    assert [p.title for p in promises_due(coach, today, today)] == ["Journal"]
-    week = promises_due(coach, today + D(days=1), today + D(days=7))
-    assert [p.title for p in week] == ["Book room", "Send notes"]
+    agenda = build_agenda(coach, today, dt.datetime.combine(today, dt.time(9)))
+    assert [p.title for p in agenda.due_today] == ["Journal"]
+    assert [p.title for p in agenda.due_this_week] == ["Book room", "Send notes"]
 
 
 def test_the_demo_writes_exactly_the_linked_touch_of_each_held_session(demo_practice, today):

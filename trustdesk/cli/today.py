@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from trustdesk import config
 from trustdesk.cli.common import EXIT_OK, _fit_terminal, _open, _out, _out_data
 
-WEEK_DAYS = 7
+if TYPE_CHECKING:
+    from trustdesk.trust.agenda import Agenda
+    from trustdesk.trust.promises import DueSoonPromise
 
 
 def register(sub, common) -> dict:
@@ -27,80 +29,9 @@ def register(sub, common) -> dict:
     return {"today": cmd_today}
 
 
-@dataclass(frozen=True)
-class DuePromise:
-    commitment_id: int
-    client_id: int
-    client_name: str
-    owner: str
-    title: str
-    due_on: dt.date
-
-
-@dataclass(frozen=True)
-class Agenda:
-    today: dt.date
-    sessions: list
-    due_today: list[DuePromise]
-    due_this_week: list[DuePromise]
-    due_for_contact: list
-    awaiting_outcome: list
-    fell: list
-
-    @property
-    def empty(self) -> bool:
-        return not (
-            self.sessions or self.due_today or self.due_this_week or self.due_for_contact
-            or self.awaiting_outcome or self.fell
-        )  # fmt: skip
-
-
-def promises_due(coach, first: dt.date, last: dt.date) -> list[DuePromise]:
-    """Open promises due from `first` to `last`: the coach's own first, then by due day.
-
-    (A small query of this command's own; the promises rules gain a "due soon" of theirs.)
-    """
-    from peewee import Case
-
-    from trustdesk.store.models import Client, Commitment
-    from trustdesk.store.states import ClientStatus, PromiseState
-
-    mine_first = Case(None, [(Commitment.owner == "coach", 0)], 1)
-    query = (
-        Commitment.select(Commitment.id, Commitment.client, Client.name, Commitment.owner,
-                          Commitment.title, Commitment.due_on)
-        .join(Client)
-        .where((Commitment.coach == coach) & (Commitment.status == PromiseState.OPEN)
-               & (Commitment.due_on >= first) & (Commitment.due_on <= last)
-               & (Client.status != ClientStatus.ARCHIVED))
-        .order_by(mine_first, Commitment.due_on, Client.sort_name, Commitment.id)
-    )  # fmt: skip
-    from trustdesk.trust.common import as_date
-
-    return [
-        DuePromise(pid, cid, name, owner, title, as_date(due))
-        for pid, cid, name, owner, title, due in query.tuples()
-    ]
-
-
-def build_agenda(coach, today: dt.date, now: dt.datetime) -> Agenda:
-    from trustdesk.trust import contact, sessions
-
-    return Agenda(
-        today=today,
-        sessions=sessions.sessions_on(coach, today),
-        due_today=promises_due(coach, today, today),
-        due_this_week=promises_due(
-            coach, today + dt.timedelta(days=1), today + dt.timedelta(days=WEEK_DAYS)
-        ),
-        due_for_contact=[c for c in contact.cadence(coach, today) if c.needs_contact],
-        awaiting_outcome=sessions.awaiting_outcome(coach, now),
-        fell=contact.falls(coach, today),
-    )
-
-
 def cmd_today(args: argparse.Namespace) -> int:
     from trustdesk.store import current_coach
+    from trustdesk.trust.agenda import build_agenda
 
     database = _open(args)
     try:
@@ -121,7 +52,7 @@ def day_words(day: dt.date, today: dt.date) -> str:
     return day.strftime("%a %d %b" if day.year == today.year else "%a %d %b %Y")
 
 
-def _promise_json(p: DuePromise) -> dict[str, object]:
+def _promise_json(p: DueSoonPromise) -> dict[str, object]:
     return {
         "id": p.commitment_id,
         "client_id": p.client_id,
@@ -166,7 +97,7 @@ def agenda_json(agenda: Agenda) -> dict[str, object]:
     }
 
 
-def _promise_line(p: DuePromise, today: dt.date, *, with_day: bool) -> str:
+def _promise_line(p: DueSoonPromise, today: dt.date, *, with_day: bool) -> str:
     who = f"you owe {p.client_name}" if p.owner == "coach" else f"{p.client_name} owes you"
     when = f"{day_words(p.due_on, today)}  " if with_day else ""
     return f"  {when}{who}: {p.title}  (promise {p.commitment_id})"
