@@ -9,6 +9,8 @@ from trustdesk.store.states import ClientStatus
 from trustdesk.trust.common import ActionError
 
 MAX_MATCHES_SHOWN = 8
+# The longest client name a form, the command line or an import takes.
+MAX_NAME = 120
 
 
 class NoSuchClient(ActionError):
