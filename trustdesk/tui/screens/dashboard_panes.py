@@ -22,7 +22,7 @@ from trustdesk.trust import promises
 from trustdesk.tui.flows import contact as contact_flows
 from trustdesk.tui.flows import promises as promise_flows
 from trustdesk.tui.formatting import day, sparkline
-from trustdesk.tui.labels import state_word
+from trustdesk.tui.labels import since_contact_short, state_word
 from trustdesk.tui.messages import NextSort
 from trustdesk.tui.screens.base import Tells
 from trustdesk.tui.widgets import SafeInput
@@ -55,7 +55,7 @@ def format_client(row: dashboard_rules.ClientRow, today: dt.date) -> dict[str, C
     return {
         "name": Cell(row.name),
         "stage": Cell(row.stage_name or ""),
-        "since": Cell(f"{row.days_since_contact}d"),
+        "since": Cell(since_contact_short(row.days_since_contact)),
         # Clients who are not active have no cadence; their status says why.
         "state": Cell(state_word(row.cadence_state), row.cadence_state)
         if row.status.has_cadence
@@ -79,7 +79,7 @@ def format_cadence(row: CadenceLine) -> dict[str, Cell]:
     return {
         "state": Cell(state_word(c.state), c.state),
         "client": Cell(c.client_name),
-        "since": Cell(f"{c.days_since_touch}d"),
+        "since": Cell(since_contact_short(c.days_since_touch)),
         "weeks": Cell(sparkline(row.weeks.counts), "muted"),
     }
 

@@ -20,10 +20,9 @@ from textual.widgets import Footer, Label, Sparkline, Static, TabbedContent
 from trustdesk.literal import visible
 from trustdesk.store import StoreError
 from trustdesk.trust import journey
-from trustdesk.trust.common import plural
 from trustdesk.trust.journey import ClientJourney
 from trustdesk.trust.workspace import ClientMissing, ClientWorkspace, client_workspace
-from trustdesk.tui.labels import STATUS_WORDS, state_word
+from trustdesk.tui.labels import STATUS_WORDS, since_contact, state_word
 from trustdesk.tui.messages import NotesLockChanged
 from trustdesk.tui.screens.base import TrustdeskScreen
 from trustdesk.tui.screens.client.common import ClientTab
@@ -59,8 +58,7 @@ def top_text(ws: ClientWorkspace, today: dt.date) -> Text:
     cadence = ws.cadence
     if cadence is not None:
         text.append(state_word(cadence.state).strip(), "bold")
-        since = cadence.days_since_touch
-        text.append(f"  ·  {plural(since, 'day')} since contact")
+        text.append(f"  ·  {since_contact(cadence.days_since_touch)}")
     else:
         text.append(f"cadence not tracked while {ws.status}", "italic")
     text.append(f"  ·  ideal every {ws.ideal_gap_days}d, at most {ws.max_gap_days}d")
