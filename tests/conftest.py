@@ -102,6 +102,7 @@ BOTH_BACKENDS = {
     "test_tui_dashboard",
     "test_tui_journey",
     "test_tui_prompts",
+    "test_tui_history",
     # The command line, from `trustdesk init` on.
     "test_cli",
     "test_cli_keys",

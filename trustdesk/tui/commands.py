@@ -16,6 +16,7 @@ from trustdesk.literal import visible
 from trustdesk.tui.flows import contact as contact_flows
 from trustdesk.tui.flows import notes as note_flows
 from trustdesk.tui.flows import promises as promise_flows
+from trustdesk.tui.flows.coach import rename_coach
 from trustdesk.tui.flows.prompts import log_reply_flow
 from trustdesk.tui.screens.base import trustdesk_app
 
@@ -34,6 +35,11 @@ class TrustdeskCommands(Provider):
             ("Prompts awaiting a reply", partial(_awaiting, app), "Prompts nobody answered yet"),
             ("Programs", partial(_screen, app, "programs"), "Your programs and their stages"),
             ("References", partial(_screen, app, "references"), "Clients who agreed to be one"),
+            (
+                "Your name",
+                partial(rename_coach, app),
+                "The name and email your prompts are signed with",
+            ),
         ]
         return commands
 

@@ -128,6 +128,7 @@ class ClientScreen(TrustdeskScreen[None]):
         Binding("5", "show_tab('notes')", "Notes", id="tab_notes", group=TAB_GROUP),
         Binding("6", "show_tab('outcomes')", "Outcomes", id="tab_outcomes", group=TAB_GROUP),
         Binding("f5", "reload", "Reload", id="workspace_reload"),
+        Binding("p", "send_prompt", "Send prompt", id="workspace_send_prompt"),
     ]
 
     def __init__(self, client_id: int) -> None:
@@ -189,6 +190,20 @@ class ClientScreen(TrustdeskScreen[None]):
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # A prompt goes to a client the workspace has loaded, never to one still loading.
+        if action == "send_prompt":
+            return self.workspace is not None
+        return True
+
+    def action_send_prompt(self) -> None:
+        """Send this client a prompt, as `p` does on the dashboard's clients list."""
+        from trustdesk.tui.screens.prompts import send_prompt_flow
+
+        ws = self.workspace
+        if ws is not None:
+            send_prompt_flow(self.td, ws.client_id, ws.name, self.practice_changed)
 
     # --- loading ------------------------------------------------------------------
 
