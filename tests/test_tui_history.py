@@ -156,7 +156,7 @@ def test_the_help_lists_p_for_the_workspace():
     from trustdesk.tui.screens.help import sections
 
     (workspace,) = [bindings for title, bindings in sections() if title == "Client workspace"]
-    assert ("p", "Send prompt") in [(b.key, b.description) for b in workspace]
+    assert ("p", "Prompt") in [(b.key, b.description) for b in workspace]
 
 
 def test_a_start_still_ahead_reads_starts_in_days():

@@ -121,6 +121,7 @@ class ClientScreen(TrustdeskScreen[None]):
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="back"),
+        Binding("p", "send_prompt", "Prompt", id="workspace_send_prompt"),
         Binding("1", "show_tab('journey')", "Journey", id="tab_journey", group=TAB_GROUP),
         Binding("2", "show_tab('sessions')", "Sessions", id="tab_sessions", group=TAB_GROUP),
         Binding("3", "show_tab('promises')", "Promises", id="tab_promises", group=TAB_GROUP),
@@ -128,7 +129,6 @@ class ClientScreen(TrustdeskScreen[None]):
         Binding("5", "show_tab('notes')", "Notes", id="tab_notes", group=TAB_GROUP),
         Binding("6", "show_tab('outcomes')", "Outcomes", id="tab_outcomes", group=TAB_GROUP),
         Binding("f5", "reload", "Reload", id="workspace_reload"),
-        Binding("p", "send_prompt", "Send prompt", id="workspace_send_prompt"),
     ]
 
     def __init__(self, client_id: int) -> None:
