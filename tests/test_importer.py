@@ -465,7 +465,7 @@ def test_last_contact_logs_one_counted_touch_so_no_one_starts_quiet(coach, today
     assert (touch.channel, touch.direction) == ("call", "outbound")
     assert touch.counts_for_cadence is True
     assert touch.summary == "imported: last contact"
-    assert touch.coach_id == coach.id
+    assert (touch.coach_id, touch.version, touch.prompt_id) == (coach.id, 1, None)
     assert Touch.select().count() == 1
     states = {c.client_name: (c.state, c.days_since_touch) for c in cadence(coach, today)}
     assert states["Ann Lee"] == (CadenceState.OK, 4)
@@ -490,7 +490,12 @@ def test_next_session_is_scheduled_at_the_time_given(coach, today, journeys):
     ann = sessions["Ann Lee"]
     assert ann.scheduled_start == dt.datetime(2026, 3, 18, 10, 30)
     assert (ann.status, ann.duration_minutes, ann.stage_id) == ("scheduled", 60, discover.id)
-    assert ann.coach_id == coach.id
+    assert (ann.coach_id, ann.version, ann.actual_start, ann.late_minutes) == (
+        coach.id,
+        1,
+        None,
+        None,
+    )
     assert sessions["Bo Chen"].scheduled_start == dt.datetime(2026, 3, 18, 9, 15)
     assert sessions["Bo Chen"].stage_id is None
 
