@@ -77,13 +77,6 @@ def test_init_without_a_terminal_takes_the_logins_name(run, passphrase_file):
     assert profile(run)["name"] == _default_coach_name()
 
 
-@pytest.mark.sqlite_only
-def test_init_refuses_a_name_it_could_not_sign_with(run, passphrase_file, isolated_home):
-    line = one_line_error(run("init", "--name", "A\nB", "--passphrase-file", str(passphrase_file)))
-    assert "one line" in line
-    assert not (isolated_home / "trustdesk.sqlite3").exists()
-
-
 def _init_at_a_terminal(home, passphrase_file, answer: bytes) -> tuple[str, int]:
     """Run `trustdesk init` with a pseudo-terminal as its stdin and controlling terminal,
     type `answer`, and hand back what the terminal showed and the exit code."""

@@ -380,7 +380,6 @@ class _progress:
 def cmd_init(args: argparse.Namespace) -> int:
     from trustdesk.store import ensure_coach
     from trustdesk.store.database import private_sidecars
-    from trustdesk.trust.coach import checked_coach_name
     from trustdesk.vault import Vault
     from trustdesk.vault.keyring_access import verdict
     from trustdesk.vault.vault import MIN_PASSPHRASE_CHARS
@@ -391,7 +390,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         raise UsageError(f"{target} already exists; trustdesk init never overwrites a database")
     settings = config.load_settings()
     # Everything is asked before anything is written, so a cancelled init leaves nothing.
-    name = checked_coach_name(args.name or _asked_coach_name())
+    name = args.name or _asked_coach_name()
     keyring = verdict(settings.allow_plaintext_keyring)
     use_keyring = keyring.usable and not args.no_keyring
     passphrase = None
