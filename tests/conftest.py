@@ -107,12 +107,14 @@ BOTH_BACKENDS = {
     "test_tui_prompts",
     "test_tui_promises",
     "test_tui_clients",
+    "test_tui_history",
     # The command line, from `trustdesk init` on.
     "test_cli",
     "test_cli_keys",
     "test_cli_promises",
     "test_cli_clients",
     "test_cli_sessions",
+    "test_cli_coach",
 }
 
 

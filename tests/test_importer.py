@@ -140,7 +140,7 @@ def test_each_bad_row_is_reported_on_its_line(coach, today, journeys):
         "line 8: max_gap_days 7 is smaller than ideal_gap_days 14",
         "line 9: program 'Mindful Money' is not one of your programs "
         "('Career Pivot', 'Leadership Reset')",
-        "line 10: status 'gone' is not one of: prospect, active, paused, completed",
+        "line 10: status 'gone' is not one of: prospect, active, paused, completed, archived",
         "line 11: ' dee ELLIS ' is already a client",
         "line 13: 'IDA JONES' is already on line 12",
         "line 14: 7 values but the header has 6 columns "
@@ -203,7 +203,7 @@ def test_every_problem_in_a_row_is_reported(coach, today):
     assert problems == [
         "line 2: name is missing",
         "line 2: started_on '01/02/2026' is not a date (use YYYY-MM-DD)",
-        "line 2: status 'lost' is not one of: prospect, active, paused, completed",
+        "line 2: status 'lost' is not one of: prospect, active, paused, completed, archived",
     ]
 
 
@@ -239,7 +239,7 @@ def test_unknown_and_repeated_columns_are_named(coach, today):
     problems = rejected("name,e-mail,Email,EMAIL,\nAnn Lee,a,b,c,\n", coach, today)
     assert problems == [
         "line 1: unknown column 'e-mail' (known columns: name, email, phone, program, "
-        "ideal_gap_days, max_gap_days, status, started_on)",
+        "ideal_gap_days, max_gap_days, status, started_on, last_contact_on, next_session)",
         "line 1: column email appears more than once in the header",
         "line 1: column 5 has no name in the header; name it or delete it",
     ]
@@ -294,7 +294,7 @@ def test_unusual_text_is_stored_exactly(coach, today):
         "Dee 🧭 Ellis",
         "  Ed Fox  ",
         "Flo\tGray\r\nsecond line",
-        "G" * 10_000,
+        "G" * 120,
     ]
     emails = ["[red]ann[/]@example.com", " bo@example.com ", "", "", "", "", ""]
     phones = ["\u2066+1 555 0100\u2069", "", "", "", "", "", "="]
@@ -444,3 +444,135 @@ def test_a_typed_apostrophe_before_a_formula_sign_comes_back(coach, today):
     delete_every_row(Client)
     run_import(out.getvalue(), coach, today)
     assert Client.select(Client.email, Client.phone).tuples().get() == ("'=1+1", "''x")
+
+
+# --- history: the last contact and the next session -----------------------------------
+
+
+def test_last_contact_logs_one_counted_touch_so_no_one_starts_quiet(coach, today):
+    from trustdesk.store import Touch
+    from trustdesk.store.states import CadenceState
+    from trustdesk.trust.contact import cadence
+
+    run_import(
+        "name,started_on,last_contact_on\nAnn Lee,2025-06-01,2026-03-12\nBo Chen,2025-06-01,\n",
+        coach,
+        today,
+    )
+    ann = Client.get(Client.name == "Ann Lee")
+    (touch,) = Touch.select().where(Touch.client == ann)
+    assert touch.occurred_on == dt.date(2026, 3, 12)
+    assert (touch.channel, touch.direction) == ("call", "outbound")
+    assert touch.counts_for_cadence is True
+    assert touch.summary == "imported: last contact"
+    assert (touch.coach_id, touch.version, touch.prompt_id) == (coach.id, 1, None)
+    assert Touch.select().count() == 1
+    states = {c.client_name: (c.state, c.days_since_touch) for c in cadence(coach, today)}
+    assert states["Ann Lee"] == (CadenceState.OK, 4)
+    # Without the column the client is measured from the start, as before: quiet.
+    assert states["Bo Chen"][0] == CadenceState.QUIET
+
+
+def test_next_session_is_scheduled_at_the_time_given(coach, today, journeys):
+    from trustdesk.store import Session
+
+    _, discover = journeys
+    run_import(
+        "name,program,next_session\n"
+        "Ann Lee,Leadership Reset,2026-03-18 10:30\n"
+        "Bo Chen,,wed 9.15\n"
+        "Cy Diaz,,\n",
+        coach,
+        today,
+    )
+    sessions = {s.client.name: s for s in Session.select()}
+    assert set(sessions) == {"Ann Lee", "Bo Chen"}
+    ann = sessions["Ann Lee"]
+    assert ann.scheduled_start == dt.datetime(2026, 3, 18, 10, 30)
+    assert (ann.status, ann.duration_minutes, ann.stage_id) == ("scheduled", 60, discover.id)
+    assert (ann.coach_id, ann.version, ann.actual_start, ann.late_minutes) == (
+        coach.id,
+        1,
+        None,
+        None,
+    )
+    assert sessions["Bo Chen"].scheduled_start == dt.datetime(2026, 3, 18, 9, 15)
+    assert sessions["Bo Chen"].stage_id is None
+
+
+def test_history_in_the_wrong_tense_is_refused_on_its_line(coach, today):
+    from trustdesk.store import Session, Touch
+
+    text = (
+        "name,last_contact_on,next_session\n"  # 1
+        "Ann Lee,2026-03-17,\n"  # 2: contact tomorrow
+        "Bo Chen,,2026-03-13 10:00\n"  # 3: a session last Friday
+        "Cy Diaz,,2026-03-20\n"  # 4: no time
+        "Dee Ellis,,03/04 10:00\n"  # 5: ambiguous
+        "Ed Fox,16 March 2026,\n"  # 6: not ISO
+        "Flo Gray,2026-03-16,2026-03-17 09:00\n"  # 7: fine
+    )
+    problems = rejected(text, coach, today)
+    assert problems[0] == (
+        "line 2: last_contact_on 2026-03-17 is in the future (today is 2026-03-16)"
+    )
+    assert problems[1] == "line 3: next_session 2026-03-13 10:00 is in the past"
+    assert problems[2].startswith("line 4: next_session '2026-03-20': ")
+    assert problems[2].endswith("(use YYYY-MM-DD HH:MM)")
+    assert problems[3].startswith("line 5: next_session '03/04 10:00': ")
+    assert problems[4] == "line 6: last_contact_on '16 March 2026' is not a date (use YYYY-MM-DD)"
+    assert len(problems) == 5
+    assert Touch.select().count() == 0
+    assert Session.select().count() == 0
+
+
+def test_names_are_capped_at_the_client_forms_length(coach, today):
+    from trustdesk.trust.clients import MAX_NAME
+
+    assert MAX_NAME == 120
+    longest = "A" * MAX_NAME
+    too_long = "B" * (MAX_NAME + 1)
+    problems = rejected(f"name\n{longest}\n{too_long}\n", coach, today)
+    shown = repr("B" * 40 + "…")
+    assert problems == [f"line 3: name {shown} is longer than 120 characters (it has 121)"]
+    run_import(f"name\n{longest}\n  Cy  \n", coach, today)
+    assert Client.select().count() == 2
+
+
+def test_the_same_file_with_history_is_refused_the_second_time(coach, today):
+    from trustdesk.store import Session, Touch
+
+    text = "name,last_contact_on,next_session\nAnn Lee,2026-03-10,2026-03-19 14:00\n"
+    run_import(text, coach, today)
+    assert rejected(text, coach, today) == ["line 2: 'Ann Lee' is already a client"]
+    assert (Client.select().count(), Touch.select().count(), Session.select().count()) == (1, 1, 1)
+
+
+def test_a_failed_session_insert_takes_back_clients_and_touches(coach, today, monkeypatch):
+    from trustdesk import importer
+    from trustdesk.store import Session, Touch
+
+    real = importer._insert
+
+    def refused(fields, rows):
+        if fields[0].model is Session and rows:
+            raise peewee.IntegrityError("the disk said no")
+        real(fields, rows)
+
+    monkeypatch.setattr(importer, "_insert", refused)
+    text = "name,last_contact_on,next_session\nAnn Lee,2026-03-10,2026-03-19 14:00\n"
+    with pytest.raises(Exception, match="nothing was imported"):
+        run_import(text, coach, today)
+    assert (Client.select().count(), Touch.select().count(), Session.select().count()) == (0, 0, 0)
+
+
+def test_a_future_start_reads_starts_in_days_never_a_negative_gap(coach, today):
+    from trustdesk.trust.contact import cadence
+    from trustdesk.trust.report import build_report, report_json, report_text
+
+    run_import("name,started_on\nAnn Lee,2026-03-21\n", coach, today)
+    (ann,) = cadence(coach, today)
+    assert ann.days_since_touch == -5 and ann.state == "ok"
+    report = build_report(coach, today, SETTINGS)
+    assert "Ann Lee" not in report_text(report)
+    assert "-5" not in str(report_json(report))

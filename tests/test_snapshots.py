@@ -220,3 +220,17 @@ def test_cancel_asks_who(snap_compare, app, size):
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_your_name_form(snap_compare, app, size):
+    """The palette's "Your name": the name and email that sign the coach's prompts."""
+
+    async def run_before(pilot):
+        from trustdesk.tui.flows.coach import rename_coach
+
+        await settle(pilot)
+        rename_coach(pilot.app)
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

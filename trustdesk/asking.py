@@ -85,3 +85,22 @@ def ask_new_passphrase(minimum: int, intro: str = "") -> str:
     if first != second:
         raise AskError("the two passphrases differ; nothing was changed")
     return first
+
+
+def ask_line(question: str, default: str, *, terminal: str = "/dev/tty") -> str:
+    """Ask for one line at the terminal itself, showing the answer that Enter keeps.
+
+    With no terminal (cron, a script, a test) the default is the answer: nothing waits
+    for a person who is not there. The default is shown with control characters made
+    visible, since it may come from the system's account details.
+    """
+    from trustdesk.literal import visible
+
+    try:
+        fd = os.open(terminal, os.O_RDWR | os.O_NOCTTY)
+    except OSError:
+        return default
+    with open(fd, "r+b", buffering=0) as tty:
+        tty.write(f"{question} [{visible(default)}]: ".encode("utf-8", "replace"))
+        answer = tty.readline().decode("utf-8", "replace")
+    return answer.strip() or default

@@ -4,6 +4,10 @@ A coach moving from a spreadsheet should get every client in, or a list of exact
 what to fix and where: one bad row writes nothing, and each problem names the line
 of the file where that client's record starts, so it can be found in an editor.
 
+History comes in with the clients, so that the first day does not open with every
+client "quiet": a `last_contact_on` column logs one touch that counts on that day,
+and a `next_session` column ("DATE HH:MM") schedules the next session.
+
 Text is kept exactly as the coach typed it; screens make it safe to show. Values
 quoted in problem reasons are escaped and shortened, so a reason is always one
 plain line that is safe to print.
@@ -29,13 +33,17 @@ from trustdesk.store.models import (
     Client,
     Coach,
     Program,
+    Session,
     Stage,
     StageChange,
+    Touch,
     db,
     name_key,
 )
-from trustdesk.store.states import ClientStatus
+from trustdesk.store.states import ClientStatus, SessionStatus
+from trustdesk.trust.clients import MAX_NAME
 from trustdesk.trust.common import plural
+from trustdesk.trust.dates import DateError, parse_moment
 
 COLUMNS = (
     "name",
@@ -46,7 +54,15 @@ COLUMNS = (
     "max_gap_days",
     "status",
     "started_on",
+    "last_contact_on",
+    "next_session",
 )
+
+# The touch a `last_contact_on` cell logs: the file does not say how the coach was last in
+# touch, so the summary says where the touch came from, and a call the coach made is the
+# likeliest reading of "last contact" in a coach's own spreadsheet.
+IMPORTED_TOUCH = {"channel": "call", "direction": "outbound", "summary": "imported: last contact"}
+IMPORTED_SESSION_MINUTES = 60
 
 # A gap longer than ten years is a typing slip, and it keeps values far from integer overflow.
 LONGEST_GAP_DAYS = 3650
@@ -103,6 +119,14 @@ class _Journey:
     first_stage_id: int | None
 
 
+@dataclass(frozen=True)
+class _History:
+    """What a row says happened before the import and what comes next, by its name's key."""
+
+    last_contact: dict[str, dt.date]
+    next_session: dict[str, tuple[dt.datetime, int | None]]
+
+
 def import_clients(
     data: bytes, *, coach: Coach, today: dt.date, settings: Settings
 ) -> ImportResult:
@@ -125,8 +149,11 @@ def import_clients(
     existing = _taken(coach)
     seen_on_line: dict[str, int] = {}
     created_at = config.now()
+    # "In the past" is measured on the import's own day, at the time of day it runs.
+    now = dt.datetime.combine(today, created_at.time())
     clients: list[tuple] = []
     first_stages: dict[str, int] = {}
+    history = _History({}, {})
 
     for record in rows:
         if len(record.values) > len(columns):
@@ -146,6 +173,11 @@ def import_clients(
         key = _name_key(name)
         if not key:
             row_problems.append("name is missing")
+        elif len(name.strip()) > MAX_NAME:
+            row_problems.append(
+                f"name {_shown(name)} is longer than {MAX_NAME} characters"
+                f" (it has {len(name.strip())})"
+            )
         elif key in existing:
             now_called = existing[key]
             if now_called is None:
@@ -166,6 +198,8 @@ def import_clients(
 
         status = _status(cells.get("status", ""), row_problems)
         journey = _journey(cells.get("program", ""), journeys, row_problems)
+        last_contact = _last_contact(cells.get("last_contact_on", ""), today, row_problems)
+        next_session = _next_session(cells.get("next_session", ""), today, now, row_problems)
 
         if row_problems:
             problems.extend(ImportProblem(record.line, reason) for reason in row_problems)
@@ -193,11 +227,15 @@ def import_clients(
         )
         if stage_id is not None:
             first_stages[key] = stage_id
+        if last_contact is not None:
+            history.last_contact[key] = last_contact
+        if next_session is not None:
+            history.next_session[key] = (next_session, stage_id)
 
     if problems:
         raise ImportRejected(problems)
     try:
-        _write(coach, clients, first_stages, seen_on_line)
+        _write(coach, clients, first_stages, seen_on_line, history)
     except peewee.IntegrityError as exc:
         # The database refused an imported row twice: another import of the same rows
         # committed first (PostgreSQL; SQLite's write lock makes the check in _write see
@@ -360,6 +398,35 @@ def _date(value: str, column: str, reasons: list[str]) -> dt.date | None:
     return None
 
 
+def _last_contact(value: str, today: dt.date, reasons: list[str]) -> dt.date | None:
+    """The day of the last contact: a touch that counts, so it cannot be after today."""
+    day = _date(value, "last_contact_on", reasons)
+    if day is not None and day > today:
+        reasons.append(
+            f"last_contact_on {day.isoformat()} is in the future (today is {today.isoformat()})"
+        )
+        return None
+    return day
+
+
+def _next_session(
+    value: str, today: dt.date, now: dt.datetime, reasons: list[str]
+) -> dt.datetime | None:
+    """The next session's day and time, read as the app's forms read it; not in the past."""
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        moment = parse_moment(text, today)
+    except DateError as exc:
+        reasons.append(f"next_session {_shown(value)}: {exc} (use YYYY-MM-DD HH:MM)")
+        return None
+    if moment < now:
+        reasons.append(f"next_session {moment:%Y-%m-%d %H:%M} is in the past")
+        return None
+    return moment
+
+
 def _gap(value: str, column: str, reasons: list[str]) -> int | _Bad | None:
     text = value.strip()
     if not text:
@@ -474,10 +541,32 @@ def _chunks(items: list, size: int) -> Iterator[list]:
         yield items[start : start + size]
 
 
+def _ids_by_key(coach: Coach, keys: list[str]) -> dict[str, int]:
+    """The ids the database gave the clients just inserted, by their import keys."""
+    ids: dict[str, int] = {}
+    for batch in _chunks(keys, _MAX_BOUND_VALUES - 1):
+        query = Client.select(Client.import_key, Client.id).where(
+            (Client.coach == coach) & Client.import_key.in_(batch)
+        )
+        ids.update(query.tuples())
+    return ids
+
+
+def _insert(fields: tuple, rows: list[tuple]) -> None:
+    model = fields[0].model
+    for batch in _chunks(rows, _MAX_BOUND_VALUES // len(fields)):
+        model.insert_many(batch, fields=fields).execute()
+
+
 def _write(
-    coach: Coach, clients: list[tuple], first_stages: dict[str, int], lines: dict[str, int]
+    coach: Coach,
+    clients: list[tuple],
+    first_stages: dict[str, int],
+    lines: dict[str, int],
+    history: _History,
 ) -> None:
-    """Insert all clients and their starting stages in one transaction.
+    """Insert all clients, their starting stages, last contacts and next sessions in one
+    transaction.
 
     The names were checked before, outside it; they are checked again inside, where no
     other write can come between the check and the insert on SQLite (the transaction
@@ -486,18 +575,58 @@ def _write(
     """
     with db.atomic():
         _refuse_if_taken(coach, lines)
-        for batch in _chunks(clients, _MAX_BOUND_VALUES // len(_CLIENT_FIELDS)):
-            Client.insert_many(batch, fields=_CLIENT_FIELDS).execute()
-        if not first_stages:
+        _insert(_CLIENT_FIELDS, clients)
+        wanted = sorted(set(first_stages) | set(history.last_contact) | set(history.next_session))
+        if not wanted:
             return
+        ids = _ids_by_key(coach, wanted)
         started_on = {client[-1]: client[8] for client in clients}
-        changes = []
-        for keys in _chunks(list(first_stages), _MAX_BOUND_VALUES - 1):
-            query = Client.select(Client.id, Client.import_key).where(
-                (Client.coach == coach) & Client.import_key.in_(keys)
-            )
-            for client_id, key in query.tuples():
-                changes.append((coach.id, client_id, first_stages[key], started_on[key]))
-        fields = (StageChange.coach, StageChange.client, StageChange.stage, StageChange.changed_on)
-        for batch in _chunks(changes, _MAX_BOUND_VALUES // len(fields)):
-            StageChange.insert_many(batch, fields=fields).execute()
+        _insert(
+            (StageChange.coach, StageChange.client, StageChange.stage, StageChange.changed_on),
+            [(coach.id, ids[key], stage, started_on[key]) for key, stage in first_stages.items()],
+        )
+        touch = IMPORTED_TOUCH
+        _insert(
+            (
+                Touch.coach,
+                Touch.client,
+                Touch.occurred_on,
+                Touch.channel,
+                Touch.direction,
+                Touch.counts_for_cadence,
+                Touch.summary,
+            ),
+            [
+                (
+                    coach.id,
+                    ids[key],
+                    day,
+                    touch["channel"],
+                    touch["direction"],
+                    True,
+                    touch["summary"],
+                )
+                for key, day in history.last_contact.items()
+            ],  # fmt: skip
+        )
+        _insert(
+            (
+                Session.coach,
+                Session.client,
+                Session.scheduled_start,
+                Session.duration_minutes,
+                Session.status,
+                Session.stage,
+            ),
+            [
+                (
+                    coach.id,
+                    ids[key],
+                    start,
+                    IMPORTED_SESSION_MINUTES,
+                    SessionStatus.SCHEDULED,
+                    stage,
+                )
+                for key, (start, stage) in history.next_session.items()
+            ],  # fmt: skip
+        )

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from trustdesk import __version__, config
-from trustdesk.asking import AskError, ask, ask_new_passphrase, read_secret_file
+from trustdesk.asking import AskError, ask, ask_line, ask_new_passphrase, read_secret_file
 from trustdesk.cli.common import (
     EXIT_ERROR,
     EXIT_OK,
@@ -88,7 +88,11 @@ def build_parser() -> Parser:
     init = sub.add_parser(
         "init", parents=[common], help="create the database for your practice and its notes key"
     )
-    init.add_argument("--name", help="your name as the coach (default: your login's full name)")
+    init.add_argument(
+        "--name",
+        help="your name as the coach, which signs your prompts (default: asked at a terminal,"
+        " offering your login's full name; without a terminal, that name)",
+    )
     init.add_argument(
         "--passphrase-file",
         metavar="PATH",
@@ -233,6 +237,7 @@ def build_parser() -> Parser:
 # register(sub, common), which adds its parsers and returns {command name: handler}.
 COMMAND_GROUPS: tuple[str, ...] = (
     "trustdesk.cli.clients",
+    "trustdesk.cli.coach",
     "trustdesk.cli.promises",
     "trustdesk.cli.touches",
     "trustdesk.cli.sessions",
@@ -265,6 +270,14 @@ def _default_coach_name() -> str:
         return "Coach"
     full = entry.pw_gecos.split(",")[0].strip()
     return full or entry.pw_name
+
+
+def _asked_coach_name() -> str:
+    """Asked at a terminal (Enter keeps the login's full name); without one, that name."""
+    default = _default_coach_name()
+    if not sys.stdin.isatty():
+        return default
+    return ask_line("Your name as the coach, as it signs your prompts", default)
 
 
 # --- commands --------------------------------------------------------------------------
@@ -384,6 +397,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         raise UsageError(f"{target} already exists; trustdesk init never overwrites a database")
     settings = config.load_settings()
     # Everything is asked before anything is written, so a cancelled init leaves nothing.
+    name = args.name or _asked_coach_name()
     keyring = verdict(settings.allow_plaintext_keyring)
     use_keyring = keyring.usable and not args.no_keyring
     passphrase = None
@@ -400,7 +414,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         config.ensure_private_dir(Path(target).expanduser().parent)
     database = _open(args, create=True)
     try:
-        coach = ensure_coach(args.name or _default_coach_name())
+        coach = ensure_coach(name)
         setup = Vault(coach, settings).create(passphrase=passphrase, use_keyring=use_keyring)
     except BaseException:
         database.close()

@@ -17,6 +17,7 @@ from trustdesk.tui.flows import clients as client_flows
 from trustdesk.tui.flows import contact as contact_flows
 from trustdesk.tui.flows import notes as note_flows
 from trustdesk.tui.flows import promises as promise_flows
+from trustdesk.tui.flows.coach import rename_coach
 from trustdesk.tui.flows.prompts import log_reply_flow
 from trustdesk.tui.screens.base import trustdesk_app
 
@@ -45,6 +46,11 @@ class TrustdeskCommands(Provider):
                 "New client",
                 partial(client_flows.new_client, app, app.practice_changed),
                 "Add a client: name, contacts, program, cadence",
+            ),
+            (
+                "Your name",
+                partial(rename_coach, app),
+                "The name and email your prompts are signed with",
             ),
         ]
         return commands

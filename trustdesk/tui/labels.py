@@ -6,6 +6,8 @@ call the same thing by the same name; a value with no word is shown as stored.
 
 from __future__ import annotations
 
+from trustdesk.trust.common import plural
+
 CHANNEL_LABELS = {
     "email": "Email",
     "call": "Call",
@@ -60,3 +62,16 @@ STATUS_WORDS = {
 
 def state_word(state: str | None) -> str:
     return STATE_WORDS.get(state, state or "")
+
+
+def since_contact(days: int) -> str:
+    """How long since contact, in words; a client whose start is still ahead "starts in N days"
+    (an imported future start date), never a negative gap."""
+    if days < 0:
+        return f"starts in {plural(-days, 'day')}"
+    return f"{plural(days, 'day')} since contact"
+
+
+def since_contact_short(days: int) -> str:
+    """The same in a narrow column: "12d", or "in 5d" for a start still ahead."""
+    return f"in {-days}d" if days < 0 else f"{days}d"

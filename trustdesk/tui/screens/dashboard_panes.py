@@ -23,7 +23,7 @@ from trustdesk.trust.common import plural
 from trustdesk.tui.flows import contact as contact_flows
 from trustdesk.tui.flows import promises as promise_flows
 from trustdesk.tui.formatting import day, sparkline
-from trustdesk.tui.labels import state_word
+from trustdesk.tui.labels import since_contact_short, state_word
 from trustdesk.tui.messages import NextSort
 from trustdesk.tui.screens.base import Tells
 from trustdesk.tui.widgets import SafeInput
@@ -72,7 +72,7 @@ def format_client(row: dashboard_rules.ClientRow, today: dt.date) -> dict[str, C
     return {
         "name": Cell(row.name),
         "stage": Cell(row.stage_name or ""),
-        "since": Cell(f"{row.days_since_contact}d"),
+        "since": Cell(since_contact_short(row.days_since_contact)),
         "state": _state_cell(row),
         "promises": Cell(str(row.open_promises) if row.open_promises else ""),
         "next": Cell(day(row.next_session, today, weekday=True, clock=True, short_year=True)),
@@ -99,7 +99,7 @@ def format_cadence(row: CadenceLine) -> dict[str, Cell]:
     return {
         "state": state,
         "client": Cell(c.client_name),
-        "since": Cell(f"{c.days_since_touch}d"),
+        "since": Cell(since_contact_short(c.days_since_touch)),
         "weeks": Cell(sparkline(row.weeks.counts), "muted"),
     }
 

@@ -20,10 +20,9 @@ from textual.widgets import Footer, Label, Sparkline, Static, TabbedContent
 from trustdesk.literal import visible
 from trustdesk.store import StoreError
 from trustdesk.trust import journey
-from trustdesk.trust.common import plural
 from trustdesk.trust.journey import ClientJourney
 from trustdesk.trust.workspace import ClientMissing, ClientWorkspace, client_workspace
-from trustdesk.tui.labels import STATUS_WORDS, state_word
+from trustdesk.tui.labels import STATUS_WORDS, since_contact, state_word
 from trustdesk.tui.messages import NotesLockChanged
 from trustdesk.tui.screens.base import TrustdeskScreen
 from trustdesk.tui.screens.client.common import ClientTab
@@ -60,8 +59,7 @@ def top_text(ws: ClientWorkspace, today: dt.date) -> Text:
     cadence = ws.cadence
     if cadence is not None:
         text.append(state_word(cadence.state).strip(), "bold")
-        since = cadence.days_since_touch
-        text.append(f"  ·  {plural(since, 'day')} since contact")
+        text.append(f"  ·  {since_contact(cadence.days_since_touch)}")
     else:
         text.append(f"cadence not tracked while {ws.status}", "italic")
     text.append(f"  ·  ideal every {ws.ideal_gap_days}d, at most {ws.max_gap_days}d")
@@ -124,6 +122,7 @@ class ClientScreen(TrustdeskScreen[None]):
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="back"),
+        Binding("p", "send_prompt", "Prompt", id="workspace_send_prompt"),
         Binding("1", "show_tab('journey')", "Journey", id="tab_journey", group=TAB_GROUP),
         Binding("2", "show_tab('sessions')", "Sessions", id="tab_sessions", group=TAB_GROUP),
         Binding("3", "show_tab('promises')", "Promises", id="tab_promises", group=TAB_GROUP),
@@ -205,9 +204,18 @@ class ClientScreen(TrustdeskScreen[None]):
     # --- the client themselves ----------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("edit_client", "client_status", "delete_client"):
-            return self.workspace is not None  # hidden until the client has loaded
+        # Hidden until the client has loaded: never act on a client still loading.
+        if action in ("edit_client", "client_status", "delete_client", "send_prompt"):
+            return self.workspace is not None
         return True
+
+    def action_send_prompt(self) -> None:
+        """Send this client a prompt, as `p` does on the dashboard's clients list."""
+        from trustdesk.tui.screens.prompts import send_prompt_flow
+
+        ws = self.workspace
+        if ws is not None:
+            send_prompt_flow(self.td, ws.client_id, ws.name, self.practice_changed)
 
     def action_edit_client(self) -> None:
         from trustdesk.tui.flows.clients import edit_client
