@@ -105,6 +105,7 @@ BOTH_BACKENDS = {
     # The command line, from `trustdesk init` on.
     "test_cli",
     "test_cli_keys",
+    "test_cli_notes",
 }
 
 

@@ -542,6 +542,12 @@ def test_a_writes_a_sealed_note_after_unlock(practice, client_id):
         assert b"offsite" not in bytes(note.body_sealed)
         assert read_note(app.vault, note.id).body == "Wants to lead the [b]offsite[/b]."
         table = workspace(app).query_one(NotesTable)
+        # Unlocked, the list shows the note's first line, literally (markup not read).
+        assert [c.plain for c in table.get_row(str(note.id))][-1] == (
+            "Wants to lead the [b]offsite[/b]."
+        )
+        app.action_lock()
+        await settle(pilot)
         assert [c.plain for c in table.get_row(str(note.id))][-1] == "33 chars"
 
     run(practice, scenario, client=client_id)
@@ -832,7 +838,9 @@ def test_e_rewrites_a_note_and_seals_it_again(practice, client_id):
         assert bytes(note.body_sealed) != sealed_before
         assert b"offsite" not in bytes(note.body_sealed)
         assert read_note(app.vault, note_id).body == "Ready to lead the [b]offsite[/b]."
-        assert [c.plain for c in table.get_row(str(note_id))][-1] == "33 chars"
+        assert [c.plain for c in table.get_row(str(note_id))][-1] == (
+            "Ready to lead the [b]offsite[/b]."
+        )
 
     run(practice, scenario, client=client_id)
 

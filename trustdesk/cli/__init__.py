@@ -231,7 +231,7 @@ def build_parser() -> Parser:
 
 # Command groups kept in their own modules (trustdesk/cli/<group>.py): each has
 # register(sub, common), which adds its parsers and returns {command name: handler}.
-COMMAND_GROUPS: tuple[str, ...] = ()
+COMMAND_GROUPS: tuple[str, ...] = ("trustdesk.cli.notes",)
 
 
 def _unlock_options(parser: argparse.ArgumentParser) -> None:

@@ -31,6 +31,7 @@ class TrustdeskCommands(Provider):
             ("Lock notes now", app.action_lock, "Forget the notes key until you unlock again"),
             ("Unlock notes", app.request_unlock, "Type your passphrase to open private notes"),
             ("Keys and help", app.action_help, "Every key trustdesk understands"),
+            ("Search notes", partial(_search_notes, app), "Find words in every private note"),
             ("Prompts awaiting a reply", partial(_awaiting, app), "Prompts nobody answered yet"),
             ("Programs", partial(_screen, app, "programs"), "Your programs and their stages"),
             ("References", partial(_screen, app, "references"), "Clients who agreed to be one"),
@@ -110,6 +111,12 @@ def _screen(app, which: str) -> None:
         from trustdesk.tui.screens.references import ReferencesScreen
 
         app.push_screen(ReferencesScreen())
+
+
+def _search_notes(app) -> None:
+    from trustdesk.tui.screens.note_search import search_notes_screen
+
+    search_notes_screen(app)
 
 
 def _awaiting(app) -> None:

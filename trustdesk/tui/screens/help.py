@@ -20,6 +20,7 @@ KEY_NAMES = {
     "enter": "Enter",
     "ctrl+l": "Ctrl+L",
     "ctrl+p": "Ctrl+P",
+    "ctrl+f": "Ctrl+F",
     "ctrl+s": "Ctrl+S",
     "ctrl+r": "Ctrl+R",
     "tab": "Tab",
@@ -51,6 +52,7 @@ def sections() -> list[tuple[str, list[Binding]]]:
         client,
         dashboard,
         dashboard_panes,
+        note_search,
         programs,
         prompts,
         references,
@@ -73,6 +75,11 @@ def sections() -> list[tuple[str, list[Binding]]]:
     found += [
         ("Sending a prompt", _bindings(prompts.PromptPicker) + _bindings(SendPromptScreen)),
         ("Awaiting replies", _bindings(awaiting.AwaitingRepliesScreen)),
+        (
+            "Searching notes",
+            _bindings(note_search.NoteSearchScreen)
+            + [Binding("enter", "", "Search; on a result, open the note")],
+        ),
         ("Any form", _bindings(forms.FormScreen)),
         ("Unlocking notes", _bindings(unlock.UnlockScreen)),
     ]
