@@ -97,6 +97,7 @@ BOTH_BACKENDS = {
     "test_ics",
     "test_vault",
     "test_fast_paths",
+    "test_trust_notes",
     # The app itself, through Pilot: the demo practice, brought into a coach's share.
     "test_tui_client",
     "test_tui_dashboard",

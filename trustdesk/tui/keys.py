@@ -7,6 +7,6 @@ from textual.binding import Binding
 ANYWHERE = [
     Binding("question_mark", "help", "Help", id="help"),
     Binding("ctrl+l", "lock", "Lock notes", id="lock_notes"),
-    Binding("ctrl+f", "search_notes", "Search notes", id="search_notes"),
+    Binding("ctrl+f", "search_notes", "Search notes", id="search_notes", show=False),
     Binding("q", "quit", "Quit", id="quit"),
 ]

@@ -41,6 +41,13 @@ class NoteSearchScreen(TrustdeskModal[None]):
     NoteSearchScreen #note-search {
         width: 96%;
         height: 90%;
+        border: round $accent;
+        background: $surface;
+        padding: 0 1;
+    }
+    NoteSearchScreen .search-title {
+        text-style: bold;
+        width: 100%;
     }
     NoteSearchScreen #search-progress {
         color: $text-muted;
@@ -62,11 +69,12 @@ class NoteSearchScreen(TrustdeskModal[None]):
         self.hits: dict[str, NoteHit] = {}
         self.searching: Worker | None = None
         self._query = ""
+        self.line_width = 60
 
     def compose(self) -> ComposeResult:
         whose = f"{visible(self.client_name)}'s notes" if self.client_id else "every note"
-        with Vertical(id="note-search", classes="dialog"):
-            yield Label(f"Search {whose}", classes="dialog-title", markup=False)
+        with Vertical(id="note-search"):
+            yield Label(f"Search {whose}", classes="search-title", markup=False)
             yield SafeInput(placeholder="words to find, then Enter", id="search-words")
             yield Static("", id="search-progress", markup=False)
             table = DataTable(id="search-results", cursor_type="row", zebra_stripes=True)
@@ -75,11 +83,15 @@ class NoteSearchScreen(TrustdeskModal[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
+        # The dialog is 96% of the screen, less its border, padding and the table's scrollbar.
+        width = self.app.size.width * 96 // 100 - 6
         if self.client_id is None:
             table.add_column("Client", key="client", width=16)
+            width -= 18
         table.add_column("Written", key="date", width=9)
         table.add_column("Kind", key="kind", width=10)
-        table.add_column("Found", key="line")
+        self.line_width = max(20, width - 11 - 12 - 2)
+        table.add_column("Found", key="line", width=self.line_width)
         self.query_one("#search-words", Input).focus()
 
     # --- searching ---------------------------------------------------------------------
@@ -145,11 +157,13 @@ class NoteSearchScreen(TrustdeskModal[None]):
             cells = [
                 Text(day(hit.written_on, self.td.today, short_year=True)),
                 Text(NOTE_KIND_LABELS.get(hit.kind, hit.kind)),
-                found_line(hit),
+                found_line(hit, self.line_width),
             ]
             if self.client_id is None:
                 cells.insert(0, Text(visible(hit.client_name), no_wrap=True, overflow="ellipsis"))
             table.add_row(*cells, key=key)
+            if table.row_count == 1 and isinstance(self.focused, Input):
+                table.focus()  # Enter now opens the first hit; Tab goes back to the words
         found = plural(len(self.hits), "note")
         self._progress(f"Searching… {opened} of {plural(total, 'note')} read, {found} found.")
 
@@ -247,13 +261,17 @@ class NoteSearchScreen(TrustdeskModal[None]):
             self.dismiss(None)
 
 
-def found_line(hit: NoteHit) -> Text:
-    """The line the words were found on, literal, with the words marked."""
-    line = hit.line
-    if hit.at < 0:
+def found_line(hit: NoteHit, width: int = 80) -> Text:
+    """The line the words were found on, literal, with the words marked and in view."""
+    line, at = hit.line, hit.at
+    if at < 0:
         return Text(visible(line), no_wrap=True, overflow="ellipsis")
-    end = hit.at + hit.length
-    before, words, after = line[: hit.at], line[hit.at : end], line[end:]
+    if at + hit.length > width - 2:  # the words would be past the column's end
+        skip = max(0, min(at - 12, len(line) - width + 1))
+        if skip > 0:
+            line, at = "…" + line[skip + 1 :], at - skip
+    end = at + hit.length
+    before, words, after = line[:at], line[at:end], line[end:]
     return Text.assemble(
         visible(before), (visible(words), "bold reverse"), visible(after),
         no_wrap=True, overflow="ellipsis",
