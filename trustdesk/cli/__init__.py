@@ -195,7 +195,15 @@ def build_parser() -> Parser:
     shape.add_argument(
         "--markdown", action="store_true", help="one page to send a prospective client"
     )
+    shape.add_argument(
+        "--html", action="store_true", help="the same page as HTML, to put on your website"
+    )
     shape.add_argument("--toml", action="store_true", help="as a template file you can edit")
+    program_show.add_argument(
+        "--no-results",
+        action="store_true",
+        help="leave out what clients reached and the references (--markdown, --html)",
+    )
 
     key = sub.add_parser("key", parents=[common], help="the key that seals your private notes")
     key_sub = key.add_subparsers(dest="key_command", metavar="ACTION", parser_class=Parser)
@@ -986,8 +994,10 @@ def program_show(args: argparse.Namespace, coach) -> int:
     from trustdesk.trust.journey.templates import (
         TemplateError,
         find_program,
-        journey_markdown,
         journey_text,
+        program_page_html,
+        program_page_markdown,
+        program_story,
         template_of,
         template_to_toml,
     )
@@ -996,8 +1006,13 @@ def program_show(args: argparse.Namespace, coach) -> int:
     template = template_of(program) if program is not None else _starter(args.name)
     if template is None:
         raise TemplateError(f"no program called {args.name!r}; see: trustdesk program list")
+    # The page for a prospect: the journey, then what clients on it reached (no names) and
+    # the references who agreed to talk; a starter template has neither.
+    story = None if program is None or args.no_results else program_story(coach, program)
     if args.markdown:
-        _out(journey_markdown(template))
+        _out(program_page_markdown(template, story))
+    elif args.html:
+        _out_data(program_page_html(template, story))
     elif args.toml:
         _out_data(template_to_toml(template))
     else:
