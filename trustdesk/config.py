@@ -111,6 +111,7 @@ class Settings:
     follow_through_days: int = 90
     default_ideal_gap_days: int = 7
     default_max_gap_days: int = 21
+    backups_kept: int = 14  # dated copies `trustdesk backup` keeps in the backups folder; 0: all
 
 
 def load_settings(path: Path | None = None) -> Settings:

@@ -124,8 +124,18 @@ def build_parser() -> Parser:
     )
     _unlock_options(export)
 
-    backup = sub.add_parser("backup", parents=[common], help="online backup to a new file (0600)")
-    backup.add_argument("path", metavar="PATH", help="a new file, or a folder to put it in")
+    backup = sub.add_parser(
+        "backup",
+        parents=[common],
+        help="online backup to a new file (0600); with no PATH, a dated copy in the backups folder",
+    )
+    backup.add_argument(
+        "path",
+        metavar="PATH",
+        nargs="?",
+        help="a new file, or a folder to put it in (default: the data folder's backups, "
+        "keeping the last backups_kept copies)",
+    )
 
     restore = sub.add_parser(
         "restore", parents=[common], help="bring back a backup, keeping the practice it replaces"
@@ -535,6 +545,8 @@ def _write_export(
 def cmd_backup(args: argparse.Namespace) -> int:
     from trustdesk.store import backup_database
 
+    if args.path is None:
+        return _dated_backup(args)
     dest = Path(args.path).expanduser()
     if dest.is_dir():
         dest = dest / f"trustdesk-{config.now():%Y-%m-%d-%H%M%S}.sqlite3"
@@ -544,6 +556,62 @@ def cmd_backup(args: argparse.Namespace) -> int:
     finally:
         database.close()
     _say(f"Backed up to {dest} (readable only by you; integrity checked)")
+    return EXIT_OK
+
+
+def _dated_backup(args: argparse.Namespace) -> int:
+    """A dated copy in the backups folder beside the practice; the oldest past the setting go.
+
+    Only copies this command named are ever removed, and only once the new one is whole.
+    """
+    import re
+
+    from trustdesk.store import backup_database
+
+    target = config.database_target(getattr(args, "db", None))
+    if config.is_url(target):
+        raise UsageError(
+            "a practice on PostgreSQL is backed up by its server, not copied by trustdesk: "
+            "its administrator runs pg_dump (e.g. pg_dump -Fc -f practice.dump DBNAME)"
+        )
+    kept = config.load_settings().backups_kept
+    path = Path(target).expanduser()
+    folder = path.parent / "backups"
+    if folder.exists() and not folder.is_symlink():
+        problem = config.loose_permission_problem(folder)
+        if problem:
+            raise config.ConfigError(problem.replace("chmod 600", "chmod 700"))
+    config.ensure_private_dir(folder)
+    stem = path.stem or "trustdesk"
+    stamp = f"{stem}-{config.now():%Y-%m-%d-%H%M%S}"
+    dest = folder / f"{stamp}.sqlite3"
+    n = 1
+    while os.path.lexists(dest):
+        n += 1
+        dest = folder / f"{stamp}-{n}.sqlite3"
+    database = _open(args)
+    try:
+        backup_database(database, dest)
+    finally:
+        database.close()
+    removed = 0
+    if kept > 0:
+        dated = re.compile(re.escape(stem) + r"-\d{4}-\d{2}-\d{2}-\d{6}(-\d+)?\.sqlite3")
+        copies = []
+        for entry in os.scandir(folder):
+            if entry.name == dest.name or not dated.fullmatch(entry.name):
+                continue
+            if entry.is_file(follow_symlinks=False):
+                copies.append((entry.stat(follow_symlinks=False).st_mtime, entry.name))
+        # The copy just made is one of the `kept`; the oldest of the others go.
+        for _, name in sorted(copies)[: max(0, len(copies) - (kept - 1))]:
+            try:
+                (folder / name).unlink()
+                removed += 1
+            except FileNotFoundError:
+                continue
+    gone = f"; removed {removed} older" if removed else ""
+    _say(f"Backed up to {dest} (readable only by you; integrity checked){gone}")
     return EXIT_OK
 
 
