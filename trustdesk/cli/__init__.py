@@ -268,6 +268,14 @@ def _unlock_options(parser: argparse.ArgumentParser) -> None:
 # --- helpers ---------------------------------------------------------------------------
 
 
+def _n(count: int, word: str) -> str:
+    """'1 client', '3 clients', '2 touches': a count with its word (trust.common.plural's
+    rule, here without importing the rules at start-up)."""
+    if count == 1:
+        return f"{count} {word}"
+    return f"{count} {word}es" if word.endswith(("ch", "sh", "s", "x")) else f"{count} {word}s"
+
+
 def _default_coach_name() -> str:
     import pwd
 
@@ -329,9 +337,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         with _progress("Building the demo practice") as progress:
             summary = build_demo(path, seed=args.seed, today=today, size=size, progress=progress)
         _say(
-            f"Built a demo practice for {summary.coach_name}: {summary.clients} clients, "
-            f"{summary.touches} touches, {summary.commitments} promises, "
-            f"{summary.notes} notes in {path}"
+            f"Built a demo practice for {summary.coach_name}: {_n(summary.clients, 'client')}, "
+            f"{_n(summary.touches, 'touch')}, {_n(summary.commitments, 'promise')}, "
+            f"{_n(summary.notes, 'note')} in {path}"
         )
     database = open_database(path)
     try:
@@ -473,7 +481,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         )
     finally:
         database.close()
-    _say(f"Imported {result.imported} clients from {source}")
+    _say(f"Imported {_n(result.imported, 'client')} from {source}")
     return EXIT_OK
 
 
@@ -634,7 +642,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
         held = describe_practice(path)
         question = (
             f"Replace the practice in {path} ({held}) "
-            f"with the backup {source} ({backup.clients} clients, {backup.notes} notes)? "
+            f"with the backup {source} ({_n(backup.clients, 'client')}, "
+            f"{_n(backup.notes, 'note')})? "
             "The practice there now is kept as a backup of its own."
         )
         if not args.yes and not confirm(question):
@@ -649,7 +658,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
     # Opening it again brings an older backup's schema up to date (after its own copy).
     open_database(path).close()
     kept = f"; the practice it replaced is kept in {keep}" if existed else ""
-    _say(f"Restored {source} into {path} ({backup.clients} clients, {backup.notes} notes){kept}")
+    held = f"{_n(backup.clients, 'client')}, {_n(backup.notes, 'note')}"
+    _say(f"Restored {source} into {path} ({held}){kept}")
     return EXIT_OK
 
 
@@ -928,7 +938,8 @@ def _remove_coach(database, args: argparse.Namespace) -> int:
         folder = config.ensure_private_dir(config.home_dir())
         dest = folder / f"removed-coach-{role}-{config.now():%Y%m%d-%H%M%S}.sqlite3"
     question = (
-        f"Remove {visible(coach.name)} (role {role}, {coach.clients} clients) from the practice? "
+        f"Remove {visible(coach.name)} (role {role}, {_n(coach.clients, 'client')}) "
+        "from the practice? "
         f"Their whole share, sealed notes and key slots too, is first kept in {dest} "
         "(readable only by you); then their rows are deleted and the role loses trustdesk_coach."
     )
@@ -938,7 +949,8 @@ def _remove_coach(database, args: argparse.Namespace) -> int:
     removed = remove_coach(database, role, dest)
     _say(
         f"Removed {visible(removed.name)} (role {role}) from the practice: "
-        f"{removed.clients} clients and {removed.notes} notes, with everything else of theirs, "
+        f"{_n(removed.clients, 'client')} and {_n(removed.notes, 'note')}, "
+        "with everything else of theirs, "
         f"are kept in {removed.kept_in} (0600). It opens with: trustdesk --db "
         f"{removed.kept_in} (their notes with their passphrase or recovery code), and "
         "practice join brings it into a practice."
@@ -961,7 +973,7 @@ def _list_coaches(database, as_json: bool) -> int:
     for c in coaches:
         state = "" if c.can_log_in else "  (role cannot log in as a coach)"
         email = f" <{visible(c.email)}>" if c.email else ""
-        _out(f"{c.role}  {visible(c.name)}{email}  {c.clients} clients{state}\n")
+        _out(f"{c.role}  {visible(c.name)}{email}  {_n(c.clients, 'client')}{state}\n")
     if not coaches:
         _say("This practice has no coaches yet; add one with: trustdesk practice add-coach")
     return EXIT_OK
@@ -993,7 +1005,8 @@ def _join(args: argparse.Namespace, database, source: Path) -> int:
         else "set a passphrase for them with: trustdesk key passphrase"
     )
     _say(
-        f"Brought {joined.clients} clients and {joined.notes} sealed notes into your share of "
+        f"Brought {_n(joined.clients, 'client')} and {_n(joined.notes, 'sealed note')} "
+        "into your share of "
         f"the practice; {opens}. {where} is unchanged: keep it as a backup, or remove it."
     )
     if joined.recovery_code is not None:
@@ -1030,7 +1043,8 @@ def program_list(args: argparse.Namespace, coach) -> int:
     lines = ["Your programs:" if mine else "You have no programs yet."]
     for p in mine:
         lines.append(
-            f"  {visible(p.name)}: {p.stages} stages, about {p.typical_sessions} sessions, "
+            f"  {visible(p.name)}: {_n(p.stages, 'stage')}, "
+            f"about {_n(p.typical_sessions, 'session')}, "
             f"{p.active_clients} active clients"
         )
     taken = {p.name.casefold() for p in mine}
@@ -1038,7 +1052,7 @@ def program_list(args: argparse.Namespace, coach) -> int:
     if starters:
         lines += ["", "Starter templates (trustdesk program import NAME):"]
         for t in starters:
-            lines.append(f"  {t.key}: {t.name}, {len(t.stages)} stages")
+            lines.append(f"  {t.key}: {t.name}, {_n(len(t.stages), 'stage')}")
     _out("\n".join(lines) + "\n")
     return EXIT_OK
 
@@ -1054,7 +1068,7 @@ def program_import(args: argparse.Namespace, coach) -> int:
         if template is None:
             raise TemplateError(f"{args.file} is neither a file nor a starter template")
     import_template(coach, template)
-    _say(f"Added the program {visible(template.name)} with {len(template.stages)} stages.")
+    _say(f"Added the program {visible(template.name)} with {_n(len(template.stages), 'stage')}.")
     return EXIT_OK
 
 
@@ -1127,7 +1141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ImportRejected as exc:  # type: ignore[misc]
         for problem in exc.problems:
             _say(f"trustdesk: {problem}")
-        _say(f"trustdesk: nothing was imported ({len(exc.problems)} problem(s) to fix first)")
+        problems = _n(len(exc.problems), "problem")
+        _say(f"trustdesk: nothing was imported ({problems} to fix first)")
         return EXIT_ERROR
     except (
         config.ConfigError,

@@ -19,6 +19,7 @@ from textual.widgets import Input, Label, Static
 from trustdesk.literal import visible
 from trustdesk.trust import dashboard as dashboard_rules
 from trustdesk.trust import promises
+from trustdesk.trust.common import plural
 from trustdesk.tui.flows import contact as contact_flows
 from trustdesk.tui.flows import promises as promise_flows
 from trustdesk.tui.formatting import day, sparkline
@@ -82,6 +83,16 @@ def format_cadence(row: CadenceLine) -> dict[str, Cell]:
         "since": Cell(f"{c.days_since_touch}d"),
         "weeks": Cell(sparkline(row.weeks.counts), "muted"),
     }
+
+
+def cadence_detail(row: CadenceLine) -> Text:
+    """'Astrid Fernando: quiet, 57 days since contact (ideal every 7d, at most 21d)'."""
+    c = row.cadence
+    since = plural(c.days_since_touch, "day")
+    return Text(
+        f"{visible(c.client_name)}: {getattr(c.state, 'value', c.state)}, {since} since contact "
+        f"(ideal every {c.ideal_gap_days}d, at most {c.max_gap_days}d)"
+    )
 
 
 def name_of(row) -> str:
@@ -196,7 +207,7 @@ class OverduePane(Pane):
         self.query_one("#overdue-detail", Static).update(
             Text(
                 f"{who} {visible(row.client_name)}: {visible(row.title)} "
-                f"(due {row.due_on:%d %b}, {row.days_overdue}d late)"
+                f"(due {day(row.due_on, self.td.today, weekday=True)}, {row.days_overdue}d late)"
             )
         )
 
@@ -243,6 +254,12 @@ class CadencePane(Pane):
             empty_text="Everyone is in touch. Nobody is due.",
             id="cadence",
         )
+        yield Static("", id="cadence-detail", classes="pane-detail", markup=False)
+
+    @on(VirtualTable.Highlighted, "#cadence")
+    def show_detail(self, event: VirtualTable.Highlighted) -> None:
+        """The highlighted client in full: at 80 columns the name column is narrow."""
+        self.query_one("#cadence-detail", Static).update(cadence_detail(event.row))
 
     def action_log_touch(self) -> None:
         self.log_touch(self.query_one("#cadence", VirtualTable))

@@ -48,6 +48,8 @@ class NoteSearchScreen(TrustdeskModal[None]):
     NoteSearchScreen .search-title {
         text-style: bold;
         width: 100%;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     NoteSearchScreen #search-progress {
         color: $text-muted;

@@ -38,6 +38,8 @@ class NoteScreen(TrustdeskModal[None]):
     NoteScreen #note-title {
         text-style: bold;
         width: 1fr;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     NoteScreen #note-body {
         height: 1fr;
