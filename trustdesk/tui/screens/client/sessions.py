@@ -32,9 +32,6 @@ def late_words(session: SessionItem) -> str:
     return f"{n} min late"
 
 
-OUTCOME_GROUP = Binding.Group("Outcome", compact=True)
-
-
 class SessionsTable(ClientTable):
     COLUMNS = (
         Col("when", "When", 16),
@@ -45,19 +42,12 @@ class SessionsTable(ClientTable):
     FLEX_MIN = 7
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "schedule", "Schedule", id="session_add"),
-        Binding("e", "reschedule", "Move", id="session_reschedule"),
-        # One footer entry for the four outcomes, so the footer fits 80 columns; the help
-        # lists each key with its own words.
-        Binding("h", "status('held')", "Held", id="session_held", group=OUTCOME_GROUP),
-        Binding("n", "status('no_show')", "No-show", id="session_no_show", group=OUTCOME_GROUP),
-        Binding(
-            "l", "status('late_cancel')", "Late cancel", id="session_late_cancel",
-            group=OUTCOME_GROUP,
-        ),
-        Binding(
-            "c", "status('cancelled')", "Cancelled", id="session_cancelled", group=OUTCOME_GROUP
-        ),
-    ]  # fmt: skip
+        Binding("e", "reschedule", "Reschedule", id="session_reschedule"),
+        Binding("h", "status('held')", "Held", id="session_held"),
+        Binding("n", "status('no_show')", "No-show", id="session_no_show"),
+        Binding("l", "status('late_cancel')", "Late cancel", id="session_late_cancel"),
+        Binding("c", "status('cancelled')", "Cancelled", id="session_cancelled"),
+    ]
 
     def current(self) -> SessionItem | None:
         if self.client is None:
