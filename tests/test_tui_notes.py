@@ -223,3 +223,21 @@ def test_a_found_line_keeps_the_words_in_view_and_marked():
     assert [s.style for s in shown.spans if s.start == start] == ["bold reverse"]
     short = NoteHit(uuid.uuid4(), 1, "Ann", "goal", dt.date(2026, 3, 1), "", "a budget", 2, 6)
     assert found_line(short, 40).plain == "a budget"
+
+
+def test_when_the_search_ends_the_hits_are_newest_first(practice):
+    async def scenario(app, pilot):
+        await pilot.press("ctrl+f")
+        await wait_for_screen(pilot, NoteSearchScreen)
+        await type_into(pilot, "#search-words", "e")
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        table = screen.query_one(DataTable)
+        assert table.row_count > 3
+        shown = [screen.hits[table.coordinate_to_cell_key((i, 0)).row_key.value]
+                 for i in range(table.row_count)]  # fmt: skip
+        days = [h.written_on for h in shown]
+        assert days == sorted(days, reverse=True)
+
+    run(practice, scenario)

@@ -154,26 +154,44 @@ class NoteSearchScreen(TrustdeskModal[None]):
         for hit in hits:
             if len(self.hits) >= MOST_SHOWN:
                 break
-            key = str(hit.id)
-            self.hits[key] = hit
-            cells = [
-                Text(day(hit.written_on, self.td.today, short_year=True)),
-                Text(NOTE_KIND_LABELS.get(hit.kind, hit.kind)),
-                found_line(hit, self.line_width),
-            ]
-            if self.client_id is None:
-                cells.insert(0, Text(visible(hit.client_name), no_wrap=True, overflow="ellipsis"))
-            table.add_row(*cells, key=key)
+            self.hits[str(hit.id)] = hit
+            self._add_row(table, hit)
             if table.row_count == 1 and isinstance(self.focused, Input):
                 table.focus()  # Enter now opens the first hit; Tab goes back to the words
         found = plural(len(self.hits), "note")
         self._progress(f"Searching… {opened} of {plural(total, 'note')} read, {found} found.")
+
+    def _add_row(self, table: DataTable, hit: NoteHit) -> None:
+        cells = [
+            Text(day(hit.written_on, self.td.today, short_year=True)),
+            Text(NOTE_KIND_LABELS.get(hit.kind, hit.kind)),
+            found_line(hit, self.line_width),
+        ]
+        if self.client_id is None:
+            cells.insert(0, Text(visible(hit.client_name), no_wrap=True, overflow="ellipsis"))
+        table.add_row(*cells, key=str(hit.id))
+
+    def _newest_first(self) -> None:
+        """Once all are found, the hits newest first, the cursor on the hit it was on."""
+        table = self.query_one(DataTable)
+        at = None
+        if table.row_count:
+            at = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        ordered = sorted(self.hits.values(), key=lambda h: h.id.hex)
+        ordered.sort(key=lambda h: h.written_on, reverse=True)
+        table.clear()
+        for hit in ordered:
+            self._add_row(table, hit)
+        if at is not None:
+            table.move_cursor(row=table.get_row_index(at), animate=False)
 
     def _ended(self, words: str, capped: bool) -> None:
         if words != self._query or not self.is_attached:
             return
         self.searching = None
         count = len(self.hits)
+        if count > 1:
+            self._newest_first()
         if capped:
             line = f"The first {count} notes found are shown: add words to narrow the search."
         elif count:
