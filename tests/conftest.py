@@ -100,6 +100,7 @@ BOTH_BACKENDS = {
     "test_ics",
     "test_vault",
     "test_fast_paths",
+    "test_trust_notes",
     # The app itself, through Pilot: the demo practice, brought into a coach's share.
     "test_tui_client",
     "test_tui_dashboard",
@@ -115,6 +116,7 @@ BOTH_BACKENDS = {
     "test_cli_clients",
     "test_cli_sessions",
     "test_cli_coach",
+    "test_cli_notes",
 }
 
 

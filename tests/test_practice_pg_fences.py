@@ -724,7 +724,7 @@ def test_remove_coach_keeps_their_share_in_a_private_file_and_frees_the_role(
                  "--output", str(dest), "--yes")  # fmt: skip
     assert result.returncode == 0, result.stderr.decode()
     said = result.stderr.decode()
-    assert str(dest) in said and "1 clients" in said and "1 notes" in said
+    assert str(dest) in said and "1 client and 1 note," in said
     assert stat.S_IMODE(os.stat(dest).st_mode) == 0o600
     with sqlite3.connect(dest) as conn:
         assert conn.execute("SELECT name FROM client").fetchall() == [("Ben's client",)]

@@ -57,7 +57,7 @@ def test_restore_brings_the_backup_back_and_keeps_what_it_replaced(practice, ini
     assert names(kept[0]) == ["Ann", "Ben"]
     assert stat.S_IMODE(kept[0].stat().st_mode) == 0o600
     assert stat.S_IMODE(db.stat().st_mode) == 0o600
-    assert str(kept[0]) in err and "1 clients" in err
+    assert str(kept[0]) in err and "(1 client, " in err
     # The restored practice is a working one: the notes key came back with it.
     assert initialised("report").returncode == 0
     conn = sqlite3.connect(db)
@@ -87,7 +87,7 @@ def test_the_coach_is_asked_first(practice, monkeypatch, capsys, answer):
     monkeypatch.setattr(asking, "confirm", confirm)
     code = cli.main(["--db", str(db), "restore", str(backup)])
     assert len(asked) == 1
-    assert "2 clients" in asked[0] and "1 clients" in asked[0]
+    assert "2 clients" in asked[0] and "1 client," in asked[0]
     if answer:
         assert code == 0
         assert names(db) == ["Ann"]

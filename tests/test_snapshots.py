@@ -234,3 +234,17 @@ def test_your_name_form(snap_compare, app, size):
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_notes_search(snap_compare, app, size):
+    async def run_before(pilot):
+        pilot.app.vault.unlock_with_passphrase("demo")
+        await settle(pilot)
+        await pilot.press("ctrl+f")
+        await settle(pilot)
+        pilot.app.screen.query_one("#search-words", Input).value = "the"
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -165,3 +165,110 @@ def test_program_commands(initialised, tmp_path):
         "Leadership Engagement",
     }
     assert os.path.exists(path)
+
+
+# --- the page for a prospect: results and references ---------------------------------------
+
+
+def _program_with_history(coach):
+    """Team Lead Start with four clients: two reached outcomes, one is a prospect."""
+    import datetime as dt
+
+    from trustdesk.store import Client, Outcome
+
+    program_id = import_template(coach, parse_template(GOOD))
+    made = {}
+    for name, status, consent in (
+        ("Ann Secret", "completed", True),
+        ("Ben <b>Bold</b>", "active", True),
+        ("Cleo Quiet", "completed", False),
+        ("Pat Prospect", "prospect", True),
+    ):
+        made[name] = Client.create(
+            coach=coach,
+            name=name,
+            status=status,
+            program=program_id,
+            started_on=dt.date(2025, 1, 6),
+            reference_consent=consent,
+        )
+    for client, title, day in (
+        ("Ann Secret", "Promoted to *head* of sales", dt.date(2025, 7, 1)),
+        ("Cleo Quiet", "Ran her first offsite", dt.date(2025, 2, 10)),
+        ("Pat Prospect", "Not begun: never shown", dt.date(2025, 3, 1)),
+    ):
+        Outcome.create(coach=coach, client=made[client], achieved_on=day, title=title)
+    Client.create(coach=coach, name="Elsewhere", started_on="2025-01-01", reference_consent=True)
+    return Program.get_by_id(program_id)
+
+
+def test_the_story_has_results_without_names_and_consenting_references(coach):
+    from trustdesk.trust.journey.templates import THROUGH_ME, program_story, time_taken
+
+    story = program_story(coach, _program_with_history(coach))
+    assert [(r.title, time_taken(r.days_taken)) for r in story.results] == [
+        ("Promoted to *head* of sales", "after 6 months"),
+        ("Ran her first offsite", "after 5 weeks"),
+    ]
+    assert [(r.name, r.contact) for r in story.references] == [
+        ("Ann Secret", THROUGH_ME),
+        ("Ben <b>Bold</b>", THROUGH_ME),
+    ]
+
+
+def test_time_taken_reads_as_people_say_it():
+    from trustdesk.trust.journey.templates import time_taken
+
+    assert [time_taken(d) for d in (0, 6, 7, 20, 62, 63, 365)] == [
+        "in the first week",
+        "in the first week",
+        "after 1 week",
+        "after 2 weeks",
+        "after 8 weeks",
+        "after 2 months",
+        "after 12 months",
+    ]
+
+
+def test_the_page_lists_results_and_references_literally(coach):
+    from trustdesk.trust.journey.templates import (
+        program_page_html,
+        program_page_markdown,
+        program_story,
+    )
+
+    program = _program_with_history(coach)
+    template, story = template_of(program), program_story(coach, program)
+    page = program_page_markdown(template, story)
+    assert page.startswith(journey_markdown(template))
+    assert "## What clients reached" in page
+    assert "- Promoted to \\*head\\* of sales (after 6 months)" in page
+    assert "Ann Secret" in page and "Cleo" not in page and "Prospect" not in page
+    assert program_page_markdown(template, None) == journey_markdown(template)
+    html = program_page_html(template, story)
+    assert html.startswith("<!DOCTYPE html>") and "<title>Team Lead Start</title>" in html
+    assert "<h2>What clients reached</h2>" in html
+    assert "<li>Promoted to *head* of sales (after 6 months)</li>" in html
+    assert "Ben &lt;b&gt;Bold&lt;/b&gt;" in html and "<b>" not in html
+
+
+def test_program_show_with_results_and_without(initialised, practice_target):
+    from trustdesk.store import current_coach, open_database
+
+    database = open_database(practice_target)
+    try:
+        _program_with_history(current_coach())
+    finally:
+        database.close()
+    page = text(initialised("program", "show", "team lead start", "--markdown"))[0]
+    assert "## What clients reached" in page and "## Talk to a past client" in page
+    assert "Ann Secret: an introduction through me" in page
+    bare = text(initialised("program", "show", "team lead start", "--markdown", "--no-results"))[0]
+    assert bare.startswith("# Team Lead Start") and "What clients reached" not in bare
+    result = initialised("program", "show", "team lead start", "--html")
+    assert result.returncode == 0, text(result)
+    assert "<h2>Talk to a past client</h2>" in text(result)[0]
+    starter = text(initialised("program", "show", "leadership", "--html"))[0]
+    assert "<h1>" in starter and "What clients reached" not in starter
+    both = one_line_error(initialised("program", "show", "leadership", "--html", "--toml"))
+    assert "not allowed with" in both

@@ -647,6 +647,12 @@ def test_a_writes_a_sealed_note_after_unlock(practice, client_id):
         assert b"offsite" not in bytes(note.body_sealed)
         assert read_note(app.vault, note.id).body == "Wants to lead the [b]offsite[/b]."
         table = workspace(app).query_one(NotesTable)
+        # Unlocked, the list shows the note's first line, literally (markup not read).
+        assert [c.plain for c in table.get_row(str(note.id))][-1] == (
+            "Wants to lead the [b]offsite[/b]."
+        )
+        app.action_lock()
+        await settle(pilot)
         assert [c.plain for c in table.get_row(str(note.id))][-1] == "33 chars"
 
     run(practice, scenario, client=client_id)
@@ -933,7 +939,9 @@ def test_e_rewrites_a_note_and_seals_it_again(practice, client_id):
         assert bytes(note.body_sealed) != sealed_before
         assert b"offsite" not in bytes(note.body_sealed)
         assert read_note(app.vault, note_id).body == "Ready to lead the [b]offsite[/b]."
-        assert [c.plain for c in table.get_row(str(note_id))][-1] == "33 chars"
+        assert [c.plain for c in table.get_row(str(note_id))][-1] == (
+            "Ready to lead the [b]offsite[/b]."
+        )
 
     run(practice, scenario, client=client_id)
 
@@ -1085,7 +1093,7 @@ def test_a_drop_reason_survives_a_change_elsewhere_but_not_a_closing(practice, c
         await settle(pilot)
         await wait_for_screen(pilot, FormScreen)
         assert app.screen.query_one("#field-reason", Input).value == "They chose another route"
-        assert "due 01 Apr 2026" in str(app.screen.query_one(".dialog-intro", Static).render())
+        assert "due Wed 01 Apr" in str(app.screen.query_one(".dialog-intro", Static).render())
         await pilot.press("enter")
         await settle(pilot)
         dropped = Commitment.get_by_id(promise.id)
@@ -1106,9 +1114,16 @@ def test_a_promise_closed_elsewhere_is_not_offered_again(practice, client_id):
         Commitment.update(status="done", done_on=TODAY).where(Commitment.id == promise.id).execute()
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert isinstance(app.screen, ClientScreen)
+        # Refused: the form stays open and says why; the list behind it is refreshed.
+        assert isinstance(app.screen, FormScreen)
+        refused = str(app.screen.query_one("#form-refused", Static).render())
+        assert refused == "that promise is already done; the list has been refreshed"
         assert Commitment.get_by_id(promise.id).status == "done"
-        assert app.said[-1] == "that promise is already done; the list has been refreshed"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ClientScreen)
+        rows = workspace(app).workspace.promises
+        assert [p.status for p in rows if p.commitment_id == promise.id] == ["done"]
 
     run(practice, scenario, client=client_id)
 

@@ -256,7 +256,12 @@ async def test_a_refused_edit_says_why_in_one_line(practice, ann):
         app.screen.query_one("#field-title", Input).value = "Changed"
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert "that prompt is not in your library" in app.said
+        # Refused: the form stays open, saying why, with what was typed.
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        refused = str(form.query_one("#form-refused", Static).render())
+        assert refused == "that prompt is not in your library"
+        assert form.query_one("#field-title", Input).value == "Changed"
 
 
 async def test_a_prompt_changed_elsewhere_comes_back_with_the_new_words(practice, ann):

@@ -112,6 +112,7 @@ class Settings:
     default_ideal_gap_days: int = 7
     default_max_gap_days: int = 21
     due_soon_days: int = 7  # how far ahead "Due soon" looks for open promises
+    backups_kept: int = 14  # dated copies `trustdesk backup` keeps in the backups folder; 0: all
 
 
 def load_settings(path: Path | None = None) -> Settings:

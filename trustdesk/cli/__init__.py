@@ -128,8 +128,18 @@ def build_parser() -> Parser:
     )
     _unlock_options(export)
 
-    backup = sub.add_parser("backup", parents=[common], help="online backup to a new file (0600)")
-    backup.add_argument("path", metavar="PATH", help="a new file, or a folder to put it in")
+    backup = sub.add_parser(
+        "backup",
+        parents=[common],
+        help="online backup to a new file (0600); with no PATH, a dated copy in the backups folder",
+    )
+    backup.add_argument(
+        "path",
+        metavar="PATH",
+        nargs="?",
+        help="a new file, or a folder to put it in (default: the data folder's backups, "
+        "keeping the last backups_kept copies)",
+    )
 
     restore = sub.add_parser(
         "restore", parents=[common], help="bring back a backup, keeping the practice it replaces"
@@ -199,7 +209,15 @@ def build_parser() -> Parser:
     shape.add_argument(
         "--markdown", action="store_true", help="one page to send a prospective client"
     )
+    shape.add_argument(
+        "--html", action="store_true", help="the same page as HTML, to put on your website"
+    )
     shape.add_argument("--toml", action="store_true", help="as a template file you can edit")
+    program_show.add_argument(
+        "--no-results",
+        action="store_true",
+        help="leave out what clients reached and the references (--markdown, --html)",
+    )
 
     key = sub.add_parser("key", parents=[common], help="the key that seals your private notes")
     key_sub = key.add_subparsers(dest="key_command", metavar="ACTION", parser_class=Parser)
@@ -238,6 +256,7 @@ def build_parser() -> Parser:
 COMMAND_GROUPS: tuple[str, ...] = (
     "trustdesk.cli.clients",
     "trustdesk.cli.coach",
+    "trustdesk.cli.notes",
     "trustdesk.cli.promises",
     "trustdesk.cli.touches",
     "trustdesk.cli.sessions",
@@ -259,6 +278,14 @@ def _unlock_options(parser: argparse.ArgumentParser) -> None:
 
 
 # --- helpers ---------------------------------------------------------------------------
+
+
+def _n(count: int, word: str) -> str:
+    """'1 client', '3 clients', '2 touches': a count with its word (trust.common.plural's
+    rule, here without importing the rules at start-up)."""
+    if count == 1:
+        return f"{count} {word}"
+    return f"{count} {word}es" if word.endswith(("ch", "sh", "s", "x")) else f"{count} {word}s"
 
 
 def _default_coach_name() -> str:
@@ -330,9 +357,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         with _progress("Building the demo practice") as progress:
             summary = build_demo(path, seed=args.seed, today=today, size=size, progress=progress)
         _say(
-            f"Built a demo practice for {summary.coach_name}: {summary.clients} clients, "
-            f"{summary.touches} touches, {summary.commitments} promises, "
-            f"{summary.notes} notes in {path}"
+            f"Built a demo practice for {summary.coach_name}: {_n(summary.clients, 'client')}, "
+            f"{_n(summary.touches, 'touch')}, {_n(summary.commitments, 'promise')}, "
+            f"{_n(summary.notes, 'note')} in {path}"
         )
     database = open_database(path)
     try:
@@ -480,7 +507,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         )
     finally:
         database.close()
-    _say(f"Imported {result.imported} clients from {source}")
+    _say(f"Imported {_n(result.imported, 'client')} from {source}")
     return EXIT_OK
 
 
@@ -552,6 +579,8 @@ def _write_export(
 def cmd_backup(args: argparse.Namespace) -> int:
     from trustdesk.store import backup_database
 
+    if args.path is None:
+        return _dated_backup(args)
     dest = Path(args.path).expanduser()
     if dest.is_dir():
         dest = dest / f"trustdesk-{config.now():%Y-%m-%d-%H%M%S}.sqlite3"
@@ -561,6 +590,62 @@ def cmd_backup(args: argparse.Namespace) -> int:
     finally:
         database.close()
     _say(f"Backed up to {dest} (readable only by you; integrity checked)")
+    return EXIT_OK
+
+
+def _dated_backup(args: argparse.Namespace) -> int:
+    """A dated copy in the backups folder beside the practice; the oldest past the setting go.
+
+    Only copies this command named are ever removed, and only once the new one is whole.
+    """
+    import re
+
+    from trustdesk.store import backup_database
+
+    target = config.database_target(getattr(args, "db", None))
+    if config.is_url(target):
+        raise UsageError(
+            "a practice on PostgreSQL is backed up by its server, not copied by trustdesk: "
+            "its administrator runs pg_dump (e.g. pg_dump -Fc -f practice.dump DBNAME)"
+        )
+    kept = config.load_settings().backups_kept
+    path = Path(target).expanduser()
+    folder = path.parent / "backups"
+    if folder.exists() and not folder.is_symlink():
+        problem = config.loose_permission_problem(folder)
+        if problem:
+            raise config.ConfigError(problem.replace("chmod 600", "chmod 700"))
+    config.ensure_private_dir(folder)
+    stem = path.stem or "trustdesk"
+    stamp = f"{stem}-{config.now():%Y-%m-%d-%H%M%S}"
+    dest = folder / f"{stamp}.sqlite3"
+    n = 1
+    while os.path.lexists(dest):
+        n += 1
+        dest = folder / f"{stamp}-{n}.sqlite3"
+    database = _open(args)
+    try:
+        backup_database(database, dest)
+    finally:
+        database.close()
+    removed = 0
+    if kept > 0:
+        dated = re.compile(re.escape(stem) + r"-\d{4}-\d{2}-\d{2}-\d{6}(-\d+)?\.sqlite3")
+        copies = []
+        for entry in os.scandir(folder):
+            if entry.name == dest.name or not dated.fullmatch(entry.name):
+                continue
+            if entry.is_file(follow_symlinks=False):
+                copies.append((entry.stat(follow_symlinks=False).st_mtime, entry.name))
+        # The copy just made is one of the `kept`; the oldest of the others go.
+        for _, name in sorted(copies)[: max(0, len(copies) - (kept - 1))]:
+            try:
+                (folder / name).unlink()
+                removed += 1
+            except FileNotFoundError:
+                continue
+    gone = f"; removed {removed} older" if removed else ""
+    _say(f"Backed up to {dest} (readable only by you; integrity checked){gone}")
     return EXIT_OK
 
 
@@ -583,7 +668,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
         held = describe_practice(path)
         question = (
             f"Replace the practice in {path} ({held}) "
-            f"with the backup {source} ({backup.clients} clients, {backup.notes} notes)? "
+            f"with the backup {source} ({_n(backup.clients, 'client')}, "
+            f"{_n(backup.notes, 'note')})? "
             "The practice there now is kept as a backup of its own."
         )
         if not args.yes and not confirm(question):
@@ -598,7 +684,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
     # Opening it again brings an older backup's schema up to date (after its own copy).
     open_database(path).close()
     kept = f"; the practice it replaced is kept in {keep}" if existed else ""
-    _say(f"Restored {source} into {path} ({backup.clients} clients, {backup.notes} notes){kept}")
+    held = f"{_n(backup.clients, 'client')}, {_n(backup.notes, 'note')}"
+    _say(f"Restored {source} into {path} ({held}){kept}")
     return EXIT_OK
 
 
@@ -877,7 +964,8 @@ def _remove_coach(database, args: argparse.Namespace) -> int:
         folder = config.ensure_private_dir(config.home_dir())
         dest = folder / f"removed-coach-{role}-{config.now():%Y%m%d-%H%M%S}.sqlite3"
     question = (
-        f"Remove {visible(coach.name)} (role {role}, {coach.clients} clients) from the practice? "
+        f"Remove {visible(coach.name)} (role {role}, {_n(coach.clients, 'client')}) "
+        "from the practice? "
         f"Their whole share, sealed notes and key slots too, is first kept in {dest} "
         "(readable only by you); then their rows are deleted and the role loses trustdesk_coach."
     )
@@ -887,7 +975,8 @@ def _remove_coach(database, args: argparse.Namespace) -> int:
     removed = remove_coach(database, role, dest)
     _say(
         f"Removed {visible(removed.name)} (role {role}) from the practice: "
-        f"{removed.clients} clients and {removed.notes} notes, with everything else of theirs, "
+        f"{_n(removed.clients, 'client')} and {_n(removed.notes, 'note')}, "
+        "with everything else of theirs, "
         f"are kept in {removed.kept_in} (0600). It opens with: trustdesk --db "
         f"{removed.kept_in} (their notes with their passphrase or recovery code), and "
         "practice join brings it into a practice."
@@ -910,7 +999,7 @@ def _list_coaches(database, as_json: bool) -> int:
     for c in coaches:
         state = "" if c.can_log_in else "  (role cannot log in as a coach)"
         email = f" <{visible(c.email)}>" if c.email else ""
-        _out(f"{c.role}  {visible(c.name)}{email}  {c.clients} clients{state}\n")
+        _out(f"{c.role}  {visible(c.name)}{email}  {_n(c.clients, 'client')}{state}\n")
     if not coaches:
         _say("This practice has no coaches yet; add one with: trustdesk practice add-coach")
     return EXIT_OK
@@ -942,7 +1031,8 @@ def _join(args: argparse.Namespace, database, source: Path) -> int:
         else "set a passphrase for them with: trustdesk key passphrase"
     )
     _say(
-        f"Brought {joined.clients} clients and {joined.notes} sealed notes into your share of "
+        f"Brought {_n(joined.clients, 'client')} and {_n(joined.notes, 'sealed note')} "
+        "into your share of "
         f"the practice; {opens}. {where} is unchanged: keep it as a backup, or remove it."
     )
     if joined.recovery_code is not None:
@@ -979,7 +1069,8 @@ def program_list(args: argparse.Namespace, coach) -> int:
     lines = ["Your programs:" if mine else "You have no programs yet."]
     for p in mine:
         lines.append(
-            f"  {visible(p.name)}: {p.stages} stages, about {p.typical_sessions} sessions, "
+            f"  {visible(p.name)}: {_n(p.stages, 'stage')}, "
+            f"about {_n(p.typical_sessions, 'session')}, "
             f"{p.active_clients} active clients"
         )
     taken = {p.name.casefold() for p in mine}
@@ -987,7 +1078,7 @@ def program_list(args: argparse.Namespace, coach) -> int:
     if starters:
         lines += ["", "Starter templates (trustdesk program import NAME):"]
         for t in starters:
-            lines.append(f"  {t.key}: {t.name}, {len(t.stages)} stages")
+            lines.append(f"  {t.key}: {t.name}, {_n(len(t.stages), 'stage')}")
     _out("\n".join(lines) + "\n")
     return EXIT_OK
 
@@ -1003,7 +1094,7 @@ def program_import(args: argparse.Namespace, coach) -> int:
         if template is None:
             raise TemplateError(f"{args.file} is neither a file nor a starter template")
     import_template(coach, template)
-    _say(f"Added the program {visible(template.name)} with {len(template.stages)} stages.")
+    _say(f"Added the program {visible(template.name)} with {_n(len(template.stages), 'stage')}.")
     return EXIT_OK
 
 
@@ -1011,8 +1102,10 @@ def program_show(args: argparse.Namespace, coach) -> int:
     from trustdesk.trust.journey.templates import (
         TemplateError,
         find_program,
-        journey_markdown,
         journey_text,
+        program_page_html,
+        program_page_markdown,
+        program_story,
         template_of,
         template_to_toml,
     )
@@ -1021,8 +1114,13 @@ def program_show(args: argparse.Namespace, coach) -> int:
     template = template_of(program) if program is not None else _starter(args.name)
     if template is None:
         raise TemplateError(f"no program called {args.name!r}; see: trustdesk program list")
+    # The page for a prospect: the journey, then what clients on it reached (no names) and
+    # the references who agreed to talk; a starter template has neither.
+    story = None if program is None or args.no_results else program_story(coach, program)
     if args.markdown:
-        _out(journey_markdown(template))
+        _out(program_page_markdown(template, story))
+    elif args.html:
+        _out_data(program_page_html(template, story))
     elif args.toml:
         _out_data(template_to_toml(template))
     else:
@@ -1069,7 +1167,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ImportRejected as exc:  # type: ignore[misc]
         for problem in exc.problems:
             _say(f"trustdesk: {problem}")
-        _say(f"trustdesk: nothing was imported ({len(exc.problems)} problem(s) to fix first)")
+        problems = _n(len(exc.problems), "problem")
+        _say(f"trustdesk: nothing was imported ({problems} to fix first)")
         return EXIT_ERROR
     except (
         config.ConfigError,

@@ -623,7 +623,9 @@ def describe_practice(path: Path) -> str:
             conn.close()
     except sqlite3.DatabaseError as exc:
         return f"which cannot be read: {exc}"
-    return f"{held.clients} clients, {held.notes} notes"
+    clients = "1 client" if held.clients == 1 else f"{held.clients} clients"
+    notes = "1 note" if held.notes == 1 else f"{held.notes} notes"
+    return f"{clients}, {notes}"
 
 
 def inspect_backup(

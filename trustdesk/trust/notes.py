@@ -7,7 +7,9 @@ and decrypt in memory only.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from trustdesk import config
@@ -183,6 +185,9 @@ class NoteHit:
     kind: str
     written_on: dt.date
     excerpt: str
+    line: str = ""  # the line the words were found on, cut to about LINE_CHARS around them
+    at: int = -1  # where the words start in `line` (-1: not found as typed, e.g. ß and ss)
+    length: int = 0  # how many characters of `line` they take
 
 
 def _excerpt(body: str, start: int, length: int, context: int = 40) -> str:
@@ -233,3 +238,121 @@ def search_notes(vault: Vault, query: str, *, client_id: int | None = None) -> l
     hits.sort(key=lambda h: h.id.hex)  # ties on the day: by id, as the database orders them
     hits.sort(key=lambda h: h.written_on, reverse=True)
     return hits
+
+
+LINE_CHARS = 120  # a note's line as a list shows it: enough for a wide terminal
+
+
+def first_line(body: str, limit: int = LINE_CHARS) -> str:
+    """The first line with words on it, cut to `limit` characters with an ellipsis."""
+    for line in body.splitlines():
+        line = line.strip()
+        if line:
+            return line if len(line) <= limit else line[: limit - 1] + "…"
+    return ""
+
+
+def _opening(vault: Vault, client_id: int | None):
+    """The rows to open, as the database gives them, and how to open each one."""
+    opener = vault.opener(table=NOTE_TABLE, column=NOTE_COLUMN)
+    clients = Client.select(Client.id, Client.uid).where(Client.coach == vault.coach)
+    if client_id is not None:
+        clients = clients.where(Client.id == client_id)
+    uids = {cid: str(uuid.UUID(str(uid))) for cid, uid in clients.tuples()}
+    scan = Note.select(Note.id, Note.body_sealed, Note.client, Note.kind, Note.written_on).where(
+        Note.coach == vault.coach
+    )
+    if client_id is not None:
+        scan = scan.where(Note.client == client_id)
+    open_ = opener.open_uuid
+
+    def body(raw_id, sealed, cid, kind, written) -> str:
+        # Ids and dates as the database stores them: text in SQLite, typed in PostgreSQL.
+        return open_(str(raw_id), sealed, (uids.get(cid, ""), kind, str(written)))
+
+    return scan, body
+
+
+def note_first_lines(vault: Vault, *, client_id: int) -> dict[uuid.UUID, str]:
+    """Each of a client's notes' first line, for a list shown while the notes are open."""
+    scan, body = _opening(vault, client_id)
+    sql, params = scan.sql()
+    as_id = Note.id.python_value
+    return {
+        as_id(raw_id): first_line(body(raw_id, sealed, cid, kind, written))
+        for raw_id, sealed, cid, kind, written in db.execute_sql(sql, params)
+    }
+
+
+@dataclass(frozen=True)
+class SearchStep:
+    """How far a search has gone: notes opened of all there are, and the hits found since
+    the last step (each hit is handed on once)."""
+
+    opened: int
+    total: int
+    hits: tuple[NoteHit, ...] = ()
+
+
+def _found_line(body: str, needle: str, pattern: re.Pattern[str]) -> tuple[str, int, int]:
+    """The line holding the words, cut around them, and where they are in it."""
+    for line in body.splitlines():
+        if needle not in line.casefold():
+            continue
+        line = line.strip()
+        match = pattern.search(line)
+        if match is None:  # found only once case-folded (ß and ss): the line, unmarked
+            return first_line(line), -1, 0
+        start, end = match.span()
+        lo = max(0, start - 30) if len(line) > LINE_CHARS else 0
+        hi = min(len(line), max(end, lo + LINE_CHARS))
+        shown = ("…" if lo else "") + line[lo:hi] + ("…" if hi < len(line) else "")
+        return shown, start - lo + (1 if lo else 0), end - start
+    return "", -1, 0
+
+
+def search_notes_stream(
+    vault: Vault, query: str, *, client_id: int | None = None, every: int = 200
+) -> Iterator[SearchStep]:
+    """Search as `search_notes` does, handing on each hit the moment its note is opened.
+
+    A step comes with every hit, and at least every `every` notes so a progress line can
+    move; the last step has opened == total. Nothing is sorted: hits arrive as the notes
+    are read. Stopping early (closing the generator) ends the scan.
+    """
+    needle = query.casefold()
+    total = Note.select().where(Note.coach == vault.coach)
+    if client_id is not None:
+        total = total.where(Note.client == client_id)
+    count = total.count()
+    if not needle.strip():
+        yield SearchStep(count, count)
+        return
+    pattern = re.compile(re.escape(query), re.IGNORECASE)
+    scan, body = _opening(vault, client_id)
+    names = dict(Client.select(Client.id, Client.name).where(Client.coach == vault.coach).tuples())
+    as_id, as_day = Note.id.python_value, Note.written_on.python_value
+    sql, params = scan.sql()
+    opened = 0
+    yield SearchStep(0, count)
+    for raw_id, sealed, cid, kind, written in db.execute_sql(sql, params):
+        words = body(raw_id, sealed, cid, kind, written)
+        opened += 1
+        at = words.casefold().find(needle)
+        if at >= 0:
+            line, start, length = _found_line(words, needle, pattern)
+            hit = NoteHit(
+                as_id(raw_id),
+                cid,
+                names.get(cid, ""),
+                kind,
+                as_day(written),
+                _excerpt(words, at, len(needle)),
+                line,
+                start,
+                length,
+            )
+            yield SearchStep(opened, max(count, opened), (hit,))
+        elif opened % every == 0:
+            yield SearchStep(opened, max(count, opened))
+    yield SearchStep(opened, max(count, opened))

@@ -148,6 +148,13 @@ class TrustdeskApp(App):
 
         undo_last(self, self.practice_changed)
 
+    def action_search_notes(self) -> None:
+        """Ctrl+F: search every note of the coach (unlocking first)."""
+        from trustdesk.tui.screens.note_search import NoteSearchScreen, search_notes_screen
+
+        if not isinstance(self.screen, NoteSearchScreen):
+            search_notes_screen(self)
+
     # --- the notes lock ---------------------------------------------------------------------
 
     def vault_unlock_quietly(self) -> None:

@@ -38,6 +38,7 @@ class TrustdeskCommands(Provider):
                 app.action_undo,
                 "Open again the promise last marked done, dropped or renegotiated (u)",
             ),
+            ("Search notes", partial(_search_notes, app), "Find words in every private note"),
             ("Prompts awaiting a reply", partial(_awaiting, app), "Prompts nobody answered yet"),
             ("Agenda", partial(_agenda, app), "Today's sessions, and those waiting for an outcome"),
             ("Programs", partial(_screen, app, "programs"), "Your programs and their stages"),
@@ -148,6 +149,12 @@ def _screen(app, which: str) -> None:
         from trustdesk.tui.screens.references import ReferencesScreen
 
         app.push_screen(ReferencesScreen())
+
+
+def _search_notes(app) -> None:
+    from trustdesk.tui.screens.note_search import search_notes_screen
+
+    search_notes_screen(app)
 
 
 def _awaiting(app) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from rich.text import Text
 
+from trustdesk import config
 from trustdesk.literal import visible
 
 BARS = "▁▂▃▄▅▆▇█"
@@ -30,22 +31,25 @@ def day(
     value: dt.date | dt.datetime | None,
     today: dt.date | None = None,
     *,
-    weekday: bool = False,
+    weekday: bool | None = None,
     clock: bool = False,
     short_year: bool = False,
 ) -> str:
-    """A date as every screen writes it: '17 Mar 2026'; nothing for no date.
+    """A date as every screen writes it: 'Wed 02 Dec', 'Wed 02 Dec 2025'; nothing for no date.
 
-    Given `today`, a date in this year leaves the year out (with `weekday`, 'Tue 17 Mar'),
-    and `short_year` writes another year as '27', short enough for an 80-column row;
-    `clock` adds the time, '10:00'.
+    The year is shown only when it is not this year (`today`, else the app's clock), and
+    `clock` adds the time: 'Wed 02 Dec 10:00'. A table column short of room asks for
+    `short_year`: no weekday unless asked for, and another year as '25' ('02 Dec 25').
     """
     if value is None:
         return ""
-    if today is not None and value.year == today.year:
-        shape = "%a %d %b" if weekday else "%d %b"
-    else:
-        shape = "%d %b %y" if short_year else "%d %b %Y"
+    if today is None:
+        today = config.today()
+    if weekday is None:
+        weekday = not short_year
+    shape = "%a %d %b" if weekday else "%d %b"
+    if value.year != today.year:
+        shape += " %y" if short_year else " %Y"
     if clock:
         shape += " %H:%M"
     return value.strftime(shape)

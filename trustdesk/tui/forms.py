@@ -20,8 +20,11 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static, TextAr
 from trustdesk import config
 from trustdesk.literal import visible
 from trustdesk.trust.dates import DateError, parse_day, parse_moment
+from trustdesk.tui.formatting import day as shown_day
 from trustdesk.tui.messages import NotesLockChanged
 from trustdesk.tui.widgets import SafeInput, SafeTextArea, visible_keeping_lines
+
+COMPACT_BELOW = 32  # terminal rows under which forms draw their fields one line high
 
 
 class Invalid(ValueError):
@@ -68,7 +71,7 @@ def parse_number(text: str) -> int:
 def not_before(day: dt.date, what: str) -> Callable[[dt.date], None]:
     def check(value: dt.date) -> None:
         if value < day:
-            raise Invalid(f"must not be before {what} ({day.isoformat()})")
+            raise Invalid(f"must not be before {what} ({shown_day(day)})")
 
     return check
 
@@ -76,13 +79,33 @@ def not_before(day: dt.date, what: str) -> Callable[[dt.date], None]:
 def not_after(day: dt.date, what: str) -> Callable[[dt.date], None]:
     def check(value: dt.date) -> None:
         if value > day:
-            raise Invalid(f"must not be after {what} ({day.isoformat()})")
+            raise Invalid(f"must not be after {what} ({shown_day(day)})")
 
     return check
 
 
 class FormScreen(ModalScreen[dict[str, Any] | None]):
-    """A modal form; dismisses with the parsed values, or None when cancelled."""
+    """A modal form; dismisses with the parsed values, or None when cancelled.
+
+    Given a `writer` (`keep_open_while_saving`), Save hands the values to it and the form
+    stays open until the write is done: a write the rules refuse shows why on the field it
+    is about (or at the top), and everything typed stays as it was.
+    """
+
+    DEFAULT_CSS = """
+    FormScreen .dialog-title {
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    FormScreen #form-refused {
+        color: $error;
+        height: auto;
+        padding: 0 0 1 0;
+    }
+    FormScreen #form-refused.-empty {
+        display: none;
+    }
+    """
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="form_cancel"),
@@ -98,17 +121,32 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
         self._errors: dict[str, str] = {}
         # Stored text holding control characters is shown escaped; untouched, it is kept as is.
         self._shown_as: dict[str, tuple[str, str]] = {}
+        self._writer: Callable[[dict[str, Any]], None] | None = None
+        self.saving: dict[str, Any] | None = None  # the values being written, while they are
+
+    def keep_open_while_saving(self, writer: Callable[[dict[str, Any]], None]) -> None:
+        """Save calls `writer(values)`; it answers with `saved()` or `refused(...)`."""
+        self._writer = writer
 
     def refilled(self, values: dict[str, Any], intro: str) -> FormScreen:
         """This form again, holding what the coach typed (`values`), under a new intro."""
         fields = [replace(f, default=values.get(f.key, f.default)) for f in self.fields]
+        return self._again(fields, intro)
+
+    def _again(self, fields: list[Field], intro: str) -> FormScreen:
         return FormScreen(self.form_title, fields, intro=intro, save=self.save_label)
+
+    @property
+    def compact(self) -> bool:
+        """On a short terminal (80x24) fields take one line each, so Save stays on screen."""
+        return self.app.size.height < COMPACT_BELOW
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form", classes="dialog"):
             yield Label(self.form_title, classes="dialog-title", markup=False)
             if self.intro:
                 yield Static(self.intro, classes="dialog-intro", markup=False)
+            yield Static("", id="form-refused", classes="-empty", markup=False)
             with VerticalScroll(classes="form-fields"):
                 for f in self.fields:
                     yield Label(f.label, classes="field-label", markup=False)
@@ -117,8 +155,8 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
                         "", id=f"error-{f.key}", classes="field-error -empty", markup=False
                     )
             with Horizontal(classes="dialog-buttons"):
-                yield Button(self.save_label, variant="primary", id="save")
-                yield Button("Cancel", id="cancel")
+                yield Button(self.save_label, variant="primary", id="save", compact=self.compact)
+                yield Button("Cancel", id="cancel", compact=self.compact)
         yield Footer()
 
     def _widget(self, f: Field):
@@ -129,13 +167,16 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
                 value=f.default if f.default is not None else Select.NULL,
                 allow_blank=not f.required,
                 id=wid,
+                compact=self.compact,
             )
         if f.kind == "long":
             original = str(f.default or "")
             shown = visible_keeping_lines(original)
             if shown != original:
                 self._shown_as[f.key] = (shown, original)
-            return SafeTextArea(shown, id=wid, soft_wrap=True, show_line_numbers=False)
+            return SafeTextArea(
+                shown, id=wid, soft_wrap=True, show_line_numbers=False, compact=self.compact
+            )
         default = f.default
         if isinstance(default, dt.datetime):
             default = default.strftime("%Y-%m-%d %H:%M")
@@ -149,6 +190,7 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
             value=shown,
             max_length=max(f.max_length, len(shown)),
             id=wid,
+            compact=self.compact,
         )
 
     def on_mount(self) -> None:
@@ -233,13 +275,57 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
             self.action_cancel()
 
     def action_save(self) -> None:
+        if self.saving is not None:
+            return  # already on its way: one Save, one write
         values = {f.key: self._validate(f) for f in self.fields}
         if self._errors:
             first = next(iter(self._errors))
             self.query_one(f"#field-{first}").focus()
             self.app.bell()
             return
-        self.dismiss(values)
+        if self._writer is None:
+            self.dismiss(values)
+            return
+        self._show_refusal("")
+        self.saving = values
+        self.query_one("#save", Button).disabled = True
+        self._writer(values)
+
+    def saved(self) -> None:
+        """The write went through: the form closes with the values it wrote."""
+        values, self.saving = self.saving, None
+        if self.is_attached:
+            self.dismiss(values)
+
+    def closed_unsaved(self) -> None:
+        """The write cannot go ahead from this copy: the form closes with nothing saved."""
+        self.saving = None
+        if self.is_attached:
+            self.dismiss(None)
+
+    def refused(self, message: str, field: str | None = None) -> None:
+        """The write was refused: say why on `field` (or at the top) and keep the form open."""
+        self.saving = None
+        if not self.is_attached:
+            return
+        self.query_one("#save", Button).disabled = False
+        if field is not None and any(f.key == field for f in self.fields):
+            self._errors[field] = message
+            error = self.query_one(f"#error-{field}", Static)
+            error.update(message)
+            error.remove_class("-empty")
+            widget = self.query_one(f"#field-{field}")
+            widget.add_class("-invalid-field")
+            widget.focus()
+            self.call_after_refresh(error.scroll_visible, animate=False)
+        else:
+            self._show_refusal(message)
+        self.app.bell()
+
+    def _show_refusal(self, message: str) -> None:
+        line = self.query_one("#form-refused", Static)
+        line.update(message)
+        line.set_class(not message, "-empty")
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -250,6 +336,9 @@ class ConfirmForm(FormScreen):
 
     def __init__(self, title: str, intro: str, *, save: str) -> None:
         super().__init__(title, [], intro=intro, save=save)
+
+    def _again(self, fields: list[Field], intro: str) -> FormScreen:
+        return ConfirmForm(self.form_title, intro, save=self.save_label)
 
     def on_mount(self) -> None:
         self.query_one("#save", Button).focus()

@@ -9,5 +9,6 @@ ANYWHERE = [
     Binding("ctrl+l", "lock", "Lock notes", id="lock_notes"),
     # In the Notes tab while the notes are locked, u unlocks them instead.
     Binding("u", "undo", "Undo last close", id="undo_close"),
+    Binding("ctrl+f", "search_notes", "Search notes", id="search_notes", show=False),
     Binding("q", "quit", "Quit", id="quit"),
 ]

@@ -7,6 +7,7 @@ A template that is wrong says where: the file, the line and the key.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tomllib
 from dataclasses import dataclass
@@ -321,3 +322,126 @@ def journey_text(template: ProgramTemplate) -> str:
     for number, stage in enumerate(template.stages, start=1):
         lines.append(f"{number}. {stage.name} ({plural(stage.typical_sessions, 'session')})")
     return "\n".join(lines) + "\n"
+
+
+# --- the results and the references behind a program --------------------------------------
+
+
+@dataclass(frozen=True)
+class ProgramResult:
+    """An outcome a client reached on the program, and how long after starting: no name."""
+
+    title: str
+    days_taken: int
+
+
+@dataclass(frozen=True)
+class ProgramReference:
+    """A client who agreed to be a reference, and how they agreed to be contacted."""
+
+    name: str
+    contact: str
+
+
+@dataclass(frozen=True)
+class ProgramStory:
+    results: tuple[ProgramResult, ...]
+    references: tuple[ProgramReference, ...]
+
+
+THROUGH_ME = "an introduction through me"
+MOST_RESULTS = 12  # a page, not a report: the most recent ones
+
+
+def program_story(coach: Coach, program: Program) -> ProgramStory:
+    """What clients on `program` reached (newest first) and who of them vouches for it.
+
+    Prospects count for neither: they have not begun. A reference is named with the way
+    they said they like to be reached, if the practice records one, else through the coach.
+    """
+    from trustdesk.store.models import Outcome
+
+    begun = (
+        (Client.coach == coach)
+        & (Client.program == program)
+        & (Client.status != ClientStatus.PROSPECT.value)
+    )
+    rows = (
+        Outcome.select(Outcome.title, Outcome.achieved_on, Client.started_on)
+        .join(Client)
+        .where(begun & (Outcome.coach == coach))
+        .order_by(Outcome.achieved_on.desc(), Outcome.id.desc())
+        .limit(MOST_RESULTS)
+        .tuples()
+    )
+    results = tuple(
+        ProgramResult(title, max(0, (_day(achieved) - _day(started)).days))
+        for title, achieved, started in rows
+    )
+    # How a client likes to be reached, where the practice's schema keeps it.
+    preference = getattr(Client, "contact_preferences", None)
+    columns = [Client.name] + ([preference] if preference is not None else [])
+    consenting = (
+        Client.select(*columns)
+        .where(begun & (Client.reference_consent == True))  # noqa: E712 - SQL, not Python
+        .order_by(Client.sort_name, Client.name, Client.id)
+        .tuples()
+    )
+    references = tuple(
+        ProgramReference(row[0], (row[1].strip() if len(row) > 1 and row[1] else "") or THROUGH_ME)
+        for row in consenting
+    )
+    return ProgramStory(results, references)
+
+
+def _day(value) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
+def time_taken(days: int) -> str:
+    """'in the first week', 'after 3 weeks', 'after 5 months': as a prospect would say it."""
+    if days < 7:
+        return "in the first week"
+    if days < 9 * 7:
+        return f"after {plural(days // 7, 'week')}"
+    return f"after {plural(round(days / 30.44), 'month')}"
+
+
+def story_markdown(story: ProgramStory) -> str:
+    """The results and references, as Markdown to follow the journey; nothing if neither."""
+    lines: list[str] = []
+    if story.results:
+        lines += ["", "## What clients reached", ""]
+        lines += [f"- {_md(r.title)} ({time_taken(r.days_taken)})" for r in story.results]
+    if story.references:
+        lines += [
+            "",
+            "## Talk to a past client",
+            "",
+            "These clients agreed to tell you about their journey:",
+            "",
+        ]
+        lines += [f"- {_md(r.name)}: {_md(r.contact)}" for r in story.references]
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def program_page_markdown(template: ProgramTemplate, story: ProgramStory | None = None) -> str:
+    """The page for a prospective client: the journey, then (if given) results and references."""
+    page = journey_markdown(template)
+    return page + story_markdown(story) if story is not None else page
+
+
+def program_page_html(template: ProgramTemplate, story: ProgramStory | None = None) -> str:
+    """The same page as one HTML file; raw HTML typed in a program is shown, never run."""
+    import html
+
+    from markdown_it import MarkdownIt
+
+    body = MarkdownIt("commonmark", {"html": False}).render(program_page_markdown(template, story))
+    title = html.escape(for_terminal(template.name))
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{title}</title>\n</head>\n<body>\n{body}</body>\n</html>\n"
+    )

@@ -1,9 +1,10 @@
 """What every flow shares: ask with a form, write off the UI thread, say how it went.
 
 A flow opens the right form, and when it is saved runs the `trust` call in a thread
-worker; the outcome is a notification, and `done` refreshes whatever the calling
-screen shows. A refusal (ActionError) or a database error is shown as a message;
-nothing ever ends in a traceback.
+worker while the form stays open; the outcome is a notification, and `done` refreshes
+whatever the calling screen shows. A refusal (ActionError) or a database error keeps
+the form open with what was typed, the reason shown on the field it is about (an
+ActionError's `field`, when it has one) or at the top; nothing ever ends in a traceback.
 """
 
 from __future__ import annotations
@@ -81,18 +82,50 @@ def ask_then_perform(
     *,
     changed: Callable[[dict], Callable[[common.ChangedElsewhere], str]] | None = None,
 ) -> None:
-    """Open a form; once it is saved, run the write it asks for with its values (`perform`).
+    """Open a form; on Save, run the write it asks for with its values, the form still open.
 
-    `changed`, given the values, makes `perform`'s answer to a record changed elsewhere.
+    Written: the form closes, the coach is told, `done` runs. Refused by the rules, or
+    not written for the database's sake: the form stays open with the reason and every
+    value typed. `changed`, given the values, answers a record changed elsewhere (the
+    form closes: that answer reopens it with the saved copy and the coach's changes).
     """
 
-    def saved(values: dict | None) -> None:
-        if values is not None:
-            message = success(values) if callable(success) else success
-            refused = changed(values) if changed is not None else None
-            perform(app, lambda: work(values), message, done, changed=refused)
+    def write(values: dict) -> None:
+        message = success(values) if callable(success) else success
+        elsewhere = changed(values) if changed is not None else None
 
-    app.push_screen(form, saved)
+        def run() -> None:
+            try:
+                app.fetch(work, values)
+            except common.ChangedElsewhere as exc:
+                # This form closes first: the answer may open it again, refilled.
+                app.call_from_thread(form.closed_unsaved)
+                answer = str(exc) if elsewhere is None else elsewhere(exc)
+                app.call_from_thread(app.notify, answer, severity="warning", markup=False)
+                if done is not None:
+                    app.call_from_thread(done)
+            except (common.ActionError, NoteError, VaultError) as exc:
+                app.call_from_thread(form.refused, str(exc), getattr(exc, "field", None))
+                if done is not None:  # what is behind the form shows what is saved now
+                    app.call_from_thread(done)
+            except StoreBusy as exc:
+                line = f"Not saved: the database is busy or locked ({exc}). Try again."
+                app.call_from_thread(form.refused, line)
+            except StoreError as exc:
+                app.call_from_thread(form.refused, f"Not saved: {exc}")
+            except Exception as exc:  # noqa: BLE001 - a note's words must not reach a traceback
+                line = f"Not saved: {failure_line(exc, doing='save it')}"
+                app.call_from_thread(form.refused, line)
+            else:
+                app.call_from_thread(form.saved)
+                app.call_from_thread(app.notify, message, markup=False)
+                if done is not None:
+                    app.call_from_thread(done)
+
+        app.run_worker(run, thread=True, group="write", exit_on_error=False)
+
+    form.keep_open_while_saving(write)
+    app.push_screen(form)
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from trustdesk.trust.prompts import (
     send_prompt,
 )
 from trustdesk.tui.flows.base import Done, SavedRecord, ask_then_change, perform
-from trustdesk.tui.formatting import literal
+from trustdesk.tui.formatting import day, literal
 from trustdesk.tui.forms import Field, FormScreen
 from trustdesk.tui.labels import HABIT_LABELS
 
@@ -209,7 +209,7 @@ def log_reply_flow(app: TrustdeskApp, client_id: int, client_name: str, done: Do
         choices = []
         for w in latest_first:
             label = literal(w.prompt_title)
-            label.append(f"  · sent {w.sent_on:%d %b}, {w.days_waiting}d ago", "dim")
+            label.append(f"  · sent {day(w.sent_on)}, {w.days_waiting}d ago", "dim")
             choices.append((label, w.prompt_id))
         form = FormScreen(
             f"Log a reply from {name}",

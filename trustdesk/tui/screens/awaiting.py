@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Footer, Label, Static
 from trustdesk.literal import visible
 from trustdesk.trust.prompts import AwaitingReply, awaiting_reply
 from trustdesk.tui.flows.prompts import log_reply_flow
+from trustdesk.tui.formatting import day
 from trustdesk.tui.screens.base import TrustdeskModal
 
 
@@ -51,7 +52,7 @@ class AwaitingRepliesScreen(TrustdeskModal[None]):
                 Text(f"{item.days_waiting}d"),
                 Text(visible(item.client_name)),
                 Text(visible(item.prompt_title)),
-                Text(f"{item.sent_on:%d %b}"),
+                Text(day(item.sent_on, self.td.today)),
             )
         empty = self.query_one("#awaiting-empty", Static)
         empty.update(

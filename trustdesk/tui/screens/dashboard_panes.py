@@ -104,6 +104,16 @@ def format_cadence(row: CadenceLine) -> dict[str, Cell]:
     }
 
 
+def cadence_detail(row: CadenceLine) -> Text:
+    """'Astrid Fernando: quiet, 57 days since contact (ideal every 7d, at most 21d)'."""
+    c = row.cadence
+    since = plural(c.days_since_touch, "day")
+    return Text(
+        f"{visible(c.client_name)}: {getattr(c.state, 'value', c.state)}, {since} since contact "
+        f"(ideal every {c.ideal_gap_days}d, at most {c.max_gap_days}d)"
+    )
+
+
 def name_of(row) -> str:
     """A client's name on any dashboard row: `name` in the clients list, else `client_name`."""
     return getattr(row, "name", None) or row.client_name
@@ -243,11 +253,12 @@ class OverduePane(Pane):
         """The highlighted promise in full: the table's columns are narrow at 80 columns."""
         row = event.row
         who = "You owe" if row.owner == "coach" else "Client owes"
+        today = self.td.today
         if isinstance(row, promises.DueSoonPromise):
             left = {0: "due today", 1: "due tomorrow"}.get(row.days_left)
-            when = left or f"due {row.due_on:%a %d %b}, in {row.days_left} days"
+            when = left or f"due {day(row.due_on, today, weekday=True)}, in {row.days_left} days"
         else:
-            when = f"due {row.due_on:%d %b}, {row.days_overdue}d late"
+            when = f"due {day(row.due_on, today, weekday=True)}, {row.days_overdue}d late"
         self.query_one("#overdue-detail", Static).update(
             Text(f"{who} {visible(row.client_name)}: {visible(row.title)} ({when})")
         )
@@ -329,12 +340,12 @@ class CadencePane(Pane):
         columns are narrow at 80 columns."""
         row: CadenceLine = event.row
         c = row.cadence
-        since = f"{plural(c.days_since_touch, 'day')} since contact"
         if row.fall is not None:
-            what = f"{visible(c.client_name)}: {fall_words(row.fall, self.td.today)}; {since}"
+            since = f"{plural(c.days_since_touch, 'day')} since contact"
+            what = Text(f"{visible(c.client_name)}: {fall_words(row.fall, self.td.today)}; {since}")
         else:
-            what = f"{visible(c.client_name)}: {c.state}, {since} (ideal {c.ideal_gap_days}d)"
-        self.query_one("#cadence-detail", Static).update(Text(what))
+            what = cadence_detail(row)
+        self.query_one("#cadence-detail", Static).update(what)
 
     def action_log_touch(self) -> None:
         self.log_touch(self.query_one("#cadence", VirtualTable))

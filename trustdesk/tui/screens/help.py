@@ -20,6 +20,7 @@ KEY_NAMES = {
     "enter": "Enter",
     "ctrl+l": "Ctrl+L",
     "ctrl+p": "Ctrl+P",
+    "ctrl+f": "Ctrl+F",
     "ctrl+s": "Ctrl+S",
     "ctrl+r": "Ctrl+R",
     "tab": "Tab",
@@ -52,6 +53,7 @@ def sections() -> list[tuple[str, list[Binding]]]:
         client,
         dashboard,
         dashboard_panes,
+        note_search,
         programs,
         prompts,
         references,
@@ -75,6 +77,11 @@ def sections() -> list[tuple[str, list[Binding]]]:
         ("Sending a prompt", _bindings(prompts.PromptPicker) + _bindings(SendPromptScreen)),
         ("Awaiting replies", _bindings(awaiting.AwaitingRepliesScreen)),
         ("Agenda", _bindings(agenda.AgendaScreen)),
+        (
+            "Searching notes",
+            _bindings(note_search.NoteSearchScreen)
+            + [Binding("enter", "", "Search; on a result, open the note")],
+        ),
         ("Any form", _bindings(forms.FormScreen)),
         ("Unlocking notes", _bindings(unlock.UnlockScreen)),
     ]

@@ -66,7 +66,7 @@ def format_line(line: ReferenceLine) -> dict[str, Cell]:
         what = Cell(f"{o.title} — {o.detail}" if o.detail else o.title)
     return {
         "client": Cell(line.client_name if line.first else ""),
-        "date": Cell(f"{o.achieved_on:%d %b %Y}" if o else ""),
+        "date": Cell(day(o.achieved_on, short_year=True) if o else ""),
         "what": what,
     }
 

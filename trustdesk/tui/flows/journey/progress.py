@@ -16,6 +16,7 @@ from trustdesk.store import StoreError
 from trustdesk.trust import journey
 from trustdesk.trust.journey import ClientJourney, OutcomeItem, StageChoice
 from trustdesk.tui.flows.base import SavedRecord, ask_then_change, perform
+from trustdesk.tui.formatting import day
 from trustdesk.tui.forms import ConfirmForm, Field, FormScreen, not_after
 
 if TYPE_CHECKING:
@@ -188,7 +189,7 @@ def edit_outcome(app: TrustdeskApp, outcome: OutcomeItem, done: Done) -> None:
         version=outcome.version,
         record=SavedRecord(
             lambda: journey.saved_outcome(coach, outcome.outcome_id),
-            lambda now: f"{visible(now.title)} ({now.achieved_on:%d %b %Y})",
+            lambda now: f"{visible(now.title)} ({day(now.achieved_on)})",
             lambda now: {
                 "achieved_on": now.achieved_on,
                 "title": now.title,
@@ -201,7 +202,7 @@ def edit_outcome(app: TrustdeskApp, outcome: OutcomeItem, done: Done) -> None:
 def remove_outcome(app: TrustdeskApp, outcome: OutcomeItem, done: Done) -> None:
     form = ConfirmForm(
         "Remove an outcome",
-        f"{visible(outcome.title)} ({outcome.achieved_on.isoformat()}) will be removed.",
+        f"{visible(outcome.title)} ({day(outcome.achieved_on)}) will be removed.",
         save="Remove",
     )
 

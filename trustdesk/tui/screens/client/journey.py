@@ -98,7 +98,8 @@ def journey_text(ws: ClientWorkspace, path: ClientJourney, today: dt.date) -> Gr
     else:
         heading = Text()
         heading.append(visible(j.program_name or ""), "bold")
-        heading.append(f" — {len(path.progress)} stages, {j.session_progress} sessions held")
+        stages = plural(len(path.progress), "stage")
+        heading.append(f" — {stages}, {j.session_progress} sessions held")
         parts += [heading, Text("")]
         grid = Table.grid(padding=(0, 1))
         grid.add_column(no_wrap=True)

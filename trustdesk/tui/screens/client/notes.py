@@ -1,8 +1,8 @@
-"""The notes tab and one open note: words shown only while the notes are unlocked.
+"""The notes tab: words shown only while the notes are unlocked.
 
-A list never holds a note's words (kind, date and length only). The words are read when a
-note is opened, never kept by the worker that read them, and gone from the screen the
-moment the notes lock.
+While the notes are locked the list shows kind, date and length only. Once they are
+open, each note's first line is read in a worker and shown; it is gone from the list the
+moment the notes lock. A note's words are read when it is opened (`note_view`).
 """
 
 from __future__ import annotations
@@ -16,105 +16,48 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Static
 
+from trustdesk import config
 from trustdesk.literal import visible
 from trustdesk.store import StoreError
 from trustdesk.trust.journey import ClientJourney
-from trustdesk.trust.notes import NoteBody, NoteError, NoteSummary, read_note
+from trustdesk.trust.notes import NoteBody, NoteError, NoteSummary, note_first_lines, read_note
 from trustdesk.trust.workspace import ClientWorkspace
 from trustdesk.tui.failures import failure_line
 from trustdesk.tui.flows import notes as note_flows
-from trustdesk.tui.formatting import day, paragraphs
+from trustdesk.tui.formatting import day
 from trustdesk.tui.labels import NOTE_KIND_LABELS
-from trustdesk.tui.messages import NotesLockChanged
-from trustdesk.tui.screens.base import Loads, TrustdeskModal
+from trustdesk.tui.screens.base import Loads
 from trustdesk.tui.screens.client.common import ClientTab, ClientTable
+from trustdesk.tui.screens.note_search import search_notes_screen
+from trustdesk.tui.screens.note_view import NoteScreen
 from trustdesk.tui.widgets.workspace_table import Col
 from trustdesk.vault import SealError, VaultError, VaultLocked
 
 LOCKED_TEXT = "Notes are locked — press u to unlock."
 
 
-class NoteScreen(TrustdeskModal[None]):
-    """One note's words, literal and scrollable; gone the moment the notes lock."""
-
-    DEFAULT_CSS = """
-    NoteScreen {
-        align: center middle;
-    }
-    NoteScreen > #note {
-        width: 90%;
-        max-width: 100;
-        height: 80%;
-        border: thick $primary;
-        background: $surface;
-        padding: 0 1;
-    }
-    NoteScreen #note-title {
-        text-style: bold;
-        width: 1fr;
-    }
-    NoteScreen #note-body {
-        height: 1fr;
-    }
-    NoteScreen #note-hint {
-        color: $text-muted;
-    }
-    """
-    BINDINGS = [
-        Binding("escape", "close", "Close", id="note_close"),
-        # A modal screen hides the app's keys, so locking is offered here too.
-        Binding("ctrl+l", "app.lock", "Lock notes", id="note_lock"),
-    ]
-
-    def __init__(self, note: NoteBody, client_name: str) -> None:
-        super().__init__()
-        self._heading = Text.assemble(
-            (visible(client_name), "bold"),
-            f" · {NOTE_KIND_LABELS.get(note.kind, note.kind)} note",
-            f" · {note.written_on:%a %d %b %Y}",
-        )
-        self._words = paragraphs(note.body)
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="note"):
-            yield Label(self._heading, id="note-title")
-            with VerticalScroll(id="note-body"):
-                yield Static(self._words, id="note-text")
-            yield Label("Esc closes. Notes lock again when you are idle.", id="note-hint")
-        yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one("#note-body").focus()
-
-    def on_notes_lock_changed(self, message: NotesLockChanged) -> None:
-        if message.status.unlocked:
-            return
-        self._words = Text("")
-        if self.is_attached:
-            self.query_one("#note-text", Static).update("")
-        if self.is_current:
-            self.dismiss(None)
-
-    def action_close(self) -> None:
-        self.dismiss(None)
-
-
 class NotesTable(ClientTable):
     COLUMNS = (
         Col("date", "Written", 9),
         Col("kind", "Kind", 15),
-        Col("length", "Length", 0),
+        Col("note", "Note", 0),
     )
     FLEX_MIN = 11
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select_cursor", "Read", id="note_read"),
         Binding("a", "write", "Write note", id="note_add"),
         Binding("e", "edit", "Edit note", id="note_edit"),
+        Binding("slash", "search", "Search", id="note_search"),
         Binding("u", "unlock", "Unlock", id="unlock"),
     ]
+
+    def __init__(self, *, id: str) -> None:
+        super().__init__(id=id)
+        # Each note's first line, while the notes are open; emptied the moment they lock.
+        self.first_lines: dict[uuid.UUID, str] = {}
+        self._today = config.today()
 
     def current(self) -> NoteSummary | None:
         if self.client is None:
@@ -122,8 +65,10 @@ class NotesTable(ClientTable):
         return self.highlighted(self.client.notes, lambda n: n.id)
 
     def draw(self, ws: ClientWorkspace, today: dt.date) -> None:
-        # Kind, date and length only: a list never holds a note's words.
+        # Kind, date and length; a note's first line only while the notes are open.
         self.client = ws
+        self._today = today
+        lines = self.first_lines if self.td.vault.unlocked else {}
         self.show_rows(
             [
                 (
@@ -131,12 +76,24 @@ class NotesTable(ClientTable):
                     {
                         "date": Text(day(n.written_on, today, short_year=True)),
                         "kind": Text(NOTE_KIND_LABELS.get(n.kind, n.kind)),
-                        "length": Text(f"{n.length} chars"),
+                        "note": _note_cell(n, lines.get(n.id)),
                     },
                 )
                 for n in ws.notes
             ]
         )
+
+    def show_first_lines(self, lines: dict[uuid.UUID, str]) -> None:
+        """The first lines, read in a worker: shown if the notes are still open."""
+        if not self.td.vault.unlocked or self.client is None:
+            return
+        self.first_lines = lines
+        self.draw(self.client, self._today)
+
+    def forget_first_lines(self) -> None:
+        self.first_lines = {}
+        if self.client is not None:
+            self.draw(self.client, self._today)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "unlock":
@@ -162,6 +119,19 @@ class NotesTable(ClientTable):
     def action_unlock(self) -> None:
         self.td.request_unlock()
 
+    def action_search(self) -> None:
+        """Search this client's notes (the palette's "Search notes" searches them all)."""
+        if self.client is not None:
+            search_notes_screen(
+                self.td, client_id=self.client.client_id, client_name=self.client.name
+            )
+
+
+def _note_cell(note: NoteSummary, line: str | None) -> Text:
+    if line is None:
+        return Text(f"{note.length} chars")
+    return Text(visible(line), no_wrap=True, overflow="ellipsis")
+
 
 class NotesTab(Loads, ClientTab):
     def __init__(self) -> None:
@@ -173,6 +143,20 @@ class NotesTab(Loads, ClientTab):
 
     def draw(self, ws: ClientWorkspace, path: ClientJourney, today: dt.date) -> None:
         self.query_one(NotesTable).draw(ws, today)
+        self.load_first_lines(ws)
+
+    def load_first_lines(self, ws: ClientWorkspace | None) -> None:
+        """Open this client's notes in a worker for their first lines (never on the UI
+        thread); locked, the list stays as it is."""
+        if ws is None or not ws.notes or not self.td.vault.unlocked:
+            return
+        table = self.query_one(NotesTable)
+        self.load(
+            partial(note_first_lines, self.td.vault, client_id=ws.client_id),
+            then=table.show_first_lines,
+            failed=lambda exc: None,  # the list without first lines is still the list
+            group="note-lines",
+        )
 
     def draw_lock(self, ws: ClientWorkspace | None) -> None:
         """The line above the list: locked, or open and how to read one."""
@@ -192,7 +176,13 @@ class NotesTab(Loads, ClientTab):
 
     def lock_changed(self, ws: ClientWorkspace | None) -> None:
         self.draw_lock(ws)
-        self.query_one(NotesTable).refresh_bindings()
+        table = self.query_one(NotesTable)
+        if self.td.vault.unlocked:
+            if table.client is not None:
+                self.load_first_lines(ws)
+        else:
+            table.forget_first_lines()
+        table.refresh_bindings()
 
     @on(DataTable.RowSelected, "#notes")
     def _note_selected(self, event: DataTable.RowSelected) -> None:

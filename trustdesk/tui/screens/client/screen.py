@@ -82,6 +82,8 @@ class ClientScreen(TrustdeskScreen[None]):
     }
     ClientScreen #top-text {
         height: auto;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     ClientScreen #contact-row {
         height: 1;
