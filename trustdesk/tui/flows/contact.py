@@ -45,7 +45,7 @@ def _touch_fields(
         Field("summary", "In a line: what was it about?", default=summary),
         Field(
             "occurred_on",
-            "When (YYYY-MM-DD)",
+            "When (e.g. today, mon, 3 dec)",
             kind="date",
             default=on,
             required=True,
@@ -91,7 +91,7 @@ def snooze(
         [
             Field(
                 "until",
-                "Snooze until (YYYY-MM-DD); leave empty to lift the snooze",
+                "Snooze until (e.g. +2w, 3 jan); empty lifts the snooze",
                 kind="date",
                 default=snoozed_until or today + dt.timedelta(days=14),
                 check=not_before(today, "today"),
@@ -103,7 +103,7 @@ def snooze(
     def said(values: dict) -> str:
         until = values["until"]
         if until:
-            return f"{visible(client_name)} snoozed until {until.isoformat()}"
+            return f"{visible(client_name)} snoozed until {day(until)}"
         return f"Snooze lifted for {visible(client_name)}"
 
     ask_then_perform(

@@ -322,7 +322,7 @@ def add_promise(app: TrustdeskApp, client_id: int, client_name: str, done: Done 
             Field("title", "What was promised?", required=True),
             Field(
                 "due_on",
-                "Due (YYYY-MM-DD)",
+                "Due (e.g. fri, +2w, 3 dec)",
                 kind="date",
                 default=today + dt.timedelta(days=7),
                 required=True,
@@ -363,7 +363,7 @@ def edit_promise(
             Field("title", "What was promised?", default=title, required=True),
             Field(
                 "due_on",
-                "Due (YYYY-MM-DD)",
+                "Due (e.g. fri, +2w, 3 dec)",
                 kind="date",
                 default=due_on,
                 required=True,

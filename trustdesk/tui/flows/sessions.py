@@ -31,7 +31,7 @@ def schedule_session(
     form = FormScreen(
         f"Schedule a session with {visible(client_name)}",
         [
-            Field("start", "Starts (YYYY-MM-DD HH:MM)", kind="datetime", default=start,
+            Field("start", "Starts (e.g. fri 10:00)", kind="datetime", default=start,
                   required=True),
             Field("duration", "Minutes", kind="number", default=60, required=True,
                   minimum=5, maximum=480),
@@ -88,10 +88,10 @@ def mark_session_held(app: TrustdeskApp, session: SessionItem, done: Done | None
     form = FormScreen(
         "Session held",
         [
-            Field("actual", "Started at (YYYY-MM-DD HH:MM)", kind="datetime", default=start,
+            Field("actual", "Started at (e.g. today 10:05)", kind="datetime", default=start,
                   required=True, check=not_after_moment(now)),
         ],
-        intro=f"Scheduled for {session.scheduled_start:%a %d %b %H:%M}.",
+        intro=f"Scheduled for {day(session.scheduled_start, clock=True)}.",
     )  # fmt: skip
 
     ask_then_change(
@@ -115,7 +115,7 @@ def mark_session_held(app: TrustdeskApp, session: SessionItem, done: Done | None
 def session_words(session: SessionItem) -> str:
     status = SESSION_STATUS_WORDS.get(session.status, session.status)
     return (
-        f"{session.scheduled_start:%a %d %b %Y %H:%M}, {session.duration_minutes} minutes, {status}"
+        f"{day(session.scheduled_start, clock=True)}, {session.duration_minutes} minutes, {status}"
     )
 
 
@@ -169,12 +169,12 @@ def reschedule_session(app: TrustdeskApp, session: SessionItem, done: Done | Non
     form = FormScreen(
         "Reschedule a session",
         [
-            Field("start", "Starts (YYYY-MM-DD HH:MM)", kind="datetime", default=timing["start"],
+            Field("start", "Starts (e.g. fri 10:00)", kind="datetime", default=timing["start"],
                   required=True),
             Field("duration", "Minutes", kind="number", default=timing["duration"],
                   required=True, minimum=5, maximum=480),
         ],
-        intro=f"Now {timing['start']:%a %d %b %Y %H:%M}, {timing['duration']} minutes.",
+        intro=f"Now {day(timing['start'], clock=True)}, {timing['duration']} minutes.",
         save="Reschedule",
     )  # fmt: skip
 

@@ -74,7 +74,7 @@ class AgendaScreen(TrustdeskModal[None]):
                 status = SESSION_STATUS_WORDS.get(s.status, s.status)
             table.add_row(Text(when), Text(visible(s.client_name)), Text(status))
         n_today, n_waiting = len(agenda.sessions), len(agenda.awaiting_outcome)
-        parts = [f"{today:%a %d %b}: {n_today} session{'' if n_today == 1 else 's'} today"]
+        parts = [f"{day(today, today)}: {n_today} session{'' if n_today == 1 else 's'} today"]
         if n_waiting:
             parts.append(f"{n_waiting} waiting for an outcome (h held, n no-show, l late cancel)")
         elif not n_today:

@@ -45,8 +45,10 @@ class DashboardScreen(TrustdeskScreen[None]):
     BINDINGS = [
         Binding("escape", "clear_filter", "Clear filter", show=False, id="clear_filter"),
         Binding("f5", "reload", "Refresh", show=False, id="refresh"),
-        Binding("w", "awaiting", "Awaiting replies", id="awaiting_replies"),
-        Binding("g", "agenda", "Agenda", id="open_agenda"),
+        # Named where they apply, to keep the footer's room for the panes' keys: "(w)" in
+        # the due-for-contact title, "(g)" in the strip while sessions wait; and in `?`.
+        Binding("w", "awaiting", "Awaiting replies", show=False, id="awaiting_replies"),
+        Binding("g", "agenda", "Agenda", show=False, id="open_agenda"),
         Binding("P", "programs", "Programs", show=False, id="open_programs"),
         Binding("R", "references", "References", show=False, id="open_references"),
     ]
@@ -156,11 +158,13 @@ class DashboardScreen(TrustdeskScreen[None]):
         if awaiting:
             # Quiet and due are in the strip above; in a narrow pane, what only this
             # title says (the replies awaited) goes before them.
-            short = f"Due for contact ({summary.quiet + summary.due + (self._fell or 0)})"
+            needing = summary.quiet + summary.due + (self._fell or 0)
+            short = f"Due for contact ({needing})"
             titles = [
                 f"{full} · {awaiting} awaiting reply (w)",
                 f"{short} · {awaiting} awaiting reply (w)",
                 f"{short} · {awaiting} awaiting (w)",
+                f"Contact ({needing}) · {awaiting} awaiting (w)",
                 f"{short} · {awaiting} awaiting",
             ]
         room = pane.content_size.width - 2

@@ -96,7 +96,7 @@ def ask_stage(
             ),
             Field(
                 "on",
-                "From (YYYY-MM-DD)",
+                "From (e.g. today, 3 dec)",
                 kind="date",
                 default=today,
                 required=True,
@@ -131,7 +131,7 @@ def outcome_form(app: TrustdeskApp, title: str, outcome: OutcomeItem | None) -> 
         [
             Field(
                 "achieved_on",
-                "Achieved on (YYYY-MM-DD)",
+                "Achieved on (e.g. today, 3 dec)",
                 kind="date",
                 default=outcome.achieved_on if outcome else today,
                 required=True,

@@ -96,7 +96,7 @@ class ContactTable(ClientTable):
 
 class ContactTab(ClientTab):
     def __init__(self) -> None:
-        super().__init__("Contact", id="tab-contact")
+        super().__init__("4 Contact", id="tab-contact")
 
     def compose(self) -> ComposeResult:
         yield Static("", id="contact-empty", classes="hint")

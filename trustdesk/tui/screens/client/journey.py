@@ -147,7 +147,7 @@ class JourneyView(Tells, VerticalScroll):
 
 class JourneyTab(ClientTab):
     def __init__(self) -> None:
-        super().__init__("Journey", id="tab-journey")
+        super().__init__("1 Journey", id="tab-journey")
 
     def compose(self) -> ComposeResult:
         yield JourneyView(id="journey")

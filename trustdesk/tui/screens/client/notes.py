@@ -135,7 +135,7 @@ def _note_cell(note: NoteSummary, line: str | None) -> Text:
 
 class NotesTab(Loads, ClientTab):
     def __init__(self) -> None:
-        super().__init__("Notes", id="tab-notes")
+        super().__init__("5 Notes", id="tab-notes")
 
     def compose(self) -> ComposeResult:
         yield Static("", id="notes-lock", classes="hint")

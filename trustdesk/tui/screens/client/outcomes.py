@@ -110,7 +110,7 @@ class OutcomesTable(ClientTable):
 
 class OutcomesTab(ClientTab):
     def __init__(self) -> None:
-        super().__init__("Outcomes", id="tab-outcomes")
+        super().__init__("6 Outcomes", id="tab-outcomes")
 
     def compose(self) -> ComposeResult:
         yield Static("", id="outcomes-consent", classes="hint")

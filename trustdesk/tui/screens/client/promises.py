@@ -179,7 +179,7 @@ class PromisesTable(ClientTable):
 
 class PromisesTab(ClientTab):
     def __init__(self) -> None:
-        super().__init__("Promises", id="tab-promises")
+        super().__init__("3 Promises", id="tab-promises")
 
     def compose(self) -> ComposeResult:
         yield Static("", id="promises-empty", classes="hint")

@@ -22,6 +22,7 @@ from trustdesk.store import StoreError
 from trustdesk.trust import journey
 from trustdesk.trust.journey import ClientJourney
 from trustdesk.trust.workspace import ClientMissing, ClientWorkspace, client_workspace
+from trustdesk.tui.formatting import day
 from trustdesk.tui.labels import STATUS_WORDS, since_contact, state_word
 from trustdesk.tui.messages import NotesLockChanged
 from trustdesk.tui.screens.base import TrustdeskScreen
@@ -64,7 +65,7 @@ def top_text(ws: ClientWorkspace, today: dt.date) -> Text:
         text.append(f"cadence not tracked while {ws.status}", "italic")
     text.append(f"  ·  ideal every {ws.ideal_gap_days}d, at most {ws.max_gap_days}d")
     if ws.snoozed_until is not None and ws.snoozed_until >= today:
-        text.append(f"  ·  snoozed until {ws.snoozed_until:%a %d %b}")
+        text.append(f"  ·  snoozed until {day(ws.snoozed_until, today)}")
     return text
 
 
@@ -125,12 +126,24 @@ class ClientScreen(TrustdeskScreen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back", id="back"),
         Binding("p", "send_prompt", "Prompt", id="workspace_send_prompt"),
-        Binding("1", "show_tab('journey')", "Journey", id="tab_journey", group=TAB_GROUP),
-        Binding("2", "show_tab('sessions')", "Sessions", id="tab_sessions", group=TAB_GROUP),
-        Binding("3", "show_tab('promises')", "Promises", id="tab_promises", group=TAB_GROUP),
-        Binding("4", "show_tab('contact')", "Contact", id="tab_contact", group=TAB_GROUP),
-        Binding("5", "show_tab('notes')", "Notes", id="tab_notes", group=TAB_GROUP),
-        Binding("6", "show_tab('outcomes')", "Outcomes", id="tab_outcomes", group=TAB_GROUP),
+        # The tabs carry their numbers ("1 Journey"), so the footer keeps its room for the
+        # tab's own keys; the numbers are listed in `?` too.
+        Binding(
+            "1", "show_tab('journey')", "Journey", id="tab_journey", group=TAB_GROUP, show=False
+        ),
+        Binding(
+            "2", "show_tab('sessions')", "Sessions", id="tab_sessions", group=TAB_GROUP, show=False
+        ),
+        Binding(
+            "3", "show_tab('promises')", "Promises", id="tab_promises", group=TAB_GROUP, show=False
+        ),
+        Binding(
+            "4", "show_tab('contact')", "Contact", id="tab_contact", group=TAB_GROUP, show=False
+        ),
+        Binding("5", "show_tab('notes')", "Notes", id="tab_notes", group=TAB_GROUP, show=False),
+        Binding(
+            "6", "show_tab('outcomes')", "Outcomes", id="tab_outcomes", group=TAB_GROUP, show=False
+        ),
         # Upper case: free in every tab, whose own keys are lower case; one compact group
         # in the footer ("ESD Client"), each key by name in `?` and in the palette.
         Binding("E", "edit_client", "Edit client", id="workspace_edit_client", group=CLIENT_GROUP),
@@ -140,7 +153,7 @@ class ClientScreen(TrustdeskScreen[None]):
         Binding(
             "D", "delete_client", "Delete client", id="workspace_delete_client", group=CLIENT_GROUP
         ),
-        Binding("f5", "reload", "Reload", id="workspace_reload"),
+        Binding("f5", "reload", "Reload", id="workspace_reload", show=False),
     ]
 
     def __init__(self, client_id: int) -> None:

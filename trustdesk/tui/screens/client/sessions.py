@@ -146,7 +146,7 @@ class SessionsTable(ClientTable):
 
 class SessionsTab(ClientTab):
     def __init__(self) -> None:
-        super().__init__("Sessions", id="tab-sessions")
+        super().__init__("2 Sessions", id="tab-sessions")
 
     def compose(self) -> ComposeResult:
         yield Static("", id="sessions-empty", classes="hint")
