@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from trustdesk import __version__, config
-from trustdesk.asking import AskError, ask, ask_line, ask_new_passphrase, read_secret_file
+from trustdesk.asking import ask, ask_line, ask_new_passphrase, read_secret_file
 from trustdesk.cli.common import (
     EXIT_ERROR,
     EXIT_OK,
@@ -57,7 +57,8 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     )
 
 
-def build_parser() -> Parser:
+def build_parser(argv: Sequence[str] | None = None) -> Parser:
+    """The whole parser; given the command line, only its own command is built in full."""
     parser = Parser(
         prog="trustdesk",
         description="A calm dashboard for coaches: promises, contact cadence, private notes.",
@@ -246,22 +247,42 @@ def build_parser() -> Parser:
     _unlock_options(recovery)
     ring = key_sub.add_parser("keyring", parents=[common], help="keep the key in the keyring too")
     _unlock_options(ring)
-    for group in COMMAND_GROUPS:
-        COMMANDS.update(importlib.import_module(group).register(sub, common))
+    wanted = _command_word(argv) if argv is not None else None
+    for name, group in COMMAND_GROUPS.items():
+        module = importlib.import_module(group)
+        if argv is None or wanted == name:
+            COMMANDS.update(module.register(sub, common))
+        else:
+            # Named for `--help`, but not built: a command line builds only its own
+            # command's options (building them all costs more than a command's start-up).
+            shallow = sub.add_parser(name, help=module.HELP, add_help=False)
+            shallow.set_defaults(command_not_built=True)
     return parser
 
 
-# Command groups kept in their own modules (trustdesk/cli/<group>.py): each has
-# register(sub, common), which adds its parsers and returns {command name: handler}.
-COMMAND_GROUPS: tuple[str, ...] = (
-    "trustdesk.cli.clients",
-    "trustdesk.cli.coach",
-    "trustdesk.cli.notes",
-    "trustdesk.cli.promises",
-    "trustdesk.cli.touches",
-    "trustdesk.cli.sessions",
-    "trustdesk.cli.today",
-)
+# Commands kept in their own modules (trustdesk/cli/<module>.py): each has HELP and
+# register(sub, common), which adds its parser and returns {command name: handler}.
+COMMAND_GROUPS: dict[str, str] = {
+    "client": "trustdesk.cli.clients",
+    "coach": "trustdesk.cli.coach",
+    "note": "trustdesk.cli.notes",
+    "promise": "trustdesk.cli.promises",
+    "touch": "trustdesk.cli.touches",
+    "session": "trustdesk.cli.sessions",
+    "today": "trustdesk.cli.today",
+}
+GLOBAL_OPTIONS_WITH_VALUES = ("--db", "--home", "--today")
+
+
+def _command_word(argv: Sequence[str]) -> str | None:
+    """The command a command line names: its first word that is not a global option's."""
+    words = iter(argv)
+    for word in words:
+        if word in GLOBAL_OPTIONS_WITH_VALUES:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
 
 
 def _unlock_options(parser: argparse.ArgumentParser) -> None:
@@ -1146,43 +1167,41 @@ COMMANDS = {
 }
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    from trustdesk.store import StoreError
-    from trustdesk.trust.common import ActionError
-    from trustdesk.trust.journey.templates import TemplateError
-    from trustdesk.vault import SealError, VaultError
+# Errors a coach can cause, said in one line: (module, class). Matched only once their
+# module is loaded (an error of a module never imported cannot have been raised), so that
+# start-up does not pay for importing the store, the rules and the vault to name them.
+ONE_LINE_ERRORS = (
+    ("trustdesk.config", "ConfigError"),
+    ("trustdesk.asking", "AskError"),
+    ("trustdesk.store.errors", "StoreError"),
+    ("trustdesk.vault.vault", "VaultError"),
+    ("trustdesk.trust.journey.templates", "TemplateError"),
+    ("trustdesk.trust.common", "ActionError"),
+)
 
+
+def _raised(exc: BaseException, module: str, name: str) -> bool:
+    loaded = sys.modules.get(module)
+    return loaded is not None and isinstance(exc, getattr(loaded, name))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
     os.umask(0o077)
     try:
-        from trustdesk.importer import ImportRejected
-    except ImportError:  # pragma: no cover - the importer ships with the package
-        ImportRejected = ()  # type: ignore[assignment]
-    try:
-        args = build_parser().parse_args(argv)
+        words = sys.argv[1:] if argv is None else list(argv)
+        parser = build_parser(words)
+        args, unknown = parser.parse_known_args(words)
+        if getattr(args, "command_not_built", False):  # a command line read unlike _command_word
+            args = build_parser().parse_args(words)
+        elif unknown:
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
         _apply_globals(args)
         return COMMANDS[args.command](args)
     except UsageError as exc:
         _say(f"trustdesk: {exc}")
         return EXIT_USAGE
-    except ImportRejected as exc:  # type: ignore[misc]
-        for problem in exc.problems:
-            _say(f"trustdesk: {problem}")
-        problems = _n(len(exc.problems), "problem")
-        _say(f"trustdesk: nothing was imported ({problems} to fix first)")
-        return EXIT_ERROR
-    except (
-        config.ConfigError,
-        StoreError,
-        AskError,
-        VaultCommandError,
-        VaultError,
-        TemplateError,
-        ActionError,
-    ) as exc:
+    except VaultCommandError as exc:
         _say(f"trustdesk: {exc}")
-        return EXIT_ERROR
-    except SealError as exc:
-        _say(f"trustdesk: a sealed note does not open ({exc}); nothing was written")
         return EXIT_ERROR
     except KeyboardInterrupt:
         _say("trustdesk: interrupted")
@@ -1193,14 +1212,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - the last guard against a traceback
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        if "due to lock timeout" in first:  # PostgreSQL's lock_timeout, set for each coach
-            _say(
-                "trustdesk: another session holds a lock on the practice; try again (its "
-                "administrator can end a session that keeps it)"
-            )
-            return EXIT_ERROR
-        _say(f"trustdesk: unexpected {type(exc).__name__}{': ' + first if first else ''}")
-        return EXIT_ERROR
+        return _said(exc)
     finally:
         config.set_today(None)
+
+
+def _said(exc: Exception) -> int:
+    """Any error, in one line on stderr; the exit code that goes with it."""
+    if _raised(exc, "trustdesk.importer", "ImportRejected"):
+        for problem in exc.problems:  # type: ignore[attr-defined]
+            _say(f"trustdesk: {problem}")
+        problems = _n(len(exc.problems), "problem")  # type: ignore[attr-defined]
+        _say(f"trustdesk: nothing was imported ({problems} to fix first)")
+        return EXIT_ERROR
+    if any(_raised(exc, module, name) for module, name in ONE_LINE_ERRORS):
+        _say(f"trustdesk: {exc}")
+        return EXIT_ERROR
+    if _raised(exc, "trustdesk.vault.sealing", "SealError"):
+        _say(f"trustdesk: a sealed note does not open ({exc}); nothing was written")
+        return EXIT_ERROR
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if "due to lock timeout" in first:  # PostgreSQL's lock_timeout, set for each coach
+        _say(
+            "trustdesk: another session holds a lock on the practice; try again (its "
+            "administrator can end a session that keeps it)"
+        )
+        return EXIT_ERROR
+    _say(f"trustdesk: unexpected {type(exc).__name__}{': ' + first if first else ''}")
+    return EXIT_ERROR

@@ -31,10 +31,11 @@ ADDABLE = ("prospect", "active")
 LISTABLE = ("prospect", "active", "paused", "completed", "archived")
 
 
+HELP = "add, correct, pause, complete, archive or delete a client"
+
+
 def register(sub, common) -> dict:
-    client = sub.add_parser(
-        "client", parents=[common], help="add, correct, pause, complete, archive or delete a client"
-    )
+    client = sub.add_parser("client", parents=[common], help=HELP)
     actions = client.add_subparsers(dest="client_command", metavar="ACTION", parser_class=Parser)
     actions.required = True
 

@@ -11,12 +11,14 @@ import argparse
 
 from trustdesk.cli.common import EXIT_OK, _open, _out, _out_data
 
+HELP = "show or change your name and email (they sign your prompts)"
+
 
 def register(sub, common) -> dict:
     coach = sub.add_parser(
         "coach",
         parents=[common],
-        help="show or change your name and email (they sign your prompts)",
+        help=HELP,
     )
     coach.add_argument("--name", help="your new name as the coach")
     coach.add_argument("--email", help="your new email address ('' to clear it)")

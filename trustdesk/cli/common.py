@@ -118,3 +118,10 @@ def moment_option(text: str, what: str = "time"):
         return parse_moment(text, config.today())
     except DateError as exc:
         raise UsageError(f"{what}: {exc}") from None
+
+
+def shown_day(value, today, **shape) -> str:
+    """A date as trustdesk writes it everywhere ('Wed 02 Dec'; the year when not this year)."""
+    from trustdesk.trust.dates import shown_day as shown
+
+    return shown(value, today, **shape)

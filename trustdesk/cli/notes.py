@@ -26,10 +26,13 @@ KINDS = ("goal", "regret", "struggle", "past_experience", "belief", "session")
 SHORT_ID = 8  # characters of a note's id shown in lists; `note show` takes any unique start
 
 
+HELP = "private notes, sealed at rest"
+
+
 def register(sub, common) -> dict:
     from trustdesk.cli import _unlock_options
 
-    note = sub.add_parser("note", parents=[common], help="private notes, sealed at rest")
+    note = sub.add_parser("note", parents=[common], help=HELP)
     actions = note.add_subparsers(dest="note_command", metavar="ACTION", parser_class=Parser)
     actions.required = True
 

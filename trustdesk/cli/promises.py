@@ -20,13 +20,14 @@ from trustdesk.cli.common import (
     _out_data,
     _positive_int,
     day_option,
+    shown_day,
 )
+
+HELP = "add, keep, drop, renegotiate or list promises"
 
 
 def register(sub, common) -> dict:
-    promise = sub.add_parser(
-        "promise", parents=[common], help="add, keep, drop, renegotiate or list promises"
-    )
+    promise = sub.add_parser("promise", parents=[common], help=HELP)
     actions = promise.add_subparsers(dest="promise_command", metavar="ACTION", parser_class=Parser)
     actions.required = True
 
@@ -87,11 +88,6 @@ def cmd_promise(args: argparse.Namespace) -> int:
         return handler(args, current_coach(), today)
     finally:
         database.close()
-
-
-def shown_day(day: dt.date, today: dt.date) -> str:
-    """'Tue 08 Dec', with the year when it is not this year's."""
-    return f"{day:%a %d %b}" if day.year == today.year else f"{day:%a %d %b %Y}"
 
 
 def _open_promise(coach, commitment_id: int, doing: str):

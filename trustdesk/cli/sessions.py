@@ -21,13 +21,14 @@ from trustdesk.cli.common import (
     _positive_int,
     _say,
     moment_option,
+    shown_day,
 )
+
+HELP = "schedule sessions and say how they went"
 
 
 def register(sub, common) -> dict:
-    session = sub.add_parser(
-        "session", parents=[common], help="schedule sessions and say how they went"
-    )
+    session = sub.add_parser("session", parents=[common], help=HELP)
     actions = session.add_subparsers(dest="session_command", metavar="ACTION", parser_class=Parser)
     actions.required = True
 
@@ -93,8 +94,7 @@ def cmd_session(args: argparse.Namespace) -> int:
 
 def when_words(at: dt.datetime, today: dt.date) -> str:
     """'Wed 02 Dec 10:00', with the year when it is not this year's."""
-    shape = "%a %d %b %H:%M" if at.year == today.year else "%a %d %b %Y %H:%M"
-    return at.strftime(shape)
+    return shown_day(at, today, clock=True)
 
 
 def _add(args: argparse.Namespace, coach, start: dt.datetime) -> int:

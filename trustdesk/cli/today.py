@@ -12,18 +12,21 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from trustdesk import config
-from trustdesk.cli.common import EXIT_OK, _fit_terminal, _open, _out, _out_data
+from trustdesk.cli.common import EXIT_OK, _fit_terminal, _open, _out, _out_data, shown_day
 
 if TYPE_CHECKING:
     from trustdesk.trust.agenda import Agenda
     from trustdesk.trust.promises import DueSoonPromise
 
 
+HELP = "the agenda: sessions, promises due, who to contact, what waits for an outcome"
+
+
 def register(sub, common) -> dict:
     today = sub.add_parser(
         "today",
         parents=[common],
-        help="the agenda: sessions, promises due, who to contact, what waits for an outcome",
+        help=HELP,
     )
     today.add_argument("--json", action="store_true", help="machine-readable output")
     return {"today": cmd_today}
@@ -45,11 +48,6 @@ def cmd_today(args: argparse.Namespace) -> int:
     else:
         _out(_fit_terminal(agenda_text(agenda)) + "\n")
     return EXIT_OK
-
-
-def day_words(day: dt.date, today: dt.date) -> str:
-    """'Tue 24 Nov', with the year when it is not this year's."""
-    return day.strftime("%a %d %b" if day.year == today.year else "%a %d %b %Y")
 
 
 def _promise_json(p: DueSoonPromise) -> dict[str, object]:
@@ -99,7 +97,7 @@ def agenda_json(agenda: Agenda) -> dict[str, object]:
 
 def _promise_line(p: DueSoonPromise, today: dt.date, *, with_day: bool) -> str:
     who = f"you owe {p.client_name}" if p.owner == "coach" else f"{p.client_name} owes you"
-    when = f"{day_words(p.due_on, today)}  " if with_day else ""
+    when = f"{shown_day(p.due_on, today)}  " if with_day else ""
     return f"  {when}{who}: {p.title}  (promise {p.commitment_id})"
 
 
@@ -125,7 +123,7 @@ def agenda_text(agenda: Agenda) -> str:
     section(
         "Waiting for an outcome (trustdesk session held|cancel --late|no-show ID)",
         [
-            f"  {day_words(s.scheduled_start.date(), today)} {s.scheduled_start:%H:%M}  "
+            f"  {shown_day(s.scheduled_start.date(), today)} {s.scheduled_start:%H:%M}  "
             f"{s.client_name}  (session {s.session_id})"
             for s in agenda.awaiting_outcome
         ],

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from trustdesk import config
-from trustdesk.cli.common import EXIT_OK, _open, _out, _out_data, day_option
+from trustdesk.cli.common import EXIT_OK, _open, _out, _out_data, day_option, shown_day
 
 CHANNEL_WORDS = {
     "email": "an email",
@@ -21,10 +21,11 @@ CHANNEL_WORDS = {
 }
 
 
+HELP = "log a contact with a client (email, call, message, …)"
+
+
 def register(sub, common) -> dict:
-    touch = sub.add_parser(
-        "touch", parents=[common], help="log a contact with a client (email, call, message, …)"
-    )
+    touch = sub.add_parser("touch", parents=[common], help=HELP)
     touch.add_argument("client", metavar="CLIENT", help="any unambiguous part of the name, or id")
     # Checked in the handler against the store's channels: the parser stays light to import.
     touch.add_argument(
@@ -86,7 +87,7 @@ def cmd_touch(args: argparse.Namespace) -> int:
         _out_data(json_text(shape) + "\n")
     else:
         way = "to" if direction == "outbound" else "from"
-        when = "today" if on == today else f"on {on:%a %d %b %Y}"
+        when = "today" if on == today else f"on {shown_day(on, today)}"
         words = CHANNEL_WORDS.get(args.channel, args.channel)
         _out(f"Logged {words} {way} {client.name} {when}.\n")
     return EXIT_OK

@@ -38,6 +38,7 @@ from trustdesk.trust.common import (
     refuse_if_changed,
     unchanged_since,
 )
+from trustdesk.trust.dates import shown_day
 
 CONTACT_WEEKS = 12
 
@@ -333,8 +334,7 @@ class Fall:
 
     def told(self, today: dt.date) -> str:
         """words() with the day as reports write it: 'Tue 24 Nov', the year if not today's."""
-        shape = "%a %d %b" if self.on.year == today.year else "%a %d %b %Y"
-        return self.words(self.on.strftime(shape))
+        return self.words(shown_day(self.on, today))
 
 
 MISSED = (SessionStatus.NO_SHOW, SessionStatus.LATE_CANCEL)

@@ -233,3 +233,29 @@ def parse_moment(text: str, today: dt.date) -> dt.datetime:
     if not day_part:
         raise DateError(f"{raw!r} needs a day and a time, e.g. 'fri 10:00' or '2026-12-03 14:00'")
     return dt.datetime.combine(parse_day(day_part, today), parse_time(time_part))
+
+
+def shown_day(
+    value: dt.date | dt.datetime | None,
+    today: dt.date,
+    *,
+    weekday: bool | None = None,
+    clock: bool = False,
+    short_year: bool = False,
+) -> str:
+    """A date as trustdesk writes it everywhere: 'Wed 02 Dec', 'Wed 02 Dec 2025'; "" for none.
+
+    The year only when it is not this year; `clock` adds the time ('Wed 02 Dec 10:00'). A
+    table column short of room asks for `short_year`: no weekday unless asked for, and
+    another year as '25' ('02 Dec 25').
+    """
+    if value is None:
+        return ""
+    if weekday is None:
+        weekday = not short_year
+    shape = "%a %d %b" if weekday else "%d %b"
+    if value.year != today.year:
+        shape += " %y" if short_year else " %Y"
+    if clock:
+        shape += " %H:%M"
+    return value.strftime(shape)

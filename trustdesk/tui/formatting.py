@@ -9,6 +9,7 @@ from rich.text import Text
 
 from trustdesk import config
 from trustdesk.literal import visible
+from trustdesk.trust.dates import shown_day
 
 BARS = "▁▂▃▄▅▆▇█"
 
@@ -35,24 +36,14 @@ def day(
     clock: bool = False,
     short_year: bool = False,
 ) -> str:
-    """A date as every screen writes it: 'Wed 02 Dec', 'Wed 02 Dec 2025'; nothing for no date.
-
-    The year is shown only when it is not this year (`today`, else the app's clock), and
-    `clock` adds the time: 'Wed 02 Dec 10:00'. A table column short of room asks for
-    `short_year`: no weekday unless asked for, and another year as '25' ('02 Dec 25').
-    """
-    if value is None:
-        return ""
-    if today is None:
-        today = config.today()
-    if weekday is None:
-        weekday = not short_year
-    shape = "%a %d %b" if weekday else "%d %b"
-    if value.year != today.year:
-        shape += " %y" if short_year else " %Y"
-    if clock:
-        shape += " %H:%M"
-    return value.strftime(shape)
+    """A date as every screen writes it (trust.dates.shown_day), today by the app's clock."""
+    return shown_day(
+        value,
+        config.today() if today is None else today,
+        weekday=weekday,
+        clock=clock,
+        short_year=short_year,
+    )
 
 
 def percent(value: int | None) -> str:
