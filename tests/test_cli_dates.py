@@ -39,9 +39,9 @@ def test_start_up_imports_neither_the_store_nor_the_rules():
 def test_a_command_line_read_unlike_the_quick_look_still_parses(monkeypatch):
     from trustdesk import cli
 
+    assert cli._command_word(["--db", "client", "--home=x", "promise", "list"]) == "promise"
     monkeypatch.setattr(cli, "_command_word", lambda argv: None)  # every command left unbuilt
     parsed = []
     monkeypatch.setattr("trustdesk.cli.today.cmd_today", lambda args: parsed.append(args) or 0)
     assert cli.main(["--today", "2026-12-01", "today", "--json"]) == 0
     assert parsed and parsed[0].json is True
-    assert cli._command_word(["--db", "client", "--home=x", "promise", "list"]) == "promise"
