@@ -660,6 +660,8 @@ def test_a_practice_set_up_by_the_previous_release_is_brought_up_to_date(
             "0008_client_identity",
             "0009_client_import_key",
             "0010_session_contact",
+            "0011_renegotiation_asked_by",
+            "0012_client_details",
         ]
         database = open_database(pg_url(admin, user=ann))
         try:

@@ -198,7 +198,7 @@ def test_agenda(snap_compare, app, size):
 def test_delete_client_form(snap_compare, app, size):
     async def run_before(pilot):
         await _open_workspace(pilot)
-        await pilot.press("D")
+        await pilot.press("X")
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -183,7 +183,7 @@ async def test_D_deletes_only_once_the_name_is_typed_back(demo):
     others = Client.select().where(Client.id != client.id).count()
     async with app.run_test(size=SIZE) as pilot:
         await _workspace(app, pilot, client.id)
-        await pilot.press("D")
+        await pilot.press("X")
         await wait_for_screen(pilot, DeleteClientForm)
         button = app.screen.query_one("#save", Button)
         assert button.disabled
@@ -210,4 +210,4 @@ def test_the_keys_are_in_help_and_the_palette():
 
     keys = {(b.key, b.description) for _, bindings in sections() for b in bindings}
     assert {("n", "New"), ("E", "Edit client"), ("S", "Change status")} <= keys
-    assert ("D", "Delete client") in keys
+    assert ("X", "Delete client") in keys

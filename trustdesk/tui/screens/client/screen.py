@@ -144,14 +144,15 @@ class ClientScreen(TrustdeskScreen[None]):
         Binding(
             "6", "show_tab('outcomes')", "Outcomes", id="tab_outcomes", group=TAB_GROUP, show=False
         ),
-        # Upper case: free in every tab, whose own keys are lower case; one compact group
-        # in the footer ("ESD Client"), each key by name in `?` and in the palette.
+        # Upper case, the client-wide counterparts of a tab's keys (`x` removes a row, `X`
+        # the client), and free in every tab (the Promises tab's `D` is "Done on…"); one
+        # compact group in the footer ("ESX Client"), each key by name in `?` and the palette.
         Binding("E", "edit_client", "Edit client", id="workspace_edit_client", group=CLIENT_GROUP),
         Binding(
             "S", "client_status", "Change status", id="workspace_client_status", group=CLIENT_GROUP
         ),
         Binding(
-            "D", "delete_client", "Delete client", id="workspace_delete_client", group=CLIENT_GROUP
+            "X", "delete_client", "Delete client", id="workspace_delete_client", group=CLIENT_GROUP
         ),
         Binding("f5", "reload", "Reload", id="workspace_reload", show=False),
     ]
