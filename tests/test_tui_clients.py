@@ -177,7 +177,7 @@ async def test_S_moves_the_status(demo):
         )
 
 
-async def test_D_deletes_only_once_the_name_is_typed_back(demo):
+async def test_X_deletes_only_once_the_name_is_typed_back(demo):
     app = demo
     client = _active_client()
     others = Client.select().where(Client.id != client.id).count()
