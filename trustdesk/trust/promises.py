@@ -169,6 +169,21 @@ def overdue_promises(
 
     Due today is not overdue: there is still the rest of the day to keep it.
     """
+    where = (
+        (Commitment.coach == coach)
+        & (Commitment.status == PromiseState.OPEN)
+        & (Commitment.due_on < today)
+        & (Client.status != ClientStatus.ARCHIVED)
+    )
+    return [
+        OverduePromise(**row, days_overdue=(today - row["due_on"]).days)
+        for row in _open_promise_rows(where, limit, offset)
+    ]
+
+
+def _open_promise_rows(where, limit: int | None, offset: int) -> list[dict]:
+    """Open promises meeting `where`, with their client's name: the coach's own first (what
+    the coach can act on), then by due day. The overdue and the due-soon lists share it."""
     owner_rank = Case(None, [(Commitment.owner == "coach", 0)], 1)
     query = (
         Commitment.select(
@@ -182,29 +197,23 @@ def overdue_promises(
             Commitment.version,
         )
         .join(Client)
-        .where(
-            (Commitment.coach == coach)
-            & (Commitment.status == PromiseState.OPEN)
-            & (Commitment.due_on < today)
-            & (Client.status != ClientStatus.ARCHIVED)
-        )
+        .where(where)
         .order_by(owner_rank, Commitment.due_on, Commitment.id)
     )
     if limit is not None:
         query = query.limit(limit).offset(offset)
     return [
-        OverduePromise(
-            commitment_id=row[0],
-            client_id=row[1],
-            client_name=row[2],
-            owner=row[3],
-            title=row[4],
-            promised_on=as_date(row[5]),
-            due_on=as_date(row[6]),
-            days_overdue=(today - as_date(row[6])).days,
-            version=row[7],
-        )
-        for row in query.tuples()
+        {
+            "commitment_id": pid,
+            "client_id": cid,
+            "client_name": name,
+            "owner": owner,
+            "title": title,
+            "promised_on": as_date(promised_on),
+            "due_on": as_date(due_on),
+            "version": version,
+        }
+        for pid, cid, name, owner, title, promised_on, due_on, version in query.tuples()
     ]
 
 
@@ -236,37 +245,9 @@ def due_soon(
     The coach's own first (what the coach can act on), then the soonest due. Archived
     clients are left out, as they are of every list.
     """
-    owner_rank = Case(None, [(Commitment.owner == "coach", 0)], 1)
-    query = (
-        Commitment.select(
-            Commitment.id,
-            Commitment.client,
-            Client.name,
-            Commitment.owner,
-            Commitment.title,
-            Commitment.promised_on,
-            Commitment.due_on,
-            Commitment.version,
-        )
-        .join(Client)
-        .where(due_soon_where(coach, today, within_days))
-        .order_by(owner_rank, Commitment.due_on, Commitment.id)
-    )
-    if limit is not None:
-        query = query.limit(limit).offset(offset)
     return [
-        DueSoonPromise(
-            commitment_id=row[0],
-            client_id=row[1],
-            client_name=row[2],
-            owner=row[3],
-            title=row[4],
-            promised_on=as_date(row[5]),
-            due_on=as_date(row[6]),
-            days_left=(as_date(row[6]) - today).days,
-            version=row[7],
-        )
-        for row in query.tuples()
+        DueSoonPromise(**row, days_left=(row["due_on"] - today).days)
+        for row in _open_promise_rows(due_soon_where(coach, today, within_days), limit, offset)
     ]
 
 
