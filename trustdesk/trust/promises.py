@@ -181,10 +181,15 @@ def overdue_promises(
     ]
 
 
-def _open_promise_rows(where, limit: int | None, offset: int) -> list[dict]:
+def _open_promise_rows(
+    where, limit: int | None = None, offset: int = 0, *, mine_first: bool = True
+) -> list[dict]:
     """Open promises meeting `where`, with their client's name: the coach's own first (what
-    the coach can act on), then by due day. The overdue and the due-soon lists share it."""
-    owner_rank = Case(None, [(Commitment.owner == "coach", 0)], 1)
+    the coach can act on) unless `mine_first` is off, then by due day. The overdue, the
+    due-soon and the command line's lists share it."""
+    order = (Commitment.due_on, Commitment.id)
+    if mine_first:
+        order = (Case(None, [(Commitment.owner == "coach", 0)], 1), *order)
     query = (
         Commitment.select(
             Commitment.id,
@@ -198,7 +203,7 @@ def _open_promise_rows(where, limit: int | None, offset: int) -> list[dict]:
         )
         .join(Client)
         .where(where)
-        .order_by(owner_rank, Commitment.due_on, Commitment.id)
+        .order_by(*order)
     )
     if limit is not None:
         query = query.limit(limit).offset(offset)
@@ -368,38 +373,13 @@ def open_promises(
         where &= Commitment.due_on <= today + dt.timedelta(days=within_days)
     if client_id is not None:
         where &= Commitment.client == client_id
-    query = (
-        Commitment.select(
-            Commitment.id,
-            Commitment.client,
-            Client.name,
-            Commitment.owner,
-            Commitment.title,
-            Commitment.promised_on,
-            Commitment.due_on,
-            Commitment.version,
-        )
-        .join(Client)
-        .where(where)
-        .order_by(Commitment.due_on, Commitment.id)
-    )
     out: list[tuple[OverduePromise | DueSoonPromise, bool]] = []
-    for row in query.tuples():
-        due_on = as_date(row[6])
-        common = dict(
-            commitment_id=row[0],
-            client_id=row[1],
-            client_name=row[2],
-            owner=row[3],
-            title=row[4],
-            promised_on=as_date(row[5]),
-            due_on=due_on,
-            version=row[7],
-        )
+    for row in _open_promise_rows(where, mine_first=False):
+        due_on = row["due_on"]
         if due_on < today:
-            out.append((OverduePromise(days_overdue=(today - due_on).days, **common), True))
+            out.append((OverduePromise(days_overdue=(today - due_on).days, **row), True))
         else:
-            out.append((DueSoonPromise(days_left=(due_on - today).days, **common), False))
+            out.append((DueSoonPromise(days_left=(due_on - today).days, **row), False))
     return out
 
 
