@@ -15,9 +15,7 @@ plain line that is safe to print.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 import uuid
 from collections.abc import Iterable, Iterator
@@ -27,7 +25,8 @@ import peewee
 
 from trustdesk import config
 from trustdesk.config import Settings
-from trustdesk.literal import unguarded_cell
+from trustdesk.contact_files import ImportProblem, read_contacts
+from trustdesk.contact_files import shown as _shown
 from trustdesk.store.database import StoreError, first_line
 from trustdesk.store.models import (
     Client,
@@ -45,19 +44,6 @@ from trustdesk.trust.clients import MAX_NAME
 from trustdesk.trust.common import plural
 from trustdesk.trust.dates import DateError, parse_moment
 
-COLUMNS = (
-    "name",
-    "email",
-    "phone",
-    "program",
-    "ideal_gap_days",
-    "max_gap_days",
-    "status",
-    "started_on",
-    "last_contact_on",
-    "next_session",
-)
-
 # The touch a `last_contact_on` cell logs: the file does not say how the coach was last in
 # touch, so the summary says where the touch came from, and a call the coach made is the
 # likeliest reading of "last contact" in a coach's own spreadsheet.
@@ -72,20 +58,6 @@ _MAX_BOUND_VALUES = 900
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
-_SHOWN_LENGTH = 40
-# Undecodable bytes (kept as lone surrogates) and NUL, which databases cannot all store.
-_UNREADABLE = re.compile("[\udc80-\udcff\x00]")
-
-
-@dataclass(frozen=True)
-class ImportProblem:
-    """Something the coach must fix before the file can be imported."""
-
-    line: int
-    reason: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -108,12 +80,6 @@ class ImportRejected(Exception):
 
 
 @dataclass(frozen=True)
-class _Record:
-    line: int
-    values: list[str]
-
-
-@dataclass(frozen=True)
 class _Journey:
     program_id: int
     first_stage_id: int | None
@@ -131,20 +97,10 @@ def import_clients(
     data: bytes, *, coach: Coach, today: dt.date, settings: Settings
 ) -> ImportResult:
     """Import every client in a CSV file for `coach`, or raise ImportRejected and write nothing."""
-    text, problems = _decode(bytes(data))
-    if problems:
-        raise ImportRejected(problems)
-
-    records, problems = _read_records(text)
-    if not records:
+    contacts = read_contacts(data)
+    problems = list(contacts.problems)
+    if not contacts.rows:
         raise ImportRejected(problems or [ImportProblem(1, "the file has no client rows")])
-    header, rows = records[0], records[1:]
-    columns, header_problems = _read_header(header)
-    if header_problems:
-        raise ImportRejected(problems + header_problems)
-    if not rows and not problems:
-        raise ImportRejected([ImportProblem(header.line, "the file has no client rows")])
-
     journeys = _journeys_by_program(coach)
     existing = _taken(coach)
     seen_on_line: dict[str, int] = {}
@@ -155,18 +111,8 @@ def import_clients(
     first_stages: dict[str, int] = {}
     history = _History({}, {})
 
-    for record in rows:
-        if len(record.values) > len(columns):
-            problems.append(
-                ImportProblem(
-                    record.line,
-                    f"{len(record.values)} values but the header has"
-                    f" {plural(len(columns), 'column')}"
-                    " (put quotes around a value that contains a comma)",
-                )
-            )
-            continue
-        cells = {c: _unguarded(v) for c, v in zip(columns, record.values, strict=False)}
+    for record in contacts.rows:
+        cells = dict(record.cells)
         row_problems: list[str] = []
 
         name = cells.get("name", "")
@@ -211,8 +157,8 @@ def import_clients(
                 coach.id,
                 name,
                 name_key(name),
-                cells.get("email", ""),
-                cells.get("phone", ""),
+                record.emails[0] if record.emails else "",
+                record.phones[0] if record.phones else "",
                 status,
                 program_id,
                 stage_id,
@@ -243,93 +189,6 @@ def import_clients(
         _refuse_if_taken(coach, seen_on_line)
         raise StoreError(f"nothing was imported: {first_line(exc)}") from None
     return ImportResult(imported=len(clients))
-
-
-# --- reading the file -----------------------------------------------------------------
-
-
-def _decode(data: bytes) -> tuple[str, list[ImportProblem]]:
-    """UTF-8 only: a wrong guess at another encoding would store misspelled names silently."""
-    text = data.decode("utf-8-sig", errors="surrogateescape")
-    problems: list[ImportProblem] = []
-    for number, line in enumerate(_physical_lines(text), start=1):
-        found = _UNREADABLE.search(line)
-        if found is None:
-            continue
-        column = found.start() + 1
-        if found.group() == "\x00":
-            reason = (
-                f"text has a NUL character at column {column}; the file may be UTF-16:"
-                " save the spreadsheet as CSV UTF-8"
-            )
-        else:
-            byte = ord(found.group()) - 0xDC00
-            reason = (
-                f"text is not UTF-8 (byte 0x{byte:02x} at column {column});"
-                " save the spreadsheet as CSV UTF-8"
-            )
-        problems.append(ImportProblem(number, reason))
-    return text, problems
-
-
-def _physical_lines(text: str) -> Iterator[str]:
-    """Lines split exactly as the CSV reader counts them (CR, LF or CRLF)."""
-    return iter(io.StringIO(text, newline=""))
-
-
-def _unguarded(value: str) -> str:
-    """Drop the apostrophe `trustdesk export --csv` put before a cell (see guarded_cell)."""
-    return unguarded_cell(value)
-
-
-def _read_records(text: str) -> tuple[list[_Record], list[ImportProblem]]:
-    """Records with the line each starts on; blank lines and blank spreadsheet rows are skipped."""
-    reader = csv.reader(_physical_lines(text), strict=True)
-    records: list[_Record] = []
-    problems: list[ImportProblem] = []
-    while True:
-        start = reader.line_num + 1
-        try:
-            values = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            problems.append(ImportProblem(start, _csv_reason(str(exc))))
-            continue
-        if any(values):
-            records.append(_Record(start, values))
-    return records, problems
-
-
-def _csv_reason(message: str) -> str:
-    if "unexpected end of data" in message:
-        return "a quote opened on this line is never closed"
-    if "expected after" in message:
-        return (
-            "a closing quote is followed by more text; inside a quoted value,"
-            ' write a quote twice ("")'
-        )
-    if "field limit" in message:
-        return f"a value is longer than {csv.field_size_limit()} characters"
-    return f"this row cannot be read as CSV ({message})"
-
-
-def _read_header(header: _Record) -> tuple[list[str], list[ImportProblem]]:
-    columns = [value.strip().lower() for value in header.values]
-    reasons: list[str] = []
-    for position, column in enumerate(columns, start=1):
-        if not column:
-            reasons.append(f"column {position} has no name in the header; name it or delete it")
-        elif column not in COLUMNS:
-            reasons.append(
-                f"unknown column {_shown(header.values[position - 1].strip())}"
-                f" (known columns: {', '.join(COLUMNS)})"
-            )
-        elif columns.index(column) != position - 1:
-            reasons.append(f"column {column} appears more than once in the header")
-    if "name" not in columns:
-        reasons.append("the header has no name column")
-    return columns, [ImportProblem(header.line, reason) for reason in reasons]
 
 
 # --- checking values ------------------------------------------------------------------
@@ -376,13 +235,6 @@ def _refuse_if_taken(coach: Coach, lines: dict[str, int]) -> None:
         f"nothing was imported: {len(clashes)} of the {count} clients of this file were"
         f" added while this import ran (the first on line {line}); import it again to see which"
     )
-
-
-def _shown(value: str) -> str:
-    """A value quoted for a one-line reason: escaped so nothing reaches the terminal raw."""
-    if len(value) > _SHOWN_LENGTH:
-        value = value[:_SHOWN_LENGTH] + "…"
-    return repr(value)
 
 
 def _date(value: str, column: str, reasons: list[str]) -> dt.date | None:
