@@ -78,8 +78,16 @@ class ContactFile:
     header_line: int = 1
 
 
-def read_contacts(data: bytes) -> ContactFile:
-    """Every contact in the file, or the problems that stop it being read."""
+def read_contacts(
+    data: bytes, *, encoding: str | None = None, mapping: str | None = None
+) -> ContactFile:
+    """Every contact in the file, or the problems that stop it being read.
+
+    `encoding` names the file's text encoding when it is not UTF-8; `mapping` says which
+    of the file's columns fill which of trustdesk's ("Given Name+Family Name=name,…").
+    """
+    if encoding is not None or mapping is not None:
+        raise ValueError("only UTF-8 files in trustdesk's own columns can be read")
     text, problems = _decode(bytes(data))
     if problems:
         return ContactFile("CSV", (), problems=tuple(problems))
