@@ -306,6 +306,29 @@ async def test_ctrl_l_locks_now(app):
         assert not app.vault.unlocked
 
 
+def footer_keys(app) -> dict[str, object]:
+    from textual.widgets._footer import FooterKey
+
+    return {key.description: key for key in app.screen.query(FooterKey)}
+
+
+async def test_the_footer_fits_80_columns_and_offers_lock_only_while_notes_are_open(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        shown = footer_keys(app)
+        assert "Lock" not in shown  # nothing to lock yet
+        assert {"Filter", "Log touch", "New", "Help", "Quit"} <= set(shown)
+        app.vault_changed(app.vault.unlock_with_passphrase("demo"))
+        await settle(pilot)
+        shown = footer_keys(app)
+        assert "Lock" in shown
+        # Every key is whole on screen, left of the palette key at the right edge.
+        right = min(key.region.x for key in shown.values() if key.description == "palette")
+        for description, key in shown.items():
+            if description != "palette":
+                assert key.region.right <= right, description
+
+
 async def test_the_palette_jumps_to_a_client(app):
     from trustdesk.tui.screens.client import ClientScreen
 

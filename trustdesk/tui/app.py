@@ -137,9 +137,11 @@ class TrustdeskApp(App):
             self.push_screen(HelpScreen())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """`u` is offered only when there is a close to undo."""
+        """`u` is offered only when there is a close to undo, Ctrl+L only while notes are open."""
         if action == "undo":
             return bool(self.closings)
+        if action == "lock":
+            return self.vault.unlocked
         return True
 
     def action_undo(self) -> None:
@@ -185,6 +187,7 @@ class TrustdeskApp(App):
         """The notes locked or opened: every screen open is told (`NotesLockChanged`)."""
         if status.unlocked:
             self.restart_idle_timer()
+        self.refresh_bindings()
         for screen in self.screen_stack:
             screen.post_message(NotesLockChanged(status))
 

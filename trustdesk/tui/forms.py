@@ -157,7 +157,7 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.save_label, variant="primary", id="save", compact=self.compact)
                 yield Button("Cancel", id="cancel", compact=self.compact)
-        yield Footer()
+        yield Footer(compact=True)
 
     def _widget(self, f: Field):
         wid = f"field-{f.key}"

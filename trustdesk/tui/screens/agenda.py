@@ -41,7 +41,7 @@ class AgendaScreen(TrustdeskModal[None]):
             table = DataTable(id="agenda-table", cursor_type="row", zebra_stripes=True)
             table.add_columns("When", "Client", "Status")
             yield table
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(DataTable).focus()

@@ -34,7 +34,7 @@ class AwaitingRepliesScreen(TrustdeskModal[None]):
             table = DataTable(id="awaiting-table", cursor_type="row", zebra_stripes=True)
             table.add_columns("Waiting", "Client", "Prompt", "Sent")
             yield table
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(DataTable).focus()

@@ -71,7 +71,7 @@ class DashboardScreen(TrustdeskScreen[None]):
             with Container(id="side"):
                 yield OverduePane("Overdue promises", id="overdue-pane")
                 yield CadencePane("Due for contact", id="cadence-pane")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#clients", VirtualTable).focus()

@@ -157,7 +157,8 @@ class ClientsPane(Pane):
         Binding("s", "sort", "Sort", id="clients_sort"),
         Binding("t", "log_touch", "Log touch", id="clients_log_touch"),
         Binding("z", "snooze", "Snooze", id="clients_snooze"),
-        Binding("p", "send_prompt", "Prompt", id="clients_send_prompt"),
+        # Listed in `?` and the palette; the footer keeps room for the keys used daily.
+        Binding("p", "send_prompt", "Prompt", show=False, id="clients_send_prompt"),
         Binding("n", "new_client", "New", id="clients_new_client"),
     ]
 

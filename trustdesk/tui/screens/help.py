@@ -40,7 +40,7 @@ def _section(title: str, bindings: list[Binding]) -> Group:
     table.add_column()
     for binding in bindings:
         if binding.description:
-            table.add_row(key_label(binding.key), binding.description)
+            table.add_row(key_label(binding.key), binding.tooltip or binding.description)
     return Group(Text(title, style="bold underline"), table)
 
 

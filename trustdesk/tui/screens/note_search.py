@@ -81,7 +81,7 @@ class NoteSearchScreen(TrustdeskModal[None]):
             yield Static("", id="search-progress", markup=False)
             table = DataTable(id="search-results", cursor_type="row", zebra_stripes=True)
             yield table
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -69,7 +69,7 @@ class NoteScreen(TrustdeskModal[None]):
             with VerticalScroll(id="note-body"):
                 yield Static(self._words, id="note-text")
             yield Label("Esc closes. Notes lock again when you are idle.", id="note-hint")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#note-body").focus()

@@ -113,7 +113,7 @@ class ProgramsScreen(TrustdeskScreen[None]):
                 yield Static("", id="stages-empty", classes="hint")
                 yield StagesTable(id="stages")
                 yield Static("", id="stage-detail")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#programs-empty").display = False

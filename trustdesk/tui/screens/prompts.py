@@ -138,7 +138,7 @@ class PromptPicker(TrustdeskModal[PromptItem | None]):
             yield Static(Text("Loading prompts…"), id="prompt-filter")
             yield PromptList(id="prompt-list")
             yield Static(Text(""), id="prompt-preview")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#prompt-list").focus()

@@ -128,7 +128,7 @@ class ReferencesScreen(TrustdeskScreen[None]):
                 id="references",
             )
             yield Static("", id="reference-detail")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#reference-detail").display = False

@@ -95,7 +95,7 @@ class SendPromptScreen(TrustdeskModal[bool]):
                 yield Button("Save to file", id="save")
                 yield Button("Mark as sent", variant="primary", id="mark-sent")
                 yield Button("Close", id="close")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#send-message").focus()
