@@ -93,7 +93,10 @@ def practice_calendar(
     )
     for session in sessions:
         start = session.scheduled_start.replace(tzinfo=zone)
-        end = start + dt.timedelta(minutes=session.duration_minutes)
+        # Minutes that pass, not minutes on the clock: an evening session over a change
+        # of the clocks ends when it ends.
+        length = dt.timedelta(minutes=session.duration_minutes)
+        end = (start.astimezone(dt.UTC) + length).astimezone(zone)
         name = visible(session.client.name)
         event = Event()
         event.add("uid", _uid("session", session.id, practice))
