@@ -82,9 +82,7 @@ def test_sessions_stay_for_a_month_and_what_was_called_off_is_marked_cancelled(c
     assert len({str(e["uid"]) for e in events(data)}) == len(rows)
 
 
-def test_times_carry_the_coachs_zone_and_a_vtimezone_that_knows_the_clocks_change(
-    coach, today
-):
+def test_times_carry_the_coachs_zone_and_a_vtimezone_that_knows_the_clocks_change(coach, today):
     # The clocks go forward in London on 29 March 2026: 09:30 is 09:30 UTC before, 08:30 after.
     ann = Client.create(coach=coach, name="Ann", started_on=today)
     before, after = at(dt.date(2026, 3, 27), 9, 30), at(dt.date(2026, 3, 30), 9, 30)
@@ -112,6 +110,17 @@ def test_times_carry_the_coachs_zone_and_a_vtimezone_that_knows_the_clocks_chang
     for line in text.splitlines():
         if line.startswith("DTSTAMP"):
             assert line.startswith("DTSTAMP:") and line.endswith("Z")
+
+
+def test_a_session_across_the_clocks_going_back_lasts_its_minutes(coach, today):
+    # London goes from 02:00 BST back to 01:00 GMT on 25 October 2026.
+    ann = Client.create(coach=coach, name="Ann", started_on=today)
+    Session.create(coach=coach, client=ann, scheduled_start=at(dt.date(2026, 10, 25), 0, 30),
+                   duration_minutes=120)  # fmt: skip
+    read = vobject.readOne(practice_ics(coach, today, time_zone=LONDON).decode())
+    (event,) = read.vevent_list
+    start, end = event.dtstart.value.astimezone(UTC), event.dtend.value.astimezone(UTC)
+    assert (start, end - start) == (dt.datetime(2026, 10, 24, 23, 30, tzinfo=UTC), D(hours=2))
 
 
 def test_a_coach_in_utc_gets_utc_times(coach, today):
@@ -190,9 +199,7 @@ def test_a_renegotiated_promise_is_the_same_to_do_with_the_new_due_date(coach, t
     assert sequences == sorted(set(sequences))
 
 
-def test_uids_stay_the_same_from_one_export_to_the_next_and_sequence_follows_edits(
-    coach, today
-):
+def test_uids_stay_the_same_from_one_export_to_the_next_and_sequence_follows_edits(coach, today):
     ann = Client.create(coach=coach, name="Ann", started_on=today)
     session = Session.create(coach=coach, client=ann, scheduled_start=at(today, 15))
     promises.add_commitment(coach, ann.id, owner="client", title="Walk", due_on=today,
@@ -296,9 +303,7 @@ def test_export_ics_writes_stdout_with_the_zone_of_the_settings(
     assert b"TRIGGER:-PT30M" in out
 
 
-def test_export_ics_replaces_the_file_a_calendar_subscribes_to(
-    practice_file, tmp_path, capsys
-):
+def test_export_ics_replaces_the_file_a_calendar_subscribes_to(practice_file, tmp_path, capsys):
     dest = tmp_path / "web" / "trustdesk.ics"
     dest.parent.mkdir()
     assert export(practice_file, "-o", str(dest)) == 0
