@@ -98,6 +98,7 @@ BOTH_BACKENDS = {
     "test_versions",
     "test_hostile_input",
     "test_ics",
+    "test_practice_uid",
     "test_vault",
     "test_fast_paths",
     "test_trust_notes",

@@ -10,7 +10,7 @@ from conftest import FAST_ARGON2
 from helpers import PASSPHRASE, one_line_error, pg_url
 
 from trustdesk.store import Client, Note, StoreError, current_coach, open_database
-from trustdesk.store.models import ALL_MODELS, Session, Touch
+from trustdesk.store.models import ALL_MODELS, Session, Touch, practice_uid
 from trustdesk.store.practice import ADMIN_ROLE, add_coach, setup_practice
 from trustdesk.trust import contact, promises, sessions
 from trustdesk.trust.notes import add_note, read_note
@@ -662,11 +662,13 @@ def test_a_practice_set_up_by_the_previous_release_is_brought_up_to_date(
             "0010_session_contact",
             "0011_renegotiation_asked_by",
             "0012_client_details",
+            "0013_practice_uid",
         ]
         database = open_database(pg_url(admin, user=ann))
         try:
             (kept,) = Client.select().where(Client.coach == current_coach())
             assert kept.name == "Kept" and kept.uid is not None
+            assert practice_uid() is not None  # made by 0013, granted to coaches by setup
             contact.log_touch(current_coach(), kept.id, channel="call", direction="outbound",
                               summary="", occurred_on=DAY, today=DAY)  # fmt: skip
             # The session held before the upgrade is contact now, and a coach can hold,

@@ -113,6 +113,13 @@ class Settings:
     default_max_gap_days: int = 21
     due_soon_days: int = 7  # how far ahead "Due soon" looks for open promises
     backups_kept: int = 14  # dated copies `trustdesk backup` keeps in the backups folder; 0: all
+    # The zone session times are kept in (an IANA name such as "Europe/London"); the
+    # calendar export writes it beside every time. Empty: the system's (system_time_zone).
+    time_zone: str = ""
+    session_alarm_minutes: int = 0  # a calendar reminder this long before a session; 0: none
+
+
+MAX_ALARM_MINUTES = 7 * 24 * 60  # a reminder further ahead than a week reminds of nothing
 
 
 def load_settings(path: Path | None = None) -> Settings:
@@ -134,15 +141,76 @@ def load_settings(path: Path | None = None) -> Settings:
     for key, value in data.items():
         if key not in known:
             raise ConfigError(f"settings file {path}: unknown setting {key!r}")
-        expected = bool if known[key].type in ("bool", bool) else int
+        kind = known[key].type
+        expected = {"bool": bool, bool: bool, "str": str, str: str}.get(kind, int)
         if expected is int and (isinstance(value, bool) or not isinstance(value, int)):
             raise ConfigError(f"settings file {path}: {key} must be a whole number")
         if expected is bool and not isinstance(value, bool):
             raise ConfigError(f"settings file {path}: {key} must be true or false")
+        if expected is str and not isinstance(value, str):
+            raise ConfigError(f"settings file {path}: {key} must be text in quotes")
         if expected is int and value < 0:
             raise ConfigError(f"settings file {path}: {key} must not be negative")
-        values[key] = value
+        if key == "session_alarm_minutes" and value > MAX_ALARM_MINUTES:
+            raise ConfigError(
+                f"settings file {path}: {key} must be at most {MAX_ALARM_MINUTES} (a week)"
+            )
+        if key == "time_zone" and value.strip() and not known_time_zone(value.strip()):
+            raise ConfigError(
+                f"settings file {path}: time_zone {value!r} is not a time zone; use a name "
+                'such as "Europe/London" or "America/New_York", or "" for the system\'s'
+            )
+        values[key] = value.strip() if expected is str else value
     return Settings(**values)
+
+
+def known_time_zone(name: str) -> bool:
+    """Whether `name` is a time zone of the IANA database (as a calendar names one)."""
+    import zoneinfo
+
+    if name in ("localtime", "posixrules"):  # files in the zone folder, not zones' names
+        return False
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (ValueError, OSError, zoneinfo.ZoneInfoNotFoundError):
+        return False
+    return True
+
+
+def system_time_zone(etc: Path = Path("/etc")) -> str:
+    """The system's time zone by its IANA name, or "UTC" when the system names none.
+
+    A calendar needs the zone's name, and Python's local time has none, so it is looked
+    for where systems keep it, in this order: the TZ variable (":Europe/London" and a path
+    into a zoneinfo folder too), /etc/timezone (Debian, Ubuntu), then where the
+    /etc/localtime link points (most other Linux systems, and macOS); else UTC. A
+    name that is not a known zone is passed over.
+    """
+    found: list[str] = []
+    tz = os.environ.get("TZ", "").strip().removeprefix(":")
+    if tz:
+        found.append(tz)
+    try:
+        found.append((etc / "timezone").read_text(encoding="utf-8").strip())
+    except (OSError, UnicodeDecodeError):
+        pass
+    try:
+        found.append(os.readlink(etc / "localtime"))
+    except OSError:
+        pass
+    for name in found:
+        if "zoneinfo/" in name:
+            name = name.rpartition("zoneinfo/")[2]
+            for variant in ("posix/", "right/"):
+                name = name.removeprefix(variant)
+        if name and known_time_zone(name):
+            return name
+    return "UTC"
+
+
+def time_zone_name(settings: Settings) -> str:
+    """The zone session times are kept in: the setting, else the system's."""
+    return settings.time_zone or system_time_zone()
 
 
 # --- the clock -------------------------------------------------------------------

@@ -178,6 +178,10 @@ def build_demo(
     if isinstance(today, dt.datetime):
         today = today.date()
     with new_database_built(final) as database:
+        # The practice's id from the seed, as every other row: the same demo, the same file.
+        database.execute_sql(
+            'UPDATE "practice" SET "uid" = ?', (uuid.uuid5(DEMO_CLIENTS, f"practice {seed}").hex,)
+        )
         builder = _Practice(database, seed, today, size, progress)
         summary = builder.build()
         builder.report("finishing", 0, 1)

@@ -120,7 +120,9 @@ def build_parser(argv: Sequence[str] | None = None) -> Parser:
     kind = export.add_mutually_exclusive_group()
     kind.add_argument("--json", action="store_true", help="every record as JSON (the default)")
     kind.add_argument(
-        "--ics", action="store_true", help="scheduled sessions and promise due dates (iCalendar)"
+        "--ics",
+        action="store_true",
+        help="sessions and promises for your calendar (iCalendar); -o replaces the file",
     )
     kind.add_argument("--csv", action="store_true", help="your clients as a spreadsheet (no notes)")
     export.add_argument("--output", "-o", metavar="PATH", help="write to PATH instead of stdout")
@@ -556,13 +558,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                 _say(f"Wrote your clients to {args.output}")
             return EXIT_OK
         if args.ics:
-            from trustdesk.ics import practice_ics
-
-            data = practice_ics(coach, config.today())
-            _write_export(args.output, lambda fh: fh.write(data), binary=True)
-            if args.output:
-                _say(f"Wrote your sessions and promise due dates to {args.output}")
-            return EXIT_OK
+            return _export_ics(args, coach)
         from trustdesk.exporter import check_every_note_opens, write_json_export
 
         vault = _unlocked_vault(args, coach) if args.decrypt else None
@@ -575,6 +571,30 @@ def cmd_export(args: argparse.Namespace) -> int:
             _say(f"Exported your practice to {args.output} ({sealed})")
     finally:
         database.close()
+    return EXIT_OK
+
+
+def _export_ics(args: argparse.Namespace, coach) -> int:
+    """The calendar, to stdout or to -o FILE, which it replaces when it is there: a file a
+    cron job refreshes for a calendar that subscribes to it. (The JSON and CSV exports
+    hold client records and keep refusing to overwrite a file.)"""
+    from trustdesk.ics import practice_ics
+    from trustdesk.store.database import replace_file
+
+    settings = config.load_settings()
+    zone = config.time_zone_name(settings)
+    data = practice_ics(
+        coach,
+        config.today(),
+        time_zone=zone,
+        alarm_minutes=settings.session_alarm_minutes,
+        now=config.now(),
+    )
+    if not args.output:
+        _write_export(None, lambda fh: fh.write(data), binary=True)
+        return EXIT_OK
+    replace_file(Path(args.output).expanduser(), data)
+    _say(f"Wrote your sessions and promises to {args.output} (times in {zone})")
     return EXIT_OK
 
 

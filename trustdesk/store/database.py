@@ -184,6 +184,74 @@ def write_private(path: Path, text: str) -> None:
             out.write(text)
 
 
+def replace_file(dest: Path, data: bytes) -> None:
+    """Write `data` at `dest`, replacing in one step (a rename) what is there.
+
+    For a file that is written again and again, such as the calendar a cron job refreshes
+    in a folder a calendar subscribes to: whoever reads it meanwhile gets the old file or
+    the new one, never half of one, and a crash leaves the old one. The new file is
+    written in a private folder made beside `dest` (as new_private_file does: nothing
+    planted under a temporary name is opened or followed), synced, and renamed over
+    `dest`. It keeps the mode of the plain file of the coach's that it replaces (a file
+    in a web folder must stay readable there), less write permission for anyone else;
+    otherwise it is 0600. Refused: a folder, anything of another user's, anything but a
+    plain file or a link; a link at `dest` is itself replaced, never followed.
+    """
+    try:
+        st = os.lstat(dest)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise StoreError(f"cannot write {dest}: {exc.strerror}") from None
+    mode = 0o600
+    if st is not None:
+        if stat.S_ISDIR(st.st_mode):
+            raise StoreError(f"cannot write {dest}: it is a folder; name a file in it")
+        if st.st_uid != os.getuid():
+            raise StoreError(f"cannot replace {dest}: it belongs to another user (uid {st.st_uid})")
+        if stat.S_ISREG(st.st_mode):
+            mode = stat.S_IMODE(st.st_mode) & 0o755
+        elif not stat.S_ISLNK(st.st_mode):
+            raise StoreError(f"cannot replace {dest}: it is not a plain file")
+    folder = check_folder(dest.parent, dest)
+    try:
+        private = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".partial", dir=folder))
+    except OSError as exc:
+        raise StoreError(f"cannot write {dest}: {exc.strerror}") from None
+    try:
+        partial = private / dest.name
+        try:
+            fd = create_private(partial)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fchmod(fd, mode)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.rename(partial, folder / dest.name)
+        except OSError as exc:
+            raise StoreError(f"cannot write {dest}: {exc.strerror}") from None
+        _sync_folder(folder)
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename in `folder` last through a crash (where the system allows it)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def save_refusal(path: Path, exc: OSError | StoreError) -> str:
     """One plain line saying why a file was not saved (control characters made visible)."""
     shown = visible(str(path))

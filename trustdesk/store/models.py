@@ -323,6 +323,31 @@ class KeySlot(BaseModel):
     revoked_at = DateTimeField(null=True)
 
 
+class Practice(BaseModel):
+    """The practice itself: one row (id 1), made by schema 0013, whose uid names this
+    practice wherever what it writes goes (a calendar's event UIDs), so two practices
+    never write the same UID. It belongs to no coach: on a shared practice every coach
+    may read it and none may change it. A backup, and so a restore, keeps it; `practice
+    join` brings a coach's rows, not their file's practice, into the shared one.
+    Not in ALL_MODELS, which lists the tables of a coach's rows.
+    """
+
+    id = IntegerField(primary_key=True)
+    uid = UUIDField()
+
+
+def practice_uid() -> uuid.UUID:
+    """The uid of the practice the models are bound to."""
+    from trustdesk.store.errors import StoreError
+
+    found = Practice.get_or_none(Practice.id == 1)
+    if found is None:
+        raise StoreError(
+            "this practice has lost its id (the practice table is empty); restore it from a backup"
+        )
+    return found.uid
+
+
 ALL_MODELS = (
     Coach,
     Program,

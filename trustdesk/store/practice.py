@@ -282,6 +282,9 @@ def _fence(database: PracticeServer) -> None:
     _lead_with_coach(database)
     _hide_statistics(database)
     run(f'GRANT SELECT ON "{HISTORY_TABLE}" TO {coach}')
+    # The practice's own id (schema 0013): one row, no coach's, read by every coach.
+    if run("SELECT to_regclass('public.practice')").fetchone()[0] is not None:
+        run(f"GRANT SELECT ON public.practice TO {coach}")
     # USAGE only: enough to number new rows, not to read how far a sequence has gone.
     run(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {coach}")
     run(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {coach}")
