@@ -110,6 +110,14 @@ def build_parser(argv: Sequence[str] | None = None) -> Parser:
     report.add_argument(
         "--limit", type=_positive_int, default=None, help="list at most N rows per section"
     )
+    report.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="for cron: print nothing and exit 0 when nothing needs attention; when a promise "
+        "is overdue, a client is due for contact or gone quiet, or a client fell, print the "
+        "report and exit 1 (an error also exits 1, with one line on stderr)",
+    )
 
     imp = sub.add_parser("import", parents=[common], help="bring clients in from a CSV spreadsheet")
     imp.add_argument("csv_path", metavar="clients.csv", help="CSV file with a header row")
@@ -498,6 +506,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         empty = not has_clients(coach)
     finally:
         database.close()
+    if args.quiet and not report.needs_attention:
+        return EXIT_OK
     if args.json:
         # Indented for a person at a terminal; compact for scripts and cron, which lets
         # json use its C encoder (indent forces the pure-Python one: 0.25 s on 10,000 clients).
@@ -507,7 +517,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         _out(_fit_terminal(report_text(report, limit=args.limit)))
         if empty:
             _out("\n" + EMPTY_PRACTICE_HINT + "\n")
-    return EXIT_OK
+    # --quiet exits 1 when it speaks, so that cron mails the report only then.
+    return EXIT_ERROR if args.quiet else EXIT_OK
 
 
 def cmd_import(args: argparse.Namespace) -> int:

