@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import TODAY
+from conftest import FAST_ARGON2
+from helpers import PASSPHRASE, TODAY
 
 from trustdesk import cli
 
@@ -45,6 +46,69 @@ def one_line(err: str) -> str:
     assert len(lines) == 1, err
     assert lines[0].startswith("trustdesk: ") and "Traceback" not in err
     return lines[0]
+
+
+# --- key status --json --------------------------------------------------------------------
+
+
+def _make_key(practice, *, use_keyring=False):
+    from trustdesk.store import current_coach, open_database
+    from trustdesk.vault import Vault
+
+    database = open_database(practice)
+    try:
+        setup = Vault(current_coach()).create(
+            passphrase=PASSPHRASE, use_keyring=use_keyring, argon2=FAST_ARGON2
+        )
+    finally:
+        database.close()
+    return setup
+
+
+def test_key_status_json_before_any_key(td):
+    code, out, err = td("key", "status", "--json")
+    assert code == 0 and err == ""
+    data = json.loads(out)
+    assert data["key_ids"] == [] and data["slots"] == []
+    assert data["unlockable_now"] is False
+    assert data["locked_because"] == "no key has been set up yet"
+
+
+def test_key_status_json_says_the_facts_and_nothing_secret(td, practice):
+    setup = _make_key(practice)
+    code, out, err = td("key", "status", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert set(data) == {
+        "key_ids", "slots", "reseal_advised", "keyring", "unlockable_now", "unlocked_through",
+        "locked_because",
+    }  # fmt: skip
+    assert data["key_ids"] == [setup.key_id]
+    assert sorted(s["kind"] for s in data["slots"]) == ["passphrase", "recovery"]
+    assert all(set(s) == {"kind", "key_id", "added_at"} for s in data["slots"])
+    keyring = data["keyring"]
+    assert (keyring["backend"], keyring["usable"]) == ("conftest.MemoryKeyring", False)
+    assert "not a keyring trustdesk knows to be secure" in keyring["reason"]
+    assert (data["unlockable_now"], data["unlocked_through"]) == (False, None)
+    assert data["locked_because"] == "notes open with your passphrase"
+    assert data["reseal_advised"] is False
+    assert PASSPHRASE not in out and setup.recovery_code not in out
+    # The text says the same facts.
+    code, text_out, _ = td("key", "status")
+    assert setup.key_id in text_out and "Unlockable now: no" in text_out
+
+
+def test_key_status_json_unlockable_through_the_keyring(td, practice, memory_keyring):
+    setup = _make_key(practice, use_keyring=True)
+    code, out, err = td("key", "status", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert "keyring" in {s["kind"] for s in data["slots"]}
+    assert data["keyring"]["usable"] is True and data["keyring"]["reason"] is None
+    assert (data["unlockable_now"], data["unlocked_through"]) == (True, "keyring")
+    assert data["locked_because"] is None
+    assert all(secret not in out for secret in memory_keyring.secrets.values())
+    assert setup.recovery_code not in out
 
 
 # --- report --quiet -----------------------------------------------------------------------

@@ -231,7 +231,12 @@ def build_parser(argv: Sequence[str] | None = None) -> Parser:
     key = sub.add_parser("key", parents=[common], help="the key that seals your private notes")
     key_sub = key.add_subparsers(dest="key_command", metavar="ACTION", parser_class=Parser)
     key_sub.required = True
-    key_sub.add_parser("status", parents=[common], help="key slots, keyring, unlockable now?")
+    key_status = key_sub.add_parser(
+        "status", parents=[common], help="key slots, keyring, unlockable now?"
+    )
+    key_status.add_argument(
+        "--json", action="store_true", help="machine-readable output (nothing secret in it)"
+    )
     rotate = key_sub.add_parser(
         "rotate", parents=[common], help="a new key: every note re-sealed in one transaction"
     )
@@ -801,6 +806,12 @@ def key_status(args: argparse.Namespace, coach) -> int:
     vault = Vault(coach, config.load_settings())
     slots = vault.slots()
     keyring = vault.keyring_usable()
+    status = vault.unlock() if slots else vault.status()
+    vault.lock()
+    keys = sorted({s.key_id for s in slots})
+    if args.json:
+        _out_data(json_text(_key_status_json(slots, keyring, status), indent=2) + "\n")
+        return _warn_of_extra_keys(keys)
     lines = []
     if not slots:
         lines.append("Notes key: none yet (add one with: trustdesk key passphrase)")
@@ -815,14 +826,42 @@ def key_status(args: argparse.Namespace, coach) -> int:
         lines.append("Notes: some may be in the older seal; run: trustdesk key reseal")
     state = "usable" if keyring.usable else f"not used: {keyring.reason}"
     lines.append(f"Keyring: {keyring.backend} ({state})")
-    status = vault.unlock() if slots else vault.status()
     if status.unlocked:
         lines.append("Unlockable now: yes, through the keyring")
     else:
         lines.append(f"Unlockable now: no ({status.detail or status.reason.value})")
-    vault.lock()
     _out("\n".join(lines) + "\n")
-    keys = sorted({s.key_id for s in slots})
+    return _warn_of_extra_keys(keys)
+
+
+def _key_status_json(slots, keyring, status) -> dict[str, object]:
+    """What `key status` says, for scripts: slots, key ids, the keyring; nothing secret."""
+    return {
+        "key_ids": sorted({s.key_id for s in slots}),
+        "slots": [
+            {
+                "kind": s.kind,
+                "key_id": s.key_id,
+                "added_at": s.created_at.isoformat(sep=" ", timespec="seconds"),
+            }
+            for s in slots
+        ],
+        # Some notes may be in the older seal: `trustdesk key reseal` brings them over.
+        "reseal_advised": any(s.notes_format < 2 for s in slots),
+        "keyring": {
+            "backend": keyring.backend,
+            "usable": keyring.usable,
+            "reason": None if keyring.usable else keyring.reason,
+        },
+        "unlockable_now": status.unlocked,
+        "unlocked_through": status.via if status.unlocked else None,
+        "locked_because": None
+        if status.unlocked
+        else (status.detail or (status.reason.value if status.reason else "locked")),
+    }
+
+
+def _warn_of_extra_keys(keys: list[str]) -> int:
     if len(keys) > 1:
         # One coach has one notes key; a second one was put there by something other
         # than trustdesk (or an older version's race), and may open notes it should not.
