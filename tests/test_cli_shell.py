@@ -111,6 +111,46 @@ def test_key_status_json_unlockable_through_the_keyring(td, practice, memory_key
     assert setup.recovery_code not in out
 
 
+# --- program list --json ------------------------------------------------------------------
+
+
+def test_program_list_json_with_stages_counts_and_starters(td):
+    code, out, _ = td("program", "list", "--json")
+    assert code == 0
+    empty = json.loads(out)
+    assert empty["programs"] == []
+    keys = [s["key"] for s in empty["starters"]]
+    assert keys == ["career-transition", "health-habits", "leadership"]
+    assert not any(s["added"] for s in empty["starters"])
+
+    assert td("program", "import", "career-transition")[0] == 0
+    (career,) = [s for s in empty["starters"] if s["key"] == "career-transition"]
+    second = career["stages"][1]["name"]
+    assert td("client", "add", "Ann Lee", "--program", career["name"], "--stage", second)[0] == 0
+    assert td("client", "add", "Bo Chen", "--program", career["name"])[0] == 0
+    assert td("client", "add", "Cy Prospect", "--status", "prospect")[0] == 0
+
+    code, out, err = td("program", "list", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    (mine,) = data["programs"]
+    assert set(mine) == {"name", "typical_sessions", "active_clients", "stages"}
+    assert mine["name"] == career["name"] and mine["active_clients"] == 2
+    assert [st["name"] for st in mine["stages"]] == [st["name"] for st in career["stages"]]
+    assert [st["position"] for st in mine["stages"]] == list(range(1, len(career["stages"]) + 1))
+    at_stage = {st["name"]: st["active_clients"] for st in mine["stages"]}
+    assert at_stage[second] == 1
+    assert sum(at_stage.values()) == 2  # Bo starts at the first stage
+    assert {s["key"]: s["added"] for s in data["starters"]} == {
+        "career-transition": True,
+        "health-habits": False,
+        "leadership": False,
+    }
+    assert set(data["starters"][0]) == {
+        "key", "name", "summary", "typical_sessions", "stages", "added"
+    }  # fmt: skip
+
+
 # --- report --quiet -----------------------------------------------------------------------
 
 

@@ -203,9 +203,10 @@ def build_parser(argv: Sequence[str] | None = None) -> Parser:
         dest="program_command", metavar="ACTION", parser_class=Parser
     )
     program_sub.required = True
-    program_sub.add_parser(
+    program_list = program_sub.add_parser(
         "list", parents=[common], help="your programs, and the starter templates"
     )
+    program_list.add_argument("--json", action="store_true", help="machine-readable output")
     program_import = program_sub.add_parser(
         "import", parents=[common], help="add a program from a TOML file or a starter template"
     )
@@ -1137,6 +1138,9 @@ def program_list(args: argparse.Namespace, coach) -> int:
     from trustdesk.trust.journey.templates import program_listing, program_templates
 
     mine = program_listing(coach)
+    if args.json:
+        _out_data(json_text(_program_list_json(coach, mine, program_templates()), indent=2) + "\n")
+        return EXIT_OK
     lines = ["Your programs:" if mine else "You have no programs yet."]
     for p in mine:
         lines.append(
@@ -1152,6 +1156,43 @@ def program_list(args: argparse.Namespace, coach) -> int:
             lines.append(f"  {t.key}: {t.name}, {_n(len(t.stages), 'stage')}")
     _out("\n".join(lines) + "\n")
     return EXIT_OK
+
+
+def _program_list_json(coach, mine, templates) -> dict[str, object]:
+    """Your programs with their stages and how many active clients are at each, and every
+    starter template (`added`: you already have a program of that name)."""
+    from trustdesk.trust.journey.progress import journey_progress
+
+    stages = {p.program_name: p.stages for p in journey_progress(coach)}
+    taken = {p.name.casefold() for p in mine}
+    return {
+        "programs": [
+            {
+                "name": p.name,
+                "typical_sessions": p.typical_sessions,
+                "active_clients": p.active_clients,
+                "stages": [
+                    {"position": st.position, "name": st.stage_name, "active_clients": st.clients}
+                    for st in stages.get(p.name, ())
+                ],
+            }
+            for p in mine
+        ],
+        "starters": [
+            {
+                "key": t.key,
+                "name": t.name,
+                "summary": t.summary,
+                "typical_sessions": t.typical_sessions,
+                "stages": [
+                    {"position": n, "name": st.name, "typical_sessions": st.typical_sessions}
+                    for n, st in enumerate(t.stages, start=1)
+                ],
+                "added": t.name.casefold() in taken,
+            }
+            for t in templates
+        ],
+    }
 
 
 def program_import(args: argparse.Namespace, coach) -> int:
