@@ -8,6 +8,7 @@ load the completion scripts in subprocesses (zsh and fish only where they are in
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 from conftest import FAST_ARGON2
@@ -207,3 +208,54 @@ def test_report_help_documents_the_exit_codes(capsys):
         cli.main(["report", "--help"])
     out = " ".join(capsys.readouterr().out.split())
     assert "exit 0 when nothing needs attention" in out and "exit 1" in out
+
+
+# --- a terminal that cannot draw the dashboard ----------------------------------------------
+
+
+@pytest.fixture
+def terminal(monkeypatch, capsys):
+    """Call it in the test (capture swaps sys.stdout between setup and call): stdin and the
+    captured stdout then look like a terminal whose TERM is `term` (None: not set)."""
+
+    def look_like_one(term: str | None) -> None:
+        monkeypatch.setattr(sys.stdin, "isatty", lambda: True, raising=False)
+        monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+        if term is None:
+            monkeypatch.delenv("TERM", raising=False)
+        else:
+            monkeypatch.setenv("TERM", term)
+
+    return look_like_one
+
+
+@pytest.mark.parametrize("term", ["dumb", "", None])
+def test_the_demo_refuses_a_dumb_terminal_before_building_anything(
+    terminal, isolated_home, capsys, term
+):
+    terminal(term)
+    assert cli.main(["demo", "--today", TODAY]) == 2
+    line = one_line(capsys.readouterr().err)
+    assert "cannot draw here" in line and "trustdesk demo --no-tui" in line
+    assert ("TERM=dumb" if term else "TERM is not set") in line
+    assert list(isolated_home.iterdir()) == []
+
+
+def test_the_dashboard_refuses_a_dumb_terminal_and_the_commands_still_work(
+    terminal, practice, capsys
+):
+    terminal("dumb")
+    before = practice.read_bytes()
+    assert cli.main(["--db", str(practice), "--today", TODAY]) == 2
+    line = one_line(capsys.readouterr().err)
+    assert "(TERM=dumb)" in line and "trustdesk today or trustdesk report" in line
+    assert practice.read_bytes() == before
+    assert cli.main(["--db", str(practice), "--today", TODAY, "today"]) == 0
+    assert cli.main(["--db", str(practice), "--today", TODAY, "report"]) == 0
+    assert "trustdesk report for Morgan Reyes" in capsys.readouterr().out
+
+
+def test_without_a_terminal_the_demo_refuses_before_building_too(isolated_home, capsys):
+    assert cli.main(["demo", "--today", TODAY]) == 2
+    assert "needs a terminal" in one_line(capsys.readouterr().err)
+    assert list(isolated_home.iterdir()) == []

@@ -346,6 +346,7 @@ def _asked_coach_name() -> str:
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
+    _refuse_without_screen("trustdesk today or trustdesk report")
     database = _open(args)
     try:
         return _open_dashboard(database)
@@ -353,10 +354,23 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         database.close()
 
 
+def _refuse_without_screen(instead: str) -> None:
+    """The full-screen app needs a terminal that can draw it: said before anything is opened.
+
+    Without a terminal (cron, a pipe) or on one that draws no screen (TERM=dumb, as in an
+    editor's shell buffer, or TERM unset), the commands named in `instead` print text.
+    """
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError(f"the dashboard needs a terminal; for text output use: {instead}")
+    term = os.environ.get("TERM", "")
+    if term in ("", "dumb"):
+        said = "TERM is not set" if not term else "TERM=dumb"
+        raise UsageError(f"the full-screen dashboard cannot draw here ({said}); use: {instead}")
+
+
 def _open_dashboard(database, *, demo_passphrase: str | None = None) -> int:
     """The full-screen app; Textual is imported here and only here."""
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise UsageError("the dashboard needs a terminal; for text output use: trustdesk report")
+    _refuse_without_screen("trustdesk today or trustdesk report")
     from trustdesk.store import current_coach
     from trustdesk.tui.app import TrustdeskApp
 
@@ -380,6 +394,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         size = DemoSize(clients=args.clients)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if not args.no_tui:
+        # Before anything is built: a demo that cannot be shown is not worth the wait.
+        _refuse_without_screen("trustdesk demo --no-tui")
     path = config.demo_database_path()
     config.ensure_private_dir(path.parent)
     today = config.today()
