@@ -8,6 +8,8 @@ load the completion scripts in subprocesses (zsh and fish only where they are in
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import sys
 
 import pytest
@@ -15,6 +17,7 @@ from conftest import FAST_ARGON2
 from helpers import PASSPHRASE, TODAY
 
 from trustdesk import cli
+from trustdesk.cli.completion import completion_script
 
 
 @pytest.fixture
@@ -47,6 +50,145 @@ def one_line(err: str) -> str:
     assert len(lines) == 1, err
     assert lines[0].startswith("trustdesk: ") and "Traceback" not in err
     return lines[0]
+
+
+# --- completion ---------------------------------------------------------------------------
+
+BASH_SIMULATION = r"""
+source "$1"
+complete -p trustdesk
+sim() {
+  COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+  read -ra COMP_WORDS <<< "$COMP_LINE"
+  [[ "$COMP_LINE" == *" " ]] && COMP_WORDS+=("")
+  COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMPREPLY=()
+  _shtab_trustdesk trustdesk "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+  echo "$*=>${COMPREPLY[*]}"
+}
+sim trustdesk rep
+sim trustdesk report --qu
+sim trustdesk promise a
+sim trustdesk completion ' '
+sim trustdesk import cl
+"""
+
+
+def test_bash_loads_the_script_and_completes_commands_options_and_files(tmp_path, capsys):
+    assert cli.main(["completion", "bash"]) == 0
+    script = tmp_path / "trustdesk.bash"
+    script.write_text(capsys.readouterr().out)
+    (tmp_path / "clients.csv").write_text("name\n")
+    result = subprocess.run(
+        ["bash", "--norc", "--noprofile", "-c", BASH_SIMULATION, "bash", str(script)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "complete -o bashdefault -F _shtab_trustdesk trustdesk"
+    answers = dict(line.split("=>", 1) for line in lines[1:])
+    assert answers["trustdesk rep"] == "report"
+    assert answers["trustdesk report --qu"] == "--quiet"
+    # A command kept in its own module is completed with its actions (the full parser).
+    assert answers["trustdesk promise a"] == "add"
+    assert answers["trustdesk completion  "].split() == ["bash", "zsh", "fish"]
+    assert answers["trustdesk import cl"] == "clients.csv"
+
+
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
+def test_zsh_completes_a_command_from_the_script_on_its_fpath(tmp_path):
+    folder = tmp_path / "zfunc"
+    folder.mkdir()
+    (folder / "_trustdesk").write_text(completion_script("zsh"))
+    # zsh completes only in an interactive line editor: one under a pseudo-terminal.
+    driver = r"""
+zmodload zsh/zpty
+zpty z zsh -f -i
+zpty -w z "PROMPT='> '; fpath=($1 \$fpath); autoload -U compinit; compinit -u -D; print READY"
+zpty -r -m z out '*READY*' || exit 3
+zpty -n -w z "trustdesk rep"$'\t'
+all=''
+for i in {1..50}; do
+  zpty -r -t z chunk && all+=$chunk
+  [[ $all == *"trustdesk report"* ]] && { print COMPLETED; zpty -d z; exit 0 }
+  sleep 0.1
+done
+zpty -d z
+exit 1
+"""
+    result = subprocess.run(
+        ["zsh", "-f", "-c", driver, "zsh", str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "COMPLETED" in result.stdout, (result.stdout, result.stderr)
+
+
+@pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed")
+def test_fish_completes_commands_and_options(tmp_path):
+    script = tmp_path / "trustdesk.fish"
+    script.write_text(completion_script("fish"))
+    result = subprocess.run(
+        [
+            "fish",
+            "--no-config",
+            "-c",
+            f"source {script}; complete -C 'trustdesk rep'; echo ---; "
+            "complete -C 'trustdesk report --qu'; echo ---; complete -C 'trustdesk promise a'",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    words = [[line.split("\t")[0] for line in part.strip().splitlines()]
+             for part in result.stdout.split("---")]  # fmt: skip
+    assert words == [["report"], ["--quiet"], ["add"]]
+
+
+def test_completion_of_an_unknown_shell_is_one_line(capsys):
+    assert cli.main(["completion", "tcsh"]) == 2
+    assert "invalid choice: 'tcsh'" in one_line(capsys.readouterr().err)
+
+
+# --- help TOPIC ---------------------------------------------------------------------------
+
+
+def test_help_without_a_topic_is_the_main_help(capsys):
+    assert cli.main(["help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: trustdesk ")
+    for command in ("report", "import", "promise", "today", "completion", "help"):
+        assert f"\n    {command} " in out
+
+
+@pytest.mark.parametrize("topic", [["import"], ["promise", "add"], ["key", "status"]])
+def test_help_on_a_command_is_that_commands_help(capsys, topic):
+    assert cli.main(["help", *topic]) == 0
+    shown = capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit:
+        cli.main([*topic, "--help"])
+    assert exit.value.code == 0
+    assert shown == capsys.readouterr().out
+    assert shown.startswith(f"usage: trustdesk {' '.join(topic)} ")
+
+
+@pytest.mark.parametrize(
+    ("topic", "fragment"),
+    [
+        (["frobnicate"], "no help topic 'frobnicate'; the topics are: backup, client, coach,"),
+        (["promise", "frob"], "the topics under promise are: add, done, drop, list, renegotiate"),
+        (["today", "extra"], "'today' has no topics under it"),
+    ],
+)
+def test_an_unknown_help_topic_is_one_line_listing_the_topics(capsys, topic, fragment):
+    assert cli.main(["help", *topic]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert fragment in one_line(err)
 
 
 # --- key status --json --------------------------------------------------------------------

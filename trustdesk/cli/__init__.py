@@ -284,6 +284,8 @@ COMMAND_GROUPS: dict[str, str] = {
     "touch": "trustdesk.cli.touches",
     "session": "trustdesk.cli.sessions",
     "today": "trustdesk.cli.today",
+    "completion": "trustdesk.cli.completion",
+    "help": "trustdesk.cli.help",
 }
 GLOBAL_OPTIONS_WITH_VALUES = ("--db", "--home", "--today")
 
