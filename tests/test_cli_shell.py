@@ -241,6 +241,34 @@ def test_key_status_json_says_the_facts_and_nothing_secret(td, practice):
     assert setup.key_id in text_out and "Unlockable now: no" in text_out
 
 
+def test_key_status_json_with_a_second_key_prints_it_and_warns(td, practice):
+    import os
+    import uuid
+
+    from trustdesk.store import current_coach, open_database
+    from trustdesk.store.models import KeySlot
+    from trustdesk.vault.sealing import new_key_id
+
+    setup = _make_key(practice)
+    database = open_database(practice)
+    try:
+        injected = new_key_id()
+        KeySlot.create(
+            id=uuid.uuid4(),
+            coach=current_coach(),
+            kind="passphrase",
+            key_id=injected,
+            wrapped_key=os.urandom(60),
+            params="{}",
+        )
+    finally:
+        database.close()
+    code, out, err = td("key", "status", "--json")
+    assert code == 1
+    assert json.loads(out)["key_ids"] == sorted([setup.key_id, injected])
+    assert "2 different keys" in one_line(err)
+
+
 def test_key_status_json_unlockable_through_the_keyring(td, practice, memory_keyring):
     setup = _make_key(practice, use_keyring=True)
     code, out, err = td("key", "status", "--json")

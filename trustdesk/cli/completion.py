@@ -1,8 +1,6 @@
 """`trustdesk completion bash|zsh|fish`: tab completion, generated from the command line itself.
 
-    trustdesk completion bash > ~/.local/share/bash-completion/completions/trustdesk
-    trustdesk completion zsh  > ~/.zfunc/_trustdesk     (a folder on $fpath, before compinit)
-    trustdesk completion fish > ~/.config/fish/completions/trustdesk.fish
+Where each shell looks for the script is in INSTALL (the command's --help).
 
 The scripts are made by shtab from the same parser that reads the command line, so every
 command, option and fixed choice a coach can type completes, and a new command completes
@@ -24,6 +22,18 @@ HELP = "tab completion for bash, zsh or fish (print the script to install)"
 
 SHELLS = ("bash", "zsh", "fish")
 
+INSTALL = """\
+Print the tab-completion script for your shell. Install it once, then open a
+new shell (the folders must exist):
+
+  bash  trustdesk completion bash \\
+          > ~/.local/share/bash-completion/completions/trustdesk
+  zsh   trustdesk completion zsh > ~/.zfunc/_trustdesk
+        (with fpath=(~/.zfunc $fpath) before compinit in ~/.zshrc)
+  fish  trustdesk completion fish > ~/.config/fish/completions/trustdesk.fish
+
+Run it again after an upgrade of trustdesk, for its new commands and options."""
+
 # What an argument is named tells what it holds; the names as the parsers write them.
 _FILE_METAVARS = {"PATH", "FILE", "URL_OR_PATH", "clients.csv"}
 _FILE_DESTS = {"output", "path", "file", "csv_path"}
@@ -35,10 +45,8 @@ def register(sub, common) -> dict:
         "completion",
         parents=[common],
         help=HELP,
-        description="Print the tab-completion script for your shell. Install it with, e.g.: "
-        "trustdesk completion bash > ~/.local/share/bash-completion/completions/trustdesk "
-        "(zsh: into a folder on $fpath as _trustdesk; fish: "
-        "~/.config/fish/completions/trustdesk.fish), then open a new shell.",
+        description=INSTALL,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     completion.add_argument("shell", choices=SHELLS, help="the shell to complete in")
     return {"completion": cmd_completion}
