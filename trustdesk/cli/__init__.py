@@ -110,6 +110,14 @@ def build_parser(argv: Sequence[str] | None = None) -> Parser:
     report.add_argument(
         "--limit", type=_positive_int, default=None, help="list at most N rows per section"
     )
+    report.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="for cron: print nothing and exit 0 when nothing needs attention; when a promise "
+        "is overdue, a client is due for contact or gone quiet, or a client fell, print the "
+        "report and exit 1 (an error also exits 1, with one line on stderr)",
+    )
 
     imp = sub.add_parser("import", parents=[common], help="bring clients in from a CSV spreadsheet")
     imp.add_argument("csv_path", metavar="clients.csv", help="CSV file with a header row")
@@ -197,9 +205,10 @@ def build_parser(argv: Sequence[str] | None = None) -> Parser:
         dest="program_command", metavar="ACTION", parser_class=Parser
     )
     program_sub.required = True
-    program_sub.add_parser(
+    program_list = program_sub.add_parser(
         "list", parents=[common], help="your programs, and the starter templates"
     )
+    program_list.add_argument("--json", action="store_true", help="machine-readable output")
     program_import = program_sub.add_parser(
         "import", parents=[common], help="add a program from a TOML file or a starter template"
     )
@@ -225,7 +234,12 @@ def build_parser(argv: Sequence[str] | None = None) -> Parser:
     key = sub.add_parser("key", parents=[common], help="the key that seals your private notes")
     key_sub = key.add_subparsers(dest="key_command", metavar="ACTION", parser_class=Parser)
     key_sub.required = True
-    key_sub.add_parser("status", parents=[common], help="key slots, keyring, unlockable now?")
+    key_status = key_sub.add_parser(
+        "status", parents=[common], help="key slots, keyring, unlockable now?"
+    )
+    key_status.add_argument(
+        "--json", action="store_true", help="machine-readable output (nothing secret in it)"
+    )
     rotate = key_sub.add_parser(
         "rotate", parents=[common], help="a new key: every note re-sealed in one transaction"
     )
@@ -272,6 +286,8 @@ COMMAND_GROUPS: dict[str, str] = {
     "touch": "trustdesk.cli.touches",
     "session": "trustdesk.cli.sessions",
     "today": "trustdesk.cli.today",
+    "completion": "trustdesk.cli.completion",
+    "help": "trustdesk.cli.help",
 }
 GLOBAL_OPTIONS_WITH_VALUES = ("--db", "--home", "--today")
 
@@ -334,6 +350,7 @@ def _asked_coach_name() -> str:
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
+    _refuse_without_screen("trustdesk today or trustdesk report")
     database = _open(args)
     try:
         return _open_dashboard(database)
@@ -341,10 +358,23 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         database.close()
 
 
+def _refuse_without_screen(instead: str) -> None:
+    """The full-screen app needs a terminal that can draw it: said before anything is opened.
+
+    Without a terminal (cron, a pipe) or on one that draws no screen (TERM=dumb, as in an
+    editor's shell buffer, or TERM unset), the commands named in `instead` print text.
+    """
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError(f"the dashboard needs a terminal; for text output use: {instead}")
+    term = os.environ.get("TERM", "")
+    if term in ("", "dumb"):
+        said = "TERM is not set" if not term else "TERM=dumb"
+        raise UsageError(f"the full-screen dashboard cannot draw here ({said}); use: {instead}")
+
+
 def _open_dashboard(database, *, demo_passphrase: str | None = None) -> int:
     """The full-screen app; Textual is imported here and only here."""
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise UsageError("the dashboard needs a terminal; for text output use: trustdesk report")
+    _refuse_without_screen("trustdesk today or trustdesk report")
     from trustdesk.store import current_coach
     from trustdesk.tui.app import TrustdeskApp
 
@@ -368,6 +398,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         size = DemoSize(clients=args.clients)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if not args.no_tui:
+        # Before anything is built: a demo that cannot be shown is not worth the wait.
+        _refuse_without_screen("trustdesk demo --no-tui")
     path = config.demo_database_path()
     config.ensure_private_dir(path.parent)
     today = config.today()
@@ -500,6 +533,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         empty = not has_clients(coach)
     finally:
         database.close()
+    if args.quiet and not report.needs_attention:
+        return EXIT_OK
     if args.json:
         # Indented for a person at a terminal; compact for scripts and cron, which lets
         # json use its C encoder (indent forces the pure-Python one: 0.25 s on 10,000 clients).
@@ -509,7 +544,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         _out(_fit_terminal(report_text(report, limit=args.limit)))
         if empty:
             _out("\n" + EMPTY_PRACTICE_HINT + "\n")
-    return EXIT_OK
+    # --quiet exits 1 when it speaks, so that cron mails the report only then.
+    return EXIT_ERROR if args.quiet else EXIT_OK
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -810,6 +846,12 @@ def key_status(args: argparse.Namespace, coach) -> int:
     vault = Vault(coach, config.load_settings())
     slots = vault.slots()
     keyring = vault.keyring_usable()
+    status = vault.unlock() if slots else vault.status()
+    vault.lock()
+    keys = sorted({s.key_id for s in slots})
+    if args.json:
+        _out_data(json_text(_key_status_json(slots, keyring, status), indent=2) + "\n")
+        return _warn_of_extra_keys(keys)
     lines = []
     if not slots:
         lines.append("Notes key: none yet (add one with: trustdesk key passphrase)")
@@ -824,14 +866,42 @@ def key_status(args: argparse.Namespace, coach) -> int:
         lines.append("Notes: some may be in the older seal; run: trustdesk key reseal")
     state = "usable" if keyring.usable else f"not used: {keyring.reason}"
     lines.append(f"Keyring: {keyring.backend} ({state})")
-    status = vault.unlock() if slots else vault.status()
     if status.unlocked:
         lines.append("Unlockable now: yes, through the keyring")
     else:
         lines.append(f"Unlockable now: no ({status.detail or status.reason.value})")
-    vault.lock()
     _out("\n".join(lines) + "\n")
-    keys = sorted({s.key_id for s in slots})
+    return _warn_of_extra_keys(keys)
+
+
+def _key_status_json(slots, keyring, status) -> dict[str, object]:
+    """What `key status` says, for scripts: slots, key ids, the keyring; nothing secret."""
+    return {
+        "key_ids": sorted({s.key_id for s in slots}),
+        "slots": [
+            {
+                "kind": s.kind,
+                "key_id": s.key_id,
+                "added_at": s.created_at.isoformat(sep=" ", timespec="seconds"),
+            }
+            for s in slots
+        ],
+        # Some notes may be in the older seal: `trustdesk key reseal` brings them over.
+        "reseal_advised": any(s.notes_format < 2 for s in slots),
+        "keyring": {
+            "backend": keyring.backend,
+            "usable": keyring.usable,
+            "reason": None if keyring.usable else keyring.reason,
+        },
+        "unlockable_now": status.unlocked,
+        "unlocked_through": status.via if status.unlocked else None,
+        "locked_because": None
+        if status.unlocked
+        else (status.detail or (status.reason.value if status.reason else "locked")),
+    }
+
+
+def _warn_of_extra_keys(keys: list[str]) -> int:
     if len(keys) > 1:
         # One coach has one notes key; a second one was put there by something other
         # than trustdesk (or an older version's race), and may open notes it should not.
@@ -1107,6 +1177,9 @@ def program_list(args: argparse.Namespace, coach) -> int:
     from trustdesk.trust.journey.templates import program_listing, program_templates
 
     mine = program_listing(coach)
+    if args.json:
+        _out_data(json_text(_program_list_json(coach, mine, program_templates()), indent=2) + "\n")
+        return EXIT_OK
     lines = ["Your programs:" if mine else "You have no programs yet."]
     for p in mine:
         lines.append(
@@ -1122,6 +1195,43 @@ def program_list(args: argparse.Namespace, coach) -> int:
             lines.append(f"  {t.key}: {t.name}, {_n(len(t.stages), 'stage')}")
     _out("\n".join(lines) + "\n")
     return EXIT_OK
+
+
+def _program_list_json(coach, mine, templates) -> dict[str, object]:
+    """Your programs with their stages and how many active clients are at each, and every
+    starter template (`added`: you already have a program of that name)."""
+    from trustdesk.trust.journey.progress import journey_progress
+
+    stages = {p.program_name: p.stages for p in journey_progress(coach)}
+    taken = {p.name.casefold() for p in mine}
+    return {
+        "programs": [
+            {
+                "name": p.name,
+                "typical_sessions": p.typical_sessions,
+                "active_clients": p.active_clients,
+                "stages": [
+                    {"position": st.position, "name": st.stage_name, "active_clients": st.clients}
+                    for st in stages.get(p.name, ())
+                ],
+            }
+            for p in mine
+        ],
+        "starters": [
+            {
+                "key": t.key,
+                "name": t.name,
+                "summary": t.summary,
+                "typical_sessions": t.typical_sessions,
+                "stages": [
+                    {"position": n, "name": st.name, "typical_sessions": st.typical_sessions}
+                    for n, st in enumerate(t.stages, start=1)
+                ],
+                "added": t.name.casefold() in taken,
+            }
+            for t in templates
+        ],
+    }
 
 
 def program_import(args: argparse.Namespace, coach) -> int:

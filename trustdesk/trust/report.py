@@ -51,6 +51,14 @@ class PracticeReport:
     client_renegotiations: Renegotiations | None = None
     fell: tuple = ()  # trust.contact.Fall: missed a session or a promise, no contact since
 
+    @property
+    def needs_attention(self) -> bool:
+        """Something late or someone waiting on the coach: an overdue promise (either side's),
+        a client due for contact or gone quiet, a client who fell. What is only due soon, or
+        waits on the client (a prompt's reply), is not yet late: `report --quiet` stays silent.
+        """
+        return bool(self.overdue or self.due_for_contact or self.quiet or self.fell)
+
 
 def build_report(coach: Coach, today: dt.date, settings: Settings) -> PracticeReport:
     cadences = cadence(coach, today)
