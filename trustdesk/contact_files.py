@@ -192,7 +192,11 @@ def _decode(data: bytes, encoding: str | None) -> tuple[str, list[ImportProblem]
             continue
         column = found.start() + 1
         if not hint:
-            hint = _encoding_hint(data) if encoding is None else "save the file as CSV UTF-8"
+            hint = (
+                _encoding_hint(data)
+                if encoding is None
+                else "try another --encoding, or save the spreadsheet as CSV UTF-8"
+            )
         if found.group() == "\x00":
             reason = f"text has a NUL character at column {column}; {hint}"
         else:
@@ -589,7 +593,9 @@ def _read_vcards(text: str, mapping: str | None) -> ContactFile:
         try:
             card = vobject.readOne(card_text)
         except Exception as exc:  # vobject raises several kinds for broken text
-            detail = visible(" ".join(str(exc).split()))[:80] or type(exc).__name__
+            # vobject counts lines its own way: the problem's line is the card's first.
+            message = re.sub(r"^At line \d+:\s*", "", " ".join(str(exc).split()))
+            detail = visible(message)[:80] or type(exc).__name__
             problems.append(ImportProblem(line, f"this card cannot be read as a vCard ({detail})"))
             continue
         row, card_ignored = _card_row(line, card)
@@ -777,15 +783,17 @@ def write_vcards(out: TextIO, cards: Iterable[ContactCard]) -> None:
 
 
 def split_name(name: str) -> tuple[str, str]:
-    """(given, family) for a vCard's N: "Lee, Ann" as written, else the last word is the
-    family name. Apple Contacts shows N, so it must not be empty; FN keeps the name whole."""
+    """(given, family) for a vCard's N: "Lee, Ann" as written, else the last word (before
+    a comma) is the family name. Apple Contacts shows N, so it must not be empty; FN keeps
+    the name whole."""
     words = name.split()
     if not words:
         return "", ""
     if name.count(",") == 1:
-        family, given = (" ".join(part.split()) for part in name.split(","))
-        if family and given:
-            return given, family
+        before, after = (" ".join(part.split()) for part in name.split(","))
+        if len(before.split()) == 1 and after:
+            return after, before  # "Lee, Ann"
+        words = before.split() or words  # "Ana Lima, PhD": the suffix stays in FN only
     if len(words) == 1:
         return words[0], ""
     return " ".join(words[:-1]), words[-1]
