@@ -670,3 +670,18 @@ def test_names_with_separators_and_quotes_round_trip_through_a_sniffed_csv(rows,
 def test_a_row_is_what_the_importer_reads():
     row = read_contacts(b"name\nAnn\n").rows[0]
     assert isinstance(row, ContactRow) and row.cells == {"name": "Ann"}
+
+
+def test_reading_a_csv_or_starting_the_command_line_never_loads_vobject():
+    """vobject costs about 40 ms to import: only a vCard file or --vcf pays for it."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from trustdesk.contact_files import read_contacts\n"
+        "read_contacts(b'name\\nAnn\\n')\n"
+        "print('vobject' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.stdout.strip() == "False", done.stderr

@@ -63,7 +63,7 @@ CSV separated by , ; or tab, UTF-8 with or without BOM, or UTF-16 with a BOM.
 trustdesk's columns: name, email, phone, program, stage, ideal_gap_days,
   max_gap_days, status, started_on, last_contact_on, next_session, contact_preferences
 Several emails or phones in one cell, separated by " ::: ", are all kept; the first is
-  the one used. Columns nothing takes are ignored and named in one line.
+  the one used. Columns nothing takes are ignored; those holding values are named.
 --map "Given Name+Family Name=name,E-mail 1 - Value=email"
   says which of the file's columns fill which of trustdesk's: columns joined with +
   give their values joined by a space; several columns may fill email or phone.
