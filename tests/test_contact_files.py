@@ -505,6 +505,17 @@ def test_a_broken_card_is_one_problem_and_the_others_are_read():
     ]
 
 
+def test_a_vcard_in_windows_1252_is_named_as_a_vcard_and_read_with_encoding():
+    data = "BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Ren\xe9e Roy\r\nEND:VCARD\r\n".encode("cp1252")
+    refused = read_contacts(data)
+    assert refused.kind == "vCard" and not refused.rows
+    assert [str(p) for p in refused.problems] == [
+        "line 3: text is not UTF-8 (byte 0xe9 at column 7); it looks like Windows-1252:"
+        " import it with --encoding cp1252, or save the file as UTF-8"
+    ]
+    assert people(read_contacts(data, encoding="cp1252")) == [(1, "Renée Roy", (), ())]
+
+
 def test_an_empty_vcard_file_has_no_client_rows():
     assert problems(b"BEGIN:VCARD\nVERSION:3.0\nFN:\nEND:VCARD\n") == [
         "line 1: the card has no name (neither FN nor N)"

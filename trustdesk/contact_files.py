@@ -124,7 +124,8 @@ def read_contacts(
     """
     text, problems = _decode(bytes(data), encoding)
     if problems:
-        return ContactFile(GENERIC_CSV, (), problems=tuple(problems))
+        kind, header_line = (VCARD, 0) if _is_vcard(text) else (GENERIC_CSV, 1)
+        return ContactFile(kind, (), problems=tuple(problems), header_line=header_line)
     if _is_vcard(text):
         return _read_vcards(text, mapping)
     return _read_csv(text, mapping)
@@ -174,7 +175,7 @@ def _decode(data: bytes, encoding: str | None) -> tuple[str, list[ImportProblem]
             ]
         name = "utf-8-sig" if codec.name == "utf-8" else codec.name
         text = data.decode(name, errors="surrogateescape")
-        described = encoding
+        described = codec.name
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         # Excel's "Unicode text" and Outlook: the byte order mark says what the file is.
         text = data.decode("utf-16", errors="surrogateescape")
@@ -192,10 +193,13 @@ def _decode(data: bytes, encoding: str | None) -> tuple[str, list[ImportProblem]
             continue
         column = found.start() + 1
         if not hint:
+            save = (
+                "save the file as UTF-8" if _is_vcard(text) else "save the spreadsheet as CSV UTF-8"
+            )
             hint = (
-                _encoding_hint(data)
+                _encoding_hint(data, save)
                 if encoding is None
-                else "try another --encoding, or save the spreadsheet as CSV UTF-8"
+                else f"try another --encoding, or {save}"
             )
         if found.group() == "\x00":
             reason = f"text has a NUL character at column {column}; {hint}"
@@ -206,27 +210,18 @@ def _decode(data: bytes, encoding: str | None) -> tuple[str, list[ImportProblem]
     return text, problems
 
 
-def _encoding_hint(data: bytes) -> str:
+def _encoding_hint(data: bytes, save: str) -> str:
     """What the bytes most likely are, as the option that reads them."""
     if b"\x00" in data:
         odd_nuls = data[1::2].count(0)
         even_nuls = data[0::2].count(0)
         codec = "utf-16-le" if odd_nuls >= even_nuls else "utf-16-be"
-        return (
-            f"the file may be UTF-16: import it with --encoding {codec},"
-            " or save the spreadsheet as CSV UTF-8"
-        )
+        return f"the file may be UTF-16: import it with --encoding {codec}, or {save}"
     try:
         data.decode("cp1252")
     except UnicodeDecodeError:
-        return (
-            "it looks like Latin-1: import it with --encoding latin-1,"
-            " or save the spreadsheet as CSV UTF-8"
-        )
-    return (
-        "it looks like Windows-1252: import it with --encoding cp1252,"
-        " or save the spreadsheet as CSV UTF-8"
-    )
+        return f"it looks like Latin-1: import it with --encoding latin-1, or {save}"
+    return f"it looks like Windows-1252: import it with --encoding cp1252, or {save}"
 
 
 def _physical_lines(text: str) -> Iterator[str]:
