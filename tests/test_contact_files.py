@@ -402,6 +402,11 @@ def test_trustdesks_own_csv_keeps_its_strict_header_and_width():
         " (put quotes around a value that contains a comma)"
     ]
     assert people(contacts) == [(3, "Bo", ("b@example.com",), ())]
+    contacts = read_contacts(b"name;email\nLee; Ann;a@example.com\n")
+    assert [str(p) for p in contacts.problems] == [
+        "line 2: 3 values but the header has 2 columns"
+        " (put quotes around a value that contains a semicolon)"
+    ]
 
 
 def test_a_header_of_unknown_columns_names_how_to_map_one():

@@ -290,7 +290,7 @@ def _read_csv(text: str, mapping: str | None) -> ContactFile:
                     record.line,
                     f"{len(record.values)} values but the header has"
                     f" {_plural_columns(len(names))}"
-                    " (put quotes around a value that contains a comma)",
+                    f" (put quotes around a value that contains a {_SEPARATOR_NAMES[delimiter]})",
                 )
             )
             continue
@@ -299,6 +299,9 @@ def _read_csv(text: str, mapping: str | None) -> ContactFile:
     return ContactFile(
         plan.kind, tuple(rows), ignored=ignored, problems=tuple(problems), header_line=header.line
     )
+
+
+_SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 
 
 def _sniff_delimiter(text: str) -> str:
