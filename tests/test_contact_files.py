@@ -427,6 +427,12 @@ def test_a_name_column_twice_in_a_generic_csv_is_refused():
     ]
 
 
+def test_emails_from_several_columns_come_in_the_files_order():
+    contacts = read_contacts(b"name,e-mail,Email,EMAIL,\nAnn Lee,a,b,c,\n")
+    assert contacts.kind == "CSV" and not contacts.problems
+    assert people(contacts) == [(2, "Ann Lee", ("a", "b", "c"), ())]
+
+
 def test_ignored_columns_are_those_holding_a_value_named_once():
     contacts = read_contacts(b"Name,Notes,Empty,Notes\nAnn,x,,\nBo,,,y\n")
     assert contacts.ignored == ("Notes",)

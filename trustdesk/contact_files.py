@@ -434,12 +434,11 @@ def _detect(names: list[str]) -> _Plan:
     aliases = {alias: key for key, names_ in GENERIC_HEADERS.items() for alias in names_}
     parts: dict[str, list[int]] = {}
     for i, name in enumerate(names):
-        if name in COLUMNS and name != "name":
-            plan.sources.setdefault(name, []).append((i,))
-        elif name in aliases:
+        if name in aliases and aliases[name] not in LISTED:
             parts.setdefault(aliases[name], []).append(i)
-    for target in LISTED:
-        plan.sources[target] = plan.sources.get(target, []) + [(i,) for i in parts.get(target, [])]
+        elif name in COLUMNS or name in aliases:
+            # Emails and phones in the file's column order, whatever each column is called.
+            plan.sources.setdefault(aliases.get(name, name), []).append((i,))
     whole = [(i,) for i in parts.get("name", [])]
     split = tuple(
         parts[key][0] for key in ("first name", "middle name", "last name") if key in parts
