@@ -707,3 +707,34 @@ def test_reading_a_csv_or_starting_the_command_line_never_loads_vobject():
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.stdout.strip() == "False", done.stderr
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(
+    lines=st.lists(
+        st.sampled_from(
+            [
+                "BEGIN:VCARD",
+                "END:VCARD",
+                "VERSION:2.1",
+                "VERSION:4.0",
+                "FN:Ann",
+                "N:;;;;",
+                "N:a",
+                "EMAIL;PREF=x:a",
+                "TEL;VALUE=uri:tel:",
+                "TEL:tel:%zz;ext=",
+                " folded",
+                "PHOTO;ENCODING=b:!!!",
+                "FN;ENCODING=QUOTED-PRINTABLE:=C3=",
+                "\x1b[2J",
+            ]
+        ),
+        max_size=15,
+    )
+)
+def test_any_broken_vcard_is_problems_never_a_crash(lines):
+    contacts = read_contacts(("BEGIN:VCARD\n" + "\n".join(lines)).encode())
+    assert contacts.kind == "vCard"
+    assert contacts.rows or contacts.problems
+    assert not any("\x1b" in problem.reason for problem in contacts.problems)
