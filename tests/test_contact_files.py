@@ -122,7 +122,7 @@ def test_outlook_classic_export_in_windows_1252():
     data = fixture("outlook-classic.csv")
     refused = problems(data)
     assert refused[0] == (
-        "line 4: text is not UTF-8 (byte 0xc9 at column 14); it looks like Windows-1252:"
+        "line 4: text is not UTF-8 (byte 0xc9 at column 19); it looks like Windows-1252:"
         " import it with --encoding cp1252, or save the spreadsheet as CSV UTF-8"
     )
     contacts = read_contacts(data, encoding="cp1252")
