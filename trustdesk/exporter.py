@@ -189,3 +189,54 @@ def write_clients_csv(out: TextIO, coach: Coach) -> None:
         writer.writerow(
             spreadsheet_safe(_plain(value) if value is not None else "") for value in row
         )
+
+
+# --- an address book of clients ----------------------------------------------------------
+
+
+def write_clients_vcf(out: TextIO, coach: Coach) -> None:
+    """The coach's clients as vCard 4.0, for Apple Contacts, Google Contacts or a phone.
+
+    How to reach each client, their program and contact preferences; never a note.
+    """
+    from trustdesk.contact_files import ContactCard, write_vcards
+
+    revised = config.now().astimezone()
+    query = (
+        Client.select(
+            Client.uid,
+            Client.name,
+            Client.email,
+            Client.more_emails,
+            Client.phone,
+            Client.more_phones,
+            Program.name,
+            Client.contact_preferences,
+        )
+        .join(Program, JOIN.LEFT_OUTER, on=(Client.program == Program.id))
+        .where(Client.coach == coach)
+        .order_by(Client.sort_name, Client.id)
+        .tuples()
+    )
+    write_vcards(
+        out,
+        (
+            ContactCard(
+                uid=str(uid),
+                name=name,
+                emails=_ways_to_reach(email, more_emails),
+                phones=_ways_to_reach(phone, more_phones),
+                program=program or "",
+                contact_preferences=preferences or "",
+                revised=revised,
+            )
+            for uid, name, email, more_emails, phone, more_phones, program, preferences in (
+                query.iterator()
+            )
+        ),
+    )
+
+
+def _ways_to_reach(first: str, more: str) -> tuple[str, ...]:
+    """The one used first, then the others (stored one a line)."""
+    return tuple(value for value in (first, *(more or "").split("\n")) if value)

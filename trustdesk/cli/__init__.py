@@ -133,6 +133,7 @@ def build_parser(argv: Sequence[str] | None = None) -> Parser:
         help="sessions and promises for your calendar (iCalendar); -o replaces the file",
     )
     kind.add_argument("--csv", action="store_true", help="your clients as a spreadsheet (no notes)")
+    kind.add_argument("--vcf", action="store_true", help="your clients as vCard 4.0 (no notes)")
     export.add_argument("--output", "-o", metavar="PATH", help="write to PATH instead of stdout")
     export.add_argument(
         "--decrypt", action="store_true", help="include note bodies (unlocks the notes first)"
@@ -575,9 +576,13 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     if (args.ics or args.csv) and args.decrypt:
         raise UsageError("--decrypt goes with the JSON export, not with --ics or --csv")
+    if args.vcf and args.decrypt:
+        raise UsageError("--decrypt goes with the JSON export, not with --vcf")
     database = _open(args)
     try:
         coach = current_coach()
+        if args.vcf:
+            return _export_vcf(args, coach)
         if args.csv:
             from trustdesk.exporter import write_clients_csv
 
@@ -631,6 +636,23 @@ def _export_ics(args: argparse.Namespace, coach) -> int:
         return EXIT_OK
     replace_file(Path(args.output).expanduser(), data)
     _say(f"Wrote your sessions and promises to {args.output} (times in {zone})")
+    return EXIT_OK
+
+
+def _export_vcf(args: argparse.Namespace, coach) -> int:
+    from trustdesk.exporter import write_clients_vcf
+
+    if not args.output and sys.stdout.isatty():
+        # Read by a person, not a program: shown like every other output.
+        import io
+
+        shown = io.StringIO(newline="")
+        write_clients_vcf(shown, coach)
+        _out(shown.getvalue().replace("\r\n", "\n"))
+        return EXIT_OK
+    _write_export(args.output, lambda fh: write_clients_vcf(fh, coach), newline="")
+    if args.output:
+        _say(f"Wrote your clients to {args.output} (vCard)")
     return EXIT_OK
 
 
