@@ -118,6 +118,32 @@ class Settings:
     time_zone: str = ""
     session_alarm_minutes: int = 0  # a calendar reminder this long before a session; 0: none
 
+    # --- contact that logs itself (mail and calendar on the server) ---
+    # Maildir folders and mbox files `trustdesk mail sync` reads when given none.
+    mail_sources: tuple[str, ...] = ()
+    # The coach's own addresses, beside the coach's email; empty: the login's address.
+    my_addresses: tuple[str, ...] = ()
+    # .ics files and vdir folders `trustdesk calendar sync` reads when given none.
+    calendar_sources: tuple[str, ...] = ()
+    # An event naming exactly one client in its summary becomes theirs (off: attendees only).
+    calendar_match_summary: bool = False
+    # Run mail and calendar sync when the app starts, in the background.
+    sync_on_start: bool = False
+
+    # --- sending mail (prompts, the digest) ---
+    # "sendmail" (the system's `sendmail -t`), "smtp" (the settings below), or "" to
+    # use sendmail when the system has it.
+    send_with: str = ""
+    sendmail_command: str = "/usr/sbin/sendmail"
+    smtp_host: str = ""
+    smtp_port: int = 0  # 0: 587 with starttls, 465 with tls, 25 with none
+    smtp_security: str = "starttls"  # starttls, tls or none
+    smtp_user: str = ""
+    # The SMTP password lives in the keyring, or in a file only the coach can read: never here.
+    smtp_password_file: str = ""
+    # The From of what trustdesk sends; empty: the coach's email.
+    mail_from: str = ""
+
 
 MAX_ALARM_MINUTES = 7 * 24 * 60  # a reminder further ahead than a week reminds of nothing
 
@@ -142,6 +168,13 @@ def load_settings(path: Path | None = None) -> Settings:
         if key not in known:
             raise ConfigError(f"settings file {path}: unknown setting {key!r}")
         kind = known[key].type
+        if kind in ("tuple[str, ...]", tuple):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(
+                    f'settings file {path}: {key} must be a list of text, like ["a", "b"]'
+                )
+            values[key] = tuple(v.strip() for v in value if v.strip())
+            continue
         expected = {"bool": bool, bool: bool, "str": str, str: str}.get(kind, int)
         if expected is int and (isinstance(value, bool) or not isinstance(value, int)):
             raise ConfigError(f"settings file {path}: {key} must be a whole number")
@@ -160,8 +193,17 @@ def load_settings(path: Path | None = None) -> Settings:
                 f"settings file {path}: time_zone {value!r} is not a time zone; use a name "
                 'such as "Europe/London" or "America/New_York", or "" for the system\'s'
             )
+        if key == "smtp_security" and value.strip() not in SMTP_SECURITY:
+            raise ConfigError(
+                f"settings file {path}: smtp_security must be one of {', '.join(SMTP_SECURITY)}"
+            )
+        if key == "send_with" and value.strip() not in ("", "sendmail", "smtp"):
+            raise ConfigError(f'settings file {path}: send_with must be "sendmail" or "smtp"')
         values[key] = value.strip() if expected is str else value
     return Settings(**values)
+
+
+SMTP_SECURITY = ("starttls", "tls", "none")
 
 
 def known_time_zone(name: str) -> bool:

@@ -1,4 +1,5 @@
-"""The calendar's settings: the coach's time zone (the system's by default) and reminders."""
+"""settings.toml: each kind of value read or refused in one line; the calendar's time zone
+(the system's by default) and reminders; the lists mail and calendar sync read."""
 
 from __future__ import annotations
 
@@ -47,6 +48,32 @@ def test_the_other_settings_keep_their_types(tmp_path):
         settings_from(tmp_path, 'backups_kept = "3"\n')
     with pytest.raises(ConfigError, match="must be true or false"):
         settings_from(tmp_path, 'allow_plaintext_keyring = "yes"\n')
+
+
+def test_lists_of_sources_and_the_sending_choices_are_read(tmp_path):
+    found = settings_from(
+        tmp_path,
+        'mail_sources = ["~/Maildir", "  ", "~/mbox"]\nsmtp_security = "tls"\n'
+        'send_with = "smtp"\nsync_on_start = true\n',
+    )
+    assert found.mail_sources == ("~/Maildir", "~/mbox")  # blanks dropped
+    assert (found.smtp_security, found.send_with, found.sync_on_start) == ("tls", "smtp", True)
+    assert Settings().mail_sources == () and Settings().send_with == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ('mail_sources = "~/Maildir"', 'mail_sources must be a list of text, like ["a", "b"]'),
+        ("calendar_sources = [1]", "calendar_sources must be a list of text"),
+        ('smtp_security = "ssl"', "smtp_security must be one of starttls, tls, none"),
+        ('send_with = "pigeon"', 'send_with must be "sendmail" or "smtp"'),
+    ],
+)
+def test_a_wrong_list_or_choice_is_one_line(tmp_path, text, says):
+    with pytest.raises(ConfigError) as refused:
+        settings_from(tmp_path, text + "\n")
+    assert says in str(refused.value) and "\n" not in str(refused.value)
 
 
 @pytest.fixture
