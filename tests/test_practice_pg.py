@@ -663,6 +663,7 @@ def test_a_practice_set_up_by_the_previous_release_is_brought_up_to_date(
             "0011_renegotiation_asked_by",
             "0012_client_details",
             "0013_practice_uid",
+            "0014_touch_source",
         ]
         database = open_database(pg_url(admin, user=ann))
         try:

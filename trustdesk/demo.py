@@ -356,7 +356,8 @@ class _Practice:
             Commitment: ("id", "coach", "client", "owner", "title", "promised_on", "due_on",
                          "done_on", "status", "reason", "renegotiated_from", "asked_by"),
             Touch: ("id", "coach", "client", "occurred_on", "channel", "direction",
-                    "counts_for_cadence", "summary", "prompt", "session"),
+                    "counts_for_cadence", "summary", "prompt", "session", "source",
+                    "message_id"),
             StageChange: ("id", "coach", "client", "stage", "changed_on"),
             Outcome: ("id", "coach", "client", "achieved_on", "title", "detail"),
             Note: ("id", "coach", "client", "kind", "written_on", "updated_at", "body_sealed"),
@@ -869,8 +870,9 @@ class _Practice:
             elif channel == "reply" and unanswered is not None:
                 prompt, unanswered = unanswered, None
             rows.append(
-                (tid, coach, client, day(on), channel, direction, counts, summary, prompt, session)
-            )
+                (tid, coach, client, day(on), channel, direction, counts, summary, prompt, session,
+                 "", None)
+            )  # fmt: skip
             tid += 1
         self.next_id[Touch] = tid
         if len(rows) >= self.rows.batch_rows:

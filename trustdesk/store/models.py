@@ -273,11 +273,17 @@ class Touch(Versioned, BaseModel):
     # taken back with it, at most one per session (unique with the coach, so two terminals
     # holding the same session at once cannot make two).
     session = ForeignKeyField(Session, null=True, on_delete="CASCADE")
+    # Where the touch came from (schema 0014): "" typed by the coach, "mail" read by mail
+    # sync, "sent" a prompt trustdesk sent by email; `message_id` is that message's id,
+    # one touch per message per client.
+    source = CharField(max_length=16, default="")
+    message_id = TextField(null=True)
     version = IntegerField(default=1)
 
     class Meta:
         indexes = (
             (("coach", "session"), True),
+            (("coach", "client", "message_id"), True),
             (("client", "counts_for_cadence", "occurred_on"), False),
             (("client", "direction", "occurred_on"), False),
             (("coach", "occurred_on"), False),
