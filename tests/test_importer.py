@@ -20,7 +20,6 @@ from trustdesk.importer import (
     ImportCollided,
     ImportProblem,
     ImportRejected,
-    ImportResult,
     import_clients,
 )
 from trustdesk.store import Client, Program, Stage, StageChange, db
@@ -64,7 +63,13 @@ def test_good_file_imports_every_row_with_defaults(coach, today):
         coach,
         today,
     )
-    assert result == ImportResult(imported=3, problems=())
+    assert (result.imported, result.updated, result.skipped, result.problems) == (3, 0, 0, ())
+    assert result.kind == "trustdesk CSV" and not result.dry_run
+    assert [(row.line, row.name, row.action) for row in result.rows] == [
+        (2, "Ann Lee", "new"),
+        (3, "Bo Chen", "new"),
+        (4, "Cy Diaz", "new"),
+    ]
     clients = list(Client.select().order_by(Client.id))
     assert [c.name for c in clients] == ["Ann Lee", "Bo Chen", "Cy Diaz"]
     ann = clients[0]
@@ -138,10 +143,10 @@ def test_each_bad_row_is_reported_on_its_line(coach, today, journeys):
         "line 6: ideal_gap_days '-3' is negative",
         "line 7: max_gap_days 'twelve' is not a whole number of days",
         "line 8: max_gap_days 7 is smaller than ideal_gap_days 14",
-        "line 9: program 'Mindful Money' is not one of your programs "
-        "('Career Pivot', 'Leadership Reset')",
+        "line 9: program not in this practice: 'Mindful Money' (1 row: line 9); add it,"
+        " or import with --with-programs",
         "line 10: status 'gone' is not one of: prospect, active, paused, completed, archived",
-        "line 11: ' dee ELLIS ' is already a client",
+        "line 11: ' dee ELLIS ' is already a client (matched by name to 'Dee Ellis' (id 1))",
         "line 13: 'IDA JONES' is already on line 12",
         "line 14: 7 values but the header has 6 columns "
         "(put quotes around a value that contains a comma)",
@@ -169,7 +174,7 @@ def test_a_renamed_imported_client_is_not_imported_again(coach, today):
         Client.name == "Ann Lee"
     ).execute()
     assert rejected("name\nann lee\nCy Diaz\n", coach, today) == [
-        "line 2: 'ann lee' was imported before (the client is now 'Ann Lee-Moreau')"
+        "line 2: 'ann lee' is already a client (imported before; now called 'Ann Lee-Moreau')"
     ]
 
 
@@ -177,7 +182,7 @@ def test_clients_added_while_the_file_is_checked_stop_the_whole_import(coach, to
     """Another import lands after this one read the clients and before it writes."""
     from trustdesk import importer
 
-    real_taken = importer._taken
+    real_taken = importer._existing
     raced = []
 
     def another_import_lands_meanwhile(of_coach):
@@ -188,7 +193,7 @@ def test_clients_added_while_the_file_is_checked_stop_the_whole_import(coach, to
         run_import("name\nBo Chen\nCy Diaz\n", coach, today)
         return before
 
-    monkeypatch.setattr(importer, "_taken", another_import_lands_meanwhile)
+    monkeypatch.setattr(importer, "_existing", another_import_lands_meanwhile)
     with pytest.raises(ImportCollided) as caught:
         run_import("name\nAnn Lee\nBo Chen\ncy diaz\n", coach, today)
     assert str(caught.value) == (
@@ -544,7 +549,9 @@ def test_the_same_file_with_history_is_refused_the_second_time(coach, today):
 
     text = "name,last_contact_on,next_session\nAnn Lee,2026-03-10,2026-03-19 14:00\n"
     run_import(text, coach, today)
-    assert rejected(text, coach, today) == ["line 2: 'Ann Lee' is already a client"]
+    assert rejected(text, coach, today) == [
+        "line 2: 'Ann Lee' is already a client (matched by name)"
+    ]
     assert (Client.select().count(), Touch.select().count(), Session.select().count()) == (1, 1, 1)
 
 
