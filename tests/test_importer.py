@@ -11,6 +11,7 @@ import time
 
 import peewee
 import pytest
+from exported_rows import read_export
 from helpers import delete_every_row
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -21,6 +22,7 @@ from trustdesk.importer import (
     ImportProblem,
     ImportRejected,
     import_clients,
+    import_contacts,
 )
 from trustdesk.store import Client, Program, Stage, StageChange, db
 
@@ -436,7 +438,7 @@ def test_any_text_cell_round_trips_through_export_and_import(coach, today, email
     for row in csv.reader(io.StringIO(out.getvalue(), newline="")):
         assert not any(_runs_as_formula(cell) for cell in row), row
     delete_every_row(Client)
-    run_import(out.getvalue(), coach, today)
+    import_contacts(read_export(out.getvalue()), coach=coach, today=today, settings=SETTINGS)
     assert Client.select(Client.email, Client.phone).tuples().get() == (email, phone)
 
 
@@ -447,7 +449,7 @@ def test_a_typed_apostrophe_before_a_formula_sign_comes_back(coach, today):
     out = io.StringIO(newline="")
     write_clients_csv(out, coach)
     delete_every_row(Client)
-    run_import(out.getvalue(), coach, today)
+    import_contacts(read_export(out.getvalue()), coach=coach, today=today, settings=SETTINGS)
     assert Client.select(Client.email, Client.phone).tuples().get() == ("'=1+1", "''x")
 
 

@@ -669,12 +669,13 @@ def _programs(coach: Coach) -> dict[str, list[_ProgramInfo]]:
 
 
 def _starter(name: str):
-    """The starter program template of that name (or file name), if trustdesk ships one."""
+    """The starter program template of that name, if trustdesk ships one (by its name only:
+    the program made from it must answer to the name the file gives)."""
     from trustdesk.trust.journey.templates import program_templates
 
     wanted = name.strip().casefold()
     for template in program_templates():
-        if wanted in (template.key.casefold(), template.name.casefold()):
+        if wanted == template.name.casefold():
             return template
     return None
 
