@@ -175,7 +175,8 @@ def _listed(first: str, more: str) -> str:
 
 
 def write_clients_csv(out: TextIO, coach: Coach, *, excel: bool = False) -> None:
-    """The coach's clients as a spreadsheet, in the columns `trustdesk import` reads.
+    """The coach's clients as a spreadsheet, in the columns `trustdesk import` reads, by
+    program and stage, then by name.
 
     `excel` starts the file with the byte order mark Excel needs to read UTF-8.
     """
@@ -204,7 +205,17 @@ def write_clients_csv(out: TextIO, coach: Coach, *, excel: bool = False) -> None
         .switch(Client)
         .join(Stage, JOIN.LEFT_OUTER, on=(Client.stage == Stage.id))
         .where(Client.coach == coach)
-        .order_by(Client.sort_name, Client.id)
+        # Clients without a program first, then each program's clients in the order of
+        # its journey: a program the file brings into a new practice gets its stages in
+        # the order they are first met, so each comes back in its place.
+        .order_by(
+            Program.name.is_null(False),
+            Program.name,
+            Program.id,
+            Stage.position,
+            Client.sort_name,
+            Client.id,
+        )
         .tuples()
     )
     for name, email, more_emails, phone, more_phones, *rest in query.iterator():

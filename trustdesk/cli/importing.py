@@ -289,6 +289,8 @@ def _json(result, rejected) -> str:
 
 # --- the dry run's table ----------------------------------------------------------------
 
+# How a row was matched to a client, in a word.
+_MATCHED = {"email": "email", "name": "name", "earlier import": "renamed"}
 _HEADINGS = ("line", "name", "email", "phone", "program / stage", "status", "action")
 
 
@@ -298,7 +300,7 @@ def _cells(row) -> tuple[str, ...]:
     journey = " / ".join(part for part in (row.program, row.stage) if part)
     action = row.action
     if row.matched_by:
-        action += f" (by {row.matched_by})"
+        action += f" ({_MATCHED.get(row.matched_by, row.matched_by)})"
     return (
         str(row.line),
         visible(row.name),
@@ -337,9 +339,23 @@ def _rich_table(rows) -> str:
     from rich.text import Text
 
     width = shutil.get_terminal_size().columns
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, expand=False, header_style="")
+    table = Table(
+        box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, expand=True, header_style=""
+    )
+    # (minimum width, share of what is left): names, emails and journeys get the most.
+    sizes = {"line": (4, 0), "name": (10, 3), "email": (8, 3), "phone": (6, 2),
+             "program / stage": (8, 3), "status": (9, 0), "action": (16, 0)}  # fmt: skip
     for heading in _HEADINGS:
-        table.add_column(heading, overflow="ellipsis", no_wrap=heading != "name")
+        least, share = sizes[heading]
+        table.add_column(
+            heading,
+            overflow="ellipsis",
+            no_wrap=True,
+            min_width=least,
+            max_width=least if not share else None,
+            ratio=share or None,
+            justify="right" if heading == "line" else "left",
+        )
     for row in rows:
         table.add_row(*(Text(cell) for cell in _cells(row)))
     # Plain characters only: the output goes through _out like every other.
