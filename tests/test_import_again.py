@@ -230,11 +230,12 @@ def test_a_client_changed_while_the_import_runs_is_not_written_over(
     from trustdesk.trust.clients import edit_client
 
     real_plan = importer._plan
+    plans = []
 
     def saved_elsewhere_meanwhile(*args):
-        plan = real_plan(*args)
+        plans.append(real_plan(*args))
         edit_client(coach, kwame.id, contact_preferences="saved in another terminal")
-        return plan
+        return plans[-1]
 
     monkeypatch.setattr(importer, "_plan", saved_elsewhere_meanwhile)
     file = contacts(
@@ -247,6 +248,7 @@ def test_a_client_changed_while_the_import_runs_is_not_written_over(
         "nothing was imported: the client 'Kwame Mensah' (line 3) was changed elsewhere"
         " while this import ran; import it again"
     )
+    assert len(plans) == 1  # refused, not tried again over what was saved
     client = Client.get_by_id(kwame.id)
     assert client.contact_preferences == "saved in another terminal"
     assert client.more_emails == "kwame.m@work.example"

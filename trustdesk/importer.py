@@ -110,6 +110,12 @@ class ImportCollided(StoreError):
     """Clients of the file were added while it was being imported, so nothing was written."""
 
 
+class ClientChangedDuringImport(ImportCollided):
+    """A client the import was to update was saved elsewhere after the import read it: the
+    import is refused whole rather than written over what was saved (never tried again on
+    its own, unlike a new client another import brought in first)."""
+
+
 class ImportRejected(Exception):
     """The file had problems, so nothing was written; `problems` says what and where.
 
@@ -453,6 +459,8 @@ def import_contacts(
             raise ImportRejected(plan.problems, result)
         try:
             _write(coach, plan, today)
+        except ClientChangedDuringImport:
+            raise
         except ImportCollided:
             if attempt < tries:
                 continue
@@ -1296,7 +1304,7 @@ def _apply(
             .execute()
         )
         if written != 1:
-            raise ImportCollided(
+            raise ClientChangedDuringImport(
                 f"nothing was imported: the client {client.name!r} (line {update.line}) was"
                 " changed elsewhere while this import ran; import it again"
             )

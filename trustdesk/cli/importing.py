@@ -262,7 +262,7 @@ def _json(result, rejected) -> str:
         "format": result.kind,
         "imported": result.imported if rejected is None or result.dry_run else 0,
         "updated": result.updated if rejected is None or result.dry_run else 0,
-        "skipped": result.skipped,
+        "skipped": result.skipped if rejected is None or result.dry_run else 0,
         "ignored_columns": list(result.ignored),
         "programs_added": list(result.programs_added) if rejected is None else [],
         "dry_run": result.dry_run,
@@ -292,6 +292,8 @@ def _json(result, rejected) -> str:
 # How a row was matched to a client, in a word.
 _MATCHED = {"email": "email", "name": "name", "earlier import": "renamed"}
 _HEADINGS = ("line", "name", "email", "phone", "program / stage", "status", "action")
+# The narrowest each column gets on a narrow terminal; the rest is cut with an ellipsis.
+_LEAST = (4, 10, 8, 6, 8, 9, 16)
 
 
 def _cells(row) -> tuple[str, ...]:
@@ -330,36 +332,54 @@ def _table(rows) -> str:
     return "\n".join(aligned(line) for line in lines) + "\n"
 
 
+def _fitted(natural: list[int], least: list[int], room: int) -> list[int]:
+    """Column widths that fit `room`: the widest columns give way first, none below its least."""
+    widths = list(natural)
+    while sum(widths) > room:
+        widest = max(range(len(widths)), key=lambda i: (widths[i] - least[i] > 0, widths[i]))
+        if widths[widest] <= least[widest]:
+            break
+        widths[widest] -= 1
+    return widths
+
+
 def _rich_table(rows) -> str:
     import shutil
 
     from rich import box
+    from rich.cells import cell_len
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     width = shutil.get_terminal_size().columns
+    cells = [_cells(row) for row in rows]
+    natural = [
+        max(cell_len(line[i]) for line in (_HEADINGS, *cells)) for i in range(len(_HEADINGS))
+    ]
+    least = [min(n, m) for n, m in zip(natural, _LEAST, strict=True)]
+    gaps = 2 * (len(_HEADINGS) - 1)
+    widths = _fitted(natural, least, width - gaps)
     table = Table(
-        box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, expand=True, header_style=""
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        show_edge=False,
+        padding=(0, 1),
+        collapse_padding=True,
+        header_style="",
     )
-    # (minimum width, share of what is left): names, emails and journeys get the most.
-    sizes = {"line": (4, 0), "name": (10, 3), "email": (8, 3), "phone": (6, 2),
-             "program / stage": (8, 3), "status": (9, 0), "action": (16, 0)}  # fmt: skip
-    for heading in _HEADINGS:
-        least, share = sizes[heading]
+    for heading, column_width in zip(_HEADINGS, widths, strict=True):
         table.add_column(
             heading,
             overflow="ellipsis",
             no_wrap=True,
-            min_width=least,
-            max_width=least if not share else None,
-            ratio=share or None,
+            width=column_width,
             justify="right" if heading == "line" else "left",
         )
-    for row in rows:
-        table.add_row(*(Text(cell) for cell in _cells(row)))
+    for line in cells:
+        table.add_row(*(Text(cell) for cell in line))
     # Plain characters only: the output goes through _out like every other.
     console = Console(width=width, color_system=None, highlight=False, force_terminal=False)
     with console.capture() as captured:
         console.print(table)
-    return captured.get()
+    return "\n".join(line.rstrip() for line in captured.get().splitlines()) + "\n"
