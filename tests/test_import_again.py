@@ -395,3 +395,18 @@ def test_with_programs_takes_the_starter_template_of_that_name(coach, today):
     assert refused(bad, coach, today)[0].startswith(
         "line 2: stage 'Nope' is not a stage of 'Leadership Engagement'"
     )
+
+
+def test_an_update_can_put_a_client_on_a_program_the_import_adds(coach, today, kwame):
+    file = contacts(
+        ({"name": "Kwame Mensah", "program": "Mindful Money", "stage": "Saving"}, [], [])
+    )
+    assert refused(file, coach, today, existing=UPDATE)[0].startswith(
+        "line 2: program not in this practice: 'Mindful Money' (1 row: line 2)"
+    )
+    result = bring(file, coach, today, existing=UPDATE, with_programs=True)
+    assert (result.updated, result.programs_added) == (1, ("Mindful Money",))
+    client = Client.get_by_id(kwame.id)
+    assert (client.program.name, client.stage.name) == ("Mindful Money", "Saving")
+    (move,) = StageChange.select().where(StageChange.client == kwame.id)
+    assert (move.stage_id, move.changed_on) == (client.stage_id, today)
