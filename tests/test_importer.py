@@ -242,14 +242,11 @@ def test_header_and_empty_files(coach, today, text, problem):
     assert rejected(text, coach, today) == [problem]
 
 
-def test_unknown_and_repeated_columns_are_named(coach, today):
-    problems = rejected("name,e-mail,Email,EMAIL,\nAnn Lee,a,b,c,\n", coach, today)
-    assert problems == [
-        "line 1: unknown column 'e-mail' (known columns: name, email, phone, program, "
-        "ideal_gap_days, max_gap_days, status, started_on, last_contact_on, next_session)",
-        "line 1: column email appears more than once in the header",
-        "line 1: column 5 has no name in the header; name it or delete it",
-    ]
+def test_a_problem_of_the_header_writes_nothing(coach, today):
+    """What the header may hold is the reader's to say (test_contact_files); whatever it
+    refuses, nothing is imported."""
+    problems = rejected("name,email,\nAnn Lee,a,\n", coach, today)
+    assert problems == ["line 1: column 3 has no name in the header; name it or delete it"]
 
 
 def test_broken_quotes_are_reported_where_the_record_starts(coach, today):
@@ -282,10 +279,13 @@ def test_byte_order_mark_is_accepted(coach, today):
 
 def test_latin1_bytes_are_rejected_by_line(coach, today):
     data = "name\nAnn Lee\nRen\xe9e Roy\nBo Chen\nZo\xeb \xc5berg\n".encode("latin-1")
-    assert rejected(data, coach, today) == [
-        "line 3: text is not UTF-8 (byte 0xe9 at column 4); save the spreadsheet as CSV UTF-8",
-        "line 5: text is not UTF-8 (byte 0xeb at column 3); save the spreadsheet as CSV UTF-8",
+    problems = rejected(data, coach, today)
+    # (The reader may also name the likely encoding between the two.)
+    assert [p.split(";")[0] for p in problems] == [
+        "line 3: text is not UTF-8 (byte 0xe9 at column 4)",
+        "line 5: text is not UTF-8 (byte 0xeb at column 3)",
     ]
+    assert all(p.endswith("save the spreadsheet as CSV UTF-8") for p in problems)
 
 
 def test_utf16_file_is_rejected_not_stored_with_nuls(coach, today):
