@@ -162,6 +162,11 @@ def test_importing_again_refuses_skips_or_updates(capsys, practice, tmp_path):
     )
     assert len(clients(practice)) == 2
 
+    assert err.splitlines()[-1] == (
+        "trustdesk: nothing was imported (1 problem to fix first); 1 row is a client already:"
+        " --skip-existing leaves it as it is, --update brings the file's values to it"
+    )
+
     code, _, err = trustdesk(capsys, practice, "import", str(again), "--skip-existing")
     assert code == 0, err
     assert err.startswith(f"Imported 1 client from {again} (trustdesk CSV); updated 0, skipped 1")

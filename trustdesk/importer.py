@@ -133,10 +133,11 @@ class ImportRejected(Exception):
     def already_clients(self) -> int:
         """How many problems are rows that are clients already (what --skip-existing or
         --update would take care of)."""
-        return sum(1 for p in self.problems if _ALREADY in p.reason)
+        return sum(1 for p in self.problems if ALREADY_A_CLIENT in p.reason)
 
 
-_ALREADY = "is already a client"
+# Said of every row that is a client already: what --skip-existing or --update would take.
+ALREADY_A_CLIENT = "is already a client"
 
 
 # --- the plan: what each row means for the practice --------------------------------------
@@ -522,7 +523,7 @@ def _plan(
             seen_on_line[key] = record.line
             match = existing.match(record.emails, name)
         if match is not None and existing_rule == REFUSE:
-            reasons.append(f"{_shown(name)} {_ALREADY} {match.said(name)}")
+            reasons.append(f"{_shown(name)} {ALREADY_A_CLIENT} {match.said(name)}")
         if match is not None and existing_rule == SKIP and not reasons:
             plan.rows.append(_planned(record, SKIPPED, match))
             continue

@@ -176,7 +176,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         for problem in problems:
             _say(f"trustdesk: {problem}")
     if problems:
-        _say(f"trustdesk: {_refusal(problems, rejected, dry_run=args.dry_run)}")
+        _say(f"trustdesk: {_refusal(problems, dry_run=args.dry_run)}")
         return EXIT_ERROR
     if not args.json or args.dry_run:
         _say(summary(result, source))
@@ -209,22 +209,24 @@ def _n(count: int, word: str) -> str:
     return plural(count, word)
 
 
-def _refusal(problems, rejected, *, dry_run: bool) -> str:
+def _refusal(problems, *, dry_run: bool) -> str:
+    from trustdesk.importer import ALREADY_A_CLIENT
+
     counted = _n(len(problems), "problem")
     said = (
         f"the import would be refused ({counted} to fix first); nothing was written"
         if dry_run
         else f"nothing was imported ({counted} to fix first)"
     )
-    already = rejected.already_clients if rejected is not None else 0
-    if dry_run:
-        from trustdesk.importer import _ALREADY
-
-        already = sum(1 for p in problems if _ALREADY in p.reason)
-    if already:
-        rows = "1 row is a client" if already == 1 else f"{already} rows are clients"
+    already = sum(1 for p in problems if ALREADY_A_CLIENT in p.reason)
+    if already == 1:
         said += (
-            f"; {rows} already: --skip-existing leaves them as they are,"
+            "; 1 row is a client already: --skip-existing leaves it as it is,"
+            " --update brings the file's values to it"
+        )
+    elif already:
+        said += (
+            f"; {already} rows are clients already: --skip-existing leaves them as they are,"
             " --update brings the file's values to them"
         )
     return said
