@@ -410,3 +410,15 @@ def test_an_update_can_put_a_client_on_a_program_the_import_adds(coach, today, k
     assert (client.program.name, client.stage.name) == ("Mindful Money", "Saving")
     (move,) = StageChange.select().where(StageChange.client == kwame.id)
     assert (move.stage_id, move.changed_on) == (client.stage_id, today)
+
+
+def test_two_rows_that_are_one_client_cannot_both_update_it(coach, today, kwame):
+    file = contacts(
+        ({"name": "Kwame Mensah", "status": "paused"}, ["kwame@example.com"], []),
+        ({"name": "K. Mensah", "status": "completed"}, ["kwame.m@work.example"], []),
+    )
+    assert refused(file, coach, today, existing=UPDATE) == [
+        "line 3: 'K. Mensah' is the client 'Kwame Mensah' of line 2 too (matched by email"
+        f" 'kwame.m@work.example' to 'Kwame Mensah' (id {kwame.id})); keep one of the rows"
+    ]
+    assert bring(file, coach, today, existing=SKIP).skipped == 2

@@ -496,6 +496,7 @@ def _plan(
     by_id = {info.id: info for infos in programs.values() for info in infos}
     existing = _existing(coach)
     seen_on_line: dict[str, int] = {}
+    updated_on_line: dict[int, int] = {}  # a client one row updates, and that row's line
     created_at = config.now()
     # "In the past" is measured on the import's own day, at the time of day it runs.
     now = dt.datetime.combine(today, created_at.time())
@@ -543,6 +544,14 @@ def _plan(
                 f"{_shown(name)} could be any of the clients {match.said(name)}; give the row"
                 " an email of one of them, or tell them apart by name first"
             )
+        elif match is not None and existing_rule == UPDATE:
+            if client.id in updated_on_line:
+                reasons.append(
+                    f"{_shown(name)} is the client {_shown(client.name)} of line"
+                    f" {updated_on_line[client.id]} too {match.said(name)}; keep one of the rows"
+                )
+            else:
+                updated_on_line[client.id] = record.line
         current_program = client.program_id if client is not None else None
         place = _place(
             cells.get("program", ""),
