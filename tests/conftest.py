@@ -95,6 +95,7 @@ BOTH_BACKENDS = {
     "test_trust_workspace",
     "test_trust_clients",
     "test_importer",
+    "test_import_again",
     "test_versions",
     "test_hostile_input",
     "test_ics",

@@ -136,17 +136,25 @@ def write_json_export(out: TextIO, coach: Coach, *, vault: Vault | None = None) 
 
 # --- a spreadsheet of clients -----------------------------------------------------------
 
-# Exactly the columns `trustdesk import` reads, so an export imports into a new practice.
+# Columns `trustdesk import` reads, so an export imports into a new practice with each
+# client's program, stage and every email and phone (several joined with LISTED_SEPARATOR,
+# the first the one used).
 CSV_COLUMNS = (
     "name",
     "email",
     "phone",
     "program",
+    "stage",
     "status",
     "started_on",
     "ideal_gap_days",
     "max_gap_days",
+    "contact_preferences",
 )
+LISTED_SEPARATOR = " ::: "
+# What Excel needs at the start of a CSV file to read it as UTF-8 (else accents come out
+# as two odd characters each).
+EXCEL_BOM = "\ufeff"
 
 
 def spreadsheet_safe(value: object) -> str:
@@ -161,31 +169,57 @@ def spreadsheet_safe(value: object) -> str:
     return guarded_cell("" if value is None else str(value))
 
 
-def write_clients_csv(out: TextIO, coach: Coach) -> None:
-    """The coach's clients as a spreadsheet, with the columns `trustdesk import` reads first."""
+def _listed(first: str, more: str) -> str:
+    values = [value for value in (first, *(more or "").split("\n")) if value]
+    return LISTED_SEPARATOR.join(values)
+
+
+def write_clients_csv(out: TextIO, coach: Coach, *, excel: bool = False) -> None:
+    """The coach's clients as a spreadsheet, in the columns `trustdesk import` reads, by
+    program and stage, then by name.
+
+    `excel` starts the file with the byte order mark Excel needs to read UTF-8.
+    """
     import csv
 
-    from trustdesk.store.models import Program
-
+    if excel:
+        out.write(EXCEL_BOM)
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     query = (
         Client.select(
             Client.name,
             Client.email,
+            Client.more_emails,
             Client.phone,
+            Client.more_phones,
             Program.name,
+            Stage.name,
             Client.status,
             Client.started_on,
             Client.ideal_gap_days,
             Client.max_gap_days,
+            Client.contact_preferences,
         )
         .join(Program, JOIN.LEFT_OUTER, on=(Client.program == Program.id))
+        .switch(Client)
+        .join(Stage, JOIN.LEFT_OUTER, on=(Client.stage == Stage.id))
         .where(Client.coach == coach)
-        .order_by(Client.sort_name, Client.id)
+        # Clients without a program first, then each program's clients in the order of
+        # its journey: a program the file brings into a new practice gets its stages in
+        # the order they are first met, so each comes back in its place.
+        .order_by(
+            Program.name.is_null(False),
+            Program.name,
+            Program.id,
+            Stage.position,
+            Client.sort_name,
+            Client.id,
+        )
         .tuples()
     )
-    for row in query.iterator():
+    for name, email, more_emails, phone, more_phones, *rest in query.iterator():
+        row = (name, _listed(email, more_emails), _listed(phone, more_phones), *rest)
         writer.writerow(
             spreadsheet_safe(_plain(value) if value is not None else "") for value in row
         )

@@ -28,6 +28,7 @@ from trustdesk.cli.common import (
     _out,
     _out_data,
     _positive_int,
+    _progress,
     _say,
     _today_arg,
 )
@@ -119,9 +120,6 @@ def build_parser(argv: Sequence[str] | None = None) -> Parser:
         "report and exit 1 (an error also exits 1, with one line on stderr)",
     )
 
-    imp = sub.add_parser("import", parents=[common], help="bring clients in from a CSV spreadsheet")
-    imp.add_argument("csv_path", metavar="clients.csv", help="CSV file with a header row")
-
     export = sub.add_parser(
         "export", parents=[common], help="your practice as JSON, or a calendar (.ics)"
     )
@@ -135,6 +133,9 @@ def build_parser(argv: Sequence[str] | None = None) -> Parser:
     kind.add_argument("--csv", action="store_true", help="your clients as a spreadsheet (no notes)")
     kind.add_argument("--vcf", action="store_true", help="your clients as vCard 4.0 (no notes)")
     export.add_argument("--output", "-o", metavar="PATH", help="write to PATH instead of stdout")
+    export.add_argument(
+        "--excel", action="store_true", help="with --csv: start with the mark Excel needs for UTF-8"
+    )
     export.add_argument(
         "--decrypt", action="store_true", help="include note bodies (unlocks the notes first)"
     )
@@ -289,6 +290,7 @@ COMMAND_GROUPS: dict[str, str] = {
     "today": "trustdesk.cli.today",
     "completion": "trustdesk.cli.completion",
     "help": "trustdesk.cli.help",
+    "import": "trustdesk.cli.importing",
 }
 GLOBAL_OPTIONS_WITH_VALUES = ("--db", "--home", "--today")
 
@@ -440,34 +442,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
         database.close()
 
 
-class _progress:
-    """A progress bar on stderr for long work, shown only when stderr is a terminal."""
-
-    def __init__(self, title: str) -> None:
-        self.title = title
-        self.bar = None
-        self.tasks: dict[str, int] = {}
-
-    def __enter__(self):
-        if not sys.stderr.isatty():
-            return None
-        from rich.console import Console
-        from rich.progress import Progress
-
-        self.bar = Progress(console=Console(stderr=True), transient=True)
-        self.bar.__enter__()
-        return self.update
-
-    def update(self, stage: str, done: int, total: int) -> None:
-        if stage not in self.tasks:
-            self.tasks[stage] = self.bar.add_task(f"{self.title}: {stage}", total=total)
-        self.bar.update(self.tasks[stage], completed=done, total=total)
-
-    def __exit__(self, *exc) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(*exc)
-
-
 def cmd_init(args: argparse.Namespace) -> int:
     from trustdesk.store import ensure_coach
     from trustdesk.store.database import private_sidecars
@@ -549,28 +523,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_ERROR if args.quiet else EXIT_OK
 
 
-def cmd_import(args: argparse.Namespace) -> int:
-    from trustdesk.importer import import_clients
-    from trustdesk.store import current_coach
-
-    source = Path(args.csv_path)
-    try:
-        data = sys.stdin.buffer.read() if args.csv_path == "-" else source.read_bytes()
-    except IsADirectoryError:
-        raise UsageError(f"{source} is a folder, not a CSV file") from None
-    except OSError as exc:
-        raise UsageError(f"cannot read {source}: {exc.strerror}") from None
-    database = _open(args)
-    try:
-        result = import_clients(
-            data, coach=current_coach(), today=config.today(), settings=config.load_settings()
-        )
-    finally:
-        database.close()
-    _say(f"Imported {_n(result.imported, 'client')} from {source}")
-    return EXIT_OK
-
-
 def cmd_export(args: argparse.Namespace) -> int:
     from trustdesk.store import current_coach
 
@@ -578,6 +530,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise UsageError("--decrypt goes with the JSON export, not with --ics or --csv")
     if args.vcf and args.decrypt:
         raise UsageError("--decrypt goes with the JSON export, not with --vcf")
+    if args.excel and not args.csv:
+        raise UsageError("--excel goes with --csv (a spreadsheet for Excel)")
     database = _open(args)
     try:
         coach = current_coach()
@@ -594,7 +548,11 @@ def cmd_export(args: argparse.Namespace) -> int:
                 write_clients_csv(shown, coach)
                 _out(shown.getvalue())
                 return EXIT_OK
-            _write_export(args.output, lambda fh: write_clients_csv(fh, coach), newline="")
+            _write_export(
+                args.output,
+                lambda fh: write_clients_csv(fh, coach, excel=args.excel),
+                newline="",
+            )
             if args.output:
                 _say(f"Wrote your clients to {args.output}")
             return EXIT_OK
@@ -1309,7 +1267,6 @@ COMMANDS = {
     "demo": cmd_demo,
     "init": cmd_init,
     "report": cmd_report,
-    "import": cmd_import,
     "export": cmd_export,
     "backup": cmd_backup,
     "restore": cmd_restore,
@@ -1371,12 +1328,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _said(exc: Exception) -> int:
     """Any error, in one line on stderr; the exit code that goes with it."""
-    if _raised(exc, "trustdesk.importer", "ImportRejected"):
-        for problem in exc.problems:  # type: ignore[attr-defined]
-            _say(f"trustdesk: {problem}")
-        problems = _n(len(exc.problems), "problem")  # type: ignore[attr-defined]
-        _say(f"trustdesk: nothing was imported ({problems} to fix first)")
-        return EXIT_ERROR
     if any(_raised(exc, module, name) for module, name in ONE_LINE_ERRORS):
         _say(f"trustdesk: {exc}")
         return EXIT_ERROR

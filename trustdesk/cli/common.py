@@ -125,3 +125,31 @@ def shown_day(value, today, **shape) -> str:
     from trustdesk.trust.dates import shown_day as shown
 
     return shown(value, today, **shape)
+
+
+class _progress:
+    """A progress bar on stderr for long work, shown only when stderr is a terminal."""
+
+    def __init__(self, title: str) -> None:
+        self.title = title
+        self.bar = None
+        self.tasks: dict[str, int] = {}
+
+    def __enter__(self):
+        if not sys.stderr.isatty():
+            return None
+        from rich.console import Console
+        from rich.progress import Progress
+
+        self.bar = Progress(console=Console(stderr=True), transient=True)
+        self.bar.__enter__()
+        return self.update
+
+    def update(self, stage: str, done: int, total: int) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.bar.add_task(f"{self.title}: {stage}", total=total)
+        self.bar.update(self.tasks[stage], completed=done, total=total)
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
