@@ -12,8 +12,6 @@ import sys
 import pytest
 from helpers import TODAY, one_line_error, text
 
-from trustdesk import contact_files
-
 
 def test_version(run):
     result = run("--version")
@@ -355,10 +353,6 @@ def test_demo_opens_the_dashboard_in_a_real_terminal_and_q_quits(run, isolated_h
         os.close(leader)
 
 
-@pytest.mark.skipif(
-    "stage" not in contact_files.COLUMNS,
-    reason="export --csv writes a stage column, which the reader takes once it knows it",
-)
 def test_export_csv_is_spreadsheet_safe_and_imports_again(initialised, tmp_path, run):
     import csv
     import io

@@ -16,7 +16,6 @@ from helpers import delete_every_row
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trustdesk import contact_files
 from trustdesk.config import Settings
 from trustdesk.importer import (
     ImportCollided,
@@ -443,10 +442,6 @@ def test_any_text_cell_round_trips_through_export_and_import(coach, today, email
     assert Client.select(Client.email, Client.phone).tuples().get() == (email, phone)
 
 
-@pytest.mark.skipif(
-    "stage" not in contact_files.COLUMNS,
-    reason="export --csv writes a stage column, which the reader takes once it knows it",
-)
 @settings(
     max_examples=60,
     database=None,

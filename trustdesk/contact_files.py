@@ -54,20 +54,19 @@ VCARD_PRODID = "-//trustdesk//trustdesk contacts//EN"
 
 FORMATS_HELP = """\
 Formats, told from the file's content (not its name):
-  trustdesk CSV        the columns below, as `trustdesk export --csv` writes them
-  Google Contacts CSV  "Google CSV" exports, the older and the 2024 layout
-  Outlook CSV          Outlook (classic) and Outlook.com/new Outlook exports
-  vCard (.vcf)         3.0 and 4.0 (Apple, Google, Nextcloud, Thunderbird), also 2.1
+  trustdesk CSV        as `trustdesk export --csv` writes it (columns below)
+  Google Contacts CSV  Google's "Google CSV" export, the older and 2024 layouts
+  Outlook CSV          Outlook (classic), Outlook.com and the new Outlook
+  vCard (.vcf)         3.0 and 4.0 (Apple, Google, Nextcloud, Thunderbird), 2.1
   CSV                  any other header: Name or First/Last name, Email, Phone
-CSV separated by , ; or tab, UTF-8 with or without BOM, or UTF-16 with a BOM.
-trustdesk's columns: name, email, phone, program, stage, ideal_gap_days,
-  max_gap_days, status, started_on, last_contact_on, next_session, contact_preferences
-Several emails or phones in one cell, separated by " ::: ", are all kept; the first is
-  the one used. Columns nothing takes are ignored; those holding values are named.
+CSV separated by , ; or tab; UTF-8 with or without BOM, or UTF-16 with a BOM.
+Several emails or phones in one cell, separated by " ::: ", are all kept; the
+first is the one used. Columns nothing takes are ignored; those holding values
+are named.
 --map "Given Name+Family Name=name,E-mail 1 - Value=email"
-  says which of the file's columns fill which of trustdesk's: columns joined with +
-  give their values joined by a space; several columns may fill email or phone.
---encoding cp1252  reads a file saved in another encoding (cp1252, latin-1, utf-16...).
+  says which of the file's columns fill which of trustdesk's: columns joined
+  with + give their values joined by a space; several may fill email or phone.
+--encoding cp1252  reads a file saved in another encoding (latin-1, utf-16…).
 """
 
 _SHOWN_LENGTH = 40

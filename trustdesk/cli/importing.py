@@ -65,16 +65,13 @@ Examples:
 def _epilog() -> str:
     from trustdesk import contact_files
 
-    formats = getattr(contact_files, "FORMATS_HELP", "") or (
-        "  trustdesk's own CSV: a header row naming the columns below, in any order"
-    )
+    formats = contact_files.FORMATS_HELP
     width = max(len(c) for c in contact_files.COLUMNS)
     columns = "\n".join(
         f"  {column:<{width}}  {COLUMN_HELP.get(column, '')}".rstrip()
         for column in contact_files.COLUMNS
     )
     return (
-        "Formats (found from the file's content, whatever its name):\n"
         f"{formats.rstrip()}\n\n"
         "Columns (trustdesk's own; other files' columns are read as these):\n"
         f"{columns}\n\n{EPILOG_AFTER}"
