@@ -15,6 +15,7 @@ import subprocess
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
+from trustdesk import config
 from trustdesk.config import Settings
 from trustdesk.trust.common import ActionError
 
@@ -57,7 +58,7 @@ def new_message(*, sender: str, to: str, subject: str, body: str) -> EmailMessag
     except (ValueError, IndexError) as exc:
         why = _first_line(exc)
         raise SendError(f"cannot send: not a usable address or subject ({why})") from None
-    message["Date"] = formatdate(localtime=True)
+    message["Date"] = formatdate(config.now().timestamp(), localtime=True)  # the one clock
     domain = sender.rpartition("@")[2].strip("> ") or None
     message["Message-ID"] = make_msgid(domain=domain)
     message.set_content(body)

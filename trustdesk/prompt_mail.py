@@ -44,8 +44,10 @@ class PromptEmail:
         return str(self.message["Message-ID"])
 
     def as_text(self) -> str:
-        """Headers and body as they would go, for --dry-run."""
-        return self.message.as_string()
+        """Headers and body as they would go, decoded for reading (--dry-run)."""
+        names = ("From", "To", "Subject", "Date", "Message-ID")
+        head = "".join(f"{name}: {self.message[name]}\n" for name in names)
+        return f"{head}\n{self.message.get_content().rstrip()}\n"
 
 
 def sender_of(coach: Coach, settings: Settings) -> str:
