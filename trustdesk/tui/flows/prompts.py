@@ -201,6 +201,7 @@ def send_by_email(
     client_id: int,
     client_name: str,
     to_email: str,
+    title: str,
     *,
     sending: Callable[[], None],
     finished: Callable[[bool], None],
@@ -214,7 +215,8 @@ def send_by_email(
     to = email_address(client_name, to_email)
     form = ConfirmForm(
         "Send by email",
-        f"Send to {visible(to)}? It is logged as sent, awaiting the reply.",
+        f"Send to {visible(to)}?\nSubject: {visible(' '.join(title.split()))}\n"
+        "Once it has left it is logged as sent, awaiting the reply.",
         save="Send",
     )
     today = app.today

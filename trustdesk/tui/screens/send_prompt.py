@@ -56,6 +56,10 @@ class SendPromptScreen(TrustdeskModal[bool]):
         color: $text-muted;
         height: auto;
     }
+    SendPromptScreen .dialog-buttons Button {
+        min-width: 8;
+        width: auto;
+    }
     SendPromptScreen #send-sent {
         color: $success;
         height: auto;
@@ -180,6 +184,7 @@ class SendPromptScreen(TrustdeskModal[bool]):
             self.client_id,
             self.client_name,
             self.message.to_email,
+            self.prompt.title,
             sending=self._sending,
             finished=self._sent,
             done=self.done,
