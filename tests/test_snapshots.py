@@ -248,3 +248,21 @@ def test_notes_search(snap_compare, app, size):
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+def test_send_prompt_screen_with_send_by_email(snap_compare, app):
+    """The prompt screen offers "Send by email" beside copy, save and mark as sent."""
+
+    async def run_before(pilot):
+        from trustdesk.store import Client, current_coach
+        from trustdesk.trust.prompts import ensure_library, list_prompts
+        from trustdesk.tui.screens.send_prompt import SendPromptScreen
+
+        await settle(pilot)
+        client = Client.get_by_id(_first_active_client())
+        ensure_library(current_coach())
+        prompt = list_prompts(current_coach(), "depth")[0]
+        pilot.app.push_screen(SendPromptScreen(client.id, client.name, prompt))
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -420,3 +420,21 @@ def test_an_old_prompt_has_lapsed_and_an_inactive_client_is_not_waited_on(coach,
     sent(coach, ann, today - dt.timedelta(days=REPLY_WINDOW_DAYS - 1), question)
     (waiting,) = awaiting_reply(coach, today)
     assert waiting.client_id == ann.id and waiting.days_waiting == REPLY_WINDOW_DAYS - 1
+
+
+def test_a_prompt_sent_by_email_is_logged_with_its_source_and_message_id(coach, today):
+    """The columns mail sync matches replies by: a coach of a practice may write them too."""
+    ann, asked = client(coach, today), prompt(coach)
+    touch_id = send_prompt(
+        coach, asked.id, ann.id, today, source="sent", message_id="<a@b.example>"
+    )
+    touch = Touch.get_by_id(touch_id)
+    assert (touch.source, touch.message_id) == ("sent", "<a@b.example>")
+    assert (touch.channel, touch.direction, touch.prompt_id) == (
+        "journal_prompt",
+        "outbound",
+        asked.id,
+    )
+    by_hand = Touch.get_by_id(send_prompt(coach, asked.id, ann.id, today))
+    assert (by_hand.source, by_hand.message_id) == ("", None)
+    assert [w.prompt_id for w in awaiting_reply(coach, today, client_id=ann.id)] == [asked.id]

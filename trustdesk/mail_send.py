@@ -15,6 +15,7 @@ import subprocess
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
+from trustdesk import config
 from trustdesk.config import Settings
 from trustdesk.trust.common import ActionError
 
@@ -28,13 +29,36 @@ class SendError(ActionError):
     """The message was not sent; nothing was recorded. The text says why in one line."""
 
 
+def one_line(text: str) -> str:
+    """A name or subject as one header line: line breaks and runs of blanks become a space.
+
+    A client's name or a prompt's title typed with a line break must never start a new
+    header (that is how mail headers are forged); in a name or subject a space says the same.
+    """
+    return " ".join(text.split())
+
+
+def mailbox(name: str, address: str) -> str:
+    """ "Name <address>" with the name quoted or encoded as mail needs it."""
+    from email.utils import formataddr
+
+    return formataddr((one_line(name), address.strip()))
+
+
 def new_message(*, sender: str, to: str, subject: str, body: str) -> EmailMessage:
-    """A plain-text message with its own Message-ID and Date, ready to send."""
+    """A plain-text message with its own Message-ID and Date, ready to send.
+
+    An address that cannot go in a header (a line break in it) is refused in one line.
+    """
     message = EmailMessage()
-    message["From"] = sender
-    message["To"] = to
-    message["Subject"] = subject
-    message["Date"] = formatdate(localtime=True)
+    try:
+        message["From"] = sender
+        message["To"] = to
+        message["Subject"] = one_line(subject)
+    except (ValueError, IndexError) as exc:
+        why = _first_line(exc)
+        raise SendError(f"cannot send: not a usable address or subject ({why})") from None
+    message["Date"] = formatdate(config.now().timestamp(), localtime=True)  # the one clock
     domain = sender.rpartition("@")[2].strip("> ") or None
     message["Message-ID"] = make_msgid(domain=domain)
     message.set_content(body)
@@ -144,7 +168,11 @@ def _by_smtp(message: EmailMessage, settings: Settings) -> None:
     except smtplib.SMTPRecipientsRefused as exc:
         refused = ", ".join(sorted(exc.recipients))
         raise SendError(f"cannot send: {where} refused the address {refused}") from None
-    except smtplib.SMTPNotSupportedError:
+    except smtplib.SMTPNotSupportedError as exc:
+        if "AUTH" in str(exc):  # a login asked of a server that offers none here
+            raise SendError(
+                f"cannot send: {where} does not offer a login (check smtp_user, smtp_security)"
+            ) from None
         raise SendError(
             f"cannot send: {where} does not offer STARTTLS (set smtp_security)"
         ) from None

@@ -285,6 +285,8 @@ COMMAND_GROUPS: dict[str, str] = {
     "coach": "trustdesk.cli.coach",
     "note": "trustdesk.cli.notes",
     "promise": "trustdesk.cli.promises",
+    "prompt": "trustdesk.cli.prompts",
+    "smtp": "trustdesk.cli.smtp",
     "touch": "trustdesk.cli.touches",
     "session": "trustdesk.cli.sessions",
     "today": "trustdesk.cli.today",

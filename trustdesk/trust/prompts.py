@@ -20,7 +20,16 @@ from dataclasses import dataclass
 
 from peewee import JOIN, Case, fn
 
-from trustdesk.store.models import TRUST_HABITS, Client, Coach, Prompt, Stage, Touch, db
+from trustdesk.store.models import (
+    TRUST_HABITS,
+    Client,
+    Coach,
+    Prompt,
+    Stage,
+    Touch,
+    db,
+    name_key,
+)
 from trustdesk.store.states import ClientStatus
 from trustdesk.trust.common import (
     ActionError,
@@ -352,8 +361,20 @@ def compose(coach: Coach, prompt_id: int, client_id: int) -> ComposedMessage:
     return ComposedMessage(subject=SUBJECT, body=body, to_email=row["email"])
 
 
-def send_prompt(coach: Coach, prompt_id: int, client_id: int, today: dt.date) -> int:
-    """Log that the prompt went to the client today: an outbound journal-prompt touch."""
+def send_prompt(
+    coach: Coach,
+    prompt_id: int,
+    client_id: int,
+    today: dt.date,
+    *,
+    source: str = "",
+    message_id: str | None = None,
+) -> int:
+    """Log that the prompt went to the client today: an outbound journal-prompt touch.
+
+    `source` "sent" and the message's `message_id` when trustdesk sent it by email itself,
+    so mail sync can match the reply to it; left out when the coach logs it by hand.
+    """
     prompt = _prompt(coach, prompt_id)
     client = _client(coach, client_id)
     with db.atomic():
@@ -366,7 +387,37 @@ def send_prompt(coach: Coach, prompt_id: int, client_id: int, today: dt.date) ->
             counts_for_cadence=True,
             summary=prompt.title[:MAX_SUMMARY],
             prompt=prompt,
+            source=source,
+            message_id=message_id,
         ).id
+
+
+def find_prompt(coach: Coach, text: str) -> PromptItem:
+    """The one prompt `text` names: its id, its whole title, or a part of exactly one title.
+
+    Like clients by name: case and accents aside, a whole title beats a part, and an
+    ambiguous part is refused with the matches listed.
+    """
+    wanted = text.strip()
+    if wanted.isdigit():
+        found = saved_prompt(coach, int(wanted))
+        if found is not None:
+            return found
+    key = name_key(wanted)
+    if not key:
+        raise PromptError("no prompt named: give its id or a part of its title")
+    candidates = [p for p in list_prompts(coach) if key in name_key(p.title)]
+    for pool in ([p for p in candidates if name_key(p.title) == key], candidates):
+        if len(pool) == 1:
+            return pool[0]
+        if len(pool) > 1:
+            shown = ", ".join(f"{p.title} (id {p.prompt_id})" for p in pool[:5])
+            more = f" and {len(pool) - 5} more" if len(pool) > 5 else ""
+            raise PromptError(
+                f"{wanted!r} names {len(pool)} prompts: {shown}{more};"
+                " give more of the title or the id"
+            )
+    raise PromptError(f"no prompt called {wanted!r}; see: trustdesk prompt list")
 
 
 def log_reply(

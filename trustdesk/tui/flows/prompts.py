@@ -10,12 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from trustdesk.literal import visible
 from trustdesk.store import StoreError
 from trustdesk.store.database import save_refusal, write_private
+from trustdesk.trust.common import ActionError
 from trustdesk.trust.prompts import (
     TRUST_HABITS,
     AwaitingReply,
@@ -29,9 +31,10 @@ from trustdesk.trust.prompts import (
     saved_prompt,
     send_prompt,
 )
+from trustdesk.tui.failures import failure_line
 from trustdesk.tui.flows.base import Done, SavedRecord, ask_then_change, perform
 from trustdesk.tui.formatting import day, literal
-from trustdesk.tui.forms import Field, FormScreen
+from trustdesk.tui.forms import ConfirmForm, Field, FormScreen
 from trustdesk.tui.labels import HABIT_LABELS
 
 if TYPE_CHECKING:
@@ -183,6 +186,71 @@ def mark_sent(
         f"Logged: prompt sent to {visible(client_name)}",
         done,
     )
+
+
+def email_address(client_name: str, to_email: str) -> str:
+    """ "Kwame Mensah <kwame@example.org>", as the message will be addressed."""
+    from trustdesk.mail_send import mailbox
+
+    return mailbox(client_name, to_email)
+
+
+def send_by_email(
+    app: TrustdeskApp,
+    prompt_id: int,
+    client_id: int,
+    client_name: str,
+    to_email: str,
+    title: str,
+    *,
+    sending: Callable[[], None],
+    finished: Callable[[bool], None],
+    done: Done | None,
+) -> None:
+    """Ask to confirm, then send in a thread worker; only a message that left is logged.
+
+    `sending` runs once the coach confirms (the screen says "Sending…"); `finished` gets
+    whether it went. A failure is said in its one line and logs nothing.
+    """
+    to = email_address(client_name, to_email)
+    form = ConfirmForm(
+        "Send by email",
+        f"Send to {visible(to)}?\nSubject: {visible(' '.join(title.split()))}\n"
+        "Once it has left it is logged as sent, awaiting the reply.",
+        save="Send",
+    )
+    today = app.today
+    settings = app.settings
+
+    def send() -> None:
+        from trustdesk.prompt_mail import send_prompt_by_email
+
+        try:
+            sent = app.fetch(
+                send_prompt_by_email, app.coach, prompt_id, client_id,
+                settings=settings, today=today,
+            )  # fmt: skip
+        except (ActionError, StoreError) as exc:
+            app.call_from_thread(app.notify, str(exc), severity="warning", markup=False)
+            app.call_from_thread(finished, False)
+            return
+        except Exception as exc:  # noqa: BLE001 - a send must not end in a traceback
+            line = f"Not sent: {failure_line(exc, doing='send it')}"
+            app.call_from_thread(app.notify, line, severity="error", markup=False)
+            app.call_from_thread(finished, False)
+            return
+        line = f"Sent “{visible(sent.title)}” to {visible(sent.to)}; waiting for the reply."
+        app.call_from_thread(app.notify, line, markup=False)
+        app.call_from_thread(finished, True)
+        if done is not None:
+            app.call_from_thread(done)
+
+    def confirmed(values: dict | None) -> None:
+        if values is not None:
+            sending()
+            app.run_worker(send, thread=True, group="prompt-email", exit_on_error=False)
+
+    app.push_screen(form, confirmed)
 
 
 # --- the reply ----------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
-"""Sending one prompt: the composed message, shown literally, to copy, save or mark as sent.
+"""Sending one prompt: the composed message, shown literally, to email, copy, save or mark as sent.
 
 Copying (OSC 52, so it works over SSH) and saving to a private file log nothing; only
 "Mark as sent" does, so a message that was copied but never sent does not count as
-contact. What the keys change is in `tui.flows.prompts`.
+contact. "Send by email" sends it through the server's mail and logs it once it left.
+What the keys change is in `tui.flows.prompts`.
 """
 
 from __future__ import annotations
@@ -19,12 +20,15 @@ from trustdesk.literal import visible
 from trustdesk.store import StoreError
 from trustdesk.trust.prompts import ComposedMessage, PromptError, PromptItem, compose
 from trustdesk.tui.flows.base import Done
-from trustdesk.tui.flows.prompts import mark_sent, save_message
+from trustdesk.tui.flows.prompts import mark_sent, save_message, send_by_email
 from trustdesk.tui.formatting import paragraphs
 from trustdesk.tui.screens.base import TrustdeskModal
 
 if TYPE_CHECKING:
     pass
+
+
+HINT = "Copying or saving logs nothing: once it is sent, press l to log it."
 
 
 class SendPromptScreen(TrustdeskModal[bool]):
@@ -52,12 +56,17 @@ class SendPromptScreen(TrustdeskModal[bool]):
         color: $text-muted;
         height: auto;
     }
+    SendPromptScreen .dialog-buttons Button {
+        min-width: 8;
+        width: auto;
+    }
     SendPromptScreen #send-sent {
         color: $success;
         height: auto;
     }
     """
     BINDINGS = [
+        Binding("e", "send_email", "Send by email", id="prompt_send_email"),
         Binding("c", "copy", "Copy", id="prompt_copy"),
         Binding("s", "save", "Save to file", id="prompt_save_file"),
         Binding("l", "mark_sent", "Mark as sent", id="prompt_mark_sent"),
@@ -75,6 +84,7 @@ class SendPromptScreen(TrustdeskModal[bool]):
         self.done = done
         self.message: ComposedMessage | None = None
         self.marked = False
+        self.sending = False
 
     def compose(self) -> ComposeResult:
         title = Text("Send “")
@@ -86,11 +96,9 @@ class SendPromptScreen(TrustdeskModal[bool]):
             yield Static(Text("Composing…"), id="send-head")
             with VerticalScroll(id="send-message"):
                 yield Static(Text(""), id="send-body")
-            yield Static(
-                Text("Copying or saving logs nothing: once it is sent, press l to log it."),
-                id="send-hint",
-            )
+            yield Static(Text(HINT), id="send-hint")
             with Horizontal(classes="dialog-buttons"):
+                yield Button("Send by email", id="send-email")
                 yield Button("Copy", id="copy")
                 yield Button("Save to file", id="save")
                 yield Button("Mark as sent", variant="primary", id="mark-sent")
@@ -137,19 +145,23 @@ class SendPromptScreen(TrustdeskModal[bool]):
         head.append(visible(message.subject))
         self.query_one("#send-head", Static).update(head)
         self.query_one("#send-body", Static).update(paragraphs(message.body))
+        self.query_one("#send-email", Button).display = bool(message.to_email.strip())
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("copy", "save", "mark_sent"):
+        if action in ("copy", "save", "mark_sent", "send_email"):
             if self.message is None:
                 return None
-            if action == "mark_sent" and self.marked:
+            if action in ("mark_sent", "send_email") and (self.marked or self.sending):
                 return None
+        if action == "send_email" and not self.message.to_email.strip():
+            return False  # no address to send to: the key is not offered at all
         return True
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         actions = {
+            "send-email": self.action_send_email,
             "copy": self.action_copy,
             "save": self.action_save,
             "mark-sent": self.action_mark_sent,
@@ -160,6 +172,45 @@ class SendPromptScreen(TrustdeskModal[bool]):
             action()
 
     # --- actions -------------------------------------------------------------------
+
+    def action_send_email(self) -> None:
+        if self.message is None or self.marked or self.sending:
+            return
+        if not self.message.to_email.strip():
+            return
+        send_by_email(
+            self.td,
+            self.prompt.prompt_id,
+            self.client_id,
+            self.client_name,
+            self.message.to_email,
+            self.prompt.title,
+            sending=self._sending,
+            finished=self._sent,
+            done=self.done,
+        )
+
+    def _sending(self) -> None:
+        self.sending = True
+        self._hint("Sending…")
+        self.query_one("#send-email", Button).disabled = True
+        self.refresh_bindings()
+
+    def _sent(self, went: bool) -> None:
+        self.sending = False
+        if went:
+            self.marked = True
+            if self.is_attached and self.is_current:
+                self.dismiss(True)
+            return
+        if self.is_attached:
+            self._hint(HINT)
+            self.query_one("#send-email", Button).disabled = False
+            self.refresh_bindings()
+
+    def _hint(self, text: str) -> None:
+        if self.is_attached:
+            self.query_one("#send-hint", Static).update(Text(text))
 
     def action_copy(self) -> None:
         if self.message is None:
