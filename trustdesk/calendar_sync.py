@@ -489,7 +489,8 @@ def _sync_in_transaction(coach, source, path, *, zone, window, now, today, mine,
         for event in events:
             client_ids = clients.of(event, by_summary)
             if not client_ids:
-                if event.uid not in files[name]["skipped"]:
+                # A cancelled event of no client's is no session either way: not counted.
+                if not event.cancelled and event.uid not in files[name]["skipped"]:
                     files[name]["skipped"].append(event.uid)
                 continue
             for cid in client_ids:
