@@ -352,6 +352,14 @@ def test_cli_says_what_changed_in_a_line_per_calendar(cli, capsys, vdir):
     assert out == f"From {vdir}: 2 sessions moved, 4 cancelled; 1 event matched no client.\n"
 
 
+def test_a_calendar_under_the_home_folder_is_shown_from_there(monkeypatch, tmp_path):
+    from trustdesk.cli.calendar import shown_path
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert shown_path(f"{tmp_path}/.calendars/work") == "~/.calendars/work"
+    assert shown_path(f"{tmp_path}x/cal.ics") == f"{tmp_path}x/cal.ics"
+
+
 @pytest.mark.sqlite_only
 def test_cli_json_and_dry_run(cli, capsys, vdir):
     assert cli("calendar", "sync", str(vdir), "--dry-run", "--json") == 0

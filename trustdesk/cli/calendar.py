@@ -77,6 +77,16 @@ def _n(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
+def shown_path(source: str) -> str:
+    """A calendar under the coach's home as they would type it: ~/.calendars/work."""
+    import os
+
+    home = os.path.expanduser("~").rstrip("/")
+    if home and source.startswith(home + "/"):
+        return "~" + source[len(home) :]
+    return source
+
+
 def source_line(source: SourceResult, *, dry_run: bool) -> str:
     """'From ~/.calendars/work: 4 sessions scheduled, 1 moved, 1 cancelled; 12 events
     matched no client.'"""
@@ -94,7 +104,7 @@ def source_line(source: SourceResult, *, dry_run: bool) -> str:
     tail = ""
     if source.skipped:
         tail = f"; {_n(source.skipped, 'event')} matched no client"
-    where = f"From {source.source}" + (" (dry run, nothing written)" if dry_run else "")
+    where = f"From {shown_path(source.source)}" + (" (dry run, nothing written)" if dry_run else "")
     return f"{where}: {said}{tail}."
 
 
