@@ -282,7 +282,8 @@ def test_a_summary_names_a_client_only_when_the_setting_allows(coach, today, cli
     # The whole name, accents and case aside; a first name alone names no one for sure.
     assert (result.scheduled, result.skipped) == (1, 1)
     (carlos,) = synced(clients["Carlos"])
-    assert carlos.scheduled_start == at(3, 18, 15)
+    # No DTEND and no DURATION: the usual hour.
+    assert (carlos.scheduled_start, carlos.duration_minutes) == (at(3, 18, 15), 60)
 
 
 # --- other tools' files ------------------------------------------------------------------
@@ -318,7 +319,7 @@ def test_a_missing_source_refuses_before_anything_is_written(coach, today, clien
 def test_a_file_source_that_is_not_a_calendar_is_one_line(coach, today, clients, tmp_path):
     bad = tmp_path / "cal.ics"
     bad.write_text("hello")
-    with pytest.raises(CalendarError, match=r"cannot read .*cal.ics"):
+    with pytest.raises(CalendarError, match=r"cannot read .*cal.ics: not an iCalendar file$"):
         sync(coach, bad, today=today)
 
 

@@ -195,6 +195,8 @@ def _minutes(component, start: dt.datetime) -> int:
     if not isinstance(length, dt.timedelta):
         return DEFAULT_MINUTES
     minutes = round(length.total_seconds() / 60)
+    if minutes <= 0:
+        return DEFAULT_MINUTES  # no length given (an occurrence ends as it starts)
     return min(max(minutes, SHORTEST), LONGEST)
 
 
@@ -221,8 +223,8 @@ def read_events(
 
     try:
         calendar = icalendar.Calendar.from_ical(data)
-    except (ValueError, IndexError, KeyError) as exc:
-        raise CalendarError(f"not a calendar ({str(exc).splitlines()[0][:80]})") from None
+    except (ValueError, IndexError, KeyError):
+        raise CalendarError("not an iCalendar file") from None
     series = _recurring_uids(calendar)
     later = bool(series)
     for component in calendar.walk("VEVENT"):
