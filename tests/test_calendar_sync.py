@@ -401,3 +401,17 @@ def test_cli_sources_from_settings_and_errors_in_one_line(cli, capsys, isolated_
     settings.write_text(settings.read_text() + f'calendar_sources = ["{vdir}"]\n')
     assert cli("calendar", "sync") == 0
     assert "13 sessions scheduled" in capsys.readouterr().out
+
+
+@pytest.mark.sqlite_only
+def test_cli_shows_an_events_title_literally(cli, capsys, tmp_path):
+    ics = tmp_path / "cal.ics"
+    ics.write_text(
+        "BEGIN:VCALENDAR\nVERSION:2.0\nBEGIN:VEVENT\nUID:x1\nDTSTART:20260318T150000\n"
+        "SUMMARY:\x1b[2J\x1b]52;c;aGk=\x07Ana [b]bold[/b]\nATTENDEE:mailto:ana.lima@example.org\n"
+        "END:VEVENT\nEND:VCALENDAR\n"
+    )
+    assert cli("calendar", "sync", str(ics), "--dry-run") == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out
+    assert "[b]bold[/b]" in out
