@@ -103,6 +103,8 @@ BOTH_BACKENDS = {
     "test_vault",
     "test_fast_paths",
     "test_trust_notes",
+    # Calendar sync: two syncs at once make each session once.
+    "test_calendar_sync_race",
     # The app itself, through Pilot: the demo practice, brought into a coach's share.
     "test_tui_client",
     "test_tui_dashboard",

@@ -179,7 +179,7 @@ def test_help_on_a_command_is_that_commands_help(capsys, topic):
 @pytest.mark.parametrize(
     ("topic", "fragment"),
     [
-        (["frobnicate"], "no help topic 'frobnicate'; the topics are: backup, client, coach,"),
+        (["frobnicate"], "no help topic 'frobnicate'; the topics are: backup, calendar, client,"),
         (["promise", "frob"], "the topics under promise are: add, done, drop, list, renegotiate"),
         (["today", "extra"], "'today' has no topics under it"),
     ],

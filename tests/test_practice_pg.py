@@ -619,6 +619,10 @@ def test_a_practice_set_up_by_the_previous_release_is_brought_up_to_date(
         with monkeypatch.context() as old:
             old.setattr(practice, "MIGRATIONS_DIR", older)
             old.setattr(practice, "SAME_COACH_REFERENCES", ())
+            # Tables that release did not have yet (calendar sources, schema 0015).
+            kept = tuple(m for m in practice.FENCED_MODELS if m.__name__ != "CalendarSource")
+            old.setattr(practice, "FENCED_MODELS", kept)
+            old.setattr(practice, "FENCED_TABLES", tuple(m._meta.table_name for m in kept))
             old.setattr(
                 practice,
                 "_grant_rows",
@@ -664,6 +668,7 @@ def test_a_practice_set_up_by_the_previous_release_is_brought_up_to_date(
             "0012_client_details",
             "0013_practice_uid",
             "0014_touch_source",
+            "0015_calendar_sync",
         ]
         database = open_database(pg_url(admin, user=ann))
         try:
@@ -682,6 +687,23 @@ def test_a_practice_set_up_by_the_previous_release_is_brought_up_to_date(
             assert not Touch.select().where(Touch.session == held.id).exists()
             sessions.set_session_status(current_coach(), held.id, "held")
             assert Touch.select().where(Touch.session == held.id).count() == 1
+            # Calendar sync (0015): its session column and its table are the coach's too.
+            from trustdesk import calendar_sync, config
+
+            ics = tmp_path / "cal.ics"
+            ics.write_text(
+                "BEGIN:VCALENDAR\nVERSION:2.0\nBEGIN:VEVENT\nUID:u1\n"
+                "DTSTART:20260303T100000Z\nSUMMARY:Kept\nEND:VEVENT\nEND:VCALENDAR\n"
+            )
+            by_name = config.Settings(time_zone="UTC", calendar_match_summary=True)
+            first, again = (
+                calendar_sync.sync_calendars(current_coach(), [str(ics)], settings=by_name,
+                                             today=DAY)
+                for _ in range(2)
+            )  # fmt: skip
+            assert (first.scheduled, again.scheduled, again.sources[0].files_unchanged) == (
+                1, 0, 1)  # fmt: skip
+            assert Session.select().where(Session.calendar_key == "u1").count() == 1
         finally:
             database.close()
         with psycopg.connect(admin) as conn:

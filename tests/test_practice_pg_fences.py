@@ -342,6 +342,11 @@ def test_the_delete_functions_take_the_coachs_own_rows_and_never_another_coachs(
         finally:
             database.close()
         _give_rows(url, title="An outcome", summary="", day=BEN_DAY, count=1)  # the demo's few
+        with psycopg.connect(url, autocommit=True) as conn:  # a calendar sync's mark
+            conn.execute(
+                "INSERT INTO calendar_source (coach_id, path, mark)"
+                " SELECT id, '/home/c/.calendars/work', '{}' FROM coach"
+            )
     # Join gives notes new ids; Ben gives one of his the id of one of Ann's notes.
     with psycopg.connect(pg_practice.ann) as conn:
         (anns_note,) = conn.execute("SELECT min(id::text) FROM note").fetchone()

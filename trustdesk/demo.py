@@ -352,7 +352,8 @@ class _Practice:
         """The hot paths build tuples by hand; fail loudly if the models' columns move."""
         expected = {
             Session: ("id", "coach", "client", "scheduled_start", "actual_start",
-                      "late_minutes", "duration_minutes", "status", "stage", "cancelled_by"),
+                      "late_minutes", "duration_minutes", "status", "stage", "cancelled_by",
+                      "calendar_key"),
             Commitment: ("id", "coach", "client", "owner", "title", "promised_on", "due_on",
                          "done_on", "status", "reason", "renegotiated_from", "asked_by"),
             Touch: ("id", "coach", "client", "occurred_on", "channel", "direction",
@@ -780,7 +781,7 @@ class _Practice:
         elif status == "cancelled":
             by = ("client", "client", "coach")[sid % 3]
         row = (sid, self.coach_id, plan.id, scheduled, actual, late, plan.duration, status,
-               stage_id, by)  # fmt: skip
+               stage_id, by, None)  # fmt: skip
         self.rows.add(Session, row)
         return sid
 

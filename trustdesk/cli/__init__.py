@@ -290,6 +290,7 @@ COMMAND_GROUPS: dict[str, str] = {
     "touch": "trustdesk.cli.touches",
     "session": "trustdesk.cli.sessions",
     "today": "trustdesk.cli.today",
+    "calendar": "trustdesk.cli.calendar",
     "completion": "trustdesk.cli.completion",
     "help": "trustdesk.cli.help",
     "import": "trustdesk.cli.importing",

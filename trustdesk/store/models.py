@@ -201,10 +201,16 @@ class Session(Versioned, BaseModel):
     # Who called a cancelled or late-cancelled session off: "client" or "coach" (schema
     # 0010); NULL when not cancelled, or cancelled before it was recorded.
     cancelled_by = CharField(max_length=8, null=True)
+    # The calendar event this session is (schema 0015), set by `trustdesk calendar sync`:
+    # the event's UID, with the day of the occurrence for a recurring one. NULL for
+    # sessions scheduled by hand. Unique per coach and client, so two syncs at once make
+    # one session, and a group event makes one session for each of its clients.
+    calendar_key = TextField(null=True)
     version = IntegerField(default=1)
 
     class Meta:
         indexes = (
+            (("coach", "client", "calendar_key"), True),
             (("client", "status"), False),
             (("coach", "status", "scheduled_start", "late_minutes", "client"), False),
         )
@@ -329,6 +335,21 @@ class KeySlot(BaseModel):
     revoked_at = DateTimeField(null=True)
 
 
+class CalendarSource(BaseModel):
+    """A calendar `trustdesk calendar sync` reads (an .ics file or a vdir folder), and what
+    it found there last time (schema 0015): each file's size and modification time, and
+    the sessions each of its events gave. A file that has not changed is not read again,
+    and an event missing from the source now is one that was deleted."""
+
+    coach = ForeignKeyField(Coach, on_delete="CASCADE")
+    path = TextField()
+    mark = TextField(default="{}")
+    synced_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("coach", "path"), True),)
+
+
 class Practice(BaseModel):
     """The practice itself: one row (id 1), made by schema 0013, whose uid names this
     practice wherever what it writes goes (a calendar's event UIDs), so two practices
@@ -367,4 +388,5 @@ ALL_MODELS = (
     Outcome,
     Note,
     KeySlot,
+    CalendarSource,
 )
