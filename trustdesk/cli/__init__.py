@@ -289,6 +289,7 @@ COMMAND_GROUPS: dict[str, str] = {
     "today": "trustdesk.cli.today",
     "completion": "trustdesk.cli.completion",
     "help": "trustdesk.cli.help",
+    "mail": "trustdesk.cli.mail",
 }
 GLOBAL_OPTIONS_WITH_VALUES = ("--db", "--home", "--today")
 
