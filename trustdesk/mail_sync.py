@@ -514,21 +514,31 @@ def _save_mark(coach: Coach, path: str, mark: dict, moment: dt.datetime) -> None
     ).execute()
 
 
+def _returns_rows(database) -> bool:
+    """Whether INSERT ... RETURNING works (PostgreSQL; SQLite from 3.35)."""
+    import sqlite3
+
+    import peewee
+
+    if isinstance(database, peewee.PostgresqlDatabase):
+        return True
+    return sqlite3.sqlite_version_info >= (3, 35)
+
+
 def _write(
     coach: Coach, path: str, mark: dict, touches: list[SyncedTouch], moment: dt.datetime
 ) -> list[SyncedTouch]:
     """Log the touches not logged yet and keep the source's mark, in one transaction.
 
-    The mark is written first: on SQLite that takes the write lock, so the check for
-    touches already logged is not overtaken by another sync. On PostgreSQL another
-    sync may commit the same touches meanwhile: the unique index (coach, client,
-    message_id) refuses them, ON CONFLICT DO NOTHING lets this one go on, and RETURNING
-    says which rows were this run's.
+    On SQLite the transaction takes the write lock as it begins (BEGIN IMMEDIATE), so
+    another sync waits and then finds these touches logged. On PostgreSQL another sync
+    may log the same touches meanwhile: the unique index (coach, client, message_id)
+    refuses the second copy, ON CONFLICT DO NOTHING (SQLite: OR IGNORE) lets this one
+    go on, and RETURNING says which rows were this run's.
     """
     database = db.obj
     written: list[SyncedTouch] = []
     with db.atomic():
-        _save_mark(coach, path, mark, moment)
         logged = _already_logged(coach, touches)
         todo = sorted(
             (t for t in touches if (t.client_id, t.message_id) not in logged),
@@ -553,12 +563,13 @@ def _write(
                 for t in batch
             ]
             query = Touch.insert_many(rows).on_conflict_ignore()
-            if database.returning_clause:
+            if _returns_rows(database):
                 query = query.returning(Touch.client, Touch.message_id)
-                written += [by_key[(c, m)] for c, m in query.tuples().execute()]
-            else:  # SQLite: this transaction holds the write lock, so every row is new
-                query.execute()
+                written += [by_key[(c, m)] for c, m in database.execute(query).fetchall()]
+            else:  # an old SQLite: this transaction holds the write lock, every row is new
+                database.execute(query)
                 written += batch
+        _save_mark(coach, path, mark, moment)
     return written
 
 
