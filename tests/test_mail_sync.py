@@ -389,7 +389,7 @@ def test_cli_sync_says_what_it_logged(cli, clients, maildir, coach):
         f"Read 2 messages from {maildir._path}: logged 1 touch for 1 client; skipped 1 (lists).\n"
     )
     code, out, _ = cli("mail", "sync", maildir._path, "--me", ME)
-    assert out == f"Read 0 messages from {maildir._path}: nothing new to log.\n"
+    assert out == f"No new messages in {maildir._path}.\n"
 
 
 def test_cli_dry_run_json(cli, clients, maildir, coach):
@@ -424,3 +424,45 @@ def test_cli_errors_are_one_line_and_write_nothing(cli, clients, tmp_path):
     code, _, err = cli("mail", "sync", str(tmp_path), "--since", "someday")
     assert code != 0 and err.count("\n") == 1 and "--since" in err
     assert Touch.select().count() == 0 and MailSource.select().count() == 0
+
+
+def test_raw_utf8_headers_reply_to_and_a_long_subject(coach, clients, maildir):
+    raw = (
+        "From: forms@service.example\nReply-To: Bo Chen <bo@example.com>\n"
+        f"To: {ME}\nSubject: Réponse — {'x' * 2100}\n"
+        "Date: Tue, 10 Mar 2026 09:00:00 +0100\nMessage-ID: <form1@service.example>\n\nbody\n"
+    ).encode()
+    maildir.add(raw)
+    run(coach, maildir._path)
+    (touch,) = Touch.select()
+    assert touch.client_id == clients["bo"] and touch.direction == "inbound"
+    assert touch.summary.startswith("Réponse — x") and len(touch.summary) == 2000
+
+
+def test_a_message_in_two_sources_is_one_touch(coach, clients, maildir, tmp_path):
+    sent = mailbox.Maildir(tmp_path / "Sent", create=True)
+    one = message(ME, "ann@example.com", "Same message")
+    maildir.add(one)
+    sent.add(one)
+    result = run(coach, maildir._path, sent._path)
+    assert result.logged == 1 and [s.logged for s in result.sources] == [1, 0]
+    assert Touch.select().count() == 1
+
+
+def test_progress_is_told_how_far_each_source_is(coach, clients, maildir, tmp_path):
+    for i in range(3):
+        maildir.add(message("ann@example.com", ME, f"M{i}"))
+    seen = []
+    run(coach, maildir._path, progress=lambda source, done, total: seen.append((done, total)))
+    assert seen[-1] == (3, 3)
+
+
+def test_cli_reads_the_sources_in_settings(cli, clients, maildir, coach, isolated_home):
+    maildir.add(message("ann@example.com", ME, "Hi"))
+    (isolated_home / "settings.toml").write_text(
+        f'mail_sources = ["{maildir._path}"]\nmy_addresses = ["{ME}"]\n'
+    )
+    code, out, err = cli("mail", "sync")
+    assert code == 0, err
+    assert out.startswith("Read 1 message from ") and "logged 1 touch for 1 client." in out
+    assert Touch.select().count() == 1

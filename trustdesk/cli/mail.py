@@ -145,6 +145,8 @@ def summary_line(result) -> str:
     prompts); skipped 12 (lists, auto-replies).'"""
     from trustdesk.mail_sync import SKIP_REASONS
 
+    if not result.read:
+        return f"No new messages in {_names(result.sources)}."
     line = f"Read {_count(result.read, 'message')} from {_names(result.sources)}: "
     verb = "would log" if result.dry_run else "logged"
     if result.logged:
