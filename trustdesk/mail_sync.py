@@ -37,7 +37,7 @@ import socket
 import stat
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from trustdesk.config import Settings
@@ -304,7 +304,6 @@ class _Message:
     recipients: list[str]
     references: list[str]
     skip: str | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def _addresses(message, name: str) -> list[str]:
@@ -491,7 +490,7 @@ def _touches_for(
             )  # fmt: skip
         return touches
     owners = {}
-    for address in parsed.senders or parsed.reply_to:
+    for address in parsed.senders:
         for client_id, name in clients.get(address, ()):
             owners.setdefault(client_id, name)
     if not owners:
