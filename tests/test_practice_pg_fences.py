@@ -471,6 +471,11 @@ def _give_rows(
             " SELECT %s, %s, %s::date, %s, '', 1 FROM generate_series(1, %s)",
             (coach, client, day, title, count),
         )
+        conn.execute(  # what mail sync read (schema 0016): one source per title
+            "INSERT INTO mail_source (coach_id, path, mark, read_at) VALUES (%s, %s, '{}',"
+            " now()) ON CONFLICT DO NOTHING",
+            (coach, f"/home/{title}/Maildir"),
+        )
         (promise,) = conn.execute(
             "SELECT max(id) FROM commitment WHERE client_id = %s", (client,)
         ).fetchone()

@@ -294,6 +294,7 @@ COMMAND_GROUPS: dict[str, str] = {
     "completion": "trustdesk.cli.completion",
     "help": "trustdesk.cli.help",
     "import": "trustdesk.cli.importing",
+    "mail": "trustdesk.cli.mail",
 }
 GLOBAL_OPTIONS_WITH_VALUES = ("--db", "--home", "--today")
 

@@ -350,6 +350,19 @@ class CalendarSource(BaseModel):
         indexes = ((("coach", "path"), True),)
 
 
+class MailSource(BaseModel):
+    """What `trustdesk mail sync` has read of one Maildir or mbox (schema 0016): a JSON
+    mark, so a run with nothing new parses no message again."""
+
+    coach = ForeignKeyField(Coach, on_delete="CASCADE")
+    path = TextField()
+    mark = TextField(default="{}")
+    read_at = DateTimeField(default=_now)
+
+    class Meta:
+        indexes = ((("coach", "path"), True),)
+
+
 class Practice(BaseModel):
     """The practice itself: one row (id 1), made by schema 0013, whose uid names this
     practice wherever what it writes goes (a calendar's event UIDs), so two practices
@@ -389,4 +402,5 @@ ALL_MODELS = (
     Note,
     KeySlot,
     CalendarSource,
+    MailSource,
 )
