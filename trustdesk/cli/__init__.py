@@ -287,6 +287,7 @@ COMMAND_GROUPS: dict[str, str] = {
     "touch": "trustdesk.cli.touches",
     "session": "trustdesk.cli.sessions",
     "today": "trustdesk.cli.today",
+    "digest": "trustdesk.cli.digest",
     "completion": "trustdesk.cli.completion",
     "help": "trustdesk.cli.help",
 }
