@@ -153,3 +153,72 @@ async def test_nothing_new_is_silent_and_the_setting_off_never_syncs(
             await settle(pilot)
             assert app.said == []
         assert len(calls) == expected
+
+
+# --- what sync logged, in the client workspace ------------------------------------------------
+
+
+def logged_by_sync(coach, ann):
+    """Two messages read from mail, one prompt sent by email, and one touch the coach typed."""
+    rows = [
+        (TODAY, "inbound", "mail", "Re: What \x1b[2Jmattered", "<r1@x>"),
+        (TODAY - dt.timedelta(days=1), "outbound", "sent", "What mattered", "<p1@x>"),
+        (TODAY - dt.timedelta(days=3), "outbound", "mail", "Notes from [b]Monday[/b]", "<n1@x>"),
+        (TODAY - dt.timedelta(days=2), "outbound", "", "Called about Thursday", None),
+    ]
+    for day, way, source, subject, message_id in rows:
+        Touch.create(coach=coach, client=ann, occurred_on=day, channel="email", direction=way,
+                     summary=subject, source=source, message_id=message_id)  # fmt: skip
+    for n in range(4):  # older mail: only the five latest messages are shown
+        Touch.create(coach=coach, client=ann, occurred_on=TODAY - dt.timedelta(days=10 + n),
+                     channel="email", direction="inbound", summary=f"old {n}", source="mail",
+                     message_id=f"<old{n}@x>")  # fmt: skip
+
+
+def test_the_workspace_reads_the_last_five_messages_and_each_touch_source(database, coach, ann):
+    from trustdesk.trust.workspace import client_workspace
+
+    logged_by_sync(coach, ann)
+    ws = client_workspace(coach, ann.id, TODAY)
+    assert [(m.occurred_on.day, m.direction, m.subject, m.source) for m in ws.last_messages] == [
+        (16, "inbound", "Re: What \x1b[2Jmattered", "mail"),
+        (15, "outbound", "What mattered", "sent"),
+        (13, "outbound", "Notes from [b]Monday[/b]", "mail"),
+        (6, "inbound", "old 0", "mail"),
+        (5, "inbound", "old 1", "mail"),
+    ]
+    assert [t.source for t in ws.touches[:4]] == ["mail", "sent", "", "mail"]
+
+
+async def test_the_contact_tab_marks_synced_touches_and_shows_the_last_messages(
+    database, coach, ann, today
+):
+    from trustdesk.tui.screens.client import ClientScreen
+    from trustdesk.tui.screens.client.contact import ContactTable
+
+    logged_by_sync(coach, ann)
+    typed = Touch.get(Touch.summary == "Called about Thursday")
+    app = RecordingApp(database, coach, settings=Settings())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.push_screen(ClientScreen(ann.id))
+        await wait_for_screen(pilot, ClientScreen)
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        table = app.screen.query_one(ContactTable)
+        via = [c.key.value for c in table.columns.values()].index("source")
+        marks = {
+            Touch.get_by_id(int(key.value)).summary: table.get_row(key)[via].plain
+            for key in table.rows
+        }
+        assert marks["Re: What \x1b[2Jmattered"] == "mail"
+        assert marks["What mattered"] == "sent"
+        assert table.get_row(str(typed.id))[via].plain == ""
+        block = app.screen.query_one("#contact-messages", Static)
+        assert block.display
+        lines = block.render().plain.splitlines()
+        assert lines[0] == "Last messages"
+        assert lines[1] == "  16 Mar     ← Re: What \\x1b[2Jmattered"
+        assert lines[3] == "  13 Mar     → Notes from [b]Monday[/b]"
+        assert len(lines) == 6
