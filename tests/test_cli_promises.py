@@ -185,6 +185,7 @@ def test_touch_logs_a_contact_that_counts(td):
     assert out == "Logged a call from Ann Lee today.\n"
     data = json.loads(ok(td("touch", "bo", "--channel", "email", "--on", "2026-03-13", "--json")))
     assert data["direction"] == "outbound" and data["occurred_on"] == "2026-03-13"
+    assert data["source"] == ""  # typed, not read from mail
     touches = sorted(table(td, "touch"), key=lambda t: t["id"])
     assert [(t["channel"], t["direction"], t["summary"], t["counts_for_cadence"])
             for t in touches] == [

@@ -21,6 +21,7 @@ CORE_MODULES = (
     "trustdesk.exporter",
     "trustdesk.ics",
     "trustdesk.asking",
+    "trustdesk.sync",
     "trustdesk.cli",
 )
 

@@ -266,3 +266,24 @@ def test_send_prompt_screen_with_send_by_email(snap_compare, app):
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_contact_tab_with_synced_touches(snap_compare, app, size):
+    """Touches read from mail and a prompt sent by email: the Via column and Last messages."""
+    from trustdesk.store.models import Client, Touch
+
+    async def run_before(pilot):
+        client = Client.get_by_id(_first_active_client())
+        today = pilot.app.today
+        for days, way, source, subject in (
+            (0, "inbound", "mail", "Re: What mattered this week?"),
+            (1, "outbound", "sent", "What mattered this week?"),
+            (4, "outbound", "mail", "Notes from our session, and the reading list I promised"),
+        ):
+            Touch.create(coach=client.coach, client=client, direction=way, source=source,
+                         occurred_on=today - dt.timedelta(days=days), channel="email",
+                         summary=subject, message_id=f"<{days}@example.com>")  # fmt: skip
+        await _open_workspace(pilot, "4")
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -291,6 +291,7 @@ COMMAND_GROUPS: dict[str, str] = {
     "session": "trustdesk.cli.sessions",
     "today": "trustdesk.cli.today",
     "calendar": "trustdesk.cli.calendar",
+    "digest": "trustdesk.cli.digest",
     "completion": "trustdesk.cli.completion",
     "help": "trustdesk.cli.help",
     "import": "trustdesk.cli.importing",

@@ -83,6 +83,9 @@ def cmd_touch(args: argparse.Namespace) -> int:
             "direction": direction,
             "occurred_on": on.isoformat(),
             "summary": args.summary,
+            # Where the touch came from: "" typed (as here), "mail" read by mail sync,
+            # "sent" a prompt sent by email.
+            "source": "",
         }
         _out_data(json_text(shape) + "\n")
     else:

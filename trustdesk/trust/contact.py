@@ -92,6 +92,21 @@ class TouchItem:
     counts_for_cadence: bool
     summary: str
     version: int = 1  # as read; a save from this copy is refused once it has changed
+    source: str = ""  # "" typed by the coach, "mail" read by mail sync, "sent" sent by email
+
+
+@dataclass(frozen=True)
+class MessageItem:
+    """A message that logged itself as a touch: read from mail, or a prompt sent by email."""
+
+    touch_id: int
+    occurred_on: dt.date
+    direction: str  # "inbound" (from the client) or "outbound"
+    subject: str
+    source: str  # "mail" or "sent"
+
+
+LAST_MESSAGES = 5
 
 
 # --- reads ---------------------------------------------------------------------------
@@ -289,7 +304,7 @@ def practice_contact_by_week(
 
 def touch_item(t: Touch) -> TouchItem:
     return TouchItem(t.id, t.occurred_on, t.channel, t.direction, t.counts_for_cadence,
-                     t.summary, t.version)  # fmt: skip
+                     t.summary, t.version, t.source or "")  # fmt: skip
 
 
 def recent_touches(client_id: int, limit: int) -> tuple[TouchItem, ...]:
@@ -299,6 +314,24 @@ def recent_touches(client_id: int, limit: int) -> tuple[TouchItem, ...]:
         for t in Touch.select().where(Touch.client == client_id)
         .order_by(Touch.occurred_on.desc(), Touch.id.desc()).limit(limit)
     )  # fmt: skip
+
+
+def last_messages(client_id: int, limit: int = LAST_MESSAGES) -> tuple[MessageItem, ...]:
+    """A client's latest messages (touches that carry a message id), newest first; one query.
+
+    The subject is the touch's summary: mail sync stores the decoded Subject there, never
+    the body.
+    """
+    query = (
+        Touch.select(Touch.id, Touch.occurred_on, Touch.direction, Touch.summary, Touch.source)
+        .where((Touch.client == client_id) & Touch.message_id.is_null(False))
+        .order_by(Touch.occurred_on.desc(), Touch.id.desc())
+        .limit(limit)
+    )
+    return tuple(
+        MessageItem(tid, as_date(on), direction, summary or "", source or "")
+        for tid, on, direction, summary, source in query.tuples()
+    )
 
 
 def saved_touch(coach: Coach, touch_id: int) -> TouchItem | None:

@@ -14,9 +14,11 @@ from trustdesk.store.states import ClientStatus
 from trustdesk.trust.contact import (
     Cadence,
     ContactWeeks,
+    MessageItem,
     TouchItem,
     cadence,
     contact_by_week,
+    last_messages,
     recent_touches,
 )
 from trustdesk.trust.journey.progress import Journey, StageStep, journeys, stage_steps
@@ -46,6 +48,8 @@ class ClientWorkspace:
     promises: tuple[PromiseItem, ...]
     touches: tuple[TouchItem, ...]
     notes: tuple[NoteSummary, ...]
+    # The latest messages that logged themselves (mail read, prompts sent by email).
+    last_messages: tuple[MessageItem, ...] = ()
 
 
 class ClientMissing(Exception):
@@ -77,4 +81,5 @@ def client_workspace(coach: Coach, client_id: int, today: dt.date) -> ClientWork
         promises=client_promises(client.id),
         touches=recent_touches(client.id, RECENT_TOUCHES),
         notes=tuple(list_notes(coach, client_id=client.id)),
+        last_messages=last_messages(client.id),
     )

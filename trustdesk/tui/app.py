@@ -73,6 +73,7 @@ class TrustdeskApp(App):
         self._idle_timer: Timer | None = None
         self.idle_wakeup: float | None = None  # on `clock`, when the idle check runs next
         self._keyring_tried = False
+        self._sync_started = False
         # Promises closed (done, dropped, renegotiated) in this run, for `u`: newest last.
         self.closings: list[Closing] = []
         # Failed unlocks in this process: each makes the next try wait longer.
@@ -182,6 +183,38 @@ class TrustdeskApp(App):
             return
         if status.unlocked or not self.vault.unlocked:
             self.call_from_thread(self.vault_changed, status)
+
+    # --- mail and calendar, once at start ---------------------------------------------------
+
+    def sync_on_start(self) -> None:
+        """Sync mail and calendar once, when the dashboard has its numbers (never before the
+        first paint), if settings.sync_on_start asks; the dashboard reloads if anything
+        was logged, and one notification says what happened."""
+        if self._sync_started or not self.settings.sync_on_start:
+            return
+        self._sync_started = True
+        self.run_worker(self._sync, thread=True, group="sync", exit_on_error=False)
+
+    def _sync(self) -> None:
+        from trustdesk.sync import sync_everything
+
+        try:
+            summary = self.fetch(
+                sync_everything, self.coach, self.settings, config.today(), config.now()
+            )
+        except Exception as exc:  # noqa: BLE001 - one line, never a traceback
+            line = failure_line(exc, doing="sync mail and calendar")
+            self.call_from_thread(self.notify, line, title="Sync", severity="warning", markup=False)
+            return
+        self.call_from_thread(self.synced, summary)
+
+    def synced(self, summary) -> None:
+        if summary.changed:
+            self.practice_changed()
+        words = summary.words()
+        if words:
+            severity = "warning" if summary.failed else "information"
+            self.notify(words, title="Sync", severity=severity, markup=False)
 
     def vault_changed(self, status: VaultStatus) -> None:
         """The notes locked or opened: every screen open is told (`NotesLockChanged`)."""

@@ -16,6 +16,11 @@ CHANNEL_LABELS = {
     "reply": "Reply",
     "session": "Session",
 }
+# Where a touch came from, as the Contact tab marks it; a touch the coach typed has none.
+TOUCH_SOURCE_LABELS = {
+    "mail": "mail",
+    "sent": "sent",
+}
 NOTE_KIND_LABELS = {
     "goal": "Goal",
     "regret": "Regret",

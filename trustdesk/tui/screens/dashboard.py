@@ -97,6 +97,7 @@ class DashboardScreen(TrustdeskScreen[None]):
     def _load_side_panes(self) -> None:
         """The side panes, once the summary is in: the numbers and the list come first."""
         self.td.vault_unlock_quietly()
+        self.td.sync_on_start()
         overdue = self.query_one("#overdue", VirtualTable)
         if overdue.loader is None:
             overdue.set_loader(self._overdue_page)

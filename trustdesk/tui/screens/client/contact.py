@@ -1,4 +1,5 @@
-"""The contact tab: every touch between sessions, and the keys that log and snooze."""
+"""The contact tab: every touch between sessions (marked when it logged itself from mail
+or was sent by email), the last messages' subjects, and the keys that log and snooze."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
-from trustdesk.trust.contact import TouchItem
+from trustdesk.trust.contact import MessageItem, TouchItem
 from trustdesk.trust.journey import ClientJourney
 from trustdesk.trust.workspace import ClientWorkspace
 from trustdesk.tui.flows import contact as contact_flows
 from trustdesk.tui.formatting import day, literal
-from trustdesk.tui.labels import CHANNEL_LABELS
+from trustdesk.tui.labels import CHANNEL_LABELS, TOUCH_SOURCE_LABELS
 from trustdesk.tui.screens.client.common import ClientTab, ClientTable
 from trustdesk.tui.widgets.workspace_table import Col
 
@@ -25,6 +26,7 @@ class ContactTable(ClientTable):
         Col("date", "Date", 9),
         Col("channel", "Channel", 14),
         Col("direction", "Way", 5),
+        Col("source", "Via", 4),
         Col("counts", "Counts", 6, min_table_width=70),
         Col("summary", "Summary", 0),
     )
@@ -52,6 +54,7 @@ class ContactTable(ClientTable):
                         "date": Text(day(t.occurred_on, today, short_year=True)),
                         "channel": Text(CHANNEL_LABELS.get(t.channel, t.channel)),
                         "direction": Text("→ out" if t.direction == "outbound" else "← in"),
+                        "source": Text(TOUCH_SOURCE_LABELS.get(t.source, t.source)),
                         "counts": Text("yes" if t.counts_for_cadence else "no"),
                         "summary": literal(t.summary),
                     },
@@ -95,15 +98,38 @@ class ContactTable(ClientTable):
 
 
 class ContactTab(ClientTab):
+    DEFAULT_CSS = """
+    ContactTab #contact-messages {
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+        margin-bottom: 1;
+    }
+    """
+
     def __init__(self) -> None:
         super().__init__("4 Contact", id="tab-contact")
 
     def compose(self) -> ComposeResult:
+        yield Static("", id="contact-messages", classes="hint")
         yield Static("", id="contact-empty", classes="hint")
         yield ContactTable(id="contact")
 
     def draw(self, ws: ClientWorkspace, path: ClientJourney, today: dt.date) -> None:
+        messages = self.query_one("#contact-messages", Static)
+        messages.update(last_messages_text(ws.last_messages, today))
+        messages.display = bool(ws.last_messages)
         some = self.query_one(ContactTable).draw(ws, today)
         self.show_empty(
             "contact", None if some else "No contact logged yet. Press t to log a touch."
         )
+
+
+def last_messages_text(messages: tuple[MessageItem, ...], today: dt.date) -> Text:
+    """'Last messages' and one line each: day, which way, subject (shown literally)."""
+    text = Text(no_wrap=True, overflow="ellipsis", end="")
+    text.append("Last messages", style="bold")
+    for m in messages:
+        way = "→" if m.direction == "outbound" else "←"
+        text.append(f"\n  {day(m.occurred_on, today, short_year=True):<9}  {way} ")
+        text.append_text(literal(m.subject or "(no subject)"))
+    return text
