@@ -156,6 +156,19 @@ def test_each_bad_row_is_reported_on_its_line(coach, today, journeys):
     ]
 
 
+def test_two_rows_sharing_an_email_are_named_with_both_lines(coach, today):
+    text = (
+        "name,email\n"
+        "Zoe Quinn,zoe@example.com\n"  # 2
+        "Ann Lee,ann@example.com\n"  # 3
+        "Z. Quinn,ZOE@example.com ::: zq@example.com\n"  # 4
+    )
+    assert rejected(text, coach, today) == [
+        "line 4: 'Z. Quinn' has the email 'ZOE@example.com' of 'Zoe Quinn' on line 2;"
+        " keep one of the rows"
+    ]
+
+
 def test_an_imported_row_is_refused_twice_by_the_database_itself(coach, today):
     run_import("name\nAnn Lee\n", coach, today)
     with pytest.raises(peewee.IntegrityError), db.atomic():

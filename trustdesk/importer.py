@@ -496,6 +496,9 @@ def _plan(
     by_id = {info.id: info for infos in programs.values() for info in infos}
     existing = _existing(coach)
     seen_on_line: dict[str, int] = {}
+    # Each email of the file, by its key, with the line and name that gave it first: two
+    # rows sharing an email are one person twice (or a slip), whatever their names say.
+    email_on_line: dict[str, tuple[int, str]] = {}
     updated_on_line: dict[int, int] = {}  # a client one row updates, and that row's line
     created_at = config.now()
     # "In the past" is measured on the import's own day, at the time of day it runs.
@@ -523,6 +526,14 @@ def _plan(
         else:
             seen_on_line[key] = record.line
             match = existing.match(record.emails, name)
+        for address in record.emails if key else ():
+            first = email_on_line.setdefault(_email_key(address), (record.line, name))
+            if first[0] != record.line:
+                reasons.append(
+                    f"{_shown(name)} has the email {_shown(address.strip())} of"
+                    f" {_shown(first[1])} on line {first[0]}; keep one of the rows"
+                )
+                break
         if match is not None and existing_rule == REFUSE:
             reasons.append(f"{_shown(name)} {ALREADY_A_CLIENT} {match.said(name)}")
         if match is not None and existing_rule == SKIP and not reasons:
