@@ -153,3 +153,53 @@ class _progress:
     def __exit__(self, *exc) -> None:
         if self.bar is not None:
             self.bar.__exit__(*exc)
+
+
+def private_temp_dir() -> str | None:
+    """The user's runtime folder (private, usually in memory) when there is one."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and os.path.isdir(runtime) and os.access(runtime, os.W_OK):
+        info = os.stat(runtime)
+        if info.st_uid == os.getuid() and not info.st_mode & 0o077:
+            return runtime
+    return None
+
+
+def edit_in_editor(text: str, *, prefix: str, what: str, outcome: str, instead: str) -> str:
+    """`text` after $VISUAL or $EDITOR, on a 0600 file removed afterwards.
+
+    `what` names the words ("the note"), `outcome` what a failure leaves ("nothing was
+    written"), `instead` the other way to give them ("pipe the note on stdin").
+    """
+    import shlex
+    import subprocess
+    import tempfile
+
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    try:
+        command = shlex.split(editor)
+    except ValueError:
+        raise UsageError(f"$EDITOR cannot be read as a command: {editor!r}") from None
+    if not command:
+        raise UsageError(f"$EDITOR is empty; set it, or {instead}")
+    fd, path = tempfile.mkstemp(prefix=prefix, suffix=".txt", dir=private_temp_dir())
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        try:
+            done = subprocess.run([*command, path])
+        except OSError as exc:
+            raise UsageError(f"cannot start the editor {command[0]}: {exc.strerror}") from None
+        if done.returncode != 0:
+            raise UsageError(f"the editor exited with {done.returncode}; {outcome}")
+        try:
+            with open(path, encoding="utf-8") as fh:
+                return fh.read()
+        except UnicodeDecodeError:
+            raise UsageError(f"{what} is not UTF-8 text; {outcome}") from None
+    finally:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass

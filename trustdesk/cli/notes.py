@@ -8,7 +8,6 @@ a private temporary file that is removed afterwards, whatever happens.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from trustdesk.cli.common import (
@@ -20,6 +19,7 @@ from trustdesk.cli.common import (
     _out,
     _out_data,
     _say,
+    edit_in_editor,
 )
 
 KINDS = ("goal", "regret", "struggle", "past_experience", "belief", "session")
@@ -119,49 +119,15 @@ def _read_body(client_name: str) -> str:
     return _from_editor(client_name)
 
 
-def _private_temp_dir() -> str | None:
-    """The user's runtime folder (private, usually in memory) when there is one."""
-    runtime = os.environ.get("XDG_RUNTIME_DIR")
-    if runtime and os.path.isdir(runtime) and os.access(runtime, os.W_OK):
-        info = os.stat(runtime)
-        if info.st_uid == os.getuid() and not info.st_mode & 0o077:
-            return runtime
-    return None
-
-
 def _from_editor(client_name: str) -> str:
     """The words typed in $VISUAL or $EDITOR, on a 0600 file removed afterwards."""
-    import shlex
-    import subprocess
-    import tempfile
-
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-    try:
-        command = shlex.split(editor)
-    except ValueError:
-        raise UsageError(f"$EDITOR cannot be read as a command: {editor!r}") from None
-    if not command:
-        raise UsageError("$EDITOR is empty; set it, or pipe the note on stdin")
-    fd, path = tempfile.mkstemp(prefix="trustdesk-note-", suffix=".txt", dir=_private_temp_dir())
-    try:
-        os.fchmod(fd, 0o600)
-        os.close(fd)
-        try:
-            done = subprocess.run([*command, path])
-        except OSError as exc:
-            raise UsageError(f"cannot start the editor {command[0]}: {exc.strerror}") from None
-        if done.returncode != 0:
-            raise UsageError(f"the editor exited with {done.returncode}; nothing was written")
-        try:
-            with open(path, encoding="utf-8") as fh:
-                return fh.read()
-        except UnicodeDecodeError:
-            raise UsageError("the note is not UTF-8 text; nothing was written") from None
-    finally:
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            pass
+    return edit_in_editor(
+        "",
+        prefix="trustdesk-note-",
+        what="the note",
+        outcome="nothing was written",
+        instead="pipe the note on stdin",
+    )
 
 
 # --- note list ---------------------------------------------------------------------------

@@ -8,18 +8,17 @@ client's reply, which mail sync recognises by the message's Message-ID.
 from __future__ import annotations
 
 import argparse
-import os
 
 from trustdesk.cli.common import (
     EXIT_ERROR,
     EXIT_OK,
     Parser,
-    UsageError,
     _fit_terminal,
     _open,
     _out,
     _out_data,
     _say,
+    edit_in_editor,
 )
 
 HELP = "list your prompts, or send one to a client by email"
@@ -123,37 +122,11 @@ def prompt_send(args: argparse.Namespace, coach) -> int:
 
 def _edited(text: str) -> str:
     """The message after $VISUAL or $EDITOR, on a 0600 file removed afterwards."""
-    import shlex
-    import subprocess
-    import tempfile
-
-    from trustdesk.cli.notes import _private_temp_dir
-
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-    try:
-        command = shlex.split(editor)
-    except ValueError:
-        raise UsageError(f"$EDITOR cannot be read as a command: {editor!r}") from None
-    if not command:
-        raise UsageError("$EDITOR is empty; set it, or send without --edit")
-    fd, path = tempfile.mkstemp(prefix="trustdesk-prompt-", suffix=".txt", dir=_private_temp_dir())
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
-        try:
-            done = subprocess.run([*command, path])
-        except OSError as exc:
-            raise UsageError(f"cannot start the editor {command[0]}: {exc.strerror}") from None
-        if done.returncode != 0:
-            raise UsageError(f"the editor exited with {done.returncode}; nothing was sent")
-        try:
-            with open(path, encoding="utf-8") as fh:
-                return fh.read().rstrip() + "\n"
-        except UnicodeDecodeError:
-            raise UsageError("the message is not UTF-8 text; nothing was sent") from None
-    finally:
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            pass
+    edited = edit_in_editor(
+        text + "\n",
+        prefix="trustdesk-prompt-",
+        what="the message",
+        outcome="nothing was sent",
+        instead="send without --edit",
+    )
+    return edited.rstrip() + "\n"
