@@ -31,7 +31,7 @@ SOURCES = {"mail_sources": ("~/Maildir",), "calendar_sources": ("~/cal",)}
 def fake_module(monkeypatch, name: str, function: str, work) -> list:
     calls: list = []
 
-    def call(coach, sources, *, settings, today):
+    def call(coach, sources, *, settings, today, now):
         calls.append((tuple(sources), today))
         return work()
 
@@ -49,7 +49,7 @@ def test_both_halves_run_and_count(database, coach, monkeypatch):
     assert summary == SyncSummary(True, True, touches=3, replies=1, moved=1, cancelled=2)
     assert summary.changed and not summary.failed
     assert summary.words() == (
-        "Mail: 3 new touches (1 reply to prompts); calendar: 1 session moved, 2 sessions cancelled"
+        "Mail: 3 new touches (1 reply to a prompt); calendar: 1 session moved, 2 sessions cancelled"
     )
 
 

@@ -131,8 +131,8 @@ class Settings:
     sync_on_start: bool = False
 
     # --- sending mail (prompts, the digest) ---
-    # "sendmail" (the system's `sendmail -t`), "smtp" (the settings below), or "" to
-    # use sendmail when the system has it.
+    # "sendmail" (the system's `sendmail -t`), "smtp" (the settings below), or "": SMTP
+    # when smtp_host is set, else sendmail when the system has it.
     send_with: str = ""
     sendmail_command: str = "/usr/sbin/sendmail"
     smtp_host: str = ""

@@ -47,7 +47,7 @@ class SyncSummary:
         elif self.touches:
             mail = _count(self.touches, "new touch", "new touches")
             if self.replies:
-                mail += f" ({_count(self.replies, 'reply', 'replies')} to prompts)"
+                mail += f" ({_replies(self.replies)})"
             parts.append(f"Mail: {mail}")
         if self.calendar_error:
             parts.append(f"calendar: {self.calendar_error}")
@@ -86,7 +86,7 @@ def sync_everything(
         try:
             from trustdesk.mail_sync import sync_mail
 
-            mail = sync_mail(coach, settings.mail_sources, settings=settings, today=today)
+            mail = sync_mail(coach, settings.mail_sources, settings=settings, today=today, now=now)
         except Exception as exc:  # noqa: BLE001 - one line for the coach, the calendar still runs
             found["mail_error"] = _one_line(exc)
         else:
@@ -98,7 +98,7 @@ def sync_everything(
             from trustdesk.calendar_sync import sync_calendars
 
             calendar = sync_calendars(
-                coach, settings.calendar_sources, settings=settings, today=today
+                coach, settings.calendar_sources, settings=settings, today=today, now=now
             )
         except Exception as exc:  # noqa: BLE001 - one line for the coach
             found["calendar_error"] = _one_line(exc)
@@ -106,3 +106,7 @@ def sync_everything(
             for name in ("scheduled", "moved", "cancelled"):
                 found[name] = int(getattr(calendar, name, 0))
     return SyncSummary(**found)  # type: ignore[arg-type]
+
+
+def _replies(count: int) -> str:
+    return "1 reply to a prompt" if count == 1 else f"{count} replies to prompts"

@@ -153,7 +153,11 @@ def summary_line(result) -> str:
         touches = _count(result.logged, "touch", "touches")
         line += f"{verb} {touches} for {_count(result.clients, 'client')}"
         if result.replies:
-            line += f" ({_count(result.replies, 'reply', 'replies')} to prompts)"
+            line += (
+                " (1 reply to a prompt)"
+                if result.replies == 1
+                else f" ({result.replies:,} replies to prompts)"
+            )
     else:
         line += "nothing new to log" if not result.dry_run else "nothing would be logged"
     skipped = result.skipped
