@@ -13,7 +13,6 @@ from trustdesk.store.practice import delete_rows
 from trustdesk.trust.common import ActionError
 from trustdesk.trust.prompts import (
     NO_STAGE,
-    SUBJECT,
     AwaitingReply,
     PromptError,
     add_prompt,
@@ -234,7 +233,7 @@ def test_compose_fills_the_first_name_and_stage(coach, today):
     ann = client(coach, today, "Ann Lee", email="ann@example.com", program=program, stage=stage)
     p = prompt(coach, body="{first_name}, what is hard about {stage}? {first_name}!")
     message = compose(coach, p.id, ann.id)
-    assert message.subject == SUBJECT == "A question before our next session"
+    assert message.subject == p.title
     assert message.to_email == "ann@example.com"
     assert message.body.startswith("Hi Ann,\n\n")
     assert "Ann, what is hard about Experiment? Ann!" in message.body

@@ -45,7 +45,6 @@ MAX_TITLE = 200
 MAX_BODY = 4000
 MAX_HINT = 100
 MAX_SUMMARY = 2000
-SUBJECT = "A question before our next session"
 NO_STAGE = "this stage"
 _ENTRY_KEYS = {"habit", "title", "body", "stage_hint"}
 
@@ -358,7 +357,9 @@ def compose(coach: Coach, prompt_id: int, client_id: int) -> ComposedMessage:
         "whenever suits you. I will read them before we next meet.\n\n"
         f"Warm regards,\n{sign_off}"
     )
-    return ComposedMessage(subject=SUBJECT, body=body, to_email=row["email"])
+    # The prompt's title is the subject, copied or sent by trustdesk alike: mail sync
+    # knows a reply by its "Re: <title>".
+    return ComposedMessage(subject=prompt.title, body=body, to_email=row["email"])
 
 
 def send_prompt(
