@@ -22,6 +22,11 @@ CORE_MODULES = (
     "trustdesk.ics",
     "trustdesk.asking",
     "trustdesk.sync",
+    "trustdesk.contact_files",
+    "trustdesk.mail_send",
+    "trustdesk.prompt_mail",
+    "trustdesk.mail_sync",
+    "trustdesk.calendar_sync",
     "trustdesk.cli",
 )
 
