@@ -44,7 +44,15 @@ from zoneinfo import ZoneInfo
 from peewee import IntegrityError
 
 from trustdesk import config
-from trustdesk.store.models import CalendarSource, Client, Coach, Session, db, name_key
+from trustdesk.store.models import (
+    CalendarSource,
+    Client,
+    Coach,
+    Session,
+    db,
+    name_key,
+    ways_to_reach,
+)
 from trustdesk.store.states import ClientStatus, SessionStatus
 from trustdesk.trust.common import ActionError, ChangedElsewhere
 from trustdesk.trust.sessions import reschedule_session, set_session_status
@@ -299,7 +307,7 @@ class _Clients:
         for cid, name, email, more, stage in rows.tuples():
             self.names[cid] = name
             self.stages[cid] = stage
-            for address in [email, *(more or "").splitlines()]:
+            for address in ways_to_reach(email, more):
                 address = address.strip().casefold()
                 if address:
                     self.by_address.setdefault(address, set()).add(cid)

@@ -28,6 +28,7 @@ from trustdesk.store.models import (
     Stage,
     StageChange,
     Touch,
+    ways_to_reach,
 )
 from trustdesk.vault import Vault, plaintext_length
 from trustdesk.vault.vault import note_bound
@@ -170,8 +171,7 @@ def spreadsheet_safe(value: object) -> str:
 
 
 def _listed(first: str, more: str) -> str:
-    values = [value for value in (first, *(more or "").split("\n")) if value]
-    return LISTED_SEPARATOR.join(values)
+    return LISTED_SEPARATOR.join(ways_to_reach(first, more))
 
 
 def write_clients_csv(out: TextIO, coach: Coach, *, excel: bool = False) -> None:
@@ -258,8 +258,8 @@ def write_clients_vcf(out: TextIO, coach: Coach) -> None:
             ContactCard(
                 uid=str(uid),
                 name=name,
-                emails=_ways_to_reach(email, more_emails),
-                phones=_ways_to_reach(phone, more_phones),
+                emails=ways_to_reach(email, more_emails),
+                phones=ways_to_reach(phone, more_phones),
                 program=program or "",
                 contact_preferences=preferences or "",
                 revised=revised,
@@ -269,8 +269,3 @@ def write_clients_vcf(out: TextIO, coach: Coach) -> None:
             )
         ),
     )
-
-
-def _ways_to_reach(first: str, more: str) -> tuple[str, ...]:
-    """The one used first, then the others (stored one a line)."""
-    return tuple(value for value in (first, *(more or "").split("\n")) if value)

@@ -44,6 +44,7 @@ from trustdesk.store.models import (
     Touch,
     db,
     name_key,
+    ways_to_reach,
 )
 from trustdesk.store.states import ClientStatus, SessionStatus
 from trustdesk.trust.clients import MAX_CONTACT, MAX_CONTACTS, MAX_NAME, MAX_PREFERENCES
@@ -247,10 +248,6 @@ def _phone_key(phone: str) -> str:
     return ("+" if phone.strip().startswith("+") else "") + digits if digits else phone.strip()
 
 
-def _lines_of(text: str) -> tuple[str, ...]:
-    return tuple(line for line in (text or "").split("\n") if line)
-
-
 class _Existing:
     """The coach's clients, indexed the ways a row of a file can name one."""
 
@@ -290,8 +287,8 @@ class _Existing:
                 status,
                 version,
                 import_key,
-                tuple(e for e in (email, *_lines_of(more_emails)) if e),
-                tuple(p for p in (phone, *_lines_of(more_phones)) if p),
+                ways_to_reach(email, more_emails),
+                ways_to_reach(phone, more_phones),
                 row[9],
                 row[10],
                 _as_date(row[11]),

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from trustdesk.config import Settings
-from trustdesk.store.models import Client, Coach, MailSource, Prompt, Touch, db
+from trustdesk.store.models import Client, Coach, MailSource, Prompt, Touch, db, ways_to_reach
 from trustdesk.store.states import ClientStatus
 from trustdesk.trust.common import ActionError
 
@@ -176,7 +176,7 @@ def client_addresses(coach: Coach) -> dict[str, tuple[tuple[int, str], ...]]:
         .tuples()
     )
     for client_id, name, email, more in rows:
-        for address in {email, *more.splitlines()}:
+        for address in set(ways_to_reach(email, more)):
             key = address.strip().casefold()
             if key:
                 owners = found.setdefault(key, [])

@@ -175,6 +175,12 @@ class Client(Versioned, BaseModel):
         return super().save(*args, **kwargs)
 
 
+def ways_to_reach(first: str, more: str) -> tuple[str, ...]:
+    """A client's emails (or phones): the one used first, then the others, which are stored
+    one a line in `more_emails` (`more_phones`); blanks left out."""
+    return tuple(value for value in (first, *(more or "").split("\n")) if value)
+
+
 class StageChange(BaseModel):
     coach = ForeignKeyField(Coach, on_delete="CASCADE")
     client = ForeignKeyField(Client, backref="stage_changes", on_delete="CASCADE")

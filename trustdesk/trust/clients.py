@@ -28,6 +28,7 @@ from trustdesk.store.models import (
     Touch,
     db,
     name_key,
+    ways_to_reach,
 )
 from trustdesk.store.states import ClientStatus
 from trustdesk.trust.common import (
@@ -164,18 +165,14 @@ class _Unset:
 UNSET: Any = _Unset()  # an edit leaves a field it is not given as it is
 
 
-def _lines(text: str) -> tuple[str, ...]:
-    return tuple(line for line in (text or "").split("\n") if line)
-
-
 def _details(client: Client) -> ClientDetails:
     program = Program.get_or_none(Program.id == client.program_id) if client.program_id else None
     stage = Stage.get_or_none(Stage.id == client.stage_id) if client.stage_id else None
     return ClientDetails(
         client_id=client.id,
         name=client.name,
-        emails=tuple(e for e in (client.email, *_lines(client.more_emails)) if e),
-        phones=tuple(p for p in (client.phone, *_lines(client.more_phones)) if p),
+        emails=ways_to_reach(client.email, client.more_emails),
+        phones=ways_to_reach(client.phone, client.more_phones),
         status=ClientStatus(client.status),
         program_id=client.program_id,
         program_name=program.name if program else None,
