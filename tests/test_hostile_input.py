@@ -172,8 +172,9 @@ def test_a_csv_imports_whole_or_not_at_all_with_every_bad_line_named(coach, rows
     out = io.StringIO(newline="")
     writer = csv.writer(out)
     writer.writerow(["name", "email"])
-    for name, extra in rows:
-        writer.writerow([name, "a@example.org", *(["more"] * extra)])
+    # Each row has its own address: two rows sharing one are a duplicate, named as such.
+    for i, (name, extra) in enumerate(rows):
+        writer.writerow([name, f"client{i}@example.org", *(["more"] * extra)])
     data = ("\ufeff" if bom else "").encode() + out.getvalue().encode("utf-8")
     # A row is bad when it has values beyond the header or a name longer than a form takes.
     bad = {i for i, (name, extra) in enumerate(rows) if extra or len(name.strip()) > MAX_NAME}
