@@ -59,6 +59,16 @@ def name_key(name: str) -> str:
     return " ".join(bare.casefold().split())
 
 
+def days_after(day, days):
+    """SQL for the date `days` days after `day` (both SQL expressions), on either backend:
+    date arithmetic is the one thing SQLite and PostgreSQL spell differently."""
+    import peewee
+
+    if isinstance(db.obj, peewee.PostgresqlDatabase):
+        return day + days
+    return peewee.fn.DATE(day, peewee.fn.PRINTF("%+d days", days))
+
+
 def _now() -> dt.datetime:
     # Imported lazily so the clock can be fixed by tests and --today.
     from trustdesk import config
