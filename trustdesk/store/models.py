@@ -410,6 +410,7 @@ class ClientRollup(BaseModel):
     open_promises = IntegerField(default=0)
     first_open_due_on = DateField(null=True)
     first_client_due_on = DateField(null=True)
+    sessions_held = IntegerField(default=0)
     next_session_at = DateTimeField(null=True)
     last_missed_at = DateTimeField(null=True)
 

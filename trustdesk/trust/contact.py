@@ -170,6 +170,14 @@ def open_promise_count():
     return _kept_unless(SQL("1 = 0"), ClientRollup.open_promises, rows)
 
 
+def sessions_held_count():
+    """Per client (with_rollup): how many of their sessions were held."""
+    rows = Session.select(fn.COUNT(Session.id)).where(
+        (Session.client == Client.id) & (Session.status == SessionStatus.HELD)
+    )
+    return _kept_unless(SQL("1 = 0"), ClientRollup.sessions_held, rows)
+
+
 def next_session_at(now: dt.datetime):
     """Per client (with_rollup): the first session still scheduled from `now` on.
 
