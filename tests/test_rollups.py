@@ -21,6 +21,7 @@ from trustdesk.store.rollups import (
     rebuild_rollups,
     rollup_drift,
 )
+from trustdesk.store.states import CadenceState
 from trustdesk.trust import clients, contact, dashboard, promises, sessions
 from trustdesk.trust.common import ActionError
 
@@ -329,3 +330,52 @@ def test_rebuilding_is_the_same_as_keeping(demo_practice, database):
     if "Server" not in type(db.obj).__name__:
         rebuild_rollups(db.obj)
         assert sorted(ClientRollup.select().tuples()) == before
+
+
+# --- the rule in SQL is the rule in Python ---------------------------------------------------
+
+CLIENT_SHAPE = st.tuples(
+    st.integers(1, 30),  # ideal gap
+    st.integers(0, 30),  # maximum gap beyond the ideal
+    st.sampled_from(["never", "ideal", "most", "any"]),  # the last touch, near which edge
+    st.integers(-1, 1),  # a day either side of that edge
+    st.integers(0, 80),  # or any number of days ago
+    st.one_of(st.none(), st.integers(-3, 3)),  # snoozed until, from today
+    st.integers(0, 90),  # started, days ago
+)
+
+
+@hsettings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(shapes=st.lists(CLIENT_SHAPE, min_size=1, max_size=12))
+def test_the_database_puts_each_client_in_the_state_cadence_state_says(coach, shapes):
+    from collections import Counter
+
+    from trustdesk.store.practice import delete_rows
+
+    with db.atomic():
+        for (cid,) in Client.select(Client.id).where(Client.coach == coach).tuples():
+            delete_rows(Client, Client.id == cid)
+    for i, (ideal, extra, edge, delta, anyday, snoozed, started) in enumerate(shapes):
+        cid = clients.add_client(
+            coach, f"Shape {i}", ideal_gap_days=ideal, max_gap_days=ideal + extra,
+            started_on=DAY - dt.timedelta(days=started), today=DAY,
+        ).client_id  # fmt: skip
+        since = {"never": None, "ideal": ideal + delta, "most": ideal + extra + delta,
+                 "any": anyday}[edge]  # fmt: skip
+        if since is not None and since >= 0:
+            contact.log_touch(coach, cid, channel="call", direction="outbound", summary="",
+                              occurred_on=DAY - dt.timedelta(days=since), today=DAY)  # fmt: skip
+        if snoozed is not None:
+            Client.update(snoozed_until=DAY + dt.timedelta(days=snoozed)).where(
+                Client.id == cid
+            ).execute()
+    every = contact.cadence(coach, DAY)
+    states = Counter(c.state for c in every)
+    assert contact.cadence_counts(coach, DAY) == {s: states.get(s, 0) for s in CadenceState}
+    assert [c.client_id for c in contact.cadence(coach, DAY, needing_contact=True)] == [
+        c.client_id for c in every if c.needs_contact
+    ]
