@@ -379,3 +379,40 @@ def test_the_database_puts_each_client_in_the_state_cadence_state_says(coach, sh
     assert [c.client_id for c in contact.cadence(coach, DAY, needing_contact=True)] == [
         c.client_id for c in every if c.needs_contact
     ]
+
+
+# --- the app's door: K on the dashboard, and the palette ----------------------------------------
+
+
+async def test_k_checks_the_practice_rebuilds_what_differs_and_says_so(database, coach):
+    if "Server" in type(database).__name__:
+        pytest.skip("a coach cannot write a rollup on a practice")
+    from helpers import RecordingApp, settle, wait_for_screen
+
+    from trustdesk.tui.commands import TrustdeskCommands
+    from trustdesk.tui.screens.dashboard import DashboardScreen
+
+    cid = new_client(coach, "Gus Checked")
+    new_client(coach, "Hana Fine")
+    ClientRollup.update(open_promises=3).where(ClientRollup.client == cid).execute()
+    app = RecordingApp(database, coach)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_screen(pilot, DashboardScreen)
+        await settle(pilot)
+        await pilot.press("K")
+        for _ in range(100):
+            if app.said:
+                break
+            await pilot.pause(0.05)
+        assert app.said[-1] == (
+            "Rebuilt what the dashboard keeps for 1 of 2 clients; all match their records now."
+        )
+        names = [name for name, *_ in TrustdeskCommands(app.screen)._general()]
+        assert "Check the practice" in names
+        await pilot.press("K")
+        for _ in range(100):
+            if len(app.said) > 1:
+                break
+            await pilot.pause(0.05)
+        assert app.said[-1] == "All 2 clients match their records."
+    assert own_drift(coach) == []

@@ -38,32 +38,17 @@ def _shown(value: object) -> str:
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     from trustdesk.store import current_coach
-    from trustdesk.store.models import Client
-    from trustdesk.store.rollups import has_triggers, rebuild_own_rollups, rollup_drift
+    from trustdesk.trust.doctor import check_rollups
 
     database = _open(args)
     try:
-        coach = current_coach()
-        clients = Client.select().where(Client.coach == coach).count()
-        triggers = has_triggers(database)
-        drift = rollup_drift(database, coach.id)
-        repaired = 0
-        if args.repair and (drift or not triggers):
-            repaired = rebuild_own_rollups(database, coach.id)
-            triggers = has_triggers(database)
-            left = rollup_drift(database, coach.id)
-        else:
-            left = drift
-        ids = sorted({d.client_id for d in drift})
-        names = (
-            dict(Client.select(Client.id, Client.name).where(Client.id << ids[:1000]).tuples())
-            if ids
-            else {}
-        )
+        check = check_rollups(current_coach(), repair=args.repair)
     finally:
         database.close()
-
-    differing = len(ids)
+    drift, names, triggers = check.drift, check.names, check.triggers
+    clients, repaired = check.clients, check.repaired
+    left = check.left
+    differing = check.differing_clients
     if args.json:
         from trustdesk.literal import json_text
 
@@ -84,12 +69,12 @@ def cmd_doctor(args: argparse.Namespace) -> int:
                         for d in drift
                     ],
                     "repaired": repaired,
-                    "ok": not left and triggers,
+                    "ok": check.ok,
                 }
             )
             + "\n"
         )
-        return EXIT_OK if not left and triggers else EXIT_ERROR
+        return EXIT_OK if check.ok else EXIT_ERROR
 
     lines = []
     if not triggers:
@@ -113,8 +98,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         if args.repair and not left:
             lines.append(f"Rebuilt the rollups of {repaired:,} clients; all match now.")
         elif args.repair:
-            lines.append(f"Rebuilt them, but {len(left):,} differences remain.")
+            lines.append(f"Rebuilt them, but {left:,} differences remain.")
         else:
             lines.append("Run `trustdesk doctor --repair` to rebuild them from the rows.")
     _out("\n".join(lines) + "\n")
-    return EXIT_OK if not left and triggers else EXIT_ERROR
+    return EXIT_OK if check.ok else EXIT_ERROR

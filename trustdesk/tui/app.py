@@ -216,6 +216,27 @@ class TrustdeskApp(App):
             severity = "warning" if summary.failed else "information"
             self.notify(words, title="Sync", severity=severity, markup=False)
 
+    def check_practice(self) -> None:
+        """K on the dashboard, or the palette: check what the dashboard keeps of each
+        client's history against the records, rebuild it if they differ, and say so."""
+        self.run_worker(self._check_practice, thread=True, group="check", exit_on_error=False)
+
+    def _check_practice(self) -> None:
+        from trustdesk.trust.doctor import check_rollups, check_words
+
+        try:
+            check = self.fetch(check_rollups, self.coach, repair=True)
+        except Exception as exc:  # noqa: BLE001 - one line, never a traceback
+            line = failure_line(exc, doing="check the practice")
+            self.call_from_thread(self.notify, line, title="Check", severity="error", markup=False)
+            return
+        if check.repaired:
+            self.call_from_thread(self.practice_changed)
+        severity = "information" if check.ok else "warning"
+        self.call_from_thread(
+            self.notify, check_words(check), title="Check", severity=severity, markup=False
+        )
+
     def vault_changed(self, status: VaultStatus) -> None:
         """The notes locked or opened: every screen open is told (`NotesLockChanged`)."""
         if status.unlocked:

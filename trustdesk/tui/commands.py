@@ -49,6 +49,11 @@ class TrustdeskCommands(Provider):
                 "Add a client: name, contacts, program, cadence",
             ),
             (
+                "Check the practice",
+                app.check_practice,
+                "Check what the dashboard keeps against your records, and rebuild it (K)",
+            ),
+            (
                 "Your name",
                 partial(rename_coach, app),
                 "The name and email your prompts are signed with",

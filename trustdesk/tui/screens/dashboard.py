@@ -51,6 +51,14 @@ class DashboardScreen(TrustdeskScreen[None]):
         Binding("g", "agenda", "Agenda", show=False, id="open_agenda"),
         Binding("P", "programs", "Programs", show=False, id="open_programs"),
         Binding("R", "references", "References", show=False, id="open_references"),
+        Binding(
+            "K",
+            "check_practice",
+            "Check the practice",
+            show=False,
+            id="check_practice",
+            tooltip="Check the dashboard against your records",
+        ),
     ]
 
     def __init__(self) -> None:
@@ -118,6 +126,9 @@ class DashboardScreen(TrustdeskScreen[None]):
         from trustdesk.tui.screens.references import ReferencesScreen
 
         self.app.push_screen(ReferencesScreen(), lambda _: self.reload())
+
+    def action_check_practice(self) -> None:
+        self.td.check_practice()
 
     def action_agenda(self) -> None:
         from trustdesk.tui.screens.agenda import AgendaScreen
