@@ -101,9 +101,13 @@ def _value(database: peewee.Database, column: str, coach: str, client: str) -> s
     t = "src"
     where = condition.format(t=t, true=_true(database))
     agg = aggregate.format(t=t)
+    # A practice's indexes lead with the coach (store.practice._lead_with_coach), so the
+    # coach is named there; a file's lead with the client, which alone names the rows,
+    # and naming the coach too could steer SQLite to an index of every client's rows.
+    fence = f"{t}.coach_id = {coach} AND " if _postgres(database) else ""
     return (
         f'(SELECT {agg} FROM {_schema(database)}"{table}" AS {t} '
-        f"WHERE {t}.coach_id = {coach} AND {t}.client_id = {client} AND {where})"
+        f"WHERE {fence}{t}.client_id = {client} AND {where})"
     )
 
 
