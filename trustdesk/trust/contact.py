@@ -529,9 +529,10 @@ def falls(coach: Coach, today: dt.date, *, client_ids: Iterable[int] | None = No
     promises = [cid for cid, f in found.items() if f[1] == "promise"]
     if sessions:
         for cid, at, status in (
+            # By the clients found above, all the coach's: their own index, not every
+            # session the coach ever had.
             Session.select(Session.client, Session.scheduled_start, Session.status)
-            .where((Session.coach == coach) & (Session.client << sessions)
-                   & (Session.status << MISSED))
+            .where((Session.client << sessions) & (Session.status << MISSED))
             .order_by(Session.id)
             .tuples()
         ):  # fmt: skip
@@ -540,8 +541,8 @@ def falls(coach: Coach, today: dt.date, *, client_ids: Iterable[int] | None = No
     if promises:
         for cid, due, title in (
             Commitment.select(Commitment.client, Commitment.due_on, Commitment.title)
-            .where((Commitment.coach == coach) & (Commitment.client << promises)
-                   & (Commitment.owner == "client") & (Commitment.status == PromiseState.OPEN))
+            .where((Commitment.client << promises) & (Commitment.owner == "client")
+                   & (Commitment.status == PromiseState.OPEN))
             .order_by(Commitment.id.desc())
             .tuples()
         ):  # fmt: skip

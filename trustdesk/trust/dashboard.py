@@ -187,7 +187,8 @@ class DashboardSummary:
 
 
 def summary(coach: Coach, today: dt.date, settings: Settings) -> DashboardSummary:
-    """Counts and practice-wide rates, aggregated in SQL; nothing per client is kept.
+    """Counts and practice-wide rates, aggregated in SQL; what is per client comes from
+    the clients' rollups (store.rollups), not their history.
 
     The counts and rates are scalar subqueries of one statement, and the cadence states
     one grouped query: the dashboard's first screen waits on two round trips, not five.
