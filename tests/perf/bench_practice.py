@@ -443,7 +443,13 @@ class Recorder:
                 recorder.statements.append((recorder.phase, sql, tuple(params or ())))
             return original(database, sql, params, *args, **kwargs)
 
+        self._original = original
         PracticeServer.execute_sql = execute_sql
+
+    def uninstall(self) -> None:
+        from trustdesk.store.database import PracticeServer
+
+        PracticeServer.execute_sql = self._original
 
     def distinct(self) -> list[dict]:
         """Each statement text once (the first parameters it ran with), in order."""
@@ -469,32 +475,40 @@ def is_query(sql: str) -> bool:
     return word in ("select", "with") and " for update" not in sql.lower()
 
 
-def explain_all(url: str, statements: list[dict], fenced: tuple[str, ...]) -> list[dict]:
-    """EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) each query as the coach the URL logs in as,
-    in a transaction rolled back, and judge its plan (check_plan)."""
+def explain_all(
+    url: str, statements: list[dict], fenced: tuple[str, ...], before: tuple[str, ...] = ()
+) -> list[dict]:
+    """EXPLAIN each query as the coach the URL logs in as (explain_on), after the
+    session settings in `before` (such as SET enable_seqscan = off)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        for statement in before:
+            conn.execute(statement)
+        return explain_on(conn, statements, fenced)
+
+
+def explain_on(conn, statements: list[dict], fenced: tuple[str, ...]) -> list[dict]:
+    """EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) each query on `conn`, each in a transaction
+    (or savepoint) rolled back, and judge its plan (check_plan)."""
     import psycopg
 
     out = []
-    with psycopg.connect(url) as conn:
-        for item in statements:
-            if not is_query(item["sql"]):
-                out.append(item | {"verdict": "skipped", "why": "not a query"})
-                continue
-            try:
+    for item in statements:
+        if not is_query(item["sql"]):
+            out.append(item | {"verdict": "skipped", "why": "not a query"})
+            continue
+        try:
+            with conn.transaction(force_rollback=True):
                 (plan,) = conn.execute(
                     "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + item["sql"], item["params"]
                 ).fetchone()
-            except psycopg.Error as exc:
-                conn.rollback()
-                out.append(item | {"verdict": "error", "why": str(exc).splitlines()[0]})
-                continue
-            conn.rollback()
-            verdict = check_plan(plan[0]["Plan"], fenced)
-            out.append(
-                item
-                | verdict
-                | {"execution_ms": plan[0].get("Execution Time"), "plan": plan[0]["Plan"]}
-            )
+        except psycopg.Error as exc:
+            out.append(item | {"verdict": "error", "why": str(exc).splitlines()[0]})
+            continue
+        verdict = check_plan(plan[0]["Plan"], fenced)
+        timing = {"execution_ms": plan[0].get("Execution Time"), "plan": plan[0]["Plan"]}
+        out.append(item | verdict | timing)
     return out
 
 
