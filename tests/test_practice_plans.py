@@ -167,6 +167,4 @@ def test_an_index_that_does_not_lead_with_the_coach_is_caught(plan_practice):
             conn.execute("SET LOCAL enable_seqscan = off")
             explained = bench_practice.explain_on(conn, statements, FENCED_TABLES)
     problems = [p for s in explained for p in s.get("problems", [])]
-    assert any("on touch without coach_id in its index condition" in p for p in problems), (
-        problems
-    )
+    assert any("on touch without coach_id in its index condition" in p for p in problems), problems
