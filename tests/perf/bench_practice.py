@@ -39,6 +39,7 @@ import datetime as dt
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -82,6 +83,9 @@ VARIANTS = ("practice", "alone", "sqlite")
 RATIO_LIMIT = 1.3
 SQLITE_LIMIT = 1.5
 LOAD_LIMIT = 3.0
+# store.practice.FENCED_TABLES, without importing the store here
+FENCED = ("program", "stage", "client", "stage_change", "session", "commitment", "prompt",
+          "touch", "outcome", "note", "key_slot", "calendar_source", "mail_source")  # fmt: skip
 FENCE_TARGET = "fence is an index condition in every dashboard query"
 
 
@@ -570,6 +574,29 @@ def check_plan(plan: dict, fenced: tuple[str, ...]) -> dict:
     }
 
 
+_TABLE = re.compile(
+    r'(FROM|JOIN) "(\w+)" AS "(\w+)"'
+    r"(?: ON \((.*?)\)(?= LEFT| INNER| WHERE| GROUP| ORDER| LIMIT|\)|$))?"
+)
+
+
+def join_audit(sql: str, fenced: tuple[str, ...]) -> dict:
+    """What a distributed PostgreSQL that places rows by coach_id would need of `sql`:
+    the joins of fenced tables whose ON condition leaves coach_id out, and the fenced
+    tables read without an explicit `coach_id = ...` (only the row-level policy fences
+    them). Read from peewee's SQL text, so an approximation: aliases repeat across
+    subqueries, and a table counts as filtered if its alias is filtered anywhere."""
+    joins, unfiltered = [], []
+    for keyword, table, alias, on in _TABLE.findall(sql):
+        if table not in fenced:
+            continue
+        if keyword == "JOIN" and on and "coach_id" not in on:
+            joins.append(f"{table} ON {on}")
+        if not re.search(rf'"{alias}"\."coach_id" = ', sql):
+            unfiltered.append(table)
+    return {"joins_without_coach": joins, "tables_without_coach_filter": sorted(set(unfiltered))}
+
+
 def child_explain(ns: argparse.Namespace) -> None:
     """Drive the dashboard (filter, page down, workspace) and run the report, recording
     every statement; then EXPLAIN each as the coach."""
@@ -960,6 +987,7 @@ def main_bench(ns: argparse.Namespace) -> int:
                 "app_connections_seen": explained["app_connections_seen"],
                 "statements": [
                     {k: v for k, v in s.items() if k != "plan" or s["verdict"] == "FAILS"}
+                    | join_audit(s["sql"], FENCED)
                     for s in explained["statements"]
                 ],
             },
