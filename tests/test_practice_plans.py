@@ -110,7 +110,6 @@ async def test_every_dashboard_statement_keeps_the_fence_in_an_index(plan_practi
     from trustdesk import config
     from trustdesk.config import Settings
     from trustdesk.store import current_coach, open_database
-    from trustdesk.store.practice import FENCED_TABLES
     from trustdesk.trust.report import build_report
 
     config.set_today(TODAY)
@@ -132,7 +131,7 @@ async def test_every_dashboard_statement_keeps_the_fence_in_an_index(plan_practi
         recorder.uninstall()
     statements = recorder.distinct()
     explained = bench_practice.explain_all(
-        plan_practice.coach, statements, FENCED_TABLES, before=("SET enable_seqscan = off",)
+        plan_practice.coach, statements, bench_practice.FENCED, before=("SET enable_seqscan = off",)
     )
     judged = [s for s in explained if s["verdict"] != "skipped"]
     assert len(judged) >= 20, "the dashboard ran fewer queries than it does"
@@ -146,8 +145,6 @@ def test_an_index_that_does_not_lead_with_the_coach_is_caught(plan_practice):
     """The check can fail: with touch's per-client indexes led by the client instead of
     the coach (as they were before setup made every index lead with coach_id), a
     dashboard query reads touches through an index that ignores the fence."""
-    from trustdesk.store.practice import FENCED_TABLES
-
     statements = dashboard_rules_statements(plan_practice.coach)
     with psycopg.connect(plan_practice.admin) as conn:
         with conn.transaction(force_rollback=True):
@@ -165,6 +162,6 @@ def test_an_index_that_does_not_lead_with_the_coach_is_caught(plan_practice):
             conn.execute("ANALYZE public.touch")
             conn.execute(f'SET LOCAL ROLE "{plan_practice.role}"')
             conn.execute("SET LOCAL enable_seqscan = off")
-            explained = bench_practice.explain_on(conn, statements, FENCED_TABLES)
+            explained = bench_practice.explain_on(conn, statements, bench_practice.FENCED)
     problems = [p for s in explained for p in s.get("problems", [])]
     assert any("on touch without coach_id in its index condition" in p for p in problems), problems

@@ -41,6 +41,7 @@ import os
 import random
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -78,14 +79,17 @@ FIGURES = {
     "page_down": ("ms", "page down"),
     "open_workspace": ("ms", "open client workspace"),
     "report": ("ms", "trustdesk report --json (process)"),
+    "peak_rss": ("MiB", "peak resident memory of the app"),
 }
 VARIANTS = ("practice", "alone", "sqlite")
 RATIO_LIMIT = 1.3
 SQLITE_LIMIT = 1.5
 LOAD_LIMIT = 3.0
-# store.practice.FENCED_TABLES, without importing the store here
+# Every table a coach's rows are in: store.practice.FENCED_TABLES and the rollups (schema
+# 0017), which the fence check covers too; written here so the parent imports no store.
 FENCED = ("program", "stage", "client", "stage_change", "session", "commitment", "prompt",
-          "touch", "outcome", "note", "key_slot", "calendar_source", "mail_source")  # fmt: skip
+          "touch", "outcome", "note", "key_slot", "calendar_source", "mail_source",
+          "client_rollup")  # fmt: skip
 FENCE_TARGET = "fence is an index condition in every dashboard query"
 
 
@@ -334,7 +338,9 @@ def pour(admin: str, sizes, templates, coach_ids) -> dict:
             if rows and isinstance(rows[0][0], int):
                 running[model.__name__] += max(r[0] for r in rows)
     counts = {}
-    with psycopg.connect(admin) as conn:
+    # The rollup triggers go first, in their own transaction (they would wait on this
+    # load's locks); they are made again and every rollup rebuilt after it.
+    with _paused_rollups(admin), psycopg.connect(admin) as conn:
         conn.execute("SET maintenance_work_mem = '1GB'")
         # Bulk load as the superuser: reference checks and triggers wait (the rows are
         # copies of consistent files, with every id moved by the same offset).
@@ -349,39 +355,37 @@ def pour(admin: str, sizes, templates, coach_ids) -> dict:
         ).fetchall()
         for index, _ in later:
             conn.execute(f"DROP INDEX {index}")
-        paused = _paused_rollups(admin)
-        with paused:
-            for model in models:
-                table = model._meta.table_name
-                columns = ", ".join(f'"{f.column_name}"' for f in model._meta.sorted_fields)
-                moved = remapper(model, keep_uuids=False)
-                kept = remapper(model, keep_uuids=True)
-                n = 0
-                began = time.perf_counter()
-                with conn.cursor().copy(f'COPY public."{table}" ({columns}) FROM STDIN') as copy:
-                    for k, size in enumerate(sizes):
-                        remap = kept if k == 0 else moved
-                        o, coach = offsets[k], coach_ids[k]
-                        for row in read[size][model]:
-                            copy.write_row(remap(row, o, coach))
-                        n += len(read[size][model])
-                counts[table] = n
-                say(f"  {table}: {n:,} rows in {time.perf_counter() - began:.1f} s")
-            conn.commit()
+        for model in models:
+            table = model._meta.table_name
+            columns = ", ".join(f'"{f.column_name}"' for f in model._meta.sorted_fields)
+            moved = remapper(model, keep_uuids=False)
+            kept = remapper(model, keep_uuids=True)
+            n = 0
             began = time.perf_counter()
-            for _, definition in later:
-                conn.execute(definition)
-            conn.commit()
-            say(f"  {len(later)} indexes made in {time.perf_counter() - began:.1f} s")
-            for model in models:
-                if not isinstance(model._meta.primary_key, peewee.AutoField):
-                    continue
-                table = model._meta.table_name
-                conn.execute(
-                    f"SELECT setval(pg_get_serial_sequence('public.\"{table}\"', 'id'), "
-                    f'(SELECT coalesce(max(id), 0) + 1 FROM public."{table}"), false)'
-                )
-            conn.commit()
+            with conn.cursor().copy(f'COPY public."{table}" ({columns}) FROM STDIN') as copy:
+                for k, size in enumerate(sizes):
+                    remap = kept if k == 0 else moved
+                    o, coach = offsets[k], coach_ids[k]
+                    for row in read[size][model]:
+                        copy.write_row(remap(row, o, coach))
+                    n += len(read[size][model])
+            counts[table] = n
+            say(f"  {table}: {n:,} rows in {time.perf_counter() - began:.1f} s")
+        conn.commit()
+        began = time.perf_counter()
+        for _, definition in later:
+            conn.execute(definition)
+        conn.commit()
+        say(f"  {len(later)} indexes made in {time.perf_counter() - began:.1f} s")
+        for model in models:
+            if not isinstance(model._meta.primary_key, peewee.AutoField):
+                continue
+            table = model._meta.table_name
+            conn.execute(
+                f"SELECT setval(pg_get_serial_sequence('public.\"{table}\"', 'id'), "
+                f'(SELECT coalesce(max(id), 0) + 1 FROM public."{table}"), false)'
+            )
+        conn.commit()
     with psycopg.connect(admin, autocommit=True) as conn:
         began = time.perf_counter()
         conn.execute("VACUUM (ANALYZE)")
@@ -404,6 +408,8 @@ def _paused_rollups(admin: str):
 
     server = connect_server(admin)
     db.initialize(server)
+    # As the admin role, as setup makes them: the triggers' functions are the admin's.
+    server.execute_sql('SET ROLE "trustdesk_admin"')
     try:
         with paused_rollups(server):
             yield
@@ -609,7 +615,6 @@ def child_explain(ns: argparse.Namespace) -> None:
     from trustdesk import config
     from trustdesk.config import Settings
     from trustdesk.store import current_coach, open_database
-    from trustdesk.store.practice import FENCED_TABLES
 
     recorder = Recorder()
     recorder.install()
@@ -632,7 +637,7 @@ def child_explain(ns: argparse.Namespace) -> None:
         raise SystemExit(f"report failed with {code}")
     del Settings
     statements = recorder.distinct()
-    explained = explain_all(ns.db, statements, FENCED_TABLES)
+    explained = explain_all(ns.db, statements, FENCED)
     Path(ns.out).write_text(
         json.dumps(
             {
@@ -775,7 +780,20 @@ def run_load(
                 )
             )
         waiting, peak_connections, samples = 0, 0, 0
+        cpu_before = cpu_times()
+        backend_kib: list[int] = []
+        worker_kib: list[int] = []
         while any(p.poll() is None for _, p in procs):
+            if samples % 20 == 10:  # every 5 s: private memory of backends and workers
+                pids = [
+                    pid
+                    for (pid,) in conn.execute(
+                        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND usename <> current_user"
+                    ).fetchall()
+                ]
+                backend_kib += [k for k in map(private_kib, pids) if k]
+                worker_kib += [k for k in (private_kib(p.pid) for _, p in procs) if k]
             (waits,) = conn.execute(
                 "SELECT count(*) FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid "
                 "WHERE NOT l.granted AND a.datname = current_database()"
@@ -788,6 +806,7 @@ def run_load(
             samples += 1
             peak_connections = max(peak_connections, connections)
             time.sleep(0.25)
+        cpu_after = cpu_times()
         after = conn.execute(
             "SELECT deadlocks, temp_files, temp_bytes, blks_hit, blks_read, xact_rollback "
             "FROM pg_stat_database WHERE datname = current_database()"
@@ -832,6 +851,11 @@ def run_load(
         "buffer_hit_ratio": round(hit / (hit + read), 4) if hit + read else None,
         "rollbacks": after[5] - before[5],
         "peak_connections": peak_connections,
+        "cpu_busy": round(
+            1 - (cpu_after[0] - cpu_before[0]) / max(1, cpu_after[1] - cpu_before[1]), 3
+        ),
+        "backend_private_mib_median": _median_mib(backend_kib),
+        "worker_private_mib_median": _median_mib(worker_kib),
         "touch_table": {
             "live": touch[0],
             "dead": touch[1],
@@ -839,6 +863,27 @@ def run_load(
             "last_autoanalyze": str(touch[3]),
         },
     }
+
+
+def cpu_times() -> tuple[int, int]:
+    """(idle, total) jiffies of the whole machine, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return fields[3] + fields[4], sum(fields[:8])
+
+
+def private_kib(pid: int) -> int | None:
+    """A process's private resident memory (RssAnon): what one more of it costs."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def _median_mib(values: list[int]) -> float | None:
+    return round(statistics.median(values) / 1024, 1) if values else None
 
 
 def server_settings(server: str) -> dict:
@@ -889,7 +934,7 @@ def evaluate(figures: dict, fence_ok: bool, load: dict | None) -> list[dict]:
 
 
 def print_table(figures: dict, targets: list[dict], out=sys.stdout) -> None:
-    print(f"{'figure':<44} {'practice':>10} {'alone':>10} {'sqlite':>10}  (median ms)", file=out)
+    print(f"{'figure':<44} {'practice':>10} {'alone':>10} {'sqlite':>10}  (median)", file=out)
     for name, (unit, what) in FIGURES.items():
         cells = [f"{figures[f'{name}_{v}']['median']:>10,.1f}" for v in VARIANTS]
         print(f"{what + ' (' + unit + ')':<44} {' '.join(cells)}", file=out)
@@ -933,7 +978,9 @@ def main_bench(ns: argparse.Namespace) -> int:
             for variant in VARIANTS:
                 data = app_run(urls[variant], env, scratch, bench.INTERACTIONS_PER_CHILD)
                 for figure in FIGURES:
-                    if figure != "report":
+                    if figure == "peak_rss":
+                        samples[f"peak_rss_{variant}"].append(data["peak_rss_kib"] / 1024)
+                    elif figure != "report":
                         samples[f"{figure}_{variant}"] += data.get(figure, [])
         say("trustdesk report --json")
         for _ in range(ns.repeat):
