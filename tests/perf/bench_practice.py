@@ -886,6 +886,18 @@ def _median_mib(values: list[int]) -> float | None:
     return round(statistics.median(values) / 1024, 1) if values else None
 
 
+def many_coaches(server: str, name: str, target: str, ns, env: dict, scratch: Path) -> dict:
+    """The measured coach's loop alone, then with ns.workers - 1 others drawn from the
+    practice (the tail and the big alike)."""
+    rng = random.Random(SEED)
+    others = [role_name(i, False) for i in range(1, ns.coaches)]
+    roles = rng.sample(others, min(ns.workers - 1, len(others))) + [target]
+    say(f"the measured coach alone for {ns.load_seconds} s")
+    single = run_load(server, name, [target], target, ns, env, scratch)
+    say(f"{len(roles)} coaches at once for {ns.load_seconds} s")
+    return {"single": single, "many": run_load(server, name, roles, target, ns, env, scratch)}
+
+
 def server_settings(server: str) -> dict:
     import psycopg
 
@@ -972,6 +984,15 @@ def main_bench(ns: argparse.Namespace) -> int:
             "alone": pg_url(server, dbname=alone_name, user=target),
             "sqlite": str(templates[ns.big]),
         }
+        if ns.load_only:
+            load = many_coaches(server, many_name, target, ns, env, scratch)
+            for label, data in load.items():
+                print(f"{label}: " + json.dumps({k: v for k, v in data.items() if k != "by_kind"}))
+            if ns.json:
+                command = "python tests/perf/bench_practice.py " + " ".join(ns.argv)
+                report = {"command": command, "server": server_settings(server), "load": load}
+                Path(ns.json).write_text(json.dumps(report, indent=2, default=str) + "\n")
+            return 0
         samples: dict[str, list[float]] = {f"{f}_{v}": [] for f in FIGURES for v in VARIANTS}
         for i in range(ns.repeat):
             say(f"app runs {i + 1}/{ns.repeat}")
@@ -999,17 +1020,7 @@ def main_bench(ns: argparse.Namespace) -> int:
         judged = [s for s in explained["statements"] if s["verdict"] != "skipped"]
         failing = [s for s in judged if s["verdict"] != "fenced"]
 
-        load = None
-        if ns.workers:
-            # The measured coach and others drawn from the practice (the tail and the big).
-            rng = random.Random(SEED)
-            others = [role_name(i, False) for i in range(1, ns.coaches)]
-            roles = rng.sample(others, min(ns.workers - 1, len(others))) + [target]
-            say(f"the measured coach alone for {ns.load_seconds} s")
-            single = run_load(server, many_name, [target], target, ns, env, scratch)
-            say(f"{len(roles)} coaches at once for {ns.load_seconds} s")
-            many_run = run_load(server, many_name, roles, target, ns, env, scratch)
-            load = {"single": single, "many": many_run}
+        load = many_coaches(server, many_name, target, ns, env, scratch) if ns.workers else None
         targets = evaluate(figures, not failing, load)
         report = {
             "command": "python tests/perf/bench_practice.py " + " ".join(ns.argv),
@@ -1077,6 +1088,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=40, help="coaches at once (0: none)")
     parser.add_argument("--load-seconds", type=float, default=60.0)
     parser.add_argument("--think", type=float, default=2.0, help="seconds between refreshes")
+    parser.add_argument(
+        "--load-only", action="store_true", help="only the many-coaches run (built practice)"
+    )
     parser.add_argument("--cache", metavar="DIR", help="where the template files are kept")
     parser.add_argument("--rebuild", action="store_true", help="build the practices anew")
     parser.add_argument("--child", choices=("explain", "worker"), help=argparse.SUPPRESS)
