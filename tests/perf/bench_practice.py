@@ -997,10 +997,10 @@ def print_table(figures: dict, targets: list[dict], out=sys.stdout) -> None:
         cells = [f"{figures[f'{name}_{v}']['median']:>10,.1f}" for v in VARIANTS]
         print(f"{what + ' (' + unit + ')':<44} {' '.join(cells)}", file=out)
     print(file=out)
-    print(f"{'target':<52} {'value':>8} {'limit':>8}  met", file=out)
+    print(f"{'target':<56} {'value':>8} {'limit':>8}  met", file=out)
     for t in targets:
         limit = f"{t['op']} {t['limit']:g}"
-        print(f"{t['name']:<52} {t['value']:>8,.2f} {limit:>8}  {'yes' if t['met'] else 'NO'}",
+        print(f"{t['name']:<56} {t['value']:>8,.2f} {limit:>8}  {'yes' if t['met'] else 'NO'}",
               file=out)  # fmt: skip
 
 
