@@ -455,40 +455,6 @@ def log_reply(
         ).id
 
 
-def _latest_per_prompt(
-    coach: Coach,
-    channel: str,
-    direction: str,
-    after: dt.date,
-    until: dt.date | None,
-    client_id: int | None,
-    name: str,
-):
-    """A subquery: per client and prompt, the latest day of a touch of this kind (as `name`)."""
-    T = Touch.alias(f"{name}_touch")
-    where = (
-        (T.coach == coach)
-        & (T.channel == channel)
-        & (T.direction == direction)
-        & T.prompt.is_null(False)
-        & (T.occurred_on > after)
-    )
-    if until is not None:
-        where &= T.occurred_on <= until
-    if client_id is not None:
-        where &= T.client == client_id
-    return (
-        T.select(
-            T.client.alias("client_id"),
-            T.prompt.alias("prompt_id"),
-            fn.MAX(T.occurred_on).alias(name),
-        )
-        .where(where)
-        .group_by(T.client, T.prompt)
-        .alias(f"{name}_last")
-    )
-
-
 # After this many days an unanswered prompt has lapsed: the coach follows up another way.
 REPLY_WINDOW_DAYS = 30
 
@@ -503,34 +469,49 @@ def awaiting_query(coach: Coach, today: dt.date, *, client_id: int | None = None
     the latest send and the latest reply per client and prompt are aggregated in SQL.
     """
     window_start = today - dt.timedelta(days=REPLY_WINDOW_DAYS)
-    sent = _latest_per_prompt(
-        coach, "journal_prompt", "outbound", window_start, today, client_id, "sent_on"
+    # One grouped pass over the window's prompt touches: per client and prompt, the
+    # latest send and the latest reply. (Two aggregates joined to each other let
+    # PostgreSQL misjudge a practice of many coaches into a nested loop over millions
+    # of pairs.) Only replies inside the window can answer a send inside it; older ones
+    # never do, and leaving them out keeps this an index range, not every reply.
+    T = Touch
+    sent_on = fn.MAX(T.occurred_on).filter(
+        (T.channel == "journal_prompt") & (T.direction == "outbound") & (T.occurred_on <= today)
     )
-    # Only replies inside the window can answer a send inside it; older ones never do,
-    # and leaving them out keeps this an index range instead of a scan of every reply.
-    replied = _latest_per_prompt(
-        coach, "reply", "inbound", window_start, None, client_id, "replied_on"
+    replied_on = fn.MAX(T.occurred_on).filter((T.channel == "reply") & (T.direction == "inbound"))
+    where = (
+        (T.coach == coach)
+        & (T.channel << ("journal_prompt", "reply"))
+        & (T.occurred_on > window_start)
+        & T.prompt.is_null(False)
+    )
+    if client_id is not None:
+        where &= T.client == client_id
+    latest = (
+        T.select(
+            T.client.alias("client_id"),
+            T.prompt.alias("prompt_id"),
+            sent_on.alias("sent_on"),
+            replied_on.alias("replied_on"),
+        )
+        .where(where)
+        .group_by(T.client, T.prompt)
+        .alias("latest")
     )
     return (
         Client.select(
-            Client.id, Client.name, Prompt.id, Prompt.title, sent.c.sent_on.alias("sent_on")
+            Client.id, Client.name, Prompt.id, Prompt.title, latest.c.sent_on.alias("sent_on")
         )
-        .join(sent, on=(sent.c.client_id == Client.id))
-        .join(Prompt, on=(Prompt.id == sent.c.prompt_id))
-        .join(
-            replied,
-            JOIN.LEFT_OUTER,
-            on=(
-                (replied.c.client_id == sent.c.client_id)
-                & (replied.c.prompt_id == sent.c.prompt_id)
-            ),
-        )
+        .join(latest, on=(latest.c.client_id == Client.id))
+        .join(Prompt, on=(Prompt.id == latest.c.prompt_id))
         .where(
             (Client.coach == coach)
+            & (Prompt.coach == coach)
             & (Client.status == ClientStatus.ACTIVE)
-            & (replied.c.replied_on.is_null() | (replied.c.replied_on < sent.c.sent_on))
+            & latest.c.sent_on.is_null(False)
+            & (latest.c.replied_on.is_null() | (latest.c.replied_on < latest.c.sent_on))
         )
-        .order_by(sent.c.sent_on, Client.name, Prompt.title, Client.id, Prompt.id)
+        .order_by(latest.c.sent_on, Client.name, Prompt.title, Client.id, Prompt.id)
     )
 
 
