@@ -167,15 +167,6 @@ def test_an_index_that_does_not_lead_with_the_coach_is_caught(plan_practice):
     assert any("on touch without coach_id in its index condition" in p for p in problems), problems
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the policies compare coach.db_role (text) with current_user (a name, collation C), "
-        "which the unique index on db_role (default collation) cannot serve, so every "
-        "statement reads the whole coach table once per fenced table it names; a unique "
-        'index on (db_role COLLATE "C") would serve it (remove this mark once setup makes it)'
-    ),
-)
 def test_the_policies_find_the_coach_through_an_index(plan_practice):
     """The fence's own lookup (the coach whose role is logged in) reads one coach's row,
     not every coach's: as the practice grows to thousands of coaches, a scan of them all
