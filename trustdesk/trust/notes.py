@@ -12,6 +12,8 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import peewee
+
 from trustdesk import config
 from trustdesk.store.models import NOTE_KINDS, Client, Coach, Note, db
 from trustdesk.trust.common import ChangedElsewhere, refuse_if_changed, unchanged_since
@@ -205,39 +207,107 @@ def search_notes(vault: Vault, query: str, *, client_id: int | None = None) -> l
     needle = query.casefold()
     if not needle:
         return []
-    opener = vault.opener(table=NOTE_TABLE, column=NOTE_COLUMN)
-    uids = {
-        cid: str(uuid.UUID(str(uid)))
-        for cid, uid in Client.select(Client.id, Client.uid)
-        .where(Client.coach == vault.coach)
-        .tuples()
-    }
-    scan = Note.select(Note.id, Note.body_sealed, Note.client, Note.kind, Note.written_on).where(
-        Note.coach == vault.coach
-    )
-    if client_id is not None:
-        scan = scan.where(Note.client == client_id)
-    sql, params = scan.sql()
+    scan = _NoteScan(vault, client_id)
     found = []
-    open_ = opener.open_uuid
-    # Ids come back as the database stores them: hex text in SQLite, a uuid in PostgreSQL.
-    for raw_id, sealed, cid, kind, written in db.execute_sql(sql, params):
-        # The date as the database gives it: text in SQLite, a date in PostgreSQL.
-        body = open_(str(raw_id), sealed, (uids.get(cid, ""), kind, str(written)))
-        at = body.casefold().find(needle)
+    for row_id, cid, kind, written, words in scan.opened():
+        at = words.casefold().find(needle)
         if at >= 0:
-            found.append((raw_id, cid, kind, written, _excerpt(body, at, len(needle))))
+            found.append((row_id, cid, kind, written, _excerpt(words, at, len(needle))))
     if not found:
         return []
-    names = dict(Client.select(Client.id, Client.name).where(Client.coach == vault.coach).tuples())
-    as_id, as_day = Note.id.python_value, Note.written_on.python_value
+    as_day = Note.written_on.python_value
     hits = [
-        NoteHit(as_id(h), cid, names[cid], kind, as_day(written), excerpt)
+        NoteHit(uuid.UUID(h), cid, scan.name(cid), kind, as_day(written), excerpt)
         for h, cid, kind, written, excerpt in found
     ]
     hits.sort(key=lambda h: h.id.hex)  # ties on the day: by id, as the database orders them
     hits.sort(key=lambda h: h.written_on, reverse=True)
     return hits
+
+
+class _NoteScan:
+    """The coach's notes (or one client's) read in one pass and opened one by one.
+
+    What a search costs beyond reading the rows and decrypting them is Python work per
+    note, so the loop does as little as it can: on SQLite the row id comes back from SQL
+    already in the dashed form its seal binds, and a client's identity and name are read
+    in one query and turned into the bound form only when one of its notes is opened.
+    """
+
+    def __init__(self, vault: Vault, client_id: int | None) -> None:
+        self.opener = vault.opener(table=NOTE_TABLE, column=NOTE_COLUMN)
+        meta = Client._meta
+        where = f'"{meta.fields["coach"].column_name}" = {db.param}'
+        params: list = [vault.coach.id]
+        if client_id is not None:
+            where += f' AND "{meta.primary_key.column_name}" = {db.param}'
+            params.append(client_id)
+        self._clients = {
+            cid: (uid, name)
+            for cid, uid, name in db.execute_sql(
+                f'SELECT "{meta.primary_key.column_name}", "{meta.fields["uid"].column_name}", '
+                f'"{meta.fields["name"].column_name}" FROM "{meta.table_name}" WHERE {where}',
+                params,
+            )
+        }
+        self._uids: dict[int, str] = {}
+        self.client_id = client_id
+        self.coach = vault.coach
+
+    def name(self, cid: int) -> str:
+        return self._clients.get(cid, (None, ""))[1]
+
+    def uid(self, cid: int) -> str:
+        """The client's identity as a note's seal binds it (dashed), "" if it has none."""
+        uid = self._uids.get(cid)
+        if uid is None:
+            raw = self._clients.get(cid, (None, ""))[0]
+            uid = self._uids[cid] = "" if raw is None else str(uuid.UUID(str(raw)))
+        return uid
+
+    def opened(self) -> Iterator[tuple[str, int, str, object, str]]:
+        """(dashed id, client id, kind, written_on as stored, words) for every note."""
+        uids, uid_of = self._uids, self.uid
+        if isinstance(db.obj, peewee.SqliteDatabase):
+            open_ = self.opener.open
+            sql, params = self._sqlite_sql()
+            for row_id, sealed, cid, kind, written in db.execute_sql(sql, params):
+                uid = uids.get(cid) or uid_of(cid)
+                yield row_id, cid, kind, written, open_(sealed, row_id, (uid, kind, written))
+            return
+        # PostgreSQL gives the id as a uuid and the date as a date: their text is the bound form.
+        open_uuid = self.opener.open_uuid
+        scan = Note.select(Note.id, Note.body_sealed, Note.client, Note.kind, Note.written_on)
+        scan = scan.where(Note.coach == self.coach)
+        if self.client_id is not None:
+            scan = scan.where(Note.client == self.client_id)
+        sql, params = scan.sql()
+        for raw_id, sealed, cid, kind, written in db.execute_sql(sql, params):
+            row_id = str(raw_id)
+            uid = uids.get(cid) or uid_of(cid)
+            words = open_uuid(row_id, sealed, (uid, kind, str(written)))
+            yield str(uuid.UUID(row_id)), cid, kind, written, words
+
+    def _sqlite_sql(self) -> tuple[str, list]:
+        """The ids as SQLite stores them (32 hex digits) turned dashed in SQL, as
+        Opener.open_uuid would turn them; an id stored dashed comes back as it is."""
+        meta = Note._meta
+        column = {name: f'"{field.column_name}"' for name, field in meta.fields.items()}
+        nid = column["id"]
+        parts = "||'-'||".join(
+            f"substr({nid}, {at}, {n})" for at, n in ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
+        )
+        dashed = f"CASE WHEN length({nid}) = 32 THEN {parts} ELSE {nid} END"
+        where = f"{column['coach']} = ?"
+        params: list = [self.coach.id]
+        if self.client_id is not None:
+            where += f" AND {column['client']} = ?"
+            params.append(self.client_id)
+        sql = (
+            f"SELECT {dashed}, {column['body_sealed']}, {column['client']}, {column['kind']}, "
+            f'{column["written_on"]} FROM "{meta.table_name}" WHERE {where}'
+        )
+        return sql, params
 
 
 LINE_CHARS = 120  # a note's line as a list shows it: enough for a wide terminal
@@ -329,22 +399,19 @@ def search_notes_stream(
         yield SearchStep(count, count)
         return
     pattern = re.compile(re.escape(query), re.IGNORECASE)
-    scan, body = _opening(vault, client_id)
-    names = dict(Client.select(Client.id, Client.name).where(Client.coach == vault.coach).tuples())
-    as_id, as_day = Note.id.python_value, Note.written_on.python_value
-    sql, params = scan.sql()
+    scan = _NoteScan(vault, client_id)
+    as_day = Note.written_on.python_value
     opened = 0
     yield SearchStep(0, count)
-    for raw_id, sealed, cid, kind, written in db.execute_sql(sql, params):
-        words = body(raw_id, sealed, cid, kind, written)
+    for row_id, cid, kind, written, words in scan.opened():
         opened += 1
         at = words.casefold().find(needle)
         if at >= 0:
             line, start, length = _found_line(words, needle, pattern)
             hit = NoteHit(
-                as_id(raw_id),
+                uuid.UUID(row_id),
                 cid,
-                names.get(cid, ""),
+                scan.name(cid),
                 kind,
                 as_day(written),
                 _excerpt(words, at, len(needle)),
