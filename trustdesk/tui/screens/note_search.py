@@ -9,6 +9,7 @@ screen the moment the notes lock.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from time import monotonic
 from typing import ClassVar
 
@@ -22,8 +23,9 @@ from textual.worker import Worker, get_current_worker
 
 from trustdesk.literal import visible
 from trustdesk.store import StoreError
+from trustdesk.trust import notes
 from trustdesk.trust.common import plural
-from trustdesk.trust.notes import NoteBody, NoteError, NoteHit, read_note, search_notes_stream
+from trustdesk.trust.notes import NoteBody, NoteError, NoteHit, SearchStep, read_note
 from trustdesk.tui.failures import failure_line
 from trustdesk.tui.formatting import day
 from trustdesk.tui.labels import NOTE_KIND_LABELS
@@ -35,6 +37,11 @@ from trustdesk.vault import SealError, VaultError, VaultLocked
 
 MOST_SHOWN = 500  # hits on screen at most: past that, the coach narrows the words
 BATCH_SECONDS = 0.05  # after the first hit, hits reach the screen at most this often
+
+
+def search_notes_stream(vault, words: str, *, client_id: int | None = None) -> Iterator[SearchStep]:
+    """The search as the screen runs it: the first hits before the notes are counted."""
+    return notes.search_notes_stream(vault, words, client_id=client_id, count_first=False)
 
 
 class NoteSearchScreen(TrustdeskModal[None]):
@@ -174,7 +181,10 @@ class NoteSearchScreen(TrustdeskModal[None]):
             if table.row_count == 1 and isinstance(self.focused, Input):
                 table.focus()  # Enter now opens the first hit; Tab goes back to the words
         found = plural(len(self.hits), "note")
-        self._progress(f"Searching… {opened} of {plural(total, 'note')} read, {found} found.")
+        if total:
+            self._progress(f"Searching… {opened} of {plural(total, 'note')} read, {found} found.")
+        else:  # not counted yet: the first hits come before the count
+            self._progress(f"Searching… {opened} read, {found} found.")
 
     def _add_row(self, table: DataTable, hit: NoteHit) -> None:
         cells = [
