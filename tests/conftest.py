@@ -123,6 +123,8 @@ BOTH_BACKENDS = {
     "test_cli_notes",
     # Two mail syncs at once: the unique index, not luck, keeps each message once.
     "test_mail_sync_race",
+    # What the dashboard keeps of each client's history, kept by triggers on both.
+    "test_rollups",
 }
 
 

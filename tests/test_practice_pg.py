@@ -676,6 +676,7 @@ def test_a_practice_set_up_by_the_previous_release_is_brought_up_to_date(
             "0014_touch_source",
             "0015_calendar_sync",
             "0016_mail_source",
+            "0017_client_rollup",
         ]
         database = open_database(pg_url(admin, user=ann))
         try:
@@ -684,6 +685,11 @@ def test_a_practice_set_up_by_the_previous_release_is_brought_up_to_date(
             assert practice_uid() is not None  # made by 0013, granted to coaches by setup
             contact.log_touch(current_coach(), kept.id, channel="call", direction="outbound",
                               summary="", occurred_on=DAY, today=DAY)  # fmt: skip
+            # 0017 filled the rollups from the rows, and the triggers keep them.
+            from trustdesk.store.models import ClientRollup
+
+            (rollup,) = ClientRollup.select().where(ClientRollup.client == kept.id)
+            assert (rollup.last_touch_on, rollup.open_promises) == (DAY, 0)
             # The session held before the upgrade is contact now, and a coach can hold,
             # cancel (saying who) and un-hold with the new columns.
             (held,) = Session.select().where(Session.client == kept.id)

@@ -296,6 +296,7 @@ COMMAND_GROUPS: dict[str, str] = {
     "help": "trustdesk.cli.help",
     "import": "trustdesk.cli.importing",
     "mail": "trustdesk.cli.mail",
+    "doctor": "trustdesk.cli.doctor",
 }
 GLOBAL_OPTIONS_WITH_VALUES = ("--db", "--home", "--today")
 

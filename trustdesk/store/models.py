@@ -18,6 +18,7 @@ from peewee import (
     BlobField,
     BooleanField,
     CharField,
+    CompositeKey,
     DatabaseProxy,
     DateField,
     DateTimeField,
@@ -380,6 +381,30 @@ class Practice(BaseModel):
 
     id = IntegerField(primary_key=True)
     uid = UUIDField()
+
+
+class ClientRollup(BaseModel):
+    """What the dashboard shows of one client's history, kept current by triggers in the
+    same transaction as each write (schema 0017, store.rollups). Derived, never written
+    by trustdesk's code: not in ALL_MODELS, not copied by a join or a backup's reader,
+    rebuilt by `trustdesk doctor --repair`.
+
+    Day-free values: the latest counting touch of any date, the earliest session still
+    scheduled at any time; the queries fall back to the rows when today makes one of
+    them inexact (trust.contact, trust.dashboard)."""
+
+    coach = ForeignKeyField(Coach, on_delete="CASCADE")
+    client = ForeignKeyField(Client, on_delete="CASCADE")
+    last_touch_on = DateField(null=True)
+    last_inbound_on = DateField(null=True)
+    open_promises = IntegerField(default=0)
+    first_open_due_on = DateField(null=True)
+    first_client_due_on = DateField(null=True)
+    next_session_at = DateTimeField(null=True)
+    last_missed_at = DateTimeField(null=True)
+
+    class Meta:
+        primary_key = CompositeKey("coach", "client")
 
 
 def practice_uid() -> uuid.UUID:

@@ -26,6 +26,7 @@ from typing import Protocol
 import peewee
 
 from trustdesk import config
+from trustdesk.store import rollups
 from trustdesk.store.database import (
     HISTORY_TABLE,
     MIGRATIONS_DIR,
@@ -279,6 +280,9 @@ def _fence(database: PracticeServer) -> None:
     _delete_functions(database)
     for field in SAME_COACH_REFERENCES:
         _keep_within_coach(database, field)
+    # Schema 0017: read by coaches, written by the triggers alone.
+    if run("SELECT to_regclass('public.client_rollup')").fetchone()[0] is not None:
+        rollups.fence_rollups(database, COACH_ROLE, _quote)
     _lead_with_coach(database)
     _hide_statistics(database)
     run(f'GRANT SELECT ON "{HISTORY_TABLE}" TO {coach}')

@@ -14,12 +14,13 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from peewee import SQL, Case, Select, fn
+from peewee import JOIN, SQL, Case, Select, fn
 
 from trustdesk.store.models import (
     TOUCH_CHANNELS,
     TOUCH_DIRECTIONS,
     Client,
+    ClientRollup,
     Coach,
     Commitment,
     Session,
@@ -124,6 +125,65 @@ def last_counting_touch(today: dt.date):
     )
 
 
+def with_rollup(query):
+    """The query over clients joined to each client's rollup (store.rollups).
+
+    Outer: a client whose rollup is missing still shows, read from the rows instead.
+    """
+    return query.join(
+        ClientRollup,
+        JOIN.LEFT_OUTER,
+        on=((ClientRollup.coach == Client.coach) & (ClientRollup.client == Client.id)),
+    ).switch(Client)
+
+
+def _kept_unless(stale, kept, rows):
+    """The rollup's value, or the rows' when the rollup is missing or `stale` holds."""
+    return Case(None, [((ClientRollup.client.is_null()) | stale, rows)], kept)
+
+
+def last_touch_on(today: dt.date):
+    """Per client (with_rollup): the last touch that counts, up to today.
+
+    The rollup keeps the latest of any date; only a touch dated after today sends the
+    row back to the touches.
+    """
+    kept = ClientRollup.last_touch_on
+    return _kept_unless(kept > today, kept, last_counting_touch(today))
+
+
+def last_inbound_on(today: dt.date):
+    """Per client (with_rollup): the last touch from the client, up to today."""
+    rows = Touch.select(fn.MAX(Touch.occurred_on)).where(
+        (Touch.client == Client.id) & (Touch.direction == "inbound") & (Touch.occurred_on <= today)
+    )
+    kept = ClientRollup.last_inbound_on
+    return _kept_unless(kept > today, kept, rows)
+
+
+def open_promise_count():
+    """Per client (with_rollup): how many promises are open."""
+    rows = Commitment.select(fn.COUNT(Commitment.id)).where(
+        (Commitment.client == Client.id) & (Commitment.status == PromiseState.OPEN)
+    )
+    return _kept_unless(SQL("1 = 0"), ClientRollup.open_promises, rows)
+
+
+def next_session_at(now: dt.datetime):
+    """Per client (with_rollup): the first session still scheduled from `now` on.
+
+    The rollup keeps the earliest scheduled one of any time; only a session whose time
+    has passed without an outcome sends the row back to the sessions.
+    """
+    rows = Session.select(fn.MIN(Session.scheduled_start)).where(
+        (Session.client == Client.id)
+        & (Session.status == SessionStatus.SCHEDULED)
+        & (Session.scheduled_start >= now)
+    )
+    kept = ClientRollup.next_session_at
+    return _kept_unless(kept < now, kept, rows)
+
+
 def cadence_state(
     *,
     today: dt.date,
@@ -157,19 +217,17 @@ def cadence(
 
     A client with no touch that counts is measured from the day they started.
     """
-    last_touch = last_counting_touch(today)
-    last_inbound = Touch.select(fn.MAX(Touch.occurred_on)).where(
-        (Touch.client == Client.id) & (Touch.direction == "inbound") & (Touch.occurred_on <= today)
-    )
-    query = Client.select(
-        Client.id,
-        Client.name,
-        Client.started_on,
-        Client.ideal_gap_days,
-        Client.max_gap_days,
-        Client.snoozed_until,
-        last_touch.alias("last_touch"),
-        last_inbound.alias("last_inbound"),
+    query = with_rollup(
+        Client.select(
+            Client.id,
+            Client.name,
+            Client.started_on,
+            Client.ideal_gap_days,
+            Client.max_gap_days,
+            Client.snoozed_until,
+            last_touch_on(today).alias("last_touch"),
+            last_inbound_on(today).alias("last_inbound"),
+        )
     ).where((Client.coach == coach) & (Client.status << tuple(statuses)))
     if client_ids is not None:
         query = query.where(Client.id << tuple(client_ids))
@@ -212,14 +270,16 @@ def cadence_counts(coach: Coach, today: dt.date) -> dict[CadenceState, int]:
     Clients are grouped in SQL by the four things their state depends on, so a practice
     of thousands hands back a few hundred groups rather than a row per client.
     """
-    counted_from = fn.COALESCE(last_counting_touch(today), Client.started_on)
+    counted_from = fn.COALESCE(last_touch_on(today), Client.started_on)
     snoozed = Case(None, [(Client.snoozed_until >= today, Client.snoozed_until)], None)
     each = (
-        Client.select(
-            counted_from.alias("since"),
-            Client.ideal_gap_days.alias("ideal"),
-            Client.max_gap_days.alias("most"),
-            snoozed.alias("snoozed"),
+        with_rollup(
+            Client.select(
+                counted_from.alias("since"),
+                Client.ideal_gap_days.alias("ideal"),
+                Client.max_gap_days.alias("most"),
+                snoozed.alias("snoozed"),
+            )
         )
         .where((Client.coach == coach) & (Client.status == ClientStatus.ACTIVE))
         .alias("each_client")
@@ -381,25 +441,41 @@ def falls(coach: Coach, today: dt.date, *, client_ids: Iterable[int] | None = No
     ones missed. A session the coach called off late is the coach's doing, not a fall.
     """
     tomorrow = dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min)
-    missed = Session.select(fn.MAX(Session.scheduled_start)).where(
+    missed_rows = Session.select(fn.MAX(Session.scheduled_start)).where(
         (Session.client == Client.id)
         & (Session.status << MISSED)
         & (Session.cancelled_by.is_null() | (Session.cancelled_by != "coach"))
         & (Session.scheduled_start < tomorrow)
     )
-    lapsed = Commitment.select(fn.MAX(Commitment.due_on)).where(
+    kept_missed = ClientRollup.last_missed_at
+    missed = _kept_unless(kept_missed >= tomorrow, kept_missed, missed_rows)
+    # The latest lapse is asked of the open promises only when the earliest one lapsed.
+    lapsed_rows = Commitment.select(fn.MAX(Commitment.due_on)).where(
         (Commitment.client == Client.id)
         & (Commitment.owner == "client")
         & (Commitment.status == PromiseState.OPEN)
         & (Commitment.due_on < today)
     )
-    query = Client.select(
-        Client.id,
-        Client.name,
-        missed.alias("missed"),
-        lapsed.alias("lapsed"),
-        last_counting_touch(today).alias("last_touch"),
-    ).where((Client.coach == coach) & (Client.status == ClientStatus.ACTIVE))
+    first_due = ClientRollup.first_client_due_on
+    lapsed = _kept_unless(first_due < today, None, lapsed_rows)
+    query = with_rollup(
+        Client.select(
+            Client.id,
+            Client.name,
+            missed.alias("missed"),
+            lapsed.alias("lapsed"),
+            last_touch_on(today).alias("last_touch"),
+        )
+    ).where(
+        (Client.coach == coach)
+        & (Client.status == ClientStatus.ACTIVE)
+        # Only those who missed a session or hold a lapsed promise can have fallen.
+        & (
+            ClientRollup.client.is_null()
+            | ClientRollup.last_missed_at.is_null(False)
+            | (ClientRollup.first_client_due_on < today)
+        )
+    )
     if client_ids is not None:
         query = query.where(Client.id << tuple(client_ids))
     found: dict[int, tuple[str, str, dt.date, dt.date | None, dt.datetime | None]] = {}

@@ -16,9 +16,18 @@ from peewee import JOIN, SQL, Select, fn
 from trustdesk import config
 from trustdesk.config import Settings
 from trustdesk.store.models import Client, Coach, Commitment, Session, Stage, db, name_key
-from trustdesk.store.states import CadenceState, ClientStatus, PromiseState, SessionStatus
+from trustdesk.store.states import CadenceState, ClientStatus
 from trustdesk.trust.common import Rate, as_date, as_datetime
-from trustdesk.trust.contact import Fall, cadence_counts, cadence_state, falls, last_counting_touch
+from trustdesk.trust.contact import (
+    Fall,
+    cadence_counts,
+    cadence_state,
+    falls,
+    last_touch_on,
+    next_session_at,
+    open_promise_count,
+    with_rollup,
+)
 from trustdesk.trust.promises import (
     due_soon_where,
     follow_through_parts,
@@ -82,15 +91,10 @@ def client_page(
     if sort not in CLIENT_SORTS:
         raise ValueError(f"unknown sort {sort!r}")
     now = dt.datetime.combine(today, dt.time.min)
-    last_touch = last_counting_touch(today)
-    open_promises = Commitment.select(fn.COUNT(Commitment.id)).where(
-        (Commitment.client == Client.id) & (Commitment.status == PromiseState.OPEN)
-    )
-    next_session = Session.select(fn.MIN(Session.scheduled_start)).where(
-        (Session.client == Client.id)
-        & (Session.status == SessionStatus.SCHEDULED)
-        & (Session.scheduled_start >= now)
-    )
+    # Each client's history is read from their rollup: a page costs the same after years.
+    last_touch = last_touch_on(today)
+    open_promises = open_promise_count()
+    next_session = next_session_at(now)
     base = _filtered(coach, name_filter)
     total = base.count()
     order = {
@@ -103,7 +107,8 @@ def client_page(
     if descending:
         order = [o.desc() for o in order]
     query = (
-        base.select(
+        with_rollup(base)
+        .select(
             Client.id,
             Client.name,
             Client.status,
