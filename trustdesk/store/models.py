@@ -59,6 +59,16 @@ def name_key(name: str) -> str:
     return " ".join(bare.casefold().split())
 
 
+def days_after(day, days):
+    """SQL for the date `days` days after `day` (both SQL expressions), on either backend:
+    date arithmetic is the one thing SQLite and PostgreSQL spell differently."""
+    import peewee
+
+    if isinstance(db.obj, peewee.PostgresqlDatabase):
+        return day + days
+    return peewee.fn.DATE(day, peewee.fn.PRINTF("%+d days", days))
+
+
 def _now() -> dt.datetime:
     # Imported lazily so the clock can be fixed by tests and --today.
     from trustdesk import config
@@ -400,6 +410,7 @@ class ClientRollup(BaseModel):
     open_promises = IntegerField(default=0)
     first_open_due_on = DateField(null=True)
     first_client_due_on = DateField(null=True)
+    sessions_held = IntegerField(default=0)
     next_session_at = DateTimeField(null=True)
     last_missed_at = DateTimeField(null=True)
 

@@ -54,6 +54,7 @@ COMMITMENT_COLUMNS = {
     ),
 }
 SESSION_COLUMNS = {
+    "sessions_held": ("session", "COUNT(*)", "{t}.status = 'held'"),
     "next_session_at": ("session", "MIN({t}.scheduled_start)", "{t}.status = 'scheduled'"),
     # A session the client missed; one the coach called off late is the coach's doing.
     "last_missed_at": (
@@ -123,6 +124,7 @@ def create_table(database: peewee.Database) -> None:
         '"last_touch_on" DATE, "last_inbound_on" DATE, '
         '"open_promises" INTEGER NOT NULL DEFAULT 0, '
         '"first_open_due_on" DATE, "first_client_due_on" DATE, '
+        f'"sessions_held" INTEGER NOT NULL DEFAULT 0, '
         f'"next_session_at" {stamp}, "last_missed_at" {stamp}, '
         f'PRIMARY KEY ("coach_id", "client_id"){refs})'
     )

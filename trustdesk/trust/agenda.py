@@ -43,7 +43,7 @@ def build_agenda(coach: Coach, today: dt.date, now: dt.datetime) -> Agenda:
         sessions=tuple(sessions.sessions_on(coach, today)),
         due_today=tuple(p for p in due if p.days_left == 0),
         due_this_week=tuple(p for p in due if p.days_left > 0),
-        due_for_contact=tuple(c for c in contact.cadence(coach, today) if c.needs_contact),
+        due_for_contact=tuple(contact.cadence(coach, today, needing_contact=True)),
         awaiting_outcome=tuple(sessions.awaiting_outcome(coach, now)),
         fell=tuple(contact.falls(coach, today)),
     )

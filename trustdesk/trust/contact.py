@@ -25,6 +25,7 @@ from trustdesk.store.models import (
     Commitment,
     Session,
     Touch,
+    days_after,
     db,
 )
 from trustdesk.store.practice import delete_rows
@@ -169,6 +170,14 @@ def open_promise_count():
     return _kept_unless(SQL("1 = 0"), ClientRollup.open_promises, rows)
 
 
+def sessions_held_count():
+    """Per client (with_rollup): how many of their sessions were held."""
+    rows = Session.select(fn.COUNT(Session.id)).where(
+        (Session.client == Client.id) & (Session.status == SessionStatus.HELD)
+    )
+    return _kept_unless(SQL("1 = 0"), ClientRollup.sessions_held, rows)
+
+
 def next_session_at(now: dt.datetime):
     """Per client (with_rollup): the first session still scheduled from `now` on.
 
@@ -212,10 +221,14 @@ def cadence(
     *,
     statuses: Sequence[str] = (ClientStatus.ACTIVE,),
     client_ids: Iterable[int] | None = None,
+    needing_contact: bool = False,
 ) -> list[Cadence]:
     """Contact cadence for the coach's clients, most urgent first, in one query.
 
-    A client with no touch that counts is measured from the day they started.
+    A client with no touch that counts is measured from the day they started. With
+    `needing_contact`, only the due and the quiet are read: the database compares each
+    client's last touch with their gap, so a practice of 100,000 hands back the few
+    thousand to reach, not every client.
     """
     query = with_rollup(
         Client.select(
@@ -231,6 +244,15 @@ def cadence(
     ).where((Client.coach == coach) & (Client.status << tuple(statuses)))
     if client_ids is not None:
         query = query.where(Client.id << tuple(client_ids))
+    if needing_contact:
+        counted_from = fn.COALESCE(last_touch_on(today), Client.started_on)
+        query = query.where(
+            (Client.snoozed_until.is_null() | (Client.snoozed_until < today))
+            & (
+                (days_after(counted_from, Client.ideal_gap_days) <= today)
+                | (days_after(counted_from, Client.max_gap_days + 1) <= today)
+            )
+        )
 
     rows = []
     for cid, name, started, ideal, maximum, snoozed, last, inbound in query.tuples():
@@ -458,6 +480,8 @@ def falls(coach: Coach, today: dt.date, *, client_ids: Iterable[int] | None = No
     )
     first_due = ClientRollup.first_client_due_on
     lapsed = _kept_unless(first_due < today, None, lapsed_rows)
+    # Those who missed a session since their last contact, or hold a lapsed promise (or
+    # whose rollup cannot say: missing, or a touch or a miss dated after today).
     query = with_rollup(
         Client.select(
             Client.id,
@@ -469,11 +493,18 @@ def falls(coach: Coach, today: dt.date, *, client_ids: Iterable[int] | None = No
     ).where(
         (Client.coach == coach)
         & (Client.status == ClientStatus.ACTIVE)
-        # Only those who missed a session or hold a lapsed promise can have fallen.
         & (
             ClientRollup.client.is_null()
-            | ClientRollup.last_missed_at.is_null(False)
             | (ClientRollup.first_client_due_on < today)
+            | (ClientRollup.last_missed_at >= tomorrow)
+            | (ClientRollup.last_touch_on > today)
+            | (
+                ClientRollup.last_missed_at.is_null(False)
+                & (
+                    ClientRollup.last_touch_on.is_null()
+                    | (ClientRollup.last_touch_on < fn.DATE(ClientRollup.last_missed_at))
+                )
+            )
         )
     )
     if client_ids is not None:

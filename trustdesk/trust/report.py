@@ -15,7 +15,7 @@ from trustdesk.literal import visible
 from trustdesk.store.models import Coach
 from trustdesk.store.states import CadenceState, SessionStatus
 from trustdesk.trust.common import Rate, plural
-from trustdesk.trust.contact import Cadence, cadence
+from trustdesk.trust.contact import Cadence, cadence, cadence_counts
 from trustdesk.trust.journey.progress import ProgramProgress, journey_progress
 from trustdesk.trust.promises import (
     DueSoonPromise,
@@ -61,7 +61,9 @@ class PracticeReport:
 
 
 def build_report(coach: Coach, today: dt.date, settings: Settings) -> PracticeReport:
-    cadences = cadence(coach, today)
+    # The due and the quiet are read as such; the rest of the active are only counted.
+    cadences = cadence(coach, today, needing_contact=True)
+    states = cadence_counts(coach, today)
     return PracticeReport(
         today=today,
         coach_name=coach.name,
@@ -81,8 +83,8 @@ def build_report(coach: Coach, today: dt.date, settings: Settings) -> PracticeRe
         ),
         due_for_contact=tuple(c for c in cadences if c.state == CadenceState.DUE),
         quiet=tuple(c for c in cadences if c.state == CadenceState.QUIET),
-        snoozed=sum(1 for c in cadences if c.state == CadenceState.SNOOZED),
-        active_clients=len(cadences),
+        snoozed=states[CadenceState.SNOOZED],
+        active_clients=sum(states.values()),
         journey=tuple(journey_progress(coach)),
         this_week=tuple(sessions_this_week(coach, today)),
         awaiting_replies=tuple(_awaiting_replies(coach, today)),

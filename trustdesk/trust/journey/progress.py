@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from peewee import JOIN, fn
+from peewee import JOIN, SQL, Select, fn
 
 from trustdesk.store.models import Client, Coach, Program, Session, Stage, StageChange, db
 from trustdesk.store.states import ClientStatus, SessionStatus
@@ -152,26 +152,49 @@ def journeys(
 
 
 def journey_progress(coach: Coach) -> list[ProgramProgress]:
-    """For each program: how many active clients are at each stage; two queries."""
+    """For each program: how many active clients are at each stage; two queries.
+
+    Clients are counted per program and stage in SQL, their sessions held read from
+    their rollups: the cost follows the programs and stages, not the years of sessions.
+    """
+    from trustdesk.trust.contact import sessions_held_count, with_rollup
+
     stages = (
         Stage.select(Stage.id, Stage.program, Stage.name, Stage.position, Program.name)
         .join(Program)
         .where(Stage.coach == coach)
         .order_by(fn.LOWER(Program.name), Program.id, Stage.position)
     )
+    each = (
+        with_rollup(
+            Client.select(
+                Program.name.alias("program"),
+                Stage.position.alias("position"),
+                sessions_held_count().alias("held"),
+                Program.typical_sessions.alias("typical"),
+            )
+        )
+        .join(Program, on=(Client.program == Program.id))
+        .switch(Client)
+        .join(Stage, JOIN.LEFT_OUTER, on=(Client.stage == Stage.id))
+        .where((Client.coach == coach) & (Client.status == ClientStatus.ACTIVE))
+        .alias("each_client")
+    )
+    # Grouped outside: PostgreSQL will not group by a subquery on the outer row.
+    keys = (each.c.program, each.c.position)
+    grouped = Select(
+        [each], [*keys, fn.COUNT(SQL("*")), fn.SUM(each.c.held), fn.SUM(each.c.typical)]
+    ).group_by(*keys)
     by_stage: dict[tuple[str, int], int] = {}
-    held: dict[int, int] = {}
-    typical: dict[int, int] = {}
-    clients: dict[int, int] = {}
-    for j in journeys(coach, statuses=(ClientStatus.ACTIVE,)):
-        if j.program_name is None:
-            continue
-        key = j.program_name
-        clients[key] = clients.get(key, 0) + 1
-        held[key] = held.get(key, 0) + j.sessions_held
-        typical[key] = typical.get(key, 0) + j.typical_sessions
-        if j.stage_position is not None:
-            by_stage[(key, j.stage_position)] = by_stage.get((key, j.stage_position), 0) + 1
+    held: dict[str, int] = {}
+    typical: dict[str, int] = {}
+    clients: dict[str, int] = {}
+    for key, position, n, n_held, n_typical in db.execute(grouped):
+        clients[key] = clients.get(key, 0) + int(n)
+        held[key] = held.get(key, 0) + int(n_held or 0)
+        typical[key] = typical.get(key, 0) + int(n_typical or 0)
+        if position is not None:
+            by_stage[(key, position)] = by_stage.get((key, position), 0) + int(n)
     programs: dict[str, list[StageCount]] = {}
     for _sid, _pid, stage_name, position, program_name in stages.tuples():
         programs.setdefault(program_name, []).append(

@@ -361,9 +361,12 @@ class DashboardScreen(TrustdeskScreen[None]):
 def _due_and_fell(coach, today) -> list[tuple[contact.Cadence, contact.Fall | None]]:
     """Who to reach out to: clients who fell first (the latest fall first), then the
     quiet and the due, most urgent first."""
-    every = contact.cadence(coach, today)
+    every = contact.cadence(coach, today, needing_contact=True)
     fell = {f.client_id: f for f in contact.falls(coach, today)}
     by_id = {c.client_id: c for c in every}
+    others = [cid for cid in fell if cid not in by_id]  # fell, yet not due
+    if others:
+        by_id.update((c.client_id, c) for c in contact.cadence(coach, today, client_ids=others))
     rows = [(by_id[cid], fall) for cid, fall in fell.items() if cid in by_id]
     rows += [(c, None) for c in every if c.needs_contact and c.client_id not in fell]
     return rows
