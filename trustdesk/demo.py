@@ -379,7 +379,10 @@ class _Practice:
             self.report("indexes", done, len(indexes))
         # The statistics the planner needs for what runs next in the same build (the
         # rollups' rebuild): without them it may scan a coach's every touch per client.
+        # Sampled, so it takes milliseconds; the full ANALYZE comes when the file is done.
+        self.database.execute_sql("PRAGMA analysis_limit = 1000")
         self.database.execute_sql("ANALYZE")
+        self.database.execute_sql("PRAGMA analysis_limit = 0")
         # Stamped with the build day, so the file depends on nothing else.
         stamp_schema_history(self.database, self.stamp(self.today, 8 * 60))
         return DemoSummary(
