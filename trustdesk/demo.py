@@ -20,8 +20,10 @@ import random
 import tomllib
 import unicodedata
 import uuid
+from bisect import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from operator import itemgetter
 from pathlib import Path
 
@@ -222,6 +224,39 @@ _FOLD = str.maketrans(
 )  # fmt: skip
 
 
+class _NoteSealer:
+    """Seals many notes under the vault's key as `Vault.seal_note` does (the same format,
+    associated data and binding), with one AES-GCM object and the fixed parts of the
+    associated data built once."""
+
+    def __init__(self, vault) -> None:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        from trustdesk.vault.sealing import FORMAT_VERSION, NONCE_BYTES, associated_data
+        from trustdesk.vault.vault import NOTE_COLUMN, NOTE_TABLE
+
+        key_id, key = vault._require()  # the unlocked data key; the vault has no getter
+        self._encrypt = AESGCM(key).encrypt
+        self._nonce_bytes = NONCE_BYTES
+        self._header = bytes([FORMAT_VERSION]) + bytes.fromhex(key_id)
+        whole = associated_data(NOTE_TABLE, "\0", NOTE_COLUMN, key_id, FORMAT_VERSION)
+        self._prefix, _, self._suffix = whole.partition(b"\0")
+
+    def seal(self, text: str, hex_id: str, client_uid: str, kind: str, written_on: str) -> bytes:
+        """`client_uid` dashed and `written_on` as YYYY-MM-DD, as note_bound gives them."""
+        h = hex_id
+        row_id = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+        aad = (
+            self._prefix
+            + f"{row_id}".encode()
+            + self._suffix
+            + f"\x1f{client_uid}\x1f{kind}\x1f{written_on}".encode()
+        )
+        nonce = os.urandom(self._nonce_bytes)
+        body = self._encrypt(nonce, text.encode("utf-8", "surrogatepass"), aad)
+        return self._header + nonce + body
+
+
 class _Plan:
     """One client's story before any row is written: status, rhythm and contact state."""
 
@@ -327,14 +362,27 @@ class _Practice:
         promise_quota = self._quota(self.size.commitments, [self._promise_weight(p) for p in plans])
         note_quota = self._quota(self.size.notes, [self._note_weight(p) for p in plans])
         self.vault = self._vault()
+        self.sealer = _NoteSealer(self.vault)
         total = len(plans)
         self.report("history", 0, total)
+        indexes = self._drop_indexes()
         for i, plan in enumerate(plans):
             self._client_history(plan, programs[plan.program], touch_quota[i], promise_quota[i])
             self._notes(plan, note_quota[i])
             if (i + 1) % CLIENTS_PER_CHUNK == 0 or i + 1 == total:
                 self.report("history", i + 1, total)
         self.rows.flush()
+        self.report("indexes", 0, len(indexes))
+        self.database.execute_sql("PRAGMA threads = 2")  # sorting for an index may use two
+        for done, (_name, sql) in enumerate(indexes, start=1):
+            self.database.execute_sql(sql)
+            self.report("indexes", done, len(indexes))
+        # The statistics the planner needs for what runs next in the same build (the
+        # rollups' rebuild): without them it may scan a coach's every touch per client.
+        # Sampled, so it takes milliseconds; the full ANALYZE comes when the file is done.
+        self.database.execute_sql("PRAGMA analysis_limit = 1000")
+        self.database.execute_sql("ANALYZE")
+        self.database.execute_sql("PRAGMA analysis_limit = 0")
         # Stamped with the build day, so the file depends on nothing else.
         stamp_schema_history(self.database, self.stamp(self.today, 8 * 60))
         return DemoSummary(
@@ -347,6 +395,27 @@ class _Practice:
             outcomes=self.rows.counts[Outcome],
             notes=self.rows.counts[Note],
         )
+
+    def _drop_indexes(self) -> list[tuple[str, str]]:
+        """Drop the history tables' indexes, to be made again from their own SQL at the end.
+
+        Keeping nine indexes of the touch table current row by row is most of a large
+        build once they outgrow the page cache; building each once from the finished
+        table sorts instead. Unique indexes are checked when they are made again, so a
+        build that broke one still fails, only later. Constraint indexes (a primary key
+        that is not the rowid) have no SQL of their own and stay.
+        """
+        fixed = (Coach, Program, Stage, Prompt)
+        tables = [m._meta.table_name for m in WRITE_ORDER if m not in fixed]
+        marks = ", ".join(self.database.param for _ in tables)
+        indexes = self.database.execute_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            f"AND tbl_name IN ({marks}) ORDER BY rowid",
+            tables,
+        ).fetchall()
+        for name, _sql in indexes:
+            self.database.execute_sql(f'DROP INDEX "{name}"')
+        return indexes
 
     def _check_columns(self) -> None:
         """The hot paths build tuples by hand; fail loudly if the models' columns move."""
@@ -1088,34 +1157,50 @@ class _Practice:
         return 20 + self._span(plan) * 40 // plan.interval
 
     def _notes(self, plan: _Plan, quota: int | None) -> None:
-        """Notes sealed under the demo key, bound to row ids drawn from the same seeded stream."""
+        """Notes sealed under the demo key, bound to row ids drawn from the same seeded stream.
+
+        Draws exactly what `rng.choices(kinds, weights)` and `uuid.UUID(int=..., version=4)`
+        would, without their per-call work: one random() per kind, the same bits per id.
+        """
         rng = self.rng
-        pool = self.library["notes"]
+        random_, randrange, getrandbits = rng.random, rng.randrange, rng.getrandbits
         if quota is None:
             quota = rng.randint(0, 1) if plan.status == "prospect" else rng.randint(1, 2)
             quota += self._span(plan) // 45
-        kinds = [kind for kind, _ in NOTE_KINDS_BY_WEIGHT]
-        weights = [weight for _, weight in NOTE_KINDS_BY_WEIGHT]
-        from trustdesk.vault.vault import note_bound
-
+        if quota <= 0:
+            return
+        kinds, cum_weights, total_weight, texts = self._note_draws()
+        last_kind = len(kinds) - 1
         end = min(plan.end, self.today)
-        client_uid = self._client_uid(plan)
+        client_uid = str(self._client_uid(plan))
+        seal = self.sealer.seal
+        rows = self.rows.waiting(Note)
+        coach, client, day, stamp = self.coach_id, plan.id, self.day, self.stamp
+        start, length = plan.start, max(end - plan.start, 0)
         for _ in range(quota):
-            kind = rng.choices(kinds, weights)[0]
-            text = _tidy(pool[kind][rng.randrange(len(pool[kind]))])
-            on = plan.start + rng.randint(0, max(end - plan.start, 0))
-            note_id = uuid.UUID(int=rng.getrandbits(128), version=4)
-            bound = note_bound(client_uid, kind, self.day(on))
-            sealed = self.vault.seal_note(text, note_id, bound)
-            self.rows.add(
-                Note,
-                (
-                    note_id.hex,
-                    self.coach_id,
-                    plan.id,
-                    kind,
-                    self.day(on),
-                    self.stamp(on, 17 * 60 + rng.randrange(120)),
-                    sealed,
-                ),
+            kind = kinds[bisect(cum_weights, random_() * total_weight, 0, last_kind)]
+            pool = texts[kind]
+            text = pool[randrange(len(pool))]
+            on = start + rng.randint(0, length)
+            bits = getrandbits(128)
+            # As uuid.UUID(int=bits, version=4) sets the variant and version bits.
+            bits = (bits & ~(0xC000 << 48) | (0x8000 << 48)) & ~(0xF000 << 64) | (4 << 76)
+            hex_id = f"{bits:032x}"
+            written = day(on)
+            sealed = seal(text, hex_id, client_uid, kind, written)
+            rows.append(
+                (hex_id, coach, client, kind, written, stamp(on, 17 * 60 + randrange(120)), sealed)
             )
+        if len(rows) >= self.rows.batch_rows:
+            self.rows.flush(Note)
+
+    def _note_draws(self):
+        """The note kinds with their cumulative weights, and each kind's texts tidied once."""
+        draws = getattr(self, "_note_draws_cache", None)
+        if draws is None:
+            kinds = [kind for kind, _ in NOTE_KINDS_BY_WEIGHT]
+            cum_weights = list(accumulate(weight for _, weight in NOTE_KINDS_BY_WEIGHT))
+            pool = self.library["notes"]
+            texts = {kind: [_tidy(text) for text in pool[kind]] for kind in kinds}
+            draws = self._note_draws_cache = (kinds, cum_weights, cum_weights[-1] + 0.0, texts)
+        return draws

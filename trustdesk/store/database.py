@@ -502,6 +502,35 @@ def sqlite_url_path(url: str) -> Path:
     return Path(rest[1:])
 
 
+def load_postgres_driver():
+    """Import psycopg and hand it to peewee; returns psycopg's conninfo_to_dict.
+
+    trustdesk imports peewee with the drivers out of sight (trustdesk/__init__.py), so a
+    SQLite process never loads them; peewee's psycopg 3 adapter reads these names from
+    its module when it connects, and its transaction states from the class.
+    """
+    try:
+        import psycopg
+        from psycopg.conninfo import conninfo_to_dict
+        from psycopg.pq import TransactionStatus
+        from psycopg.types.json import Json, Jsonb
+    except ImportError:
+        raise StoreError(
+            "a shared practice needs the PostgreSQL driver: pip install 'trustdesk[postgres]'"
+        ) from None
+    if peewee.psycopg is None:
+        peewee.psycopg = psycopg
+        peewee.TransactionStatus = TransactionStatus
+        peewee.Json_pg3 = Json
+        peewee.Jsonb_pg3 = Jsonb
+    adapter = peewee.Psycopg3Adapter
+    if getattr(adapter, "txn_idle", None) is None:
+        adapter.txn_idle = TransactionStatus.IDLE
+        adapter.txn_inerror = TransactionStatus.INERROR
+        adapter.txn_unknown = TransactionStatus.UNKNOWN
+    return conninfo_to_dict
+
+
 def connect_server(url: str) -> PracticeServer:
     scheme = urlsplit(url).scheme.split("+")[0]
     if scheme not in SERVER_SCHEMES:
@@ -510,19 +539,20 @@ def connect_server(url: str) -> PracticeServer:
         )
     if scheme not in ("postgres", "postgresql"):
         raise StoreError(f"trustdesk shares a practice on PostgreSQL, not {scheme}://")
-    try:
-        from psycopg.conninfo import conninfo_to_dict
-    except ImportError:
-        raise StoreError(
-            "a shared practice needs the PostgreSQL driver: pip install 'trustdesk[postgres]'"
-        ) from None
+    conninfo_to_dict = load_postgres_driver()
     shown = redacted(url)
     try:
         params = conninfo_to_dict("postgresql" + url[len(urlsplit(url).scheme) :])
     except Exception:  # noqa: BLE001 - psycopg says what is wrong, but may echo a password
         raise StoreError(f"{shown} is not a PostgreSQL address trustdesk can read") from None
     dbname = params.pop("dbname", None) or "trustdesk"
-    database = PracticeServer(dbname, max_connections=None, stale_timeout=STALE_SECONDS, **params)
+    database = PracticeServer(
+        dbname,
+        max_connections=None,
+        stale_timeout=STALE_SECONDS,
+        prefer_psycopg3=True,
+        **params,
+    )
     database.url = shown
     try:
         database.connect()

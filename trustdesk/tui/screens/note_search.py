@@ -1,13 +1,16 @@
 """Searching private notes: one client's (`/` in the notes tab) or every note of the coach.
 
-The search opens notes one after another in a thread worker and hands each hit to the
-screen the moment it is found, so the first one is on screen long before a large practice
-has been read. Escape stops a search under way (and closes the screen when none runs). The
-words found are gone from the screen the moment the notes lock.
+The search opens notes one after another in a thread worker and hands the first hit to
+the screen the moment it is found, so it is on screen long before a large practice has
+been read; the hits after it follow in batches (BATCH_SECONDS). Escape stops a search
+under way (and closes the screen when none runs). The words found are gone from the
+screen the moment the notes lock.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from time import monotonic
 from typing import ClassVar
 
 from rich.text import Text
@@ -20,8 +23,9 @@ from textual.worker import Worker, get_current_worker
 
 from trustdesk.literal import visible
 from trustdesk.store import StoreError
+from trustdesk.trust import notes
 from trustdesk.trust.common import plural
-from trustdesk.trust.notes import NoteBody, NoteError, NoteHit, read_note, search_notes_stream
+from trustdesk.trust.notes import NoteBody, NoteError, NoteHit, SearchStep, read_note
 from trustdesk.tui.failures import failure_line
 from trustdesk.tui.formatting import day
 from trustdesk.tui.labels import NOTE_KIND_LABELS
@@ -32,6 +36,12 @@ from trustdesk.tui.widgets import SafeInput
 from trustdesk.vault import SealError, VaultError, VaultLocked
 
 MOST_SHOWN = 500  # hits on screen at most: past that, the coach narrows the words
+BATCH_SECONDS = 0.05  # after the first hit, hits reach the screen at most this often
+
+
+def search_notes_stream(vault, words: str, *, client_id: int | None = None) -> Iterator[SearchStep]:
+    """The search as the screen runs it: the first hits before the notes are counted."""
+    return notes.search_notes_stream(vault, words, client_id=client_id, count_first=False)
 
 
 class NoteSearchScreen(TrustdeskModal[None]):
@@ -121,24 +131,36 @@ class NoteSearchScreen(TrustdeskModal[None]):
         )
 
     def _scan(self, words: str) -> None:
-        """On the worker thread: each hit goes to the screen as soon as its note is open."""
+        """On the worker thread: the first hit goes to the screen as soon as its note is
+        open, the rest in batches at most every BATCH_SECONDS, so a practice with many hits
+        does not wait on the screen once per hit."""
         app = self.td
         worker = get_current_worker()
 
         def run() -> None:
             steps = search_notes_stream(app.vault, words, client_id=self.client_id)
-            found = 0
+            found, pending, sent_at, shown_any = 0, [], None, False
+            opened = total = 0
             try:
                 for step in steps:
                     if worker.is_cancelled:
                         return
+                    opened, total = step.opened, step.total
+                    pending.extend(step.hits)
                     found += len(step.hits)
-                    app.call_from_thread(self._step, words, step.opened, step.total, step.hits)
+                    now = monotonic()
+                    due = sent_at is None or now - sent_at >= BATCH_SECONDS
+                    if due or (pending and not shown_any) or found >= MOST_SHOWN:
+                        shown_any = shown_any or bool(pending)
+                        app.call_from_thread(self._step, words, opened, total, tuple(pending))
+                        pending, sent_at = [], now
                     if found >= MOST_SHOWN:
                         app.call_from_thread(self._ended, words, True)
                         return
             finally:
                 steps.close()
+            if pending:
+                app.call_from_thread(self._step, words, opened, total, tuple(pending))
             app.call_from_thread(self._ended, words, False)
 
         try:
@@ -159,7 +181,10 @@ class NoteSearchScreen(TrustdeskModal[None]):
             if table.row_count == 1 and isinstance(self.focused, Input):
                 table.focus()  # Enter now opens the first hit; Tab goes back to the words
         found = plural(len(self.hits), "note")
-        self._progress(f"Searching… {opened} of {plural(total, 'note')} read, {found} found.")
+        if total:
+            self._progress(f"Searching… {opened} of {plural(total, 'note')} read, {found} found.")
+        else:  # not counted yet: the first hits come before the count
+            self._progress(f"Searching… {opened} read, {found} found.")
 
     def _add_row(self, table: DataTable, hit: NoteHit) -> None:
         cells = [
