@@ -462,11 +462,16 @@ async def test_the_next_session_shows_its_time(app):
         raise AssertionError("no client in the demo has a session to come")
 
 
-async def test_g_opens_the_agenda_and_h_records_the_waiting_session_held(app):
+async def test_g_opens_the_agenda_and_h_records_the_waiting_session_held(app, monkeypatch):
     from textual.widgets import DataTable
 
+    from trustdesk import config
     from trustdesk.store.models import Session
     from trustdesk.tui.screens.agenda import AgendaScreen
+
+    # Early on the frozen Monday, before any of its sessions: only the one left over
+    # from before today waits for its outcome, whatever the wall clock says.
+    monkeypatch.setattr(config, "now", lambda: dt.datetime.combine(config.today(), dt.time(7)))
 
     (waiting,) = Session.select().where(
         (Session.status == "scheduled") & (Session.scheduled_start < dt.datetime(2026, 3, 16))
