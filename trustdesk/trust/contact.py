@@ -527,27 +527,29 @@ def falls(coach: Coach, today: dt.date, *, client_ids: Iterable[int] | None = No
     titles: dict[int, str] = {}
     sessions = [cid for cid, f in found.items() if f[1] == "session"]
     promises = [cid for cid, f in found.items() if f[1] == "promise"]
+    # Read by the clients found above, all the coach's, through their own index, and
+    # unordered: an ORDER BY id would have SQLite walk every session the coach ever had.
+    # Of two rows on the same moment, the later session and the earlier promise win.
     if sessions:
-        for cid, at, status in (
-            # By the clients found above, all the coach's: their own index, not every
-            # session the coach ever had.
-            Session.select(Session.client, Session.scheduled_start, Session.status)
+        chosen: dict[int, int] = {}
+        for sid, cid, at, status in (
+            Session.select(Session.id, Session.client, Session.scheduled_start, Session.status)
             .where((Session.client << sessions) & (Session.status << MISSED))
-            .order_by(Session.id)
             .tuples()
         ):  # fmt: skip
-            if as_datetime(at) == found[cid][4]:
-                kinds[cid] = status
+            if as_datetime(at) == found[cid][4] and sid > chosen.get(cid, sid - 1):
+                chosen[cid], kinds[cid] = sid, status
     if promises:
-        for cid, due, title in (
-            Commitment.select(Commitment.client, Commitment.due_on, Commitment.title)
+        first: dict[int, int] = {}
+        for pid, cid, due, title in (
+            Commitment.select(Commitment.id, Commitment.client, Commitment.due_on,
+                              Commitment.title)
             .where((Commitment.client << promises) & (Commitment.owner == "client")
                    & (Commitment.status == PromiseState.OPEN))
-            .order_by(Commitment.id.desc())
             .tuples()
         ):  # fmt: skip
-            if as_date(due) == found[cid][2]:
-                titles[cid] = title
+            if as_date(due) == found[cid][2] and pid < first.get(cid, pid + 1):
+                first[cid], titles[cid] = pid, title
     out = [
         Fall(
             client_id=cid,

@@ -297,6 +297,7 @@ class DashboardScreen(TrustdeskScreen[None]):
             if cached is not None and cached[0] == refresh:
                 rows = cached[1]
             else:
+                self._cadence_rows = None  # the old list goes before the new one is built
                 rows = _due_and_fell(app.coach, app.today)
                 self._cadence_rows = (refresh, rows)
                 awaiting = awaiting_reply(app.coach, app.today, count_only=True)
