@@ -6,7 +6,8 @@
 
 The server is --pg or TRUSTDESK_TEST_PG, as a role that may create databases and roles
 (its superuser). Built once, cached by size and seed (a database's comment says what it
-holds), so reruns skip building:
+holds), so reruns skip building (but run setup_practice again on what they reuse, then
+ANALYZE, so indexes, settings and trigger functions are those the code makes now):
 
 - the practice: `--coaches` coaches (roles made by add_coach after setup_practice) with
   `--clients` clients between them, a long tail (most 50 to 300 clients, one in 25 with
@@ -275,6 +276,7 @@ def ensure_pg_practice(
     meta = built_meta(server, name)
     if not rebuild and meta and meta.get("source") == stamp and meta.get("complete"):
         meta["cached"] = True
+        meta["setup_again_s"] = set_up_again(pg_url(server, dbname=name))
         return meta
     say(f"building {name}: {len(sizes)} coaches, {sum(sizes):,} clients")
     started = time.perf_counter()
@@ -318,6 +320,31 @@ def ensure_pg_practice(
         conn.execute(f"COMMENT ON DATABASE \"{name}\" IS '{json.dumps(meta)}'")
     meta["cached"] = False
     return meta
+
+
+def set_up_again(admin: str) -> float:
+    """setup_practice on a cached practice, then ANALYZE: what setup makes (indexes, storage
+    settings, trigger functions, policies) is measured as the code now makes it, not as it
+    was when the rows were poured. Setup is safe to repeat. Returns its seconds."""
+    import psycopg
+
+    from trustdesk.store.database import connect_server
+    from trustdesk.store.models import db
+    from trustdesk.store.practice import setup_practice
+
+    began = time.perf_counter()
+    database = connect_server(admin)
+    db.initialize(database)
+    try:
+        setup_practice(database)
+    finally:
+        database.close()
+        db.initialize(None)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("ANALYZE")
+    took = round(time.perf_counter() - began, 1)
+    say(f"set up again and analysed in {took} s")
+    return took
 
 
 def pour(admin: str, sizes, templates, coach_ids) -> dict:
@@ -666,28 +693,6 @@ def child_explain(ns: argparse.Namespace) -> None:
 # --- many coaches at once --------------------------------------------------------------------
 
 
-# The prompts awaiting a reply counted in one grouped pass over the coach's prompt
-# touches (the latest send and the latest reply of each client and prompt side by side)
-# instead of trust.prompts.awaiting_query's join of two aggregates, which the planner
-# runs as a nested loop on a large practice. Same rows; for --awaiting-rewrite only.
-AWAITING_REWRITE = """
-SELECT count(*) FROM (
-  SELECT t.client_id, t.prompt_id,
-         max(t.occurred_on) FILTER (WHERE t.channel = 'journal_prompt'
-             AND t.direction = 'outbound' AND t.occurred_on <= %(today)s) AS sent_on,
-         max(t.occurred_on) FILTER (WHERE t.channel = 'reply'
-             AND t.direction = 'inbound') AS replied_on
-  FROM public.touch AS t
-  WHERE t.coach_id = %(coach)s AND t.prompt_id IS NOT NULL AND t.occurred_on > %(since)s
-    AND t.channel IN ('journal_prompt', 'reply')
-  GROUP BY t.client_id, t.prompt_id) AS w
-JOIN public.client AS c ON c.coach_id = %(coach)s AND c.id = w.client_id
-JOIN public.prompt AS p ON p.coach_id = %(coach)s AND p.id = w.prompt_id
-WHERE c.status = 'active' AND w.sent_on IS NOT NULL
-  AND (w.replied_on IS NULL OR w.replied_on < w.sent_on)
-"""
-
-
 def child_worker(ns: argparse.Namespace) -> None:
     """One coach's dashboard queries in a loop (and writes, for a writer), timed."""
     from trustdesk import config
@@ -696,7 +701,7 @@ def child_worker(ns: argparse.Namespace) -> None:
     from trustdesk.store.models import Client
     from trustdesk.trust import contact, promises, sessions
     from trustdesk.trust import dashboard as rules
-    from trustdesk.trust.prompts import REPLY_WINDOW_DAYS, awaiting_reply
+    from trustdesk.trust.prompts import awaiting_reply
 
     config.set_today(TODAY)
     settings = Settings()
@@ -719,13 +724,7 @@ def child_worker(ns: argparse.Namespace) -> None:
     def cadence_pane():
         every = contact.cadence(coach, TODAY)
         fell = contact.falls(coach, TODAY)
-        if ns.awaiting_rewrite:
-            since = TODAY - dt.timedelta(days=REPLY_WINDOW_DAYS)
-            database.execute_sql(
-                AWAITING_REWRITE, {"coach": coach.id, "since": since, "today": TODAY}
-            )
-        else:
-            awaiting_reply(coach, TODAY, count_only=True)
+        awaiting_reply(coach, TODAY, count_only=True)
         window = [c.client_id for c in every if c.needs_contact][:20]
         contact.contact_by_week(coach, TODAY, window)
         return fell
@@ -815,7 +814,6 @@ def run_load(
                             "--worker-seed",
                             str(i),
                             *(["--writer"] if i < writers and role != watch else []),
-                            *(["--awaiting-rewrite"] if ns.awaiting_rewrite else []),
                         ],
                         env=env,
                         start_new_session=True,
@@ -1137,11 +1135,6 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--think", type=float, default=2.0, help="seconds between refreshes")
     parser.add_argument(
         "--load-only", action="store_true", help="only the many-coaches run (built practice)"
-    )
-    parser.add_argument(
-        "--awaiting-rewrite",
-        action="store_true",
-        help="count prompts awaiting a reply with the one-pass query (an experiment)",
     )
     parser.add_argument("--cache", metavar="DIR", help="where the template files are kept")
     parser.add_argument("--rebuild", action="store_true", help="build the practices anew")
