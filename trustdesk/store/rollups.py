@@ -137,14 +137,18 @@ def create_table(database: peewee.Database) -> None:
 # --- the triggers -----------------------------------------------------------------------------
 
 
+def _sets(database: peewee.Database, columns, coach: str, client: str) -> str:
+    """An UPDATE's SET list recomputing `columns` for the client named by two expressions."""
+    return ", ".join(
+        f'"{column}" = {_value(database, column, coach, client)}' for column in columns
+    )
+
+
 def _refresh_sql(database: peewee.Database, table: str, row: str) -> str:
     """One UPDATE recomputing the rollup columns fed by `table` for the client of `row`
     (NEW or OLD inside a trigger)."""
     coach, client = f"{row}.coach_id", f"{row}.client_id"
-    sets = ", ".join(
-        f'"{column}" = {_value(database, column, coach, client)}'
-        for column in COLUMNS_BY_TABLE[table]
-    )
+    sets = _sets(database, COLUMNS_BY_TABLE[table], coach, client)
     return (
         f'UPDATE {_schema(database)}"{TABLE}" SET {sets} '
         f"WHERE coach_id = {coach} AND client_id = {client}"
@@ -193,10 +197,7 @@ def _postgres_functions(database: peewee.Database) -> list[str]:
         "RETURN NULL; END $body$"
     ]
     for table in WATCHED:
-        sets = ", ".join(
-            f'"{column}" = {_value(database, column, "r.coach_id", "r.client_id")}'
-            for column in COLUMNS_BY_TABLE[table]
-        )
+        sets = _sets(database, COLUMNS_BY_TABLE[table], "r.coach_id", "r.client_id")
         steps = []
         for when, written in (
             ("TG_OP = 'INSERT'", "SELECT w.coach_id, w.client_id FROM new_rows AS w"),
@@ -283,16 +284,15 @@ def install_triggers(database: peewee.Database) -> None:
 
 
 def has_triggers(database: peewee.Database) -> bool:
+    """Whether every rollup trigger is there: one on client, and on each source table one
+    per event (insert, delete, update), on either backend."""
     if _postgres(database):
-        (n,) = database.execute_sql(
-            "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND starts_with(tgname, %s)",
-            (TRIGGER_PREFIX,),
-        ).fetchone()
-        return int(n) == 1 + 3 * len(WATCHED)
-    (n,) = database.execute_sql(
-        "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND substr(name, 1, ?) = ?",
-        (len(TRIGGER_PREFIX), TRIGGER_PREFIX),
-    ).fetchone()
+        sql = "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND starts_with(tgname, %s)"
+        args: tuple = (TRIGGER_PREFIX,)
+    else:
+        sql = "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND substr(name, 1, ?) = ?"
+        args = (len(TRIGGER_PREFIX), TRIGGER_PREFIX)
+    (n,) = database.execute_sql(sql, args).fetchone()
     return int(n) == 1 + 3 * len(WATCHED)
 
 
