@@ -292,6 +292,51 @@ def test_two_terminals_writing_to_one_client_at_once_leave_the_right_rollup(pg_p
         ).fetchone() == (DAY,)
 
 
+def test_a_rebuild_while_another_terminal_writes_leaves_the_right_rollup(pg_practice):
+    """A touch written by another terminal while the rebuild waits on its rollup row is
+    in the rebuilt rollup: the rebuild's recomputation reads after that write commits."""
+    import psycopg
+
+    from trustdesk.store import current_coach, open_database
+
+    database = open_database(pg_practice.ann)
+    try:
+        coach = current_coach()
+        cid = new_client(coach, "Gil Rebuilt")
+        coach_id = coach.id
+    finally:
+        database.close()
+    written = threading.Event()
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            with psycopg.connect(pg_practice.ann) as conn:
+                conn.execute(
+                    "INSERT INTO touch (coach_id, client_id, occurred_on, channel, direction,"
+                    " counts_for_cadence, summary, source)"
+                    " VALUES (%s, %s, %s, 'call', 'outbound', true, '', '')",
+                    (coach_id, cid, DAY),
+                )
+                written.set()
+                threading.Event().wait(0.5)  # the rebuild is waiting on the rollup row
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+            written.set()
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    written.wait(5)
+    with psycopg.connect(pg_practice.ann) as conn:
+        conn.execute("SELECT public.trustdesk_rebuild_own_rollups()")
+    thread.join()
+    assert not errors
+    with psycopg.connect(pg_practice.ann) as conn:
+        assert conn.execute(
+            "SELECT last_touch_on FROM client_rollup WHERE client_id = %s", (cid,)
+        ).fetchone() == (DAY,)
+
+
 # --- doctor ------------------------------------------------------------------------------
 
 
