@@ -11,7 +11,7 @@ import pytest
 from helpers import PASSPHRASE, TODAY, one_line_error, text
 
 from trustdesk.store import Client, Note, current_coach, open_database
-from trustdesk.store.models import KeySlot
+from trustdesk.store.models import Coach, KeySlot
 from trustdesk.store.practice import delete_rows
 from trustdesk.trust.notes import add_note
 from trustdesk.vault import Vault
@@ -229,6 +229,39 @@ def test_two_inits_at_once_make_one_notes_key(run, tmp_path, practice_target):
         assert len({s.key_id for s in KeySlot.select()}) == 1
         winner = files[results.index(made[0])].read_text().strip()
         assert Vault(current_coach()).unlock_with_passphrase(winner).unlocked
+    finally:
+        database.close()
+
+
+def test_an_init_that_loses_the_race_leaves_the_winners_database_whole(
+    run, tmp_path, isolated_home, monkeypatch, capsys
+):
+    """The other terminal's init makes the file after this one looked and before it opens:
+    this one is refused in one line, and the database, its coach and its key stay."""
+    from trustdesk import cli, config
+
+    target = isolated_home / "trustdesk.sqlite3"
+    winner = secret_file(tmp_path, "winner.txt", "the winning passphrase")
+    loser = secret_file(tmp_path, "loser.txt", "the losing passphrase")
+    ensure_private_dir = config.ensure_private_dir
+
+    def the_other_init_gets_there_first(path):
+        ensure_private_dir(path)
+        result = run("init", "--name", "Morgan", "--passphrase-file", str(winner))
+        assert result.returncode == 0, text(result)
+
+    monkeypatch.setattr(config, "ensure_private_dir", the_other_init_gets_there_first)
+    code = cli.main(["init", "--name", "Morgan", "--passphrase-file", str(loser)])
+    monkeypatch.setattr(config, "ensure_private_dir", ensure_private_dir)
+    assert code != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "never overwrites a database" in err[0], err
+    database = open_database(target)
+    try:
+        assert [c.name for c in Coach.select()] == ["Morgan"]
+        assert len({s.key_id for s in KeySlot.select()}) == 1
+        vault = Vault(current_coach())
+        assert vault.unlock_with_passphrase("the winning passphrase").unlocked
     finally:
         database.close()
 

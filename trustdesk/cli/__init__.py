@@ -476,7 +476,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         )
     if is_file:
         config.ensure_private_dir(Path(target).expanduser().parent)
-    database = _open(args, create=True)
+    database = _open(args, create=True, new=is_file)
     try:
         coach = ensure_coach(name)
         setup = Vault(coach, settings).create(passphrase=passphrase, use_keyring=use_keyring)

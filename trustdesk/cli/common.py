@@ -57,10 +57,11 @@ def _apply_globals(args: argparse.Namespace) -> None:
         config.today()  # a bad TRUSTDESK_TODAY is reported before any work starts
 
 
-def _open(args: argparse.Namespace, *, create: bool = False):
+def _open(args: argparse.Namespace, *, create: bool = False, new: bool = False):
     from trustdesk.store import open_database
 
-    return open_database(config.database_target(getattr(args, "db", None)), create=create)
+    target = config.database_target(getattr(args, "db", None))
+    return open_database(target, create=create, new=new)
 
 
 def _out(text: str) -> None:

@@ -412,9 +412,18 @@ def journal_mode_for(path: Path) -> str:
     )
 
 
-def _open_sqlite(path: Path, create: bool) -> peewee.SqliteDatabase:
+def _open_sqlite(path: Path, create: bool, new: bool = False) -> peewee.SqliteDatabase:
     journal_mode = journal_mode_for(path)
-    if not path.exists():
+    if new:
+        # Made here or refused: a second init at the same moment must not go on to write
+        # (and, failing, remove) the database the first one has just made.
+        try:
+            _create_sqlite_file(path)
+        except AlreadyThere:
+            raise AlreadyThere(
+                f"{path} already exists; trustdesk init never overwrites a database"
+            ) from None
+    elif not path.exists():
         if not create:
             raise StoreError(f"no trustdesk database at {path}; create one with: trustdesk init")
         _create_sqlite_file(path)
@@ -592,11 +601,14 @@ def open_database(
     target: str | os.PathLike[str],
     *,
     create: bool = False,
+    new: bool = False,
     migrations_dir: Path = MIGRATIONS_DIR,
 ) -> peewee.Database:
     """Open (or with create=True, make) a trustdesk database and bring its schema up to date.
 
-    The models' proxy is pointed at the result, so queries work as soon as this returns.
+    With new=True a database file must be made by this call, and one already there (even
+    one made a moment ago by another process) is refused. The models' proxy is pointed at
+    the result, so queries work as soon as this returns.
     """
     target = os.fspath(target)
     if target.startswith("sqlite://"):
@@ -611,7 +623,7 @@ def open_database(
         db.initialize(database)
         return database
     path = Path(target).expanduser()
-    database = _open_sqlite(path, create)
+    database = _open_sqlite(path, create, new)
     try:
         upgrade_schema(database, path, migrations_dir)
     except BaseException:
