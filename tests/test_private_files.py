@@ -214,6 +214,31 @@ def test_a_new_database_is_refused_beside_a_sidecar_left_from_another(tmp_path):
     assert not path.exists()
 
 
+def test_a_database_made_a_moment_ago_elsewhere_is_never_called_left_over(tmp_path, monkeypatch):
+    """Another init publishes its file and opens it in WAL mode between this one's two
+    looks: this one is told the database exists, never to remove that database's WAL."""
+    from trustdesk.store import database as store
+
+    path = tmp_path / "td.sqlite3"
+    wal = tmp_path / "td.sqlite3-wal"
+    wal.write_bytes(b"")
+    os.chmod(wal, 0o600)
+    lexists = os.path.lexists
+
+    def the_other_init_publishes_its_file(candidate):
+        if os.fspath(candidate) == os.fspath(wal) and not lexists(path):
+            path.write_bytes(b"")
+            os.chmod(path, 0o600)
+        return lexists(candidate)
+
+    monkeypatch.setattr(store.os.path, "lexists", the_other_init_publishes_its_file)
+    with pytest.raises(store.AlreadyThere, match="already exists") as refused:
+        store.check_private(path)
+    monkeypatch.undo()
+    assert "rm " not in str(refused.value)
+    assert wal.exists() and path.exists()
+
+
 @pytest.mark.parametrize("suffix", ["-wal", "-shm"])
 @pytest.mark.parametrize("kind", ["symlink", "hardlink"])
 def test_a_sidecar_that_links_to_a_coachs_file_is_refused(tmp_path, victim, suffix, kind):

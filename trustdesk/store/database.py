@@ -101,6 +101,10 @@ def check_private(path: Path) -> None:
         if problem:
             raise StoreError(problem)
         if not os.path.lexists(real) and os.path.lexists(candidate):
+            if os.path.lexists(real):
+                # Made between the two looks, by another trustdesk that is using it now:
+                # what is beside it is that database's own, not left over.
+                raise AlreadyThere(f"{main} already exists; choose a new name")
             raise StoreError(
                 f"{candidate} is left beside a database that is not there; if nothing "
                 f"uses it, remove it with: rm '{candidate}'"
