@@ -7,7 +7,6 @@ import datetime as dt
 import io
 import subprocess
 import sys
-import time
 
 import peewee
 import pytest
@@ -368,22 +367,20 @@ def test_any_name_round_trips(coach, today, names):
     assert stored == names
 
 
-def test_ten_thousand_rows_are_quick(coach, today, journeys):
+def test_ten_thousand_rows_import_in_one_go(coach, today, journeys):
+    """Their speed is measured by tests/perf, not here."""
     Client.create(coach=coach, name="Already Here", started_on=today)
     rows = [["name", "email", "program", "started_on"]]
     rows += [
         [f"Client {i:05}", f"c{i}@example.com", "Leadership Reset" if i % 2 else "", "2026-01-02"]
         for i in range(10_000)
     ]
-    started = time.perf_counter()
     result = run_import(csv_text(rows), coach, today)
-    elapsed = time.perf_counter() - started
     assert result.imported == 10_000
     assert Client.select().count() == 10_001
     assert StageChange.select().count() == 5_000
     _, discover = journeys
     assert Client.select().where(Client.stage == discover).count() == 5_000
-    assert elapsed < 5, elapsed
 
 
 def test_importer_does_not_load_textual():
