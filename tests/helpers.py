@@ -164,8 +164,14 @@ class RecordingApp(TrustdeskApp):
 
 
 async def wait_for_screen(pilot: Pilot, kind: type | str) -> None:
-    """Wait until the screen on top is `kind` (a class, or a class's name)."""
-    for _ in range(100):
+    """Wait until the screen on top is `kind` (a class, or a class's name).
+
+    Up to 30 s: behind a screen there may be a full-strength unlock on a busy machine.
+    """
+    import time
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
         screen = pilot.app.screen
         if (isinstance(kind, str) and type(screen).__name__ == kind) or (
             isinstance(kind, type) and isinstance(screen, kind)

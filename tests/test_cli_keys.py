@@ -6,6 +6,7 @@ import json
 import os
 import re
 import stat
+import time
 
 import pytest
 from helpers import PASSPHRASE, TODAY, one_line_error, text
@@ -444,6 +445,11 @@ def test_a_failed_unlock_from_the_command_line_leaves_the_database_byte_identica
     before = practice_target.read_bytes()
     wrong = secret_file(tmp_path, "wrong.txt", "not the passphrase at all")
     one_line_error(practice("export", "--decrypt", "--passphrase-file", str(wrong)))
+    # The failure is dated ahead, so the second command still has its wait however long
+    # the first took to end and the second to start (the wait is never more than 1 s).
+    counted = isolated_home / "unlock-failures.json"
+    failures = json.loads(counted.read_text())["failures"]
+    counted.write_text(json.dumps({"failures": failures, "last": time.time() + 3600}))
     again = practice("export", "--decrypt", "--passphrase-file", str(wrong))
     assert again.returncode != 0 and "Traceback" not in again.stderr.decode()
     assert again.stderr.decode().splitlines() == [

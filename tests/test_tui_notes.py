@@ -181,6 +181,7 @@ def test_search_from_the_palette_asks_to_unlock_first(practice):
         await pilot.pause()
         await pilot.press(*"Search notes")
         await pilot.pause(0.3)
+        await settle(pilot)  # the palette's search runs in a worker
         await pilot.press("enter")
         await wait_for_screen(pilot, "UnlockScreen")
         await type_into(pilot, "#passphrase", DEMO_PASSPHRASE)

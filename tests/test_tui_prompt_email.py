@@ -86,8 +86,10 @@ async def test_send_by_email_confirms_sends_and_logs_it(practice, kwame, tmp_pat
     prompt = list_prompts(coach, "depth")[0]
     box = tmp_path / "box"
     box.mkdir()
-    # A server that takes its time: meanwhile the screen says so and offers no second send.
-    app = app_sending_with(practice, script(tmp_path, f'sleep 0.5\ncat > "{box}/message"\n'))
+    # A server that takes its time (until the test lets it go): meanwhile the screen says
+    # so and offers no second send.
+    hold = f'for _ in $(seq 600); do [ -e "{box}/go" ] && break; sleep 0.05; done\n'
+    app = app_sending_with(practice, script(tmp_path, f'{hold}cat > "{box}/message"\n'))
     done = []
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -105,6 +107,7 @@ async def test_send_by_email_confirms_sends_and_logs_it(practice, kwame, tmp_pat
         assert str(screen.query_one("#send-hint", Static).render()) == "Sending…"
         assert "prompt_send_email" not in footer_keys(app)
         assert not (box / "message").exists()
+        (box / "go").touch()
         for _ in range(50):
             if not app.workers._workers:
                 break

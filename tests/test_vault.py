@@ -439,8 +439,11 @@ def test_notes_written_during_a_rotation_all_open_with_the_new_key(database, vau
     for i in range(200):
         add_note(vault, ann.id, "goal", f"{SECRET} {i}")
     rotated = threading.Event()
+    # The rotation starts once both writers have saved a note, however slow the machine.
+    both_writing = threading.Barrier(3, timeout=60)
     refused: list[str] = []
     written: list[uuid.UUID] = []
+    written_by = [False, False]
 
     def writer(n: int) -> None:
         session = Vault(coach)
@@ -454,12 +457,15 @@ def test_notes_written_during_a_rotation_all_open_with_the_new_key(database, vau
                 except KeyChanged as exc:
                     refused.append(str(exc))
                     return
+                if not written_by[n]:
+                    written_by[n] = True
+                    both_writing.wait()
                 time.sleep(0.05)
 
     threads = [threading.Thread(target=writer, args=(n,)) for n in range(2)]
     for t in threads:
         t.start()
-    time.sleep(0.1)
+    both_writing.wait()
     vault.rotate(
         passphrase=PASSPHRASE, argon2=FAST_ARGON2, batch=20, progress=lambda *_: time.sleep(0.05)
     )
