@@ -98,3 +98,24 @@ def test_a_postgresql_practice_still_connects(pg_practice):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "Psycopg3Adapter"
+
+
+def test_the_rules_package_loads_a_habit_only_when_it_is_asked_for():
+    """Mail sync needs `trust.common` alone; every name the package offers still resolves."""
+    script = (
+        "import sys, trustdesk.trust as trust, trustdesk.trust.common\n"
+        "print(sorted(m for m in sys.modules if m.startswith('trustdesk.trust.')))\n"
+        "for name in trust.__all__:\n"
+        "    getattr(trust, name)\n"
+        "print(sorted(set(trust.__all__) ^ set(trust._WHERE)))\n"
+        "print(set(trust.__all__) <= set(dir(trust)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    first, mismatched, listed = done.stdout.splitlines()
+    assert first == "['trustdesk.trust.common']"
+    assert mismatched == "[]" and listed == "True"
+    with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
+        import trustdesk.trust
+
+        trustdesk.trust.nothing_here  # noqa: B018
