@@ -47,6 +47,8 @@ def test_the_mail_benchmark_runs_at_a_tiny_size(tmp_path):
     assert [t["name"] for t in report["targets"]] == [
         "nothing new, Maildir (s)",
         "nothing new, mbox (s)",
+        "whole command, nothing new, Maildir (s)",
+        "whole command, nothing new, mbox (s)",
     ]
     assert report["unmet"] == [t["name"] for t in report["targets"] if not t["met"]]
     last = result.stdout.strip().splitlines()[-1]

@@ -258,8 +258,24 @@ def say(text: str) -> None:
     print(f"bench: {text}", file=sys.stderr, flush=True)
 
 
+def as_installed(env: dict) -> dict:
+    """Children run as an installed trustdesk does: from compiled bytecode.
+
+    An environment that sets PYTHONDONTWRITEBYTECODE would have every child compile
+    trustdesk's source again (about 150 ms a process here), which no coach's process
+    does; the package is compiled once, here, and children may use and write the cache.
+    """
+    import compileall
+
+    compileall.compile_dir(str(ROOT / "trustdesk"), quiet=1)
+    env = dict(env)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def child_env(home: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TRUSTDESK_", "PYTEST_"))}
+    env = as_installed(env)
     env.update(
         TRUSTDESK_HOME=str(home),
         TRUSTDESK_TODAY=TODAY.isoformat(),
