@@ -230,6 +230,49 @@ def test_a_maildir_flag_change_or_move_to_cur_is_not_read_again(coach, clients, 
     assert Touch.select().count() == 1
 
 
+def settle_folders(maildir, seconds: int = 60) -> None:
+    """Date new/ and cur/ back, as if the last delivery were a while ago."""
+    for sub in ("new", "cur"):
+        folder = os.path.join(maildir._path, sub)
+        when = os.stat(folder).st_mtime - seconds
+        os.utime(folder, (when, when))
+
+
+def test_a_maildir_whose_folders_have_not_changed_is_not_listed(
+    coach, clients, maildir, monkeypatch
+):
+    from trustdesk import mail_sync
+
+    maildir.add(message("ann@example.com", ME, "Hello"))
+    settle_folders(maildir)
+    assert run(coach, maildir._path).logged == 1
+    listed = []
+    listing = mail_sync._maildir_listing
+    monkeypatch.setattr(mail_sync, "_maildir_listing", lambda p: listed.append(p) or listing(p))
+    assert run(coach, maildir._path).read == 0
+    assert listed == []
+    # A new message changes new/: it is listed and read.
+    maildir.add(message("bo@example.com", ME, "Hi"))
+    assert run(coach, maildir._path).logged == 1
+    assert len(listed) == 1
+
+
+def test_a_maildir_changed_a_moment_ago_is_listed_again_whatever_its_times(coach, clients, maildir):
+    """A folder changed within the last two seconds is not trusted by its time: on a file
+    system with one-second times, a message delivered in the same second as the last read
+    would leave the folder's time as it was."""
+    maildir.add(message("ann@example.com", ME, "Hello"))
+    assert run(coach, maildir._path).logged == 1
+    (mark,) = [json.loads(m) for (m,) in MailSource.select(MailSource.mark).tuples()]
+    assert mark["folders"] is None
+    times = {sub: os.stat(os.path.join(maildir._path, sub)) for sub in ("new", "cur")}
+    maildir.add(message("bo@example.com", ME, "Same second"))
+    for sub, st in times.items():  # the delivery left the times as they were
+        os.utime(os.path.join(maildir._path, sub), ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert run(coach, maildir._path).logged == 1
+    assert Touch.select().count() == 2
+
+
 def test_an_appended_mbox_is_read_from_where_it_stopped(coach, clients, tmp_path):
     path = tmp_path / "inbox.mbox"
     box = mailbox.mbox(path)

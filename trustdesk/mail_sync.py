@@ -19,7 +19,9 @@ once however often, and from however many terminals, sync runs.
 
 A source is read incrementally: its mark (table mail_source) holds, for a Maildir, the
 messages already seen, keyed by the part of the file name before ":" (a reader moving a
-message from new/ to cur/ or flagging it keeps it); for an mbox, its size, modification
+message from new/ to cur/ or flagging it keeps it) and, once they have settled, the
+modification times of new/ and cur/, so an unchanged Maildir is not even listed; for an
+mbox, its size, modification
 time and how far it was read, so a grown file is read from there on and a shrunk or
 rewritten one from the start. A Maildir source is the one folder named: a Maildir++
 subfolder (~/Maildir/.Sent) is a source of its own, named beside it.
@@ -35,6 +37,7 @@ import os
 import re
 import socket
 import stat
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -243,6 +246,20 @@ def _maildir_listing(path: Path) -> dict[str, str]:
             if not name.startswith("."):
                 found[name.split(":", 1)[0]] = f"{sub}/{name}"
     return found
+
+
+# A folder changed this recently may change again within its file system's timestamp
+# granularity (a second on some) and keep the same time: its stamp is not trusted yet.
+SETTLED_NS = 2_000_000_000
+
+
+def _maildir_stamp(path: Path) -> dict[str, int] | None:
+    """new/ and cur/'s modification times, once both have settled: a message delivered,
+    moved, flagged or removed changes them, so the same stamp means nothing to read."""
+    stamp = {sub: os.stat(path / sub).st_mtime_ns for sub in ("new", "cur")}
+    if time.time_ns() - max(stamp.values()) < SETTLED_NS:
+        return None
+    return stamp
 
 
 def _mbox_messages(fp, start: int) -> Iterator[tuple[bytes, int]]:
@@ -585,6 +602,16 @@ def _write(
     return written
 
 
+class _Idle:
+    """A source with nothing to read: its counts are all nothing."""
+
+    def __init__(self, shown: str) -> None:
+        self.shown = shown
+        self.read = self.unmatched = 0
+        self.skipped: Counter[str] = Counter()
+        self.touches: list[SyncedTouch] = []
+
+
 class _Tally:
     """One source's messages as they are read: what they log and why others log nothing."""
 
@@ -673,9 +700,15 @@ def sync_mail(
     if now is None:
         now = config.now() if today == config.today() else dt.datetime.combine(today, dt.time.max)
     moment = config.now()
-    mine = coach_addresses(coach, settings, me)
-    clients = client_addresses(coach)
-    by_id, by_client = _sent_prompts(coach)
+    lookups: list = []
+
+    def tally_for(shown: str) -> _Tally:
+        # The coach's and clients' addresses and the prompts sent are read once, and only
+        # when a source has something to read.
+        if not lookups:
+            lookups.extend((coach_addresses(coach, settings, me), client_addresses(coach)))
+            lookups.extend(_sent_prompts(coach))
+        return _Tally(zone, since, now, *lookups, shown)
 
     results: list[SourceCounts] = []
     logged: list[SyncedTouch] = []
@@ -683,30 +716,37 @@ def sync_mail(
     for shown, path, kind in checked:
         key = str(path.resolve())
         mark = _stored_mark(coach, key)
-        tally = _Tally(zone, since, now, mine, clients, by_id, by_client, shown)
-        take = tally.take
+        tally = _Idle(shown)
         reread = False
 
         if kind == "maildir":
-            listing = _maildir_listing(path)
-            seen = set(mark.get("seen", ()))
-            fresh = sorted(k for k in listing if k not in seen)
-            for n, name in enumerate(fresh, 1):
-                head = _read_head(os.path.join(path, listing[name]))
-                take(head)
-                if progress is not None and (n % 200 == 0 or n == len(fresh)):
-                    progress(shown, n, len(fresh))
-            # Seen: what is still there (gone messages need not be remembered), less any
-            # that vanished between listing and reading (moved: read at the next run).
-            gone = {name for name in fresh if not os.path.exists(os.path.join(path, listing[name]))}
-            new_mark = {"seen": sorted(k for k in listing if k not in gone)}
-            if not fresh:
-                new_mark = None  # nothing new: nothing to write
+            # Stamped before listing: a change made while listing leaves a newer stamp.
+            stamp = _maildir_stamp(path)
+            if stamp is not None and "seen" in mark and mark.get("folders") == stamp:
+                new_mark = None  # neither folder changed since the last read
+            else:
+                tally = tally_for(shown)
+                listing = _maildir_listing(path)
+                seen = set(mark.get("seen", ()))
+                fresh = sorted(k for k in listing if k not in seen)
+                for n, name in enumerate(fresh, 1):
+                    head = _read_head(os.path.join(path, listing[name]))
+                    tally.take(head)
+                    if progress is not None and (n % 200 == 0 or n == len(fresh)):
+                        progress(shown, n, len(fresh))
+                # Seen: what is still there (gone messages need not be remembered), less
+                # any that vanished between listing and reading (moved: read next time).
+                gone = {n for n in fresh if not os.path.exists(os.path.join(path, listing[n]))}
+                new_mark = {"seen": sorted(k for k in listing if k not in gone), "folders": stamp}
+                if not fresh and mark.get("folders") == stamp:
+                    new_mark = None  # nothing new and nothing to remember: nothing to write
         else:
             info = path.stat()
             if mark.get("size") == info.st_size and mark.get("mtime_ns") == info.st_mtime_ns:
                 new_mark = None
             else:
+                tally = tally_for(shown)
+                take = tally.take
                 with open(path, "rb") as fp:
                     start = int(mark.get("offset", 0) or 0)
                     if start and not _still_there(
