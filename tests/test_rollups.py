@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+from contextlib import contextmanager
 
 import pytest
 from hypothesis import HealthCheck, given
@@ -247,49 +248,73 @@ def test_on_a_practice_a_coach_reads_only_their_rollups_and_writes_none(pg_pract
             conn.execute("UPDATE client_rollup SET open_promises = 9")
 
 
-def test_two_terminals_writing_to_one_client_at_once_leave_the_right_rollup(pg_practice):
-    """Read committed: the second writer waits on the rollup row, then recomputes from a
-    snapshot that includes the first one's touch (a stale MAX would lose it)."""
-    import psycopg
+TOUCH_INSERT = (
+    "INSERT INTO touch (coach_id, client_id, occurred_on, channel, direction,"
+    " counts_for_cadence, summary, source)"
+    " VALUES (%s, %s, %s, 'call', 'outbound', true, '', '')"
+)
 
+
+def practice_client(pg_practice, name: str) -> tuple[int, int]:
+    """A new client of Morgan's on the practice: (coach id, client id)."""
     from trustdesk.store import current_coach, open_database
 
     database = open_database(pg_practice.ann)
     try:
         coach = current_coach()
-        cid = new_client(coach, "Fay Busy")
-        coach_id = coach.id
+        return coach.id, new_client(coach, name)
     finally:
         database.close()
-    insert = (
-        "INSERT INTO touch (coach_id, client_id, occurred_on, channel, direction,"
-        " counts_for_cadence, summary, source)"
-        " VALUES (%s, %s, %s, 'call', 'outbound', true, '', '')"
-    )
-    first_in = threading.Event()
+
+
+@contextmanager
+def touch_held_open(pg_practice, coach_id: int, cid: int, day: dt.date):
+    """Another terminal inserts a touch and keeps its transaction open for a moment, so
+    what the block runs meanwhile waits on the rollup row that insert locked."""
+    import psycopg
+
+    inserted = threading.Event()
     errors: list[BaseException] = []
 
-    def later_day() -> None:
+    def write() -> None:
         try:
             with psycopg.connect(pg_practice.ann) as conn:
-                conn.execute(insert, (coach_id, cid, DAY))
-                first_in.set()
-                threading.Event().wait(0.5)  # the other writer is waiting on the rollup row
+                conn.execute(TOUCH_INSERT, (coach_id, cid, day))
+                inserted.set()
+                threading.Event().wait(0.5)  # the block's statement waits on the rollup row
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
-            first_in.set()
+            inserted.set()
 
-    thread = threading.Thread(target=later_day)
+    thread = threading.Thread(target=write)
     thread.start()
-    first_in.wait(5)
-    with psycopg.connect(pg_practice.ann) as conn:
-        conn.execute(insert, (coach_id, cid, DAY - dt.timedelta(days=9)))
-    thread.join()
+    inserted.wait(5)
+    try:
+        yield
+    finally:
+        thread.join()
     assert not errors
+
+
+def last_touch_kept(pg_practice, cid: int):
+    import psycopg
+
     with psycopg.connect(pg_practice.ann) as conn:
-        assert conn.execute(
+        return conn.execute(
             "SELECT last_touch_on FROM client_rollup WHERE client_id = %s", (cid,)
-        ).fetchone() == (DAY,)
+        ).fetchone()
+
+
+def test_two_terminals_writing_to_one_client_at_once_leave_the_right_rollup(pg_practice):
+    """Read committed: the second writer waits on the rollup row, then recomputes from a
+    snapshot that includes the first one's touch (a stale MAX would lose it)."""
+    import psycopg
+
+    coach_id, cid = practice_client(pg_practice, "Fay Busy")
+    with touch_held_open(pg_practice, coach_id, cid, DAY):
+        with psycopg.connect(pg_practice.ann) as conn:
+            conn.execute(TOUCH_INSERT, (coach_id, cid, DAY - dt.timedelta(days=9)))
+    assert last_touch_kept(pg_practice, cid) == (DAY,)
 
 
 def test_a_rebuild_while_another_terminal_writes_leaves_the_right_rollup(pg_practice):
@@ -297,44 +322,11 @@ def test_a_rebuild_while_another_terminal_writes_leaves_the_right_rollup(pg_prac
     in the rebuilt rollup: the rebuild's recomputation reads after that write commits."""
     import psycopg
 
-    from trustdesk.store import current_coach, open_database
-
-    database = open_database(pg_practice.ann)
-    try:
-        coach = current_coach()
-        cid = new_client(coach, "Gil Rebuilt")
-        coach_id = coach.id
-    finally:
-        database.close()
-    written = threading.Event()
-    errors: list[BaseException] = []
-
-    def write() -> None:
-        try:
-            with psycopg.connect(pg_practice.ann) as conn:
-                conn.execute(
-                    "INSERT INTO touch (coach_id, client_id, occurred_on, channel, direction,"
-                    " counts_for_cadence, summary, source)"
-                    " VALUES (%s, %s, %s, 'call', 'outbound', true, '', '')",
-                    (coach_id, cid, DAY),
-                )
-                written.set()
-                threading.Event().wait(0.5)  # the rebuild is waiting on the rollup row
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-            written.set()
-
-    thread = threading.Thread(target=write)
-    thread.start()
-    written.wait(5)
-    with psycopg.connect(pg_practice.ann) as conn:
-        conn.execute("SELECT public.trustdesk_rebuild_own_rollups()")
-    thread.join()
-    assert not errors
-    with psycopg.connect(pg_practice.ann) as conn:
-        assert conn.execute(
-            "SELECT last_touch_on FROM client_rollup WHERE client_id = %s", (cid,)
-        ).fetchone() == (DAY,)
+    coach_id, cid = practice_client(pg_practice, "Gil Rebuilt")
+    with touch_held_open(pg_practice, coach_id, cid, DAY):
+        with psycopg.connect(pg_practice.ann) as conn:
+            conn.execute("SELECT public.trustdesk_rebuild_own_rollups()")
+    assert last_touch_kept(pg_practice, cid) == (DAY,)
 
 
 # --- doctor ------------------------------------------------------------------------------
