@@ -612,16 +612,14 @@ class _Idle:
         self.touches: list[SyncedTouch] = []
 
 
-class _Tally:
+class _Tally(_Idle):
     """One source's messages as they are read: what they log and why others log nothing."""
 
     def __init__(self, zone, since, now, mine, clients, by_id, by_client, shown) -> None:
+        super().__init__(shown)
         self.zone, self.since, self.now = zone, since, now
         self.mine, self.clients = mine, clients
-        self.by_id, self.by_client, self.shown = by_id, by_client, shown
-        self.read = self.unmatched = 0
-        self.skipped: Counter[str] = Counter()
-        self.touches: list[SyncedTouch] = []
+        self.by_id, self.by_client = by_id, by_client
 
     def take(self, head: bytes | None) -> None:
         self.read += 1
